@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what Centralita needs into ./.venv (idempotent, fast when nothing changed).
+# Python packages come from requirements.lock (exact pins with hashes), installed with uv.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+py=${PYTHON:-python3}
+stamp=.venv/.centralita-installed
+want=$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+if ! command -v uv >/dev/null 2>&1 && ! "$py" -m uv --version >/dev/null 2>&1; then
+  echo "centralita: installing uv (package installer)" >&2
+  "$py" -m pip install --quiet uv
+fi
+uvcmd="uv"; command -v uv >/dev/null 2>&1 || uvcmd="$py -m uv"
+[ -x .venv/bin/python ] || $uvcmd venv --quiet --python "$py" .venv
+echo "centralita: installing Python packages from requirements.lock" >&2
+VIRTUAL_ENV="$root/.venv" $uvcmd pip sync --quiet --python .venv/bin/python requirements.lock
+VIRTUAL_ENV="$root/.venv" $uvcmd pip install --quiet --python .venv/bin/python --no-deps -e .
+echo "$want" > "$stamp"

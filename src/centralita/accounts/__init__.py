@@ -1,0 +1,1 @@
+"""Accounts: contact centers (tenants), users with roles, browser sessions and API tokens."""

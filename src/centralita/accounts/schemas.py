@@ -1,0 +1,98 @@
+"""Account schemas: tenants, users, tokens, login."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from centralita.accounts.passwords import MIN_PASSWORD_LENGTH
+
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,49}$"
+Role = str
+
+
+def _check_tz(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TenantCreate(Strict):
+    slug: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = "Europe/Madrid"
+    language: str = Field(default="es", pattern="^(es|en)$")
+    country: str = Field(default="ES", pattern="^[A-Z]{2}$")
+
+    _tz = field_validator("timezone")(_check_tz)
+
+
+class TenantPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    slug: str
+    name: str
+    timezone: str
+    language: str
+    country: str
+
+
+class UserCreate(Strict):
+    username: str = Field(pattern=r"^[a-zA-Z0-9._@-]{2,100}$")
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
+    role: str = Field(pattern="^(admin|supervisor|agent)$")
+    display_name: str = ""
+    agent: str | None = Field(default=None, description="agent code, for role agent")
+    language: str = Field(default="es", pattern="^(es|en)$")
+
+
+class UserUpdate(Strict):
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=200)
+    role: str | None = Field(default=None, pattern="^(admin|supervisor|agent)$")
+    display_name: str | None = None
+    active: bool | None = None
+    language: str | None = Field(default=None, pattern="^(es|en)$")
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    username: str
+    display_name: str
+    role: str
+    agent_id: int | None
+    language: str
+    active: bool
+
+
+class LoginRequest(Strict):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+    tenant: str | None = Field(default=None, description="contact center slug; optional when unambiguous")
+
+
+class ApiTokenCreate(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    role: str = Field(pattern="^(admin|supervisor|agent)$")
+
+
+class ApiTokenPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    role: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class ApiTokenIssued(ApiTokenPublic):
+    token: str = Field(description="shown once; only its hash is stored")

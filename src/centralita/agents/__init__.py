@@ -1,0 +1,1 @@
+"""Agents: skills with levels, routing profiles (queues), channel capacities and states."""

@@ -1,0 +1,157 @@
+"""Agent and skill schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from centralita.contacts.schemas import CHANNELS, CODE
+
+AGENT_STATES = ("offline", "available", "away")
+CALL_SELECTIONS = ("queue_rank", "greatest_need", "skill_level", "service_objective")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SkillCreate(Strict):
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class SkillUpdate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class SkillPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+
+
+class AwayReasonCreate(Strict):
+    code: str = Field(pattern=CODE)
+    name_es: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=200)
+    productive: bool = False
+
+
+class AwayReasonPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name_es: str
+    name_en: str
+    productive: bool
+
+
+class ProfileEntry(Strict):
+    queue: str = Field(pattern=CODE)
+    rank: int = Field(default=1, ge=1, le=99)
+    delay_s: int = Field(default=0, ge=0, le=86400)
+    reserve: int | None = Field(default=None, ge=1, le=2, description="reserve level: joins only when q is behind")
+
+
+def _capacity(v: dict[str, int] | None) -> dict[str, int] | None:
+    for channel, slots in (v or {}).items():
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}")
+        if not 0 <= slots <= 50:
+            raise ValueError(f"{channel}: capacity must be 0..50")
+    return v
+
+
+def _skills(v: dict[str, int] | None) -> dict[str, int] | None:
+    for skill, level in (v or {}).items():
+        if not 1 <= level <= 5:
+            raise ValueError(f"skill {skill!r}: level must be 1..5 (5 = most proficient)")
+    return v
+
+
+def _exclusive(v: list[str] | None) -> list[str] | None:
+    for channel in v or []:
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}")
+    return v
+
+
+class AgentFields(Strict):
+    email: str | None = Field(default=None, max_length=200)
+    languages: list[str] | None = None
+    skills: dict[str, int] | None = Field(default=None, description="{skill code: level 1..5}")
+    queues: list[ProfileEntry] | None = None
+    capacity: dict[str, int] | None = Field(default=None, description="{channel: simultaneous contacts}")
+    exclusive_channels: list[str] | None = None
+    max_occupancy: float | None = Field(default=None, gt=0, le=1)
+    acw_timeout_s: int | None = Field(default=None, ge=0, le=3600)
+    max_missed_offers: int | None = Field(default=None, ge=1, le=10)
+    call_selection: str | None = None
+    hourly_cost: float | None = Field(default=None, ge=0)
+    attributes: dict[str, Any] | None = None
+
+    _cap = field_validator("capacity")(_capacity)
+    _sk = field_validator("skills")(_skills)
+    _ex = field_validator("exclusive_channels")(_exclusive)
+
+    @field_validator("call_selection")
+    @classmethod
+    def _cs(cls, v: str | None) -> str | None:
+        if v is not None and v not in CALL_SELECTIONS:
+            raise ValueError(f"unknown call_selection {v!r}; one of {', '.join(CALL_SELECTIONS)}")
+        return v
+
+    @field_validator("languages")
+    @classmethod
+    def _langs(cls, v: list[str] | None) -> list[str] | None:
+        for lang in v or []:
+            if len(lang) != 2 or not lang.isalpha() or not lang.islower():
+                raise ValueError(f"{lang!r} is not a two-letter language code")
+        return v
+
+
+class AgentCreate(AgentFields):
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class AgentUpdate(AgentFields):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    active: bool | None = None
+
+
+class AgentPublic(BaseModel):
+    id: int
+    code: str
+    name: str
+    email: str | None
+    languages: list[str]
+    skills: dict[str, int]
+    queues: list[ProfileEntry]
+    capacity: dict[str, int]
+    exclusive_channels: list[str]
+    max_occupancy: float | None
+    acw_timeout_s: int
+    max_missed_offers: int
+    call_selection: str
+    hourly_cost: float | None
+    attributes: dict[str, Any]
+    state: str
+    away_reason: str | None
+    state_since: dt.datetime | None
+    active: bool
+
+
+class AgentStateChange(Strict):
+    state: str
+    away_reason: str | None = Field(default=None, description="away reason code, required with state away")
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, v: str) -> str:
+        if v not in AGENT_STATES:
+            raise ValueError(f"unknown state {v!r}; one of {', '.join(AGENT_STATES)}")
+        return v

@@ -1,0 +1,1 @@
+"""HTTP API: the FastAPI app, authentication, access checks, problem documents, routes."""

@@ -1,0 +1,64 @@
+"""The FastAPI application: routes under /api, OpenAPI at /docs, problems for every error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from pydantic import BaseModel
+
+import centralita
+from centralita.api import problems
+from centralita.api.auth import LoginRateLimiter, RedisLoginRateLimiter, ServiceDep, public
+from centralita.api.routes import accounts, agents, contacts, crm, queues
+from centralita.service import Service
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
+
+
+def create_app(service: Service, close_on_shutdown: bool = False) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if close_on_shutdown:
+            service.close()
+
+    app = FastAPI(
+        title="Centralita",
+        version=centralita.__version__,
+        description="Contact center and customer record. Every error is an RFC 9457 problem document.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    per_minute = service.settings.login_attempts_per_minute
+    app.state.login_limiter = (
+        RedisLoginRateLimiter(per_minute, service.settings.redis_url)
+        if service.settings.redis_url
+        else LoginRateLimiter(per_minute)
+    )
+    problems.install(app)
+    for module in (accounts, crm, agents, queues, contacts):
+        app.include_router(module.router, prefix="/api")
+
+    @app.get("/api/health", dependencies=[Depends(public())], tags=["service"])
+    def health(svc: ServiceDep) -> Health:
+        from sqlalchemy import text
+
+        with svc.db.read() as s:
+            s.execute(text("SELECT 1"))
+        return Health(status="ok", version=centralita.__version__, database=svc.db.engine.dialect.name)
+
+    _add_realtime(app)
+    return app
+
+
+def _add_realtime(app: FastAPI) -> Any:
+    from centralita.realtime import ws
+
+    ws.install(app)

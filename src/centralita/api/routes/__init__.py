@@ -1,0 +1,1 @@
+"""API routes: each is one parse, one access check, one action or query."""

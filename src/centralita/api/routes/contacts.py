@@ -1,0 +1,124 @@
+"""Contact search, a contact with its timeline, and the event log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from centralita.agents.queries import queue_ids_of_agent
+from centralita.api.auth import AgentActor, ServiceDep, SupervisorActor
+from centralita.contacts import queries
+from centralita.contacts.schemas import CHANNELS, ContactPublic
+from centralita.core.errors import Forbidden, InvalidInput, NotFound
+from centralita.events.log import read_events
+from centralita.store import tables as t
+
+router = APIRouter(tags=["contacts and events"])
+
+
+class ContactPage(BaseModel):
+    items: list[ContactPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class ContactDetail(ContactPublic):
+    timeline: list[dict[str, Any]]
+
+
+def _aware(name: str, value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise InvalidInput.field(name, "give an offset or Z (e.g. 2026-11-23T08:00:00Z)")
+    return value
+
+
+@router.get("/contacts")
+def search_contacts(
+    actor: AgentActor,
+    svc: ServiceDep,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    channel: str | None = None,
+    queue: str | None = None,
+    agent: str | None = None,
+    reason: str | None = None,
+    segment: str | None = None,
+    customer_id: int | None = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ContactPage:
+    """Contacts started in [since, until), filtered; an agent sees its own contacts and its queues'."""
+    _aware("since", since)
+    _aware("until", until)
+    if since and until and until <= since:
+        raise InvalidInput.field("until", "must be after since")
+    if channel is not None and channel not in CHANNELS:
+        raise InvalidInput.field("channel", f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}")
+    with svc.db.read() as s:
+        ids: dict[str, int | None] = {}
+        for name, model, code in (("queue", t.Queue, queue), ("agent", t.Agent, agent), ("reason", t.Reason, reason)):
+            row: Any = queries.get_by_code(s, model, actor.tenant_id, code) if code else None
+            if code and row is None:
+                raise InvalidInput.field(name, f"unknown {name} {code!r}")
+            ids[name] = row.id if row is not None else None
+        visible = None
+        if not actor.at_least("supervisor"):
+            own = actor.agent_id if actor.agent_id is not None else -1
+            visible = (own, queue_ids_of_agent(s, own))
+        rows, total = queries.search_contacts(
+            s,
+            actor.tenant_id,
+            since=since,
+            until=until,
+            channel=channel,
+            queue_id=ids["queue"],
+            agent_id=ids["agent"],
+            reason_id=ids["reason"],
+            segment=segment,
+            customer_id=customer_id,
+            status=status,
+            visible_to_agent=visible,
+            limit=limit,
+            offset=offset,
+        )
+        return ContactPage(
+            items=[ContactPublic.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+        )
+
+
+@router.get("/contacts/{contact_id}")
+def get_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> ContactDetail:
+    with svc.db.read() as s:
+        row = s.get(t.Contact, contact_id)
+        if row is None or row.tenant_id != actor.tenant_id:
+            raise NotFound(f"no contact {contact_id}")
+        if not actor.at_least("supervisor"):
+            mine = queue_ids_of_agent(s, actor.agent_id) if actor.agent_id else []
+            if row.agent_id != actor.agent_id and row.queue_id not in mine:
+                raise Forbidden(f"contact {contact_id} is not yours nor in your queues")
+        timeline = [e.to_dict() for e in queries.contact_timeline(s, actor.tenant_id, contact_id)]
+        return ContactDetail(timeline=timeline, **ContactPublic.model_validate(row).model_dump())
+
+
+class EventPage(BaseModel):
+    items: list[dict[str, Any]]
+    last_seq: int
+
+
+@router.get("/events")
+def list_events(
+    actor: SupervisorActor,
+    svc: ServiceDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    type: Annotated[list[str] | None, Query()] = None,
+) -> EventPage:
+    """The tenant's event log after `after` (a `seq`), oldest first."""
+    with svc.db.read() as s:
+        events = read_events(s, actor.tenant_id, after_seq=after, limit=limit, types=type)
+        return EventPage(items=[e.to_dict() for e in events], last_seq=events[-1].seq if events else after)

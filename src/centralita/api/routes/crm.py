@@ -1,0 +1,231 @@
+"""Customers, identities, the customer 360 lookup (screen pop) and cases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from centralita.agents.queries import queue_ids_of_agent
+from centralita.api.auth import AgentActor, ServiceDep, SupervisorActor
+from centralita.core.actor import Actor
+from centralita.core.errors import Forbidden, InvalidInput, NotFound
+from centralita.crm import actions, queries
+from centralita.crm.schemas import (
+    CaseCreate,
+    CasePublic,
+    CaseUpdate,
+    Customer360,
+    CustomerCreate,
+    CustomerPublic,
+    CustomerUpdate,
+    IdentityCreate,
+    IdentityPublic,
+    NoteCreate,
+    NotePublic,
+)
+from centralita.store import tables as t
+
+router = APIRouter(tags=["customers and cases"])
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class CasePage(BaseModel):
+    items: list[CasePublic]
+    total: int
+    limit: int
+    offset: int
+
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+def _customer(s: Session, actor: Actor, customer_id: int) -> t.Customer:
+    customer = queries.get_customer(s, actor.tenant_id, customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}")
+    return customer
+
+
+@router.get("/customers")
+def list_customers(
+    actor: AgentActor,
+    svc: ServiceDep,
+    q: str | None = None,
+    segment: str | None = None,
+    value_tier: str | None = None,
+    lifecycle_stage: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> CustomerPage:
+    with svc.db.read() as s:
+        rows, total = queries.list_customers(
+            s,
+            actor.tenant_id,
+            q=q,
+            segment=segment,
+            value_tier=value_tier,
+            lifecycle_stage=lifecycle_stage,
+            limit=limit,
+            offset=offset,
+        )
+        return CustomerPage(
+            items=[queries.customer_public(s, c) for c in rows], total=total, limit=limit, offset=offset
+        )
+
+
+@router.get("/customers/lookup")
+def lookup_customer(
+    actor: AgentActor,
+    svc: ServiceDep,
+    phone: str | None = None,
+    email: str | None = None,
+    chat: str | None = None,
+    external: str | None = None,
+    national_id: str | None = None,
+) -> Customer360:
+    """The screen pop: any one identity → the customer 360 (profile, value, open cases, last contacts)."""
+    given = {
+        k: v
+        for k, v in {
+            "phone": phone,
+            "email": email,
+            "chat": chat,
+            "external": external,
+            "national_id": national_id,
+        }.items()
+        if v is not None
+    }
+    if len(given) != 1:
+        raise InvalidInput.field("query", "give exactly one of phone, email, chat, external, national_id")
+    ((kind, value),) = given.items()
+    with svc.db.read() as s:
+        tenant = s.get_one(t.Tenant, actor.tenant_id)
+        try:
+            found = queries.customer_360(s, actor.tenant_id, tenant.country, kind, value)
+        except InvalidInput as exc:
+            raise InvalidInput.field(kind, exc.errors[0].message if exc.errors else exc.detail) from None
+        if found is None:
+            raise NotFound(f"no customer with {kind} {value}")
+        return found
+
+
+@router.post("/customers", status_code=201)
+def create_customer(body: CustomerCreate, actor: AgentActor, svc: ServiceDep) -> CustomerPublic:
+    with svc.db.write() as s:
+        return queries.customer_public(s, actions.do_create_customer(s, actor, body))
+
+
+@router.get("/customers/{customer_id}")
+def get_customer(customer_id: int, actor: AgentActor, svc: ServiceDep) -> CustomerPublic:
+    with svc.db.read() as s:
+        return queries.customer_public(s, _customer(s, actor, customer_id))
+
+
+@router.patch("/customers/{customer_id}")
+def update_customer(customer_id: int, body: CustomerUpdate, actor: AgentActor, svc: ServiceDep) -> CustomerPublic:
+    with svc.db.write() as s:
+        customer = actions.do_update_customer(s, actor, _customer(s, actor, customer_id), body)
+        return queries.customer_public(s, customer)
+
+
+@router.post("/customers/{customer_id}/identities", status_code=201)
+def add_identity(customer_id: int, body: IdentityCreate, actor: AgentActor, svc: ServiceDep) -> IdentityPublic:
+    with svc.db.write() as s:
+        return IdentityPublic.model_validate(actions.do_add_identity(s, actor, _customer(s, actor, customer_id), body))
+
+
+@router.delete("/customers/{customer_id}/identities/{identity_id}", status_code=204)
+def remove_identity(customer_id: int, identity_id: int, actor: SupervisorActor, svc: ServiceDep) -> None:
+    with svc.db.write() as s:
+        actions.do_remove_identity(s, actor, _customer(s, actor, customer_id), identity_id)
+
+
+def _visible_case(s: Session, actor: Actor, case: t.Case) -> bool:
+    """Agents see cases they own, cases of their queues and unassigned ones; supervisors see all."""
+    if actor.at_least("supervisor"):
+        return True
+    if case.owner_agent_id is not None and case.owner_agent_id == actor.agent_id:
+        return True
+    if case.queue_id is None and case.owner_agent_id is None:
+        return True
+    return actor.agent_id is not None and case.queue_id in queue_ids_of_agent(s, actor.agent_id)
+
+
+def _case(s: Session, actor: Actor, case_ref: str) -> t.Case:
+    case = queries.get_case(s, actor.tenant_id, case_ref)
+    if case is None:
+        raise NotFound(f"no case {case_ref}")
+    if not _visible_case(s, actor, case):
+        raise Forbidden(f"case {case.reference} belongs to another agent's queue")
+    return case
+
+
+@router.get("/cases")
+def list_cases(
+    actor: AgentActor,
+    svc: ServiceDep,
+    status: str | None = None,
+    customer_id: int | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> CasePage:
+    with svc.db.read() as s:
+        visible = None
+        if not actor.at_least("supervisor"):
+            visible = (actor.agent_id, queue_ids_of_agent(s, actor.agent_id) if actor.agent_id else [])
+        rows, total = queries.list_cases(
+            s,
+            actor.tenant_id,
+            status=status,
+            customer_id=customer_id,
+            visible_to_agent=visible,
+            limit=limit,
+            offset=offset,
+        )
+        return CasePage(items=[queries.case_public(s, c) for c in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post("/cases", status_code=201)
+def open_case(body: CaseCreate, actor: AgentActor, svc: ServiceDep) -> CasePublic:
+    with svc.db.write() as s:
+        return queries.case_public(s, actions.do_open_case(s, actor, body))
+
+
+@router.get("/cases/{case_ref}")
+def get_case(case_ref: str, actor: AgentActor, svc: ServiceDep) -> CasePublic:
+    """A case by id or by its reference (any case, dashes optional: `k7m42q` finds `K7M-42Q`)."""
+    with svc.db.read() as s:
+        return queries.case_public(s, _case(s, actor, case_ref))
+
+
+@router.patch("/cases/{case_ref}")
+def update_case(case_ref: str, body: CaseUpdate, actor: AgentActor, svc: ServiceDep) -> CasePublic:
+    with svc.db.write() as s:
+        return queries.case_public(s, actions.do_update_case(s, actor, _case(s, actor, case_ref), body))
+
+
+@router.post("/cases/{case_ref}/notes", status_code=201)
+def add_note(case_ref: str, body: NoteCreate, actor: AgentActor, svc: ServiceDep) -> NotePublic:
+    with svc.db.write() as s:
+        return NotePublic.model_validate(actions.do_add_case_note(s, actor, _case(s, actor, case_ref), body))
+
+
+class LinkContact(BaseModel):
+    contact_id: int
+
+
+@router.post("/cases/{case_ref}/contacts")
+def link_contact(case_ref: str, body: LinkContact, actor: AgentActor, svc: ServiceDep) -> CasePublic:
+    with svc.db.write() as s:
+        case = actions.do_link_case_contact(s, actor, _case(s, actor, case_ref), body.contact_id)
+        return queries.case_public(s, case)

@@ -1,0 +1,93 @@
+"""`centralita up` (migrate, load the demo on first start, serve) and `centralita db …`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import func, select
+
+from centralita.cli._common import JsonOption, console, ctx_obj, emit, err_console
+from centralita.core.i18n import _
+from centralita.store import migrate
+from centralita.store import tables as t
+
+
+def register(app: typer.Typer) -> None:
+    app.command("up", help=_("Start Centralita: migrate the database, load the demo on first start, serve the API."))(
+        up
+    )
+    db = typer.Typer(help=_("Database schema: upgrade and status."), no_args_is_help=True)
+    db.command("upgrade", help=_("Apply pending migrations."))(db_upgrade)
+    db.command("status", help=_("Show the schema revision and row counts."))(db_status)
+    app.add_typer(db, name="db")
+
+
+def up(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help=_("Address to listen on [env: CENTRALITA_HOST]"))] = None,
+    port: Annotated[int | None, typer.Option(help=_("Port [env: CENTRALITA_PORT]"), min=1, max=65535)] = None,
+    demo: Annotated[bool, typer.Option(help=_("Load the demo contact center when the database is empty"))] = True,
+) -> None:
+    import uvicorn
+
+    from centralita.api.app import create_app
+    from centralita.demo.loader import load_demo_if_empty
+    from centralita.service import Service
+
+    c = ctx_obj(ctx)
+    if host is not None:
+        c.options["host"] = host
+    if port is not None:
+        c.options["port"] = port
+    settings = c.settings()
+    from centralita.cli._common import fail_on_error
+
+    with fail_on_error():
+        svc = Service.start(settings)
+    logins = load_demo_if_empty(svc, console=console) if demo else None
+    url = f"http://{settings.host}:{settings.port}"
+    console.print(f"[bold green]Centralita[/] {_('is running at')} [link={url}]{url}[/link]  (API: {url}/docs)")
+    console.print(f"{_('Database')}: {svc.db.engine.url.render_as_string(hide_password=True)}")
+    if logins:
+        emit(logins, False, ["role", "username", "password"], title=_("Demo logins"))
+    elif demo:
+        console.print(
+            _("Demo logins were printed on first start and saved in {path}", path=settings.data_dir / "demo-logins.txt")
+        )
+    app = create_app(svc, close_on_shutdown=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio")
+
+
+def db_upgrade(ctx: typer.Context) -> None:
+    with ctx_obj(ctx).service(upgrade=False) as svc:
+        migrate.upgrade(svc.db.engine)
+        console.print(_("Schema at revision {rev}", rev=migrate.current_revision(svc.db.engine)))
+
+
+def db_status(ctx: typer.Context, as_json: bool = JsonOption) -> None:
+    with ctx_obj(ctx).service(upgrade=False) as svc:
+        current = migrate.current_revision(svc.db.engine)
+        head = migrate.head_revision()
+        counts: dict[str, int] = {}
+        if current is not None:
+            with svc.db.read() as s:
+                for name, model in (
+                    ("tenants", t.Tenant),
+                    ("customers", t.Customer),
+                    ("agents", t.Agent),
+                    ("contacts", t.Contact),
+                    ("cases", t.Case),
+                    ("events", t.Event),
+                ):
+                    counts[name] = s.scalar(select(func.count()).select_from(model)) or 0
+        row = {
+            "database": svc.db.engine.url.render_as_string(hide_password=True),
+            "revision": current,
+            "head": head,
+            "up_to_date": current == head,
+            **counts,
+        }
+        emit(row, as_json, list(row.keys()))
+        if current != head:
+            err_console.print(_("The schema is behind: run `centralita db upgrade`."))

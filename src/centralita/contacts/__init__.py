@@ -1,0 +1,1 @@
+"""Contacts: queues, contact reasons, hours calendars, contacts and their search."""

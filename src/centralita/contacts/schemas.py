@@ -1,0 +1,279 @@
+"""Schemas for hours calendars, queues, reasons and contacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from centralita.contacts.hours import parse_hhmm
+
+CODE = r"^[a-z0-9][a-z0-9_.-]{0,49}$"
+CHANNELS = ("voice", "chat", "email", "sms", "social")
+AGENT_SELECTIONS = (
+    "longest_idle",
+    "skill_then_longest_idle",
+    "least_skill_then_longest_idle",
+    "least_occupied",
+    "skill_then_least_occupied",
+    "fewest_contacts",
+    "least_talk_time",
+    "round_robin",
+    "linear",
+    "random",
+    "ring_all",
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Interval(Strict):
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        parse_hhmm(v)
+        return v
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Interval:
+        if self.start == self.end:
+            raise ValueError("an interval must not be empty")
+        return self
+
+
+class WeeklyInterval(Interval):
+    day: int = Field(ge=1, le=7, description="ISO day: 1 = Monday … 7 = Sunday")
+
+
+class HoursOverride(Strict):
+    date: dt.date
+    name: str = ""
+    closed: bool = True
+    intervals: list[Interval] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HoursOverride:
+        if self.closed and self.intervals:
+            raise ValueError("a closed day has no intervals")
+        if not self.closed and not self.intervals:
+            raise ValueError("special hours need intervals")
+        return self
+
+
+def _tz(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
+class HoursCreate(Strict):
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str | None = Field(default=None, description="IANA zone; default: the contact center's")
+    weekly: list[WeeklyInterval] = Field(default_factory=list)
+    overrides: list[HoursOverride] = Field(default_factory=list)
+
+    _tz = field_validator("timezone")(lambda v: v if v is None else _tz(v))
+
+    @model_validator(mode="after")
+    def _unique_dates(self) -> HoursCreate:
+        dates = [o.date for o in self.overrides]
+        if len(dates) != len(set(dates)):
+            raise ValueError("an override date is listed twice")
+        return self
+
+
+class HoursUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    timezone: str | None = None
+    weekly: list[WeeklyInterval] | None = None
+    overrides: list[HoursOverride] | None = None
+
+    _tz = field_validator("timezone")(lambda v: v if v is None else _tz(v))
+
+
+class HoursPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+    timezone: str
+    weekly: list[dict[str, Any]]
+    overrides: list[dict[str, Any]]
+
+
+class HoursStatus(BaseModel):
+    code: str
+    at: dt.datetime
+    status: str
+
+
+class SlTarget(Strict):
+    threshold_s: int = Field(default=20, ge=1, le=86400)
+    percent: float = Field(default=80.0, gt=0, le=100)
+
+
+class Overflow(Strict):
+    queue: str = Field(pattern=CODE)
+    after_s: int | None = Field(default=None, ge=0)
+    when_unstaffed: bool = False
+    mode: str = Field(default="add", pattern="^(add|move)$")
+
+
+class QueueFields(Strict):
+    channels: list[str] | None = None
+    required_skills: dict[str, int] | None = None
+    segment_priority: dict[str, int] | None = None
+    sl_target: SlTarget | None = None
+    hours: str | None = Field(default=None, description="hours calendar code")
+    overflow: Overflow | None = None
+    max_contacts: int | None = Field(default=None, ge=1)
+    priority_mode: str | None = Field(default=None, pattern="^(strict|aged)$")
+    aging_s_per_point: int | None = Field(default=None, ge=1)
+    agent_selection: str | None = None
+    offer_timeout_s: int | None = Field(default=None, ge=5, le=600)
+    default_aht_s: int | None = Field(default=None, ge=1)
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, v: list[str] | None) -> list[str] | None:
+        for c in v or []:
+            if c not in CHANNELS:
+                raise ValueError(f"unknown channel {c!r}; one of {', '.join(CHANNELS)}")
+        return v
+
+    @field_validator("required_skills")
+    @classmethod
+    def _levels(cls, v: dict[str, int] | None) -> dict[str, int] | None:
+        for skill, level in (v or {}).items():
+            if not 1 <= level <= 5:
+                raise ValueError(f"skill {skill!r}: level must be 1..5 (5 = most proficient)")
+        return v
+
+    @field_validator("agent_selection")
+    @classmethod
+    def _selection(cls, v: str | None) -> str | None:
+        if v is not None and v not in AGENT_SELECTIONS:
+            raise ValueError(f"unknown agent_selection {v!r}; one of {', '.join(AGENT_SELECTIONS)}")
+        return v
+
+
+class QueueCreate(QueueFields):
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class QueueUpdate(QueueFields):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    active: bool | None = None
+
+
+class QueuePublic(BaseModel):
+    id: int
+    code: str
+    name: str
+    channels: list[str]
+    required_skills: dict[str, int]
+    segment_priority: dict[str, int]
+    sl_target: SlTarget
+    hours: str | None
+    overflow: dict[str, Any] | None
+    max_contacts: int | None
+    priority_mode: str
+    aging_s_per_point: int
+    agent_selection: str
+    offer_timeout_s: int
+    default_aht_s: int
+    active: bool
+
+
+class ReasonGroupCreate(Strict):
+    code: str = Field(pattern=CODE)
+    name_es: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=200)
+
+
+class ReasonGroupPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name_es: str
+    name_en: str
+
+
+class ReasonCreate(Strict):
+    code: str = Field(pattern=CODE)
+    group: str = Field(pattern=CODE, description="reason group code")
+    parent: str | None = Field(default=None, description="parent reason code, for a sub-reason")
+    name_es: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=200)
+    avoidable: bool = False
+
+
+class ReasonUpdate(Strict):
+    name_es: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, min_length=1, max_length=200)
+    avoidable: bool | None = None
+    active: bool | None = None
+
+
+class ReasonPublic(BaseModel):
+    id: int
+    code: str
+    group: str
+    parent: str | None
+    name_es: str
+    name_en: str
+    avoidable: bool
+    active: bool
+
+
+class ContactPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    initial_contact_id: int | None
+    previous_contact_id: int | None
+    next_contact_id: int | None
+    channel: str
+    direction: str
+    initiation_method: str
+    status: str
+    ani: str | None
+    dnis: str | None
+    language: str
+    customer_id: int | None
+    segment: str | None
+    value_tier: str | None
+    lifecycle_stage: str | None
+    reason_id: int | None
+    sub_reason_id: int | None
+    self_service: bool
+    resolved: bool | None
+    queue_id: int | None
+    priority: int
+    agent_id: int | None
+    initiation_ts: dt.datetime
+    enqueue_ts: dt.datetime | None
+    dequeue_ts: dt.datetime | None
+    queue_outcome: str | None
+    agent_connected_ts: dt.datetime | None
+    agent_end_ts: dt.datetime | None
+    acw_start_ts: dt.datetime | None
+    acw_end_ts: dt.datetime | None
+    disconnect_ts: dt.datetime | None
+    disconnect_reason: str | None
+    transferred_to: str | None
+    disposition: str | None
+    csat: int | None
+    ces: int | None
+    nps: int | None
+    cost: float | None

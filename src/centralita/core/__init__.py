@@ -1,0 +1,1 @@
+"""Core: settings, clock, ids (case references), errors, phone numbers, translations. No I/O beyond settings."""

@@ -1,0 +1,136 @@
+"""Settings: command option, else environment variable, else config file, else default.
+
+Environment variables are `CENTRALITA_<NAME>` (e.g. CENTRALITA_DATA_DIR, CENTRALITA_DATABASE_URL).
+The config file is TOML: `--config`, else CENTRALITA_CONFIG, else `<data_dir>/centralita.toml`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from centralita.core.errors import FieldError, InvalidInput
+
+ENV_PREFIX = "CENTRALITA_"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "centralita"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    language: str = "es"
+    secret_key: str | None = None
+    login_attempts_per_minute: int = 10
+    config_file: Path | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def ensure_secret_key(self) -> str:
+        """The signing key for sessions: configured, else generated once into the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+
+_KEYS = {f.name for f in fields(Settings)} - {"config_file"}
+_INT_KEYS = {"port", "login_attempts_per_minute"}
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    if value is None:
+        return None
+    if name in _INT_KEYS:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                f"{source}: {name} must be an integer",
+                [FieldError([name], "must be an integer", source=source)],
+            ) from None
+    if name == "data_dir":
+        return Path(str(value)).expanduser()
+    if name == "language" and value not in ("es", "en"):
+        raise InvalidInput(f"{source}: language must be es or en", [FieldError([name], "must be es or en")])
+    if name == "database_url" and not str(value).startswith(("sqlite", "postgresql")):
+        raise InvalidInput(
+            f"{source}: database_url must start with sqlite:// or postgresql://",
+            [FieldError([name], "must start with sqlite:// or postgresql://", source=source)],
+        )
+    return str(value)
+
+
+def normalize_database_url(url: str) -> str:
+    """`postgresql://` selects PostgreSQL through psycopg 3."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url[len("postgres://") :]
+    return url
+
+
+def load_settings(options: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Resolve settings from options (None = not given), environment and config file."""
+    options = {k: v for k, v in (options or {}).items() if v is not None}
+    env = dict(os.environ) if env is None else env
+    from_env = {k: env[ENV_PREFIX + k.upper()] for k in _KEYS if env.get(ENV_PREFIX + k.upper())}
+
+    data_dir = options.get("data_dir") or from_env.get("data_dir")
+    config_path = options.get("config_file") or env.get(ENV_PREFIX + "CONFIG")
+    from_file: dict[str, Any] = {}
+    candidate = Path(config_path) if config_path else None
+    if candidate is None:
+        guess_dir = Path(str(data_dir)).expanduser() if data_dir else default_data_dir()
+        candidate = guess_dir / "centralita.toml"
+        if not candidate.exists():
+            candidate = None
+    if candidate is not None:
+        try:
+            from_file = tomllib.loads(candidate.read_text())
+        except FileNotFoundError:
+            raise InvalidInput(f"config file not found: {candidate}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(f"{candidate}: {exc}") from None
+        unknown = sorted(set(from_file) - _KEYS)
+        if unknown:
+            raise InvalidInput(
+                f"{candidate}: unknown setting(s): {', '.join(unknown)}",
+                [FieldError([k], "unknown setting", source=str(candidate)) for k in unknown],
+            )
+
+    resolved: dict[str, Any] = {}
+    for key in _KEYS:
+        for source_name, source in (
+            ("option", options),
+            ("environment", from_env),
+            (str(candidate), from_file),
+        ):
+            if key in source:
+                resolved[key] = _coerce(key, source[key], source_name)
+                break
+    resolved.setdefault("data_dir", default_data_dir())
+    if "database_url" not in resolved:
+        resolved["database_url"] = f"sqlite:///{resolved['data_dir'] / 'centralita.db'}"
+    resolved["database_url"] = normalize_database_url(resolved["database_url"])
+    return Settings(config_file=candidate, **resolved)

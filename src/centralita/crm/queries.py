@@ -1,0 +1,176 @@
+"""CRM reads: customers, the customer 360 by any identity (the screen-pop query), cases."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from centralita.core.errors import InvalidInput
+from centralita.core.ids import normalize_case_reference
+from centralita.core.phones import normalize_identity
+from centralita.crm.schemas import (
+    CasePublic,
+    ContactSummary,
+    Customer360,
+    CustomerPublic,
+    IdentityPublic,
+    NotePublic,
+)
+from centralita.store import tables as t
+
+LAST_CONTACTS = 5
+OPEN_STATUSES = ("open", "pending")
+
+
+def get_customer(session: Session, tenant_id: int, customer_id: int) -> t.Customer | None:
+    return session.scalar(select(t.Customer).where(t.Customer.tenant_id == tenant_id, t.Customer.id == customer_id))
+
+
+def identities_of(session: Session, customer_id: int) -> list[t.CustomerIdentity]:
+    return list(
+        session.scalars(
+            select(t.CustomerIdentity)
+            .where(t.CustomerIdentity.customer_id == customer_id)
+            .order_by(t.CustomerIdentity.id)
+        )
+    )
+
+
+def customer_public(session: Session, customer: t.Customer) -> CustomerPublic:
+    out = CustomerPublic.model_validate(customer)
+    out.identities = [IdentityPublic.model_validate(i) for i in identities_of(session, customer.id)]
+    return out
+
+
+def list_customers(
+    session: Session,
+    tenant_id: int,
+    *,
+    q: str | None = None,
+    segment: str | None = None,
+    value_tier: str | None = None,
+    lifecycle_stage: str | None = None,
+    owner_agent_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[t.Customer], int]:
+    stmt = select(t.Customer).where(t.Customer.tenant_id == tenant_id)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(t.Customer.name).like(like), t.Customer.external_id == q))
+    if segment:
+        stmt = stmt.where(t.Customer.segment == segment)
+    if value_tier:
+        stmt = stmt.where(t.Customer.value_tier == value_tier)
+    if lifecycle_stage:
+        stmt = stmt.where(t.Customer.lifecycle_stage == lifecycle_stage)
+    if owner_agent_id is not None:
+        stmt = stmt.where(t.Customer.owner_agent_id == owner_agent_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = list(session.scalars(stmt.order_by(t.Customer.id).limit(limit).offset(offset)))
+    return rows, int(total)
+
+
+def find_identity(session: Session, tenant_id: int, country: str, kind: str, value: str) -> t.CustomerIdentity | None:
+    canonical = normalize_identity(kind, value, country)
+    return session.scalar(
+        select(t.CustomerIdentity).where(
+            t.CustomerIdentity.tenant_id == tenant_id,
+            t.CustomerIdentity.kind == kind,
+            t.CustomerIdentity.value == canonical,
+        )
+    )
+
+
+def customer_360(session: Session, tenant_id: int, country: str, kind: str, value: str) -> Customer360 | None:
+    """Caller number, e-mail, chat id… → profile, segment, value, open cases, last contacts.
+
+    Four indexed queries; stays well under 5 ms at a million customers (bench/lookup.py).
+    """
+    ident = find_identity(session, tenant_id, country, kind, value)
+    if ident is None:
+        return None
+    customer = session.get(t.Customer, ident.customer_id)
+    if customer is None:
+        return None
+    cases = list(
+        session.scalars(
+            select(t.Case)
+            .where(
+                t.Case.tenant_id == tenant_id,
+                t.Case.customer_id == customer.id,
+                t.Case.status.in_(OPEN_STATUSES),
+            )
+            .order_by(t.Case.created_at.desc())
+            .limit(20)
+        )
+    )
+    contacts = list(
+        session.scalars(
+            select(t.Contact)
+            .where(t.Contact.tenant_id == tenant_id, t.Contact.customer_id == customer.id)
+            .order_by(t.Contact.initiation_ts.desc())
+            .limit(LAST_CONTACTS)
+        )
+    )
+    return Customer360(
+        customer=customer_public(session, customer),
+        matched_by=IdentityPublic.model_validate(ident),
+        open_cases=[CasePublic.model_validate(c) for c in cases],
+        last_contacts=[ContactSummary.model_validate(c) for c in contacts],
+    )
+
+
+def get_case(session: Session, tenant_id: int, case_id_or_ref: str) -> t.Case | None:
+    if case_id_or_ref.isdigit():
+        return session.scalar(select(t.Case).where(t.Case.tenant_id == tenant_id, t.Case.id == int(case_id_or_ref)))
+    ref = normalize_case_reference(case_id_or_ref)
+    if ref is None:
+        raise InvalidInput.field("reference", f"{case_id_or_ref!r} is not a valid case reference")
+    return session.scalar(select(t.Case).where(t.Case.tenant_id == tenant_id, t.Case.reference == ref))
+
+
+def case_public(session: Session, case: t.Case) -> CasePublic:
+    out = CasePublic.model_validate(case)
+    out.contact_ids = list(
+        session.scalars(
+            select(t.CaseContact.contact_id).where(t.CaseContact.case_id == case.id).order_by(t.CaseContact.contact_id)
+        )
+    )
+    out.notes = [
+        NotePublic.model_validate(n)
+        for n in session.scalars(select(t.CaseNote).where(t.CaseNote.case_id == case.id).order_by(t.CaseNote.id))
+    ]
+    return out
+
+
+def list_cases(
+    session: Session,
+    tenant_id: int,
+    *,
+    status: str | None = None,
+    customer_id: int | None = None,
+    owner_agent_id: int | None = None,
+    visible_to_agent: tuple[int | None, list[int]] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[t.Case], int]:
+    stmt = select(t.Case).where(t.Case.tenant_id == tenant_id)
+    if status:
+        stmt = stmt.where(t.Case.status == status)
+    if customer_id is not None:
+        stmt = stmt.where(t.Case.customer_id == customer_id)
+    if owner_agent_id is not None:
+        stmt = stmt.where(t.Case.owner_agent_id == owner_agent_id)
+    if visible_to_agent is not None:
+        own, queue_ids = visible_to_agent
+        stmt = stmt.where(
+            or_(
+                t.Case.owner_agent_id == (own if own is not None else -1),
+                t.Case.queue_id.in_(queue_ids or [-1]),
+                (t.Case.queue_id.is_(None) & t.Case.owner_agent_id.is_(None)),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = list(session.scalars(stmt.order_by(t.Case.created_at.desc(), t.Case.id.desc()).limit(limit).offset(offset)))
+    return rows, int(total)

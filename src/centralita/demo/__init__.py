@@ -1,0 +1,1 @@
+"""The demo contact center: a Spanish retail bank with customers, agents, queues, reasons and history."""

@@ -1,0 +1,168 @@
+"""Fan-out of committed events: in-process by default, through Redis pub/sub between processes.
+
+`publish` is called after commit (from any thread). Subscribers are asyncio queues bound to their
+loop, or plain callables. Every subscriber is idempotent by event: it remembers the last `seq` it saw
+per tenant and drops anything at or below it, so a redelivery changes nothing. A subscriber that sees
+a gap (seq jumps) reads the missing events from the log itself (see realtime).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from centralita.events.log import EventRecord
+
+log = logging.getLogger(__name__)
+CHANNEL = "centralita:events"
+
+
+class Subscription:
+    """An asyncio queue of events for one tenant (or all tenants when tenant_id is None)."""
+
+    def __init__(self, bus: LocalBus, loop: asyncio.AbstractEventLoop, tenant_id: int | None) -> None:
+        self.bus = bus
+        self.loop = loop
+        self.tenant_id = tenant_id
+        self.queue: asyncio.Queue[EventRecord] = asyncio.Queue()
+        self._last_seq: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def offer(self, record: EventRecord) -> None:
+        if self.tenant_id is not None and record.tenant_id != self.tenant_id:
+            return
+        with self._lock:
+            if record.seq <= self._last_seq.get(record.tenant_id, 0):
+                return  # already delivered: idempotent by event
+            self._last_seq[record.tenant_id] = record.seq
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, record)
+
+    def seen(self, tenant_id: int, seq: int) -> None:
+        """Tell the subscription what the consumer already has (from a snapshot or a backfill)."""
+        with self._lock:
+            if seq > self._last_seq.get(tenant_id, 0):
+                self._last_seq[tenant_id] = seq
+
+    def close(self) -> None:
+        self.bus.unsubscribe(self)
+
+
+class EventBus(Protocol):
+    def publish(self, records: list[EventRecord]) -> None: ...
+    def subscribe(self, tenant_id: int | None, loop: asyncio.AbstractEventLoop | None = None) -> Subscription: ...
+    def unsubscribe(self, sub: Subscription) -> None: ...
+    def add_handler(self, handler: Callable[[EventRecord], None]) -> None: ...
+    def close(self) -> None: ...
+
+
+class LocalBus:
+    """In-process fan-out."""
+
+    def __init__(self) -> None:
+        self._subs: list[Subscription] = []
+        self._handlers: list[Callable[[EventRecord], None]] = []
+        self._handler_seen: dict[tuple[int, int], int] = {}
+        self._lock = threading.Lock()
+
+    def subscribe(self, tenant_id: int | None, loop: asyncio.AbstractEventLoop | None = None) -> Subscription:
+        sub = Subscription(self, loop or asyncio.get_running_loop(), tenant_id)
+        with self._lock:
+            self._subs.append(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            if sub in self._subs:
+                self._subs.remove(sub)
+
+    def add_handler(self, handler: Callable[[EventRecord], None]) -> None:
+        with self._lock:
+            self._handlers.append(handler)
+
+    def publish(self, records: list[EventRecord]) -> None:
+        self.deliver(records)
+
+    def deliver(self, records: list[EventRecord]) -> None:
+        with self._lock:
+            subs = list(self._subs)
+            handlers = list(enumerate(self._handlers))
+        for record in records:
+            for sub in subs:
+                sub.offer(record)
+            for idx, handler in handlers:
+                key = (idx, record.tenant_id)
+                with self._lock:
+                    if record.seq <= self._handler_seen.get(key, 0):
+                        continue
+                    self._handler_seen[key] = record.seq
+                try:
+                    handler(record)
+                except Exception:  # a consumer's bug must not break the writer
+                    log.exception("event handler failed for %s", record.type)
+
+    def close(self) -> None:
+        with self._lock:
+            self._subs.clear()
+
+
+class RedisBus(LocalBus):
+    """Delivers locally at once and publishes to Redis for the other processes; relays theirs here."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        import redis
+
+        self.origin = uuid.uuid4().hex
+        self._redis = redis.Redis.from_url(url)
+        self._redis.ping()  # fail at start, with a clear error, when Redis is unreachable
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        self._pubsub.subscribe(CHANNEL)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="centralita-redis-bus", daemon=True)
+        self._thread.start()
+
+    def publish(self, records: list[EventRecord]) -> None:
+        self.deliver(records)
+        payload = json.dumps({"origin": self.origin, "events": [r.to_dict() for r in records]})
+        try:
+            self._redis.publish(CHANNEL, payload)
+        except Exception:  # the log has the events; other processes backfill on the next seq gap
+            log.exception("could not publish %d event(s) to Redis", len(records))
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                message: dict[str, Any] | None = self._pubsub.get_message(timeout=0.5)
+            except Exception:
+                if self._stop.is_set():
+                    return
+                log.exception("Redis bus listener error")
+                self._stop.wait(1.0)
+                continue
+            if not message or message.get("type") != "message":
+                continue
+            try:
+                body = json.loads(message["data"])
+                if body.get("origin") == self.origin:
+                    continue
+                self.deliver([EventRecord.from_dict(e) for e in body["events"]])
+            except Exception:
+                log.exception("bad message on the Redis bus")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        try:
+            self._pubsub.close()
+            self._redis.close()
+        finally:
+            super().close()
+
+
+def make_bus(redis_url: str | None) -> LocalBus:
+    return RedisBus(redis_url) if redis_url else LocalBus()

@@ -1,0 +1,133 @@
+"""The append-only event log. `append_event` is called only from `do_*` actions, inside their transaction.
+
+Each tenant's events are numbered by `seq` without gaps and in commit order: taking the next number
+locks the tenant's counter row until the transaction ends, so a reader that has seen seq N and later
+sees N+2 knows N+1 exists and reads it from the log (no event is skipped by a resuming client).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from centralita.events.types import EVENT_TYPES
+from centralita.store.tables import Event, Tenant
+
+PENDING_KEY = "centralita_pending_events"
+BUS_KEY = "centralita_bus"
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """An event as consumers see it (the bus, the WebSocket, the API)."""
+
+    id: int
+    tenant_id: int
+    seq: int
+    type: str
+    ts: dt.datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    contact_id: int | None = None
+    agent_id: int | None = None
+    customer_id: int | None = None
+    case_id: int | None = None
+    queue_id: int | None = None
+    user_id: int | None = None
+
+    @classmethod
+    def from_row(cls, row: Event) -> EventRecord:
+        return cls(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            seq=row.seq,
+            type=row.type,
+            ts=row.ts,
+            data=dict(row.data or {}),
+            contact_id=row.contact_id,
+            agent_id=row.agent_id,
+            customer_id=row.customer_id,
+            case_id=row.case_id,
+            queue_id=row.queue_id,
+            user_id=row.user_id,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "tenant_id": self.tenant_id,
+            "seq": self.seq,
+            "type": self.type,
+            "ts": self.ts.isoformat(),
+            "data": self.data,
+        }
+        for key in ("contact_id", "agent_id", "customer_id", "case_id", "queue_id", "user_id"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> EventRecord:
+        return cls(
+            id=int(raw["id"]),
+            tenant_id=int(raw["tenant_id"]),
+            seq=int(raw["seq"]),
+            type=str(raw["type"]),
+            ts=dt.datetime.fromisoformat(raw["ts"]),
+            data=dict(raw.get("data") or {}),
+            **{k: raw.get(k) for k in ("contact_id", "agent_id", "customer_id", "case_id", "queue_id", "user_id")},
+        )
+
+
+def append_event(
+    session: Session,
+    tenant_id: int,
+    type: str,
+    ts: dt.datetime,
+    data: dict[str, Any] | None = None,
+    **subjects: int | None,
+) -> Event:
+    """Append one event in the caller's transaction; it is published only after that commits."""
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}: add it to centralita.events.types first")
+    session.flush()  # rows first, so ids exist and the counter lock is held as briefly as possible
+    seq = session.execute(
+        update(Tenant).where(Tenant.id == tenant_id).values(event_seq=Tenant.event_seq + 1).returning(Tenant.event_seq)
+    ).scalar_one()
+    row = Event(tenant_id=tenant_id, seq=seq, type=type, ts=ts, data=data or {}, **subjects)
+    session.add(row)
+    session.flush()
+    session.info.setdefault(PENDING_KEY, []).append(row)
+    return row
+
+
+def read_events(
+    session: Session, tenant_id: int, after_seq: int = 0, limit: int = 1000, types: list[str] | None = None
+) -> list[EventRecord]:
+    stmt = select(Event).where(Event.tenant_id == tenant_id, Event.seq > after_seq)
+    if types:
+        stmt = stmt.where(Event.type.in_(types))
+    rows = session.scalars(stmt.order_by(Event.seq).limit(limit)).all()
+    return [EventRecord.from_row(r) for r in rows]
+
+
+def last_seq(session: Session, tenant_id: int) -> int:
+    return int(session.execute(select(Tenant.event_seq).where(Tenant.id == tenant_id)).scalar_one())
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _publish_after_commit(session: Session) -> None:
+    pending: list[Event] = session.info.pop(PENDING_KEY, [])
+    bus = session.info.get(BUS_KEY)
+    if pending and bus is not None:
+        bus.publish([EventRecord.from_row(e) for e in pending])
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)

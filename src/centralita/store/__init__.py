@@ -1,0 +1,1 @@
+"""Store: database engine and sessions, tables, Alembic migrations."""

@@ -1,0 +1,403 @@
+"""All tables. Every row belongs to a tenant (a contact center); every timestamp is UTC-aware.
+
+Names follow the vocabulary of docs/architecture.md. Only `do_*` actions write these tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from centralita.core.clock import as_utc
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores aware datetimes as UTC; always returns aware UTC datetimes (SQLite keeps them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012
+        dt.datetime: UTCDateTime,
+        dict[str, Any]: Json,
+        list[Any]: Json,
+    }
+
+
+def _tenant_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=False)
+
+
+class Tenant(Base):
+    """A contact center: its own time zone, users and data. `event_seq` is the last event number."""
+
+    __tablename__ = "tenants"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Madrid")
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    country: Mapped[str] = mapped_column(String(2), default="ES")
+    event_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "username"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    username: Mapped[str] = mapped_column(String(100))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # admin | supervisor | agent
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+
+
+class Session(Base):
+    """A browser session: the cookie carries the token, the row keeps only its SHA-256."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime]
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class HoursCalendar(Base):
+    """Opening hours: weekly [start, end) intervals in local time plus dated overrides (holidays)."""
+
+    __tablename__ = "hours_calendars"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    code: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    weekly: Mapped[list[Any]] = mapped_column(default=list)  # [{"day": 1..7, "start": "08:00", "end": "20:00"}]
+    overrides: Mapped[list[Any]] = mapped_column(default=list)  # [{"date", "name", "closed", "intervals"}]
+
+
+class Skill(Base):
+    __tablename__ = "skills"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    code: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Queue(Base):
+    """Where contacts wait for agents. Field meanings: flows-and-routing §6.1."""
+
+    __tablename__ = "queues"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    code: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+    channels: Mapped[list[Any]] = mapped_column(default=list)
+    required_skills: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {skill code: min level}
+    segment_priority: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {segment: priority}
+    sl_threshold_s: Mapped[int] = mapped_column(Integer, default=20)
+    sl_percent: Mapped[float] = mapped_column(Float, default=80.0)
+    hours_id: Mapped[int | None] = mapped_column(ForeignKey("hours_calendars.id", ondelete="SET NULL"))
+    overflow: Mapped[dict[str, Any] | None] = mapped_column(Json)  # {queue, after_s, when_unstaffed, mode}
+    max_contacts: Mapped[int | None] = mapped_column(Integer)
+    priority_mode: Mapped[str] = mapped_column(String(10), default="strict")
+    aging_s_per_point: Mapped[int] = mapped_column(Integer, default=60)
+    agent_selection: Mapped[str] = mapped_column(String(40), default="longest_idle")
+    offer_timeout_s: Mapped[int] = mapped_column(Integer, default=20)
+    default_aht_s: Mapped[int] = mapped_column(Integer, default=300)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ReasonGroup(Base):
+    __tablename__ = "reason_groups"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    code: Mapped[str] = mapped_column(String(50))
+    name_es: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+
+
+class Reason(Base):
+    """A contact reason (parent_id null) or sub-reason (parent_id set), in a group."""
+
+    __tablename__ = "reasons"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    code: Mapped[str] = mapped_column(String(50))
+    group_id: Mapped[int] = mapped_column(ForeignKey("reason_groups.id", ondelete="RESTRICT"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("reasons.id", ondelete="RESTRICT"))
+    name_es: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    avoidable: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AwayReason(Base):
+    __tablename__ = "away_reasons"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    code: Mapped[str] = mapped_column(String(50))
+    name_es: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    productive: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Agent(Base):
+    """A person who handles contacts. Routing fields: flows-and-routing §6.1."""
+
+    __tablename__ = "agents"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    code: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    capacity: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {channel: slots}
+    exclusive_channels: Mapped[list[Any]] = mapped_column(default=list)
+    max_occupancy: Mapped[float | None] = mapped_column(Float)
+    acw_timeout_s: Mapped[int] = mapped_column(Integer, default=0)
+    max_missed_offers: Mapped[int] = mapped_column(Integer, default=1)
+    call_selection: Mapped[str] = mapped_column(String(30), default="queue_rank")
+    hourly_cost: Mapped[float | None] = mapped_column(Float)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="offline")  # offline | available | away
+    away_reason: Mapped[str | None] = mapped_column(String(50))
+    state_since: Mapped[dt.datetime | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AgentSkill(Base):
+    __tablename__ = "agent_skills"
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)  # 1..5, 5 = most proficient
+
+
+class AgentQueue(Base):
+    """An agent's routing profile entry: serves `queue_id` at `rank` after `delay_s`, or as a reserve."""
+
+    __tablename__ = "agent_queues"
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, default=1)
+    delay_s: Mapped[int] = mapped_column(Integer, default=0)
+    reserve_level: Mapped[int | None] = mapped_column(Integer)  # 1 | 2: joins only when q is behind
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        Index("ix_customers_tenant_name", "tenant_id", "name"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    external_id: Mapped[str | None] = mapped_column(String(100))  # the CRM's own id
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10), default="person")  # person | company
+    segment: Mapped[str | None] = mapped_column(String(50))
+    value_tier: Mapped[str | None] = mapped_column(String(20))
+    lifecycle_stage: Mapped[str | None] = mapped_column(String(20))
+    lifetime_value: Mapped[float | None] = mapped_column(Float)
+    owner_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class CustomerIdentity(Base):
+    """A way to recognise a customer: phone (E.164), email, chat id, external CRM id, national id."""
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "value", name="uq_identity"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(200))
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime]
+
+
+class Case(Base):
+    """The customer's matter across contacts; `reference` is speakable and never reused."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "reference"),
+        Index("ix_cases_customer_status", "tenant_id", "customer_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    reference: Mapped[str] = mapped_column(String(10))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    reason_id: Mapped[int | None] = mapped_column(ForeignKey("reasons.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | pending | resolved | closed
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    owner_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id", ondelete="SET NULL"))
+    due_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
+
+
+class CaseNote(Base):
+    __tablename__ = "case_notes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+
+
+class CaseContact(Base):
+    __tablename__ = "case_contacts"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class Contact(Base):
+    """One interaction on one channel; carries every timestamp metrics.md §1.1 needs."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_tenant_time", "tenant_id", "initiation_ts"),
+        Index("ix_contacts_customer_time", "tenant_id", "customer_id", "initiation_ts"),
+        Index("ix_contacts_queue_time", "tenant_id", "queue_id", "initiation_ts"),
+        Index("ix_contacts_agent_time", "tenant_id", "agent_id", "initiation_ts"),
+        Index("ix_contacts_status", "tenant_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    initial_contact_id: Mapped[int | None] = mapped_column(BigInteger)
+    previous_contact_id: Mapped[int | None] = mapped_column(BigInteger)
+    next_contact_id: Mapped[int | None] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(String(10))  # voice | chat | email | sms | social
+    direction: Mapped[str] = mapped_column(String(10), default="inbound")
+    initiation_method: Mapped[str] = mapped_column(String(20), default="INBOUND")
+    status: Mapped[str] = mapped_column(String(20), default="arrived")
+    ani: Mapped[str | None] = mapped_column(String(100))  # caller number or sender address
+    dnis: Mapped[str | None] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    segment: Mapped[str | None] = mapped_column(String(50))  # snapshot when identified
+    value_tier: Mapped[str | None] = mapped_column(String(20))
+    lifecycle_stage: Mapped[str | None] = mapped_column(String(20))
+    reason_id: Mapped[int | None] = mapped_column(ForeignKey("reasons.id", ondelete="SET NULL"))
+    sub_reason_id: Mapped[int | None] = mapped_column(ForeignKey("reasons.id", ondelete="SET NULL"))
+    self_service: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolved: Mapped[bool | None] = mapped_column(Boolean)
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id", ondelete="SET NULL"))
+    queues: Mapped[list[Any]] = mapped_column(default=list)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    initiation_ts: Mapped[dt.datetime]
+    enqueue_ts: Mapped[dt.datetime | None]
+    dequeue_ts: Mapped[dt.datetime | None]
+    queue_outcome: Mapped[str | None] = mapped_column(String(40))  # answered | abandoned | other:<cause>
+    agent_connected_ts: Mapped[dt.datetime | None]
+    agent_end_ts: Mapped[dt.datetime | None]
+    holds: Mapped[list[Any]] = mapped_column(default=list)  # [[start iso, end iso], ...]
+    acw_start_ts: Mapped[dt.datetime | None]
+    acw_end_ts: Mapped[dt.datetime | None]
+    disconnect_ts: Mapped[dt.datetime | None]
+    disconnect_reason: Mapped[str | None] = mapped_column(String(40))
+    transferred_to: Mapped[str | None] = mapped_column(String(100))
+    disposition: Mapped[str | None] = mapped_column(String(50))
+    notes: Mapped[str | None] = mapped_column(Text)
+    csat: Mapped[int | None] = mapped_column(Integer)
+    ces: Mapped[int | None] = mapped_column(Integer)
+    nps: Mapped[int | None] = mapped_column(Integer)
+    survey_ts: Mapped[dt.datetime | None]
+    cost: Mapped[float | None] = mapped_column(Float)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Event(Base):
+    """The append-only log. `seq` numbers a tenant's events without gaps, in commit order."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "seq", name="uq_events_tenant_seq"),
+        Index("ix_events_contact", "tenant_id", "contact_id"),
+        Index("ix_events_tenant_ts", "tenant_id", "ts"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    seq: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(50))
+    ts: Mapped[dt.datetime]
+    contact_id: Mapped[int | None] = mapped_column(BigInteger)
+    agent_id: Mapped[int | None] = mapped_column(BigInteger)
+    customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    case_id: Mapped[int | None] = mapped_column(BigInteger)
+    queue_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
