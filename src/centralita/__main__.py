@@ -1,0 +1,5 @@
+"""`python -m centralita` is the `centralita` command."""
+
+from centralita.cli import main
+
+main()
