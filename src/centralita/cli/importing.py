@@ -1,9 +1,110 @@
-"""CLI commands for importing (being built)."""
+"""`centralita import customers FILE.csv`: validate every row, report bad rows by line and column, import the rest.
+
+Exit codes: 0 every row was fine, 1 some rows were rejected (the others were imported, unless --strict or
+--dry-run), 2 the file could not be imported at all (missing, not UTF-8 CSV, unknown columns): nothing changed.
+"""
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from centralita.cli._common import TenantOption, cli_actor, console, ctx_obj, err_console, fail_on_error, resolve_tenant
+from centralita.core.i18n import _
+from centralita.crm.importing import ImportFileError, ImportResult, import_customers, problem_rows
+
+SHOWN_PROBLEMS = 20
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    imp = typer.Typer(help=_("Import data from files."), no_args_is_help=True)
+    imp.command("customers", help=_("Import customers from a CSV file (UTF-8, ',' or ';')."))(customers)
+    app.add_typer(imp, name="import")
+
+
+def customers(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help=_("CSV file; the first line is the header"))],
+    tenant: str | None = TenantOption,
+    strict: Annotated[bool, typer.Option("--strict", help=_("Import nothing if any row is bad"))] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=_("Check and report only; change nothing"))] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help=_("Write every rejected row to this CSV file"))
+    ] = None,
+) -> None:
+    with ctx_obj(ctx).service() as svc, fail_on_error():
+        row_tenant = resolve_tenant(svc, tenant)
+        actor = cli_actor(svc, row_tenant)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            tasks: dict[str, TaskID] = {}
+            labels = {"check": _("Checking rows"), "import": _("Importing rows")}
+
+            def on_progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            try:
+                result = import_customers(svc.db, actor, file, strict=strict, dry_run=dry_run, progress=on_progress)
+            except ImportFileError as exc:
+                bar.stop()
+                for err in exc.errors or []:
+                    err_console.print(f"[bold red]{_('error')}:[/] {err}", highlight=False)
+                err_console.print(_("Nothing was imported."), highlight=False)
+                raise typer.Exit(2) from None
+    _print_problems(result, file)
+    if report is not None:
+        _write_report(result, report)
+    _print_summary(result)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _print_problems(result: ImportResult, file: Path) -> None:
+    for problem in result.problems[:SHOWN_PROBLEMS]:
+        where = f"{file}:{problem.line}"
+        text = f"{where}: {problem.column}: {problem.message}" if problem.column else f"{where}: {problem.message}"
+        err_console.print(text, highlight=False, markup=False, soft_wrap=True)
+    hidden = len(result.problems) - SHOWN_PROBLEMS
+    if hidden > 0:
+        err_console.print(_("… and {count} more problems (see --report)", count=hidden), highlight=False)
+
+
+def _write_report(result: ImportResult, report: Path) -> None:
+    with report.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(problem_rows(result))
+    err_console.print(_("Report written to {path}", path=str(report)), highlight=False)
+
+
+def _print_summary(result: ImportResult) -> None:
+    if result.applied:
+        title = _("Imported {source}", source=result.source)
+    elif result.dry_run:
+        title = _("Dry run of {source}: nothing was changed", source=result.source)
+    else:
+        title = _("{source} has bad rows and --strict is set: nothing was imported", source=result.source)
+    table = Table(title=title)
+    table.add_column(_("rows"), justify="right")
+    table.add_column(_("created"), justify="right")
+    table.add_column(_("updated"), justify="right")
+    table.add_column(_("unchanged"), justify="right")
+    table.add_column(_("rejected"), justify="right")
+    table.add_row(
+        str(result.rows),
+        str(result.created),
+        str(result.updated),
+        str(result.unchanged),
+        str(result.rejected),
+    )
+    console.print(table)
