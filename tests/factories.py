@@ -34,8 +34,9 @@ class World:
             from centralita.api.app import create_app
 
             client = TestClient(create_app(service))
-            resp = client.post("/api/auth/login", json={"username": self.usernames[role], "password": PASSWORD,
-                                                        "tenant": self.slug})
+            resp = client.post(
+                "/api/auth/login", json={"username": self.usernames[role], "password": PASSWORD, "tenant": self.slug}
+            )
             assert resp.status_code == 200, resp.text
             client.headers["X-CSRF-Token"] = resp.json()["csrf_token"]
             self._clients[role] = client
@@ -50,10 +51,12 @@ def make_world(service: Service, slug: str) -> World:
         do_create_away_reason(s, admin, AwayReasonCreate(code="descanso", name_es="Descanso", name_en="Break"))
         do_create_queue(s, admin, QueueCreate(code="atencion", name="Atención"))
         do_create_queue(s, admin, QueueCreate(code="cobros", name="Cobros", required_skills={"banca": 3}))
-        do_create_agent(s, admin, AgentCreate(code="ana", name="Ana", skills={"banca": 4},
-                                              queues=[ProfileEntry(queue="atencion")]))
-        do_create_agent(s, admin, AgentCreate(code="luis", name="Luis", skills={"banca": 2},
-                                              queues=[ProfileEntry(queue="cobros")]))
+        do_create_agent(
+            s, admin, AgentCreate(code="ana", name="Ana", skills={"banca": 4}, queues=[ProfileEntry(queue="atencion")])
+        )
+        do_create_agent(
+            s, admin, AgentCreate(code="luis", name="Luis", skills={"banca": 2}, queues=[ProfileEntry(queue="cobros")])
+        )
         usernames = {}
         for role, agent in (("admin", None), ("supervisor", None), ("agent", "ana"), ("agent2", "luis")):
             name = f"{role}@{slug}"

@@ -6,9 +6,17 @@ from tests.conftest import Api
 
 
 def _create(api: Api, **extra: object) -> dict:  # type: ignore[type-arg]
-    body = {"name": "María López", "segment": "premium", "value_tier": "alto", "lifecycle_stage": "active",
-            "lifetime_value": 12500.5, "identities": [{"kind": "phone", "value": "612 34 56 78"},
-                                                      {"kind": "email", "value": "Maria.Lopez@Example.es"}]}
+    body = {
+        "name": "María López",
+        "segment": "premium",
+        "value_tier": "alto",
+        "lifecycle_stage": "active",
+        "lifetime_value": 12500.5,
+        "identities": [
+            {"kind": "phone", "value": "612 34 56 78"},
+            {"kind": "email", "value": "Maria.Lopez@Example.es"},
+        ],
+    }
     body.update(extra)
     resp = api.client("agent").post("/api/customers", json=body)
     assert resp.status_code == 201, resp.text
@@ -18,7 +26,9 @@ def _create(api: Api, **extra: object) -> dict:  # type: ignore[type-arg]
 def test_create_normalises_identities_and_reads_back(api: Api) -> None:
     created = _create(api)
     assert {(i["kind"], i["value"]) for i in created["identities"]} == {
-        ("phone", "+34612345678"), ("email", "maria.lopez@example.es")}
+        ("phone", "+34612345678"),
+        ("email", "maria.lopez@example.es"),
+    }
     got = api.client("agent").get(f"/api/customers/{created['id']}").json()
     assert got["name"] == "María López" and got["segment"] == "premium"
 
@@ -52,9 +62,14 @@ def test_lookup_needs_exactly_one_identity(api: Api) -> None:
 def test_bad_body_names_every_field_and_writes_nothing(api: Api) -> None:
     client = api.client("agent")
     before = api.client("supervisor").get("/api/events").json()["last_seq"]
-    resp = client.post("/api/customers", json={
-        "name": "X", "segment": "oro", "identities": [{"kind": "phone", "value": "abc"},
-                                                      {"kind": "email", "value": "no-at-sign"}]})
+    resp = client.post(
+        "/api/customers",
+        json={
+            "name": "X",
+            "segment": "oro",
+            "identities": [{"kind": "phone", "value": "abc"}, {"kind": "email", "value": "no-at-sign"}],
+        },
+    )
     assert resp.status_code == 422, resp.text
     fields = {e["field"] for e in resp.json()["errors"]}
     assert fields == {"segment", "identities.0.value", "identities.1.value"}
@@ -72,20 +87,23 @@ def test_schema_error_is_problem_with_field(api: Api) -> None:
 
 def test_identity_belongs_to_one_customer(api: Api) -> None:
     first = _create(api)
-    resp = api.client("agent").post("/api/customers", json={
-        "name": "Otro", "identities": [{"kind": "phone", "value": "+34612345678"}]})
+    resp = api.client("agent").post(
+        "/api/customers", json={"name": "Otro", "identities": [{"kind": "phone", "value": "+34612345678"}]}
+    )
     assert resp.status_code == 422
     assert f"already belongs to customer {first['id']}" in resp.json()["errors"][0]["message"]
     second = _create(api, name="Pedro", identities=[{"kind": "phone", "value": "+34699000111"}])
-    resp = api.client("agent").post(f"/api/customers/{second['id']}/identities",
-                                    json={"kind": "phone", "value": "612345678"})
+    resp = api.client("agent").post(
+        f"/api/customers/{second['id']}/identities", json={"kind": "phone", "value": "612345678"}
+    )
     assert resp.status_code == 409
 
 
 def test_update_customer_emits_changes(api: Api) -> None:
     created = _create(api)
-    resp = api.client("agent").patch(f"/api/customers/{created['id']}",
-                                     json={"lifecycle_stage": "at_risk", "owner": "ana"})
+    resp = api.client("agent").patch(
+        f"/api/customers/{created['id']}", json={"lifecycle_stage": "at_risk", "owner": "ana"}
+    )
     assert resp.status_code == 200, resp.text
     assert resp.json()["lifecycle_stage"] == "at_risk"
     events = api.client("supervisor").get("/api/events", params={"type": "customer.updated"}).json()["items"]
