@@ -80,6 +80,23 @@ def do_create_away_reason(session: Session, actor: Actor, data: AwayReasonCreate
     return row
 
 
+def do_update_away_reason(session: Session, actor: Actor, row: t.AwayReason, data: AwayReasonCreate) -> t.AwayReason:
+    """Replace an away reason's names and productive flag (its code stays)."""
+    if data.code != row.code:
+        raise InvalidInput.field("code", "the code of an away reason cannot change")
+    changes = apply_changes(row, data.model_dump(exclude={"code"}))
+    if changes:
+        append_event(
+            session,
+            actor.tenant_id,
+            "away_reason.updated",
+            actor.now(),
+            {"code": row.code, "changes": changes},
+            user_id=actor.user_id,
+        )
+    return row
+
+
 def _resolve_profile(
     session: Session, actor: Actor, data: AgentFields, errors: ErrorList
 ) -> tuple[dict[int, int] | None, list[tuple[int, Any]] | None]:

@@ -225,6 +225,25 @@ def do_create_reason_group(session: Session, actor: Actor, data: ReasonGroupCrea
     return row
 
 
+def do_update_reason_group(
+    session: Session, actor: Actor, row: t.ReasonGroup, data: ReasonGroupCreate
+) -> t.ReasonGroup:
+    """Replace a reason group's names (its code stays)."""
+    if data.code != row.code:
+        raise InvalidInput.field("code", "the code of a reason group cannot change")
+    changes = apply_changes(row, data.model_dump(exclude={"code"}))
+    if changes:
+        append_event(
+            session,
+            actor.tenant_id,
+            "reason.updated",
+            actor.now(),
+            {"code": row.code, "kind": "group", "changes": changes},
+            user_id=actor.user_id,
+        )
+    return row
+
+
 def do_create_reason(session: Session, actor: Actor, data: ReasonCreate) -> t.Reason:
     _ensure_new_code(session, actor, t.Reason, data.code, "reason")
     errors = ErrorList()

@@ -1,0 +1,210 @@
+"""The configuration file: its schema (the existing Create schemas, one list per kind) and `check`.
+
+`check` reports every problem at once, each as a FieldError with file, line, column and field path:
+YAML syntax, duplicate keys, schema errors, and references that resolve neither in the file nor in
+the tenant's current configuration (skills, hours, queues, overflow targets, reason groups, parents).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from centralita.agents.schemas import AgentCreate, AwayReasonCreate, SkillCreate
+from centralita.configuration.loader import Located, Path, load_yaml
+from centralita.configuration.state import KINDS, SCHEMAS, Current
+from centralita.contacts.schemas import HoursCreate, QueueCreate, ReasonCreate, ReasonGroupCreate
+from centralita.core.errors import FieldError
+
+VERSION = 1
+
+
+class ConfigDocument(BaseModel):
+    """A whole configuration file. Every section is optional; items are identified by `code`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1] = 1
+    skills: list[SkillCreate] = Field(default_factory=list)
+    away_reasons: list[AwayReasonCreate] = Field(default_factory=list)
+    hours: list[HoursCreate] = Field(default_factory=list)
+    queues: list[QueueCreate] = Field(default_factory=list)
+    reason_groups: list[ReasonGroupCreate] = Field(default_factory=list)
+    reasons: list[ReasonCreate] = Field(default_factory=list)
+    agents: list[AgentCreate] = Field(default_factory=list)
+
+
+@dataclass
+class Item:
+    """One valid item of the file: its section, its index in that section, and the validated schema."""
+
+    kind: str
+    index: int
+    model: Any
+
+    @property
+    def code(self) -> str:
+        code: str = self.model.code
+        return code
+
+    @property
+    def path(self) -> Path:
+        return (self.kind, self.index)
+
+
+@dataclass
+class Checked:
+    """The outcome of `check`: the valid items in file order, and every problem found."""
+
+    located: Located
+    items: dict[str, list[Item]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
+    errors: list[FieldError] = field(default_factory=list)
+    file_codes: dict[str, dict[str, int]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
+
+    @property
+    def source(self) -> str:
+        return self.located.source
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def document(self) -> ConfigDocument:
+        """The valid items as one document (meaningful when `ok`)."""
+        return ConfigDocument.model_validate({kind: [i.model for i in self.items[kind]] for kind in KINDS})
+
+    def error(self, path: Path, message: str, at_key: bool = False) -> None:
+        self.errors.append(self.located.error(path, message, at_key))
+
+
+def _message(err: Any) -> str:
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _parse(checked: Checked) -> None:
+    located = checked.located
+    data = located.data
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        checked.error((), "the file must be a mapping with sections: " + ", ".join(KINDS))
+        return
+    for key, value in data.items():
+        if key == "version":
+            if value != VERSION:
+                checked.error(("version",), f"unsupported version {value!r}; this Centralita reads version {VERSION}")
+            continue
+        if key not in SCHEMAS:
+            checked.error((key,), f"unknown section {key!r}; one of version, {', '.join(KINDS)}", at_key=True)
+            continue
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            checked.error((key,), f"{key} must be a list of items, each with a code")
+            continue
+        schema = SCHEMAS[key]
+        for index, raw in enumerate(value):
+            if isinstance(raw, dict) and isinstance(raw.get("code"), str):
+                code = raw["code"]
+                first = checked.file_codes[key].get(code)
+                if first is not None:
+                    line = located.position((key, first, "code"))[0]
+                    checked.error((key, index, "code"), f"{code!r} is defined twice (first at line {line})")
+                    continue
+                checked.file_codes[key][code] = index
+            try:
+                model = schema.model_validate(raw)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    path: Path = (key, index, *err["loc"])
+                    checked.error(path, _message(err), at_key=err["type"] == "extra_forbidden")
+                continue
+            checked.items[key].append(Item(key, index, model))
+
+
+def _check_references(checked: Checked, current: Current | None) -> None:
+    def known(kind: str) -> set[str]:
+        return set(checked.file_codes[kind]) | (current.codes(kind) if current else set())
+
+    skills, hours, queues = known("skills"), known("hours"), known("queues")
+    groups, reasons = known("reason_groups"), known("reasons")
+    segments = current.segments if current else None
+
+    for item in checked.items["queues"]:
+        q: QueueCreate = item.model
+        for skill in q.required_skills or {}:
+            if skill not in skills:
+                checked.error((*item.path, "required_skills", skill), f"unknown skill {skill!r}", at_key=True)
+        for segment in q.segment_priority or {}:
+            if segments and segment not in segments:
+                checked.error((*item.path, "segment_priority", segment), f"unknown segment {segment!r}", at_key=True)
+        if q.hours is not None and q.hours not in hours:
+            checked.error((*item.path, "hours"), f"unknown hours calendar {q.hours!r}")
+        if q.overflow is not None:
+            if q.overflow.queue == q.code:
+                checked.error((*item.path, "overflow", "queue"), "a queue cannot overflow to itself")
+            elif q.overflow.queue not in queues:
+                checked.error((*item.path, "overflow", "queue"), f"unknown queue {q.overflow.queue!r}")
+            if q.overflow.after_s is None and not q.overflow.when_unstaffed:
+                checked.error((*item.path, "overflow"), "set after_s, when_unstaffed, or both", at_key=True)
+
+    for item in checked.items["agents"]:
+        a: AgentCreate = item.model
+        for skill in a.skills or {}:
+            if skill not in skills:
+                checked.error((*item.path, "skills", skill), f"unknown skill {skill!r}", at_key=True)
+        seen: set[str] = set()
+        for j, entry in enumerate(a.queues or []):
+            where = (*item.path, "queues", j, "queue")
+            if entry.queue in seen:
+                checked.error(where, f"queue {entry.queue!r} is listed twice")
+            elif entry.queue not in queues:
+                checked.error(where, f"unknown queue {entry.queue!r}")
+            seen.add(entry.queue)
+
+    # reasons: two levels, a sub-reason in its parent's group; an existing reason keeps its place
+    file_reasons: dict[str, ReasonCreate] = {i.code: i.model for i in checked.items["reasons"]}
+    stored = current.items["reasons"] if current else {}
+    for item in checked.items["reasons"]:
+        r: ReasonCreate = item.model
+        if r.group not in groups:
+            checked.error((*item.path, "group"), f"unknown reason group {r.group!r}")
+        if r.parent is not None:
+            parent_group: str | None = None
+            parent_parent: str | None = None
+            if r.parent == r.code:
+                checked.error((*item.path, "parent"), "a reason cannot be its own parent")
+            elif r.parent in file_reasons:
+                parent_group, parent_parent = file_reasons[r.parent].group, file_reasons[r.parent].parent
+            elif r.parent in stored:
+                parent_group, parent_parent = stored[r.parent]["group"], stored[r.parent]["parent"]
+            elif r.parent not in reasons:
+                checked.error((*item.path, "parent"), f"unknown reason {r.parent!r}")
+            if parent_parent is not None:
+                checked.error(
+                    (*item.path, "parent"), f"{r.parent!r} is itself a sub-reason; the taxonomy has two levels"
+                )
+            elif parent_group is not None and parent_group != r.group:
+                checked.error((*item.path, "group"), f"a sub-reason must be in its parent's group {parent_group!r}")
+        before = stored.get(r.code)
+        if before is not None:
+            for key in ("group", "parent"):
+                if before[key] != getattr(r, key):
+                    checked.error(
+                        (*item.path, key),
+                        f"reason {r.code!r} has {key} {before[key]!r}; an existing reason cannot move "
+                        "(create a new code and deactivate this one)",
+                    )
+
+
+def check(text: str, source: str, current: Current | None = None) -> Checked:
+    """Every problem of a configuration file; with `current`, references may also name stored items."""
+    checked = Checked(located=load_yaml(text, source))
+    checked.errors.extend(checked.located.errors)
+    _parse(checked)
+    _check_references(checked, current)
+    checked.errors.sort(key=lambda e: (e.line or 0, e.column or 0))
+    return checked

@@ -1,0 +1,139 @@
+"""YAML loading that keeps where every key and value is, so errors name FILE:LINE:COL.
+
+The file is composed into ruamel.yaml nodes (YAML 1.2: `yes` and `08:00` are strings) and turned into
+plain Python values by hand: duplicate keys become errors with their line instead of stopping the parse,
+timestamps stay strings (pydantic parses dates), and every path gets its position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from centralita.core.errors import FieldError
+
+Path = tuple[str | int, ...]
+Position = tuple[int, int]  # 1-based line and column
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+@dataclass
+class Located:
+    """A loaded YAML document: plain data plus the position of every key and value by path."""
+
+    source: str
+    data: Any
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
+    scalars: set[Path] = field(default_factory=set)
+    errors: list[FieldError] = field(default_factory=list)
+
+    def position(self, path: Path, at_key: bool = False) -> Position:
+        """Where `path` is: a scalar's value, else its key, else the nearest enclosing item that exists."""
+        for end in range(len(path), -1, -1):
+            p = path[:end]
+            if at_key and end == len(path) and p in self.keys:
+                return self.keys[p]
+            if p in self.scalars and p in self.values:
+                return self.values[p]
+            if p in self.keys:
+                return self.keys[p]
+            if p in self.values:
+                return self.values[p]
+        return (1, 1)
+
+    def error(self, path: Path, message: str, at_key: bool = False) -> FieldError:
+        line, column = self.position(path, at_key)
+        return FieldError(list(path), message, line=line, column=column, source=self.source)
+
+
+def _pos(node: Node) -> Position:
+    mark = node.start_mark
+    return (mark.line + 1, mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, yaml: YAML, out: Located) -> None:
+        self.yaml = yaml
+        self.out = out
+        self.stack: set[int] = set()
+
+    def build(self, node: Node, path: Path) -> Any:
+        self.out.values[path] = _pos(node)
+        if id(node) in self.stack:
+            self.out.errors.append(self._at(node, path, "a recursive alias is not supported"))
+            return None
+        self.stack.add(id(node))
+        try:
+            return self._build(node, path)
+        finally:
+            self.stack.discard(id(node))
+
+    def _build(self, node: Node, path: Path) -> Any:
+        if isinstance(node, ScalarNode):
+            self.out.scalars.add(path)
+            if node.tag == _TIMESTAMP_TAG:
+                return str(node.value)
+            return self.yaml.constructor.construct_object(node, deep=True)
+        if isinstance(node, SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            result: dict[Any, Any] = {}
+            first: dict[Any, Position] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    self.out.errors.append(self._at(key_node, path, "merge keys (<<) are not supported"))
+                    continue
+                if not isinstance(key_node, ScalarNode):
+                    self.out.errors.append(self._at(key_node, path, "a key must be a plain value"))
+                    continue
+                key = self.yaml.constructor.construct_object(key_node, deep=True)
+                if not isinstance(key, str | int | bool | float) and key is not None:
+                    key = str(key_node.value)
+                if key in first:
+                    line = first[key][0]
+                    self.out.errors.append(
+                        self._at(key_node, (*path, key), f"duplicate key {key!r} (first at line {line})")
+                    )
+                    continue
+                first[key] = _pos(key_node)
+                self.out.keys[(*path, key)] = _pos(key_node)
+                result[key] = self.build(value_node, (*path, key))
+            return result
+        return None  # pragma: no cover - the composer only makes the three node kinds
+
+    def _at(self, node: Node, path: Path, message: str) -> FieldError:
+        line, column = _pos(node)
+        return FieldError(list(path), message, line=line, column=column, source=self.out.source)
+
+
+def load_yaml(text: str, source: str) -> Located:
+    """Parse `text`; syntax errors and duplicate keys are in `.errors` (data is None after a syntax error)."""
+    out = Located(source=source, data=None)
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        node = yaml.compose(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(p for p in (exc.context, exc.problem) if p) or "not valid YAML"
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        out.errors.append(FieldError([], f"YAML syntax: {message}", line=line, column=column, source=source))
+        return out
+    except YAMLError as exc:
+        out.errors.append(FieldError([], f"YAML syntax: {exc}", source=source))
+        return out
+    if node is None:
+        out.data = {}
+        return out
+    try:
+        out.data = _Builder(yaml, out).build(node, ())
+    except YAMLError as exc:  # a scalar that cannot be constructed, e.g. a bad !!int
+        out.errors.append(FieldError([], f"YAML: {exc}", source=source))
+        out.data = None
+    return out
