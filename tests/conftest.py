@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+os.environ.setdefault("CENTRALITA_ARGON2_PROFILE", "test")  # cheap argon2id parameters, before any import
+
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 

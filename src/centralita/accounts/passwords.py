@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-_hasher = PasswordHasher()
+# RFC 9106 defaults (argon2id). CENTRALITA_ARGON2_PROFILE=test lowers the cost for the test suite only;
+# hashes record their own parameters, so verification works across profiles.
+_hasher = (
+    PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    if os.environ.get("CENTRALITA_ARGON2_PROFILE") == "test"
+    else PasswordHasher()
+)
 MIN_PASSWORD_LENGTH = 8
 
 
