@@ -270,7 +270,8 @@ def parse_customer_csv(text: str, source: str) -> CsvFile:
                     continue
             rows.append((start, values))
     except csv.Error as exc:
-        raise _file_error(source, f"not valid CSV: {exc}", line=reader.line_num) from None
+        hint = " (a quoted field is never closed?)" if "end of data" in str(exc) else ""
+        raise _file_error(source, f"not valid CSV in the row starting here: {exc}{hint}", line=end + 1) from None
     if columns is None:  # pragma: no cover - text.strip() was not empty, so there was a first record
         raise _file_error(source, "the first line must be the header", line=1)
     return CsvFile(source=source, delimiter=delimiter, columns=columns, rows=rows, problems=problems)
