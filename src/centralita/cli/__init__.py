@@ -37,14 +37,14 @@ _COMMAND_MODULES = ("serve", "admin", "read", "demo", "config", "importing")
 @app.callback()
 def _global(
     ctx: typer.Context,
-    data_dir: Annotated[Path | None, typer.Option(help=_("Data directory [env: CENTRALITA_DATA_DIR]"))] = None,
+    data_dir: Annotated[Path | None, typer.Option(help=_("Data directory (env CENTRALITA_DATA_DIR)"))] = None,
     database_url: Annotated[
-        str | None, typer.Option(help=_("Database URL: sqlite:///… or postgresql://… [env: CENTRALITA_DATABASE_URL]"))
+        str | None, typer.Option(help=_("Database URL: sqlite:///… or postgresql://… (env CENTRALITA_DATABASE_URL)"))
     ] = None,
     redis_url: Annotated[
-        str | None, typer.Option(help=_("Redis URL for event fan-out between processes [env: CENTRALITA_REDIS_URL]"))
+        str | None, typer.Option(help=_("Redis URL for event fan-out between processes (env CENTRALITA_REDIS_URL)"))
     ] = None,
-    config: Annotated[Path | None, typer.Option(help=_("Config file (TOML) [env: CENTRALITA_CONFIG]"))] = None,
+    config: Annotated[Path | None, typer.Option(help=_("Config file (TOML) (env CENTRALITA_CONFIG)"))] = None,
     lang: Annotated[str | None, typer.Option(help=_("Language of messages: es or en"))] = None,
 ) -> None:
     from centralita.cli._common import Context

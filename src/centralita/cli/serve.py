@@ -25,8 +25,8 @@ def register(app: typer.Typer) -> None:
 
 def up(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option(help=_("Address to listen on [env: CENTRALITA_HOST]"))] = None,
-    port: Annotated[int | None, typer.Option(help=_("Port [env: CENTRALITA_PORT]"), min=1, max=65535)] = None,
+    host: Annotated[str | None, typer.Option(help=_("Address to listen on (env CENTRALITA_HOST)"))] = None,
+    port: Annotated[int | None, typer.Option(help=_("Port (env CENTRALITA_PORT)"), min=1, max=65535)] = None,
     demo: Annotated[bool, typer.Option(help=_("Load the demo contact center when the database is empty"))] = True,
 ) -> None:
     import uvicorn
