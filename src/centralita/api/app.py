@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 import centralita
@@ -45,6 +46,10 @@ def create_app(service: Service, close_on_shutdown: bool = False) -> FastAPI:
     problems.install(app)
     for module in (accounts, crm, agents, queues, contacts):
         app.include_router(module.router, prefix="/api")
+
+    @app.get("/", dependencies=[Depends(public())], include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")  # the browser product arrives with its own issue
 
     @app.get("/api/health", dependencies=[Depends(public())], tags=["service"])
     def health(svc: ServiceDep) -> Health:
