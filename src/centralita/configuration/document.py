@@ -62,6 +62,7 @@ class Checked:
     items: dict[str, list[Item]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
     errors: list[FieldError] = field(default_factory=list)
     file_codes: dict[str, dict[str, int]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
+    raw: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
 
     @property
     def source(self) -> str:
@@ -115,6 +116,7 @@ def _parse(checked: Checked) -> None:
                     checked.error((key, index, "code"), f"{code!r} is defined twice (first at line {line})")
                     continue
                 checked.file_codes[key][code] = index
+                checked.raw[key].append((index, raw))
             try:
                 model = schema.model_validate(raw)
             except ValidationError as exc:
@@ -125,7 +127,18 @@ def _parse(checked: Checked) -> None:
             checked.items[key].append(Item(key, index, model))
 
 
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _keys(value: Any) -> list[str]:
+    return [k for k in value if isinstance(k, str)] if isinstance(value, dict) else []
+
+
 def _check_references(checked: Checked, current: Current | None) -> None:
+    """References between items, checked on every item that has a code (valid or not), so one run reports
+    a bad level and an unknown queue of the same agent together."""
+
     def known(kind: str) -> set[str]:
         return set(checked.file_codes[kind]) | (current.codes(kind) if current else set())
 
@@ -133,69 +146,78 @@ def _check_references(checked: Checked, current: Current | None) -> None:
     groups, reasons = known("reason_groups"), known("reasons")
     segments = current.segments if current else None
 
-    for item in checked.items["queues"]:
-        q: QueueCreate = item.model
-        for skill in q.required_skills or {}:
+    for index, q in checked.raw["queues"]:
+        path: Path = ("queues", index)
+        for skill in _keys(q.get("required_skills")):
             if skill not in skills:
-                checked.error((*item.path, "required_skills", skill), f"unknown skill {skill!r}", at_key=True)
-        for segment in q.segment_priority or {}:
+                checked.error((*path, "required_skills", skill), f"unknown skill {skill!r}", at_key=True)
+        for segment in _keys(q.get("segment_priority")):
             if segments and segment not in segments:
-                checked.error((*item.path, "segment_priority", segment), f"unknown segment {segment!r}", at_key=True)
-        if q.hours is not None and q.hours not in hours:
-            checked.error((*item.path, "hours"), f"unknown hours calendar {q.hours!r}")
-        if q.overflow is not None:
-            if q.overflow.queue == q.code:
-                checked.error((*item.path, "overflow", "queue"), "a queue cannot overflow to itself")
-            elif q.overflow.queue not in queues:
-                checked.error((*item.path, "overflow", "queue"), f"unknown queue {q.overflow.queue!r}")
-            if q.overflow.after_s is None and not q.overflow.when_unstaffed:
-                checked.error((*item.path, "overflow"), "set after_s, when_unstaffed, or both", at_key=True)
+                checked.error((*path, "segment_priority", segment), f"unknown segment {segment!r}", at_key=True)
+        calendar = _str(q.get("hours"))
+        if calendar is not None and calendar not in hours:
+            checked.error((*path, "hours"), f"unknown hours calendar {calendar!r}")
+        overflow = q.get("overflow")
+        if isinstance(overflow, dict):
+            target = _str(overflow.get("queue"))
+            if target is not None and target == q.get("code"):
+                checked.error((*path, "overflow", "queue"), "a queue cannot overflow to itself")
+            elif target is not None and target not in queues:
+                checked.error((*path, "overflow", "queue"), f"unknown queue {target!r}")
+            if overflow.get("after_s") is None and not overflow.get("when_unstaffed"):
+                checked.error((*path, "overflow"), "set after_s, when_unstaffed, or both", at_key=True)
 
-    for item in checked.items["agents"]:
-        a: AgentCreate = item.model
-        for skill in a.skills or {}:
+    for index, a in checked.raw["agents"]:
+        path = ("agents", index)
+        for skill in _keys(a.get("skills")):
             if skill not in skills:
-                checked.error((*item.path, "skills", skill), f"unknown skill {skill!r}", at_key=True)
+                checked.error((*path, "skills", skill), f"unknown skill {skill!r}", at_key=True)
+        profile = a.get("queues")
         seen: set[str] = set()
-        for j, entry in enumerate(a.queues or []):
-            where = (*item.path, "queues", j, "queue")
-            if entry.queue in seen:
-                checked.error(where, f"queue {entry.queue!r} is listed twice")
-            elif entry.queue not in queues:
-                checked.error(where, f"unknown queue {entry.queue!r}")
-            seen.add(entry.queue)
+        for j, entry in enumerate(profile if isinstance(profile, list) else []):
+            queue = _str(entry.get("queue")) if isinstance(entry, dict) else None
+            if queue is None:
+                continue
+            where = (*path, "queues", j, "queue")
+            if queue in seen:
+                checked.error(where, f"queue {queue!r} is listed twice")
+            elif queue not in queues:
+                checked.error(where, f"unknown queue {queue!r}")
+            seen.add(queue)
 
     # reasons: two levels, a sub-reason in its parent's group; an existing reason keeps its place
-    file_reasons: dict[str, ReasonCreate] = {i.code: i.model for i in checked.items["reasons"]}
+    file_reasons = {r["code"]: r for _i, r in checked.raw["reasons"]}
     stored = current.items["reasons"] if current else {}
-    for item in checked.items["reasons"]:
-        r: ReasonCreate = item.model
-        if r.group not in groups:
-            checked.error((*item.path, "group"), f"unknown reason group {r.group!r}")
-        if r.parent is not None:
+    for index, r in checked.raw["reasons"]:
+        path = ("reasons", index)
+        code, group, parent = r["code"], _str(r.get("group")), _str(r.get("parent"))
+        if group is not None and group not in groups:
+            checked.error((*path, "group"), f"unknown reason group {group!r}")
+        if parent is not None:
             parent_group: str | None = None
             parent_parent: str | None = None
-            if r.parent == r.code:
-                checked.error((*item.path, "parent"), "a reason cannot be its own parent")
-            elif r.parent in file_reasons:
-                parent_group, parent_parent = file_reasons[r.parent].group, file_reasons[r.parent].parent
-            elif r.parent in stored:
-                parent_group, parent_parent = stored[r.parent]["group"], stored[r.parent]["parent"]
-            elif r.parent not in reasons:
-                checked.error((*item.path, "parent"), f"unknown reason {r.parent!r}")
-            if parent_parent is not None:
-                checked.error(
-                    (*item.path, "parent"), f"{r.parent!r} is itself a sub-reason; the taxonomy has two levels"
+            if parent == code:
+                checked.error((*path, "parent"), "a reason cannot be its own parent")
+            elif parent in file_reasons:
+                parent_group, parent_parent = (
+                    _str(file_reasons[parent].get("group")),
+                    file_reasons[parent].get("parent"),
                 )
-            elif parent_group is not None and parent_group != r.group:
-                checked.error((*item.path, "group"), f"a sub-reason must be in its parent's group {parent_group!r}")
-        before = stored.get(r.code)
+            elif parent in stored:
+                parent_group, parent_parent = stored[parent]["group"], stored[parent]["parent"]
+            elif parent not in reasons:
+                checked.error((*path, "parent"), f"unknown reason {parent!r}")
+            if parent_parent is not None:
+                checked.error((*path, "parent"), f"{parent!r} is itself a sub-reason; the taxonomy has two levels")
+            elif group is not None and parent_group is not None and parent_group != group:
+                checked.error((*path, "group"), f"a sub-reason must be in its parent's group {parent_group!r}")
+        before = stored.get(code)
         if before is not None:
-            for key in ("group", "parent"):
-                if before[key] != getattr(r, key):
+            for key, value in (("group", group), ("parent", parent)):
+                if (key == "parent" or value is not None) and before[key] != value:
                     checked.error(
-                        (*item.path, key),
-                        f"reason {r.code!r} has {key} {before[key]!r}; an existing reason cannot move "
+                        (*path, key),
+                        f"reason {code!r} has {key} {before[key]!r}; an existing reason cannot move "
                         "(create a new code and deactivate this one)",
                     )
 

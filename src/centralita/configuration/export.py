@@ -60,7 +60,9 @@ def _item(kind: str, code: str, values: dict[str, Any], timezone: str) -> dict[s
     elif kind == "queues":
         values = _strip(values, QUEUE_DEFAULTS)
         if values.get("overflow"):
-            values["overflow"] = _strip(values["overflow"], OVERFLOW_DEFAULTS)
+            overflow = values["overflow"]
+            ordered = {k: overflow[k] for k in ("queue", *OVERFLOW_DEFAULTS) if k in overflow}
+            values["overflow"] = _strip(ordered, OVERFLOW_DEFAULTS)
     elif kind == "reasons":
         values = _strip(values, {"parent": None, "avoidable": False})
     elif kind == "away_reasons":

@@ -1,0 +1,443 @@
+"""Configuration as code: check, apply (idempotent, all-or-nothing, --prune), export round trip, the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from centralita.agents.actions import do_update_agent
+from centralita.agents.queries import agent_public
+from centralita.agents.schemas import AgentUpdate
+from centralita.cli import app
+from centralita.configuration import plan as plan_module
+from centralita.configuration.document import ConfigDocument, check
+from centralita.configuration.export import export_config, export_document
+from centralita.configuration.loader import load_yaml
+from centralita.configuration.plan import Plan, do_apply_config
+from centralita.configuration.state import read_current
+from centralita.contacts.actions import do_update_queue
+from centralita.contacts.queries import get_by_code, queue_public, reason_public
+from centralita.contacts.schemas import Overflow, QueueUpdate
+from centralita.core.actor import Actor
+from centralita.core.errors import InvalidInput
+from centralita.events.log import last_seq, read_events
+from centralita.service import Service
+from centralita.store import tables as t
+from tests.factories import World, make_world
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "banco.yaml"
+BANCO = EXAMPLE.read_text(encoding="utf-8")
+
+
+def _apply(service: Service, world: World, text: str, source: str = "banco.yaml", **kw: Any) -> Plan:
+    with service.db.write() as s:
+        return do_apply_config(s, world.admin, text, source, **kw)
+
+
+def _seq(service: Service, world: World) -> int:
+    with service.db.read() as s:
+        return last_seq(s, world.tenant_id)
+
+
+def _counts(service: Service, world: World) -> dict[str, Any]:
+    """Row counts and the active flags of everything a configuration file can touch."""
+    out: dict[str, Any] = {}
+    with service.db.read() as s:
+        for model in (t.Skill, t.AwayReason, t.HoursCalendar, t.Queue, t.ReasonGroup, t.Reason, t.Agent, t.Event):
+            out[model.__tablename__] = s.scalar(
+                select(func.count()).select_from(model).where(model.tenant_id == world.tenant_id)
+            )
+        out["agent_skills"] = s.scalar(select(func.count()).select_from(t.AgentSkill))
+        out["agent_queues"] = s.scalar(select(func.count()).select_from(t.AgentQueue))
+        out["seq"] = last_seq(s, world.tenant_id)
+        out["export"] = export_config(s, world.tenant_id)
+    return out
+
+
+# --- the YAML loader -----------------------------------------------------------------------------------------------
+
+
+def test_loader_keeps_positions_and_reports_duplicates() -> None:
+    text = "a: 1\nb:\n  - {c: 2025-12-25, d: '08:00'}\n  - x: yes\n    x: no\na: 2\n"
+    loaded = load_yaml(text, "f.yaml")
+    assert loaded.data == {"a": 1, "b": [{"c": "2025-12-25", "d": "08:00"}, {"x": "yes"}]}  # YAML 1.2, dates as text
+    assert loaded.position(("b", 0, "d")) == (3, 24)  # a scalar: where its value starts
+    assert loaded.position(("b", 1, "x"), at_key=True) == (4, 5)
+    assert loaded.position(("b", 1, "missing")) == (4, 5)  # falls back to the enclosing item
+    assert [str(e) for e in loaded.errors] == [
+        "f.yaml:5:5: b.1.x: duplicate key 'x' (first at line 4)",
+        "f.yaml:6:1: a: duplicate key 'a' (first at line 1)",
+    ]
+
+
+def test_loader_reports_syntax_errors_with_line_and_column() -> None:
+    loaded = load_yaml("skills:\n  - code: a\n   name: b\n", "f.yaml")
+    assert loaded.data is None
+    [error] = loaded.errors
+    assert (error.source, error.line) == ("f.yaml", 3)
+    assert error.column is not None and str(error).startswith("f.yaml:3:")
+    assert load_yaml("", "empty.yaml").data == {}
+
+
+def test_check_an_empty_or_unknown_document() -> None:
+    assert check("", "empty.yaml").ok
+    assert check("version: 1\nskills: []\nqueues:\n", "f.yaml").ok
+    errors = [str(e) for e in check("- a\n", "f.yaml").errors]
+    assert errors == [
+        "f.yaml:1:1: the file must be a mapping with sections: " + ", ".join(ConfigDocument.model_fields)[9:]
+    ]
+    errors = [str(e) for e in check("version: 2\nqueue: []\nskills: {a: 1}\n", "f.yaml").errors]
+    assert errors[0] == "f.yaml:1:10: version: unsupported version 2; this Centralita reads version 1"
+    assert errors[1].startswith("f.yaml:2:1: queue: unknown section 'queue'")
+    assert errors[2] == "f.yaml:3:1: skills: skills must be a list of items, each with a code"
+
+
+def test_the_example_checks_on_its_own() -> None:
+    checked = check(BANCO, "banco.yaml")
+    assert checked.ok, [str(e) for e in checked.errors]
+    doc = checked.document()
+    assert len(doc.queues) == 6 and len(doc.agents) == 5 and doc.reasons[1].parent == "bloqueo"
+
+
+# --- apply ---------------------------------------------------------------------------------------------------------
+
+
+def test_apply_creates_everything(service: Service) -> None:
+    world = make_world(service, "norte")
+    before = _seq(service, world)
+    plan = _apply(service, world, BANCO)
+    assert plan.applied
+    counts = plan.counts()
+    # the world already has skill banca (renamed here) and away reason descanso (same)
+    assert counts == {"create": 33, "update": 1, "deactivate": 0, "unchanged": 1}
+    assert [(s.kind, s.code, s.fields) for s in plan.steps if s.action == "update"] == [("skills", "banca", ["name"])]
+    with service.db.read() as s:
+        particulares = queue_public(s, get_by_code(s, t.Queue, world.tenant_id, "particulares"))  # type: ignore[arg-type]
+        assert particulares.hours == "oficina"
+        assert particulares.overflow == {"queue": "general", "after_s": 120, "when_unstaffed": False, "mode": "add"}
+        assert particulares.sl_target.threshold_s == 20 and particulares.priority_mode == "aged"
+        assert particulares.segment_priority == {"premium": 10, "particulares": 0}
+        marta = agent_public(s, get_by_code(s, t.Agent, world.tenant_id, "marta.lopez"))  # type: ignore[arg-type]
+        assert marta.skills == {"banca": 3, "hipotecas": 5}
+        assert [(q.queue, q.rank, q.reserve) for q in marta.queues] == [("hipotecas", 1, None), ("particulares", 2, 1)]
+        assert marta.capacity == {"voice": 1, "email": 6} and marta.acw_timeout_s == 120
+        robo = reason_public(s, get_by_code(s, t.Reason, world.tenant_id, "bloqueo.robo"))  # type: ignore[arg-type]
+        assert (robo.group, robo.parent) == ("tarjetas", "bloqueo")
+        oficina = get_by_code(s, t.HoursCalendar, world.tenant_id, "oficina")
+        assert oficina is not None and len(oficina.weekly) == 6 and oficina.overrides[3]["closed"] is False
+        siempre = get_by_code(s, t.HoursCalendar, world.tenant_id, "siempre")
+        assert siempre is not None and siempre.timezone == "Europe/Madrid"  # the contact center's zone
+        events = read_events(s, world.tenant_id, after_seq=before)
+    types = [e.type for e in events]
+    assert types.count("queue.created") == 6 and types.count("agent.created") == 5
+    assert types.count("reason.created") == 3 + 9 and types[-1] == "config.applied"
+    assert events[-1].data["source"] == "banco.yaml"
+    assert events[-1].data["summary"]["queues"] == {"create": 6, "update": 0, "deactivate": 0, "unchanged": 0}
+    assert "queue.updated" not in types  # forward overflow targets need no second write
+
+
+def test_apply_twice_changes_nothing(service: Service) -> None:
+    world = make_world(service, "norte")
+    _apply(service, world, BANCO)
+    before = _counts(service, world)
+    plan = _apply(service, world, BANCO)
+    assert not plan.changed and not plan.applied
+    assert plan.counts()["unchanged"] == 35
+    assert _counts(service, world) == before
+
+
+def test_apply_updates_only_what_changed(service: Service) -> None:
+    world = make_world(service, "norte")
+    _apply(service, world, BANCO)
+    seq = _seq(service, world)
+    edited = (
+        BANCO.replace("name: Hipotecas\n", "name: Hipotecas y préstamos\n")
+        .replace(
+            "skills: {banca: 2}\n    queues:\n      - {queue: general}",
+            "skills: {banca: 3}\n    queues:\n      - {queue: general}",
+        )
+        .replace("name_es: Comida, name_en: Lunch}", "name_es: Almuerzo, name_en: Lunch}")
+        .replace("{code: cuentas, name_es: Cuentas,", "{code: cuentas, name_es: Cuentas corrientes,")
+    )
+    plan = _apply(service, world, edited)
+    changed = {(s.kind, s.code): s.fields for s in plan.steps if s.action != "unchanged"}
+    assert changed == {
+        ("away_reasons", "comida"): ["name_es"],
+        ("queues", "hipotecas"): ["name"],
+        ("reason_groups", "cuentas"): ["name_es"],
+        ("agents", "sofia.ruiz"): ["skills"],
+    }
+    with service.db.read() as s:
+        events = read_events(s, world.tenant_id, after_seq=seq)
+    assert [e.type for e in events] == [
+        "away_reason.updated",
+        "queue.updated",
+        "reason.updated",
+        "agent.updated",
+        "config.applied",
+    ]
+    assert events[1].data["changes"] == {"name": ["Hipotecas", "Hipotecas y préstamos"]}
+    assert not _apply(service, world, edited).changed
+
+
+def test_a_bad_file_reports_every_problem_and_changes_nothing(service: Service) -> None:
+    world = make_world(service, "norte")
+    _apply(service, world, BANCO)
+    before = _counts(service, world)
+    bad = """\
+version: 1
+skills:
+  - {code: seguros, name: Seguros}
+queues:
+  - code: ventas
+    name: Ventas
+    sl_target: {threshold_s: veinte}
+    required_skills: {seguros: 2, inexistente: 3}
+    overflow: {queue: general, after_s: 30}
+    overflow: {queue: otra}
+  - code: vip
+    name: VIP
+    hours: nocturno
+agents:
+  - code: pepe
+    name: Pepe Pérez
+    skills: {seguros: 7}
+    queues:
+      - {queue: ventas}
+      - {queue: fantasma, rank: 2}
+  - code: ana.garcia
+    name: Ana García
+    skills: {banca: 5}
+reasons:
+  - {code: bloqueo.robo, group: cuentas, parent: bloqueo, name_es: Robo, name_en: Theft}
+  - {code: nuevo, group: inexistente, name_es: Nuevo, name_en: New}
+"""
+    with pytest.raises(InvalidInput) as info, service.db.write() as s:
+        do_apply_config(s, world.admin, bad, "malo.yaml")
+    errors = [str(e) for e in info.value.errors]
+    assert errors == [
+        "malo.yaml:7:30: queues.0.sl_target.threshold_s: Input should be a valid integer, "
+        "unable to parse string as an integer",
+        "malo.yaml:8:35: queues.0.required_skills.inexistente: unknown skill 'inexistente'",
+        "malo.yaml:10:5: queues.0.overflow: duplicate key 'overflow' (first at line 9)",
+        "malo.yaml:13:12: queues.1.hours: unknown hours calendar 'nocturno'",
+        "malo.yaml:17:5: agents.0.skills: skill 'seguros': level must be 1..5 (5 = most proficient)",
+        "malo.yaml:20:17: agents.0.queues.1.queue: unknown queue 'fantasma'",
+        "malo.yaml:25:33: reasons.0.group: a sub-reason must be in its parent's group 'tarjetas'",
+        "malo.yaml:25:33: reasons.0.group: reason 'bloqueo.robo' has group 'tarjetas'; an existing reason cannot "
+        "move (create a new code and deactivate this one)",
+        "malo.yaml:26:26: reasons.1.group: unknown reason group 'inexistente'",
+    ]
+    assert info.value.detail == "malo.yaml: 9 problems; nothing was changed"
+    assert _counts(service, world) == before
+
+
+def test_segments_are_checked_against_the_contact_center(service: Service) -> None:
+    world = make_world(service, "norte")
+    text = "queues:\n  - code: q\n    name: Q\n    segment_priority: {premium: 5, otro: 1}\n"
+    with pytest.raises(InvalidInput) as info, service.db.write() as s:
+        do_apply_config(s, world.admin, text, "seg.yaml")
+    assert [str(e) for e in info.value.errors] == [
+        "seg.yaml:4:36: queues.0.segment_priority.otro: unknown segment 'otro'"
+    ]
+
+
+def test_an_action_error_is_placed_in_the_file_and_rolls_everything_back(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A problem only an action finds still names the item's line, and nothing of the file stays."""
+    world = make_world(service, "norte")
+    before = _counts(service, world)
+
+    def refuse(*_args: object) -> None:
+        raise InvalidInput.field(["overflow", "after_s"], "refused by the action")
+
+    monkeypatch.setattr(plan_module, "do_create_queue", refuse)
+    text = "skills:\n  - {code: nueva, name: Nueva}\nqueues:\n  - code: q\n    name: Q\n    overflow:\n"
+    text += "      queue: atencion\n      after_s: 30\n"
+    with pytest.raises(InvalidInput) as info, service.db.write() as s:
+        do_apply_config(s, world.admin, text, "q.yaml")
+    assert [str(e) for e in info.value.errors] == ["q.yaml:8:16: queues.0.overflow.after_s: refused by the action"]
+    assert "could not be applied" in info.value.detail
+    assert _counts(service, world) == before
+
+
+def test_overflow_cycles_between_new_queues(service: Service) -> None:
+    world = make_world(service, "norte")
+    text = """\
+queues:
+  - {code: a, name: A, overflow: {queue: b, after_s: 60}}
+  - {code: b, name: B, overflow: {queue: a, when_unstaffed: true}}
+  - {code: c, name: C, overflow: {queue: a, after_s: 10, mode: move}}
+"""
+    plan = _apply(service, world, text)
+    assert plan.counts()["create"] == 3
+    with service.db.read() as s:
+        overflows = {
+            code: (get_by_code(s, t.Queue, world.tenant_id, code) or t.Queue()).overflow for code in ("a", "b", "c")
+        }
+    assert overflows["a"] == {"queue": "b", "after_s": 60, "when_unstaffed": False, "mode": "add"}
+    assert overflows["b"] == {"queue": "a", "after_s": None, "when_unstaffed": True, "mode": "add"}
+    assert overflows["c"] == {"queue": "a", "after_s": 10, "when_unstaffed": False, "mode": "move"}
+    assert not _apply(service, world, text).changed
+
+
+def test_dry_run_plans_without_writing(service: Service) -> None:
+    world = make_world(service, "norte")
+    before = _counts(service, world)
+    with service.db.read() as s:
+        plan = do_apply_config(s, world.admin, BANCO, "banco.yaml", dry_run=True, prune=True)
+    assert plan.counts() == {"create": 33, "update": 1, "deactivate": 4, "unchanged": 1}
+    assert not plan.applied
+    assert _counts(service, world) == before
+
+
+def test_prune_deactivates_what_is_not_in_the_file(service: Service) -> None:
+    world = make_world(service, "norte")
+    _apply(service, world, BANCO)
+    seq = _seq(service, world)
+    smaller = BANCO.replace("  - {code: saldo", "  - {code: saldo").split("\nagents:\n")[0] + "\n"
+    smaller = smaller.replace(
+        "  - code: saldo\n    group: cuentas\n    name_es: Consulta de saldo\n    name_en: Balance enquiry\n"
+        "    avoidable: true\n",
+        "",
+    )
+    plan = _apply(service, world, smaller, prune=True)
+    deactivated = sorted((s.kind, s.code) for s in plan.steps if s.action == "deactivate")
+    assert deactivated == sorted(
+        [("queues", "atencion"), ("queues", "cobros"), ("reasons", "saldo")]
+        + [("agents", c) for c in ("ana", "ana.garcia", "jordi.puig", "luis", "luis.martinez", "marta.lopez")]
+        + [("agents", "sofia.ruiz")]
+    )
+    with service.db.read() as s:
+        assert {a.code for a in s.scalars(select(t.Agent).where(t.Agent.tenant_id == world.tenant_id))} >= {"ana"}
+        assert not any(a.active for a in s.scalars(select(t.Agent).where(t.Agent.tenant_id == world.tenant_id)))
+        saldo = get_by_code(s, t.Reason, world.tenant_id, "saldo")
+        assert saldo is not None and not saldo.active
+        types = [e.type for e in read_events(s, world.tenant_id, after_seq=seq)]
+    assert types.count("agent.deleted") == 7 and types.count("queue.deleted") == 2 and types[-1] == "config.applied"
+    # pruning again changes nothing; applying the full file without --prune brings them back
+    assert not _apply(service, world, smaller, prune=True).changed
+    plan = _apply(service, world, BANCO)
+    assert sorted(s.code for s in plan.steps if s.action == "update") == sorted(
+        ["saldo", "ana.garcia", "jordi.puig", "luis.martinez", "marta.lopez", "sofia.ruiz"]
+    )
+    with service.db.read() as s:
+        ana = get_by_code(s, t.Agent, world.tenant_id, "ana")
+        assert ana is not None and not ana.active  # not in the file: left alone
+
+
+# --- export ----------------------------------------------------------------------------------------------------------
+
+
+def test_export_then_apply_is_a_no_op(service: Service) -> None:
+    world = make_world(service, "norte")
+    _apply(service, world, BANCO)
+    with service.db.write() as s:  # changes made outside any file show up in the export
+        admin: Actor = world.admin
+        luis = get_by_code(s, t.Agent, world.tenant_id, "luis")
+        assert luis is not None
+        do_update_agent(s, admin, luis, AgentUpdate(attributes={"equipo": {"turno": "tarde"}}, max_occupancy=0.9))
+        cobros = get_by_code(s, t.Queue, world.tenant_id, "cobros")
+        assert cobros is not None
+        do_update_queue(
+            s, admin, cobros, QueueUpdate(overflow=Overflow(queue="general", after_s=45), channels=["voice"])
+        )
+    before = _counts(service, world)
+    exported = before["export"]
+    checked = check(exported, "export.yaml")
+    assert checked.ok, [str(e) for e in checked.errors]
+    plan = _apply(service, world, exported, "export.yaml")
+    assert not plan.changed and plan.counts()["unchanged"] == 39
+    assert _counts(service, world) == before
+    # and into an empty contact center, the export rebuilds the same configuration
+    other = make_world(service, "sur")
+    _apply(service, other, exported, "export.yaml", prune=True)
+    with service.db.read() as s:
+        assert export_document(read_current(s, other.tenant_id)) == export_document(read_current(s, world.tenant_id))
+
+
+def test_export_leaves_out_defaults_and_inactive_items(service: Service) -> None:
+    world = make_world(service, "norte")
+    with service.db.read() as s:
+        doc = export_document(read_current(s, world.tenant_id))
+    assert doc == {
+        "version": 1,
+        "skills": [{"code": "banca", "name": "Banca"}],
+        "away_reasons": [{"code": "descanso", "name_es": "Descanso", "name_en": "Break"}],
+        "queues": [
+            {"code": "atencion", "name": "Atención"},
+            {"code": "cobros", "name": "Cobros", "required_skills": {"banca": 3}},
+        ],
+        "agents": [
+            {"code": "ana", "name": "Ana", "skills": {"banca": 4}, "queues": [{"queue": "atencion"}]},
+            {"code": "luis", "name": "Luis", "skills": {"banca": 2}, "queues": [{"queue": "cobros"}]},
+        ],
+    }
+
+
+# --- the command line ---------------------------------------------------------------------------------------------
+
+
+def _cli(tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(
+        app,
+        ["--data-dir", str(tmp_path / "data"), "--database-url", f"sqlite:///{tmp_path / 'cli.db'}", *args],
+        env={"CENTRALITA_REDIS_URL": "", "COLUMNS": "200"},
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_check_apply_export(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "tenant", "create", "norte", "--name", "Banco del Norte")[0] == 0
+    code, out, err = _cli(tmp_path, "config", "check", str(EXAMPLE))
+    assert code == 0 and "valid (35 items)" in out, err
+    code, out, err = _cli(tmp_path, "config", "apply", str(EXAMPLE), "--dry-run")
+    assert code == 0 and "particulares" in out and "35" in out, err
+    code, out, err = _cli(tmp_path, "config", "export")
+    assert code == 0 and "queues:" not in out  # the dry run wrote nothing
+    code, out, err = _cli(tmp_path, "config", "apply", str(EXAMPLE), "--tenant", "norte")
+    assert code == 0 and "35" in out and "sofia.ruiz" in out, err
+    code, out, err = _cli(tmp_path, "config", "apply", str(EXAMPLE))
+    assert code == 0 and "sofia.ruiz" not in out and "norte" in out, err
+    exported = tmp_path / "exported.yaml"
+    code, out, err = _cli(tmp_path, "config", "export", "--output", str(exported))
+    assert code == 0 and exported.exists()
+    code, stdout_export, err = _cli(tmp_path, "config", "export")
+    assert code == 0 and stdout_export == exported.read_text(encoding="utf-8")
+    assert "- code: particulares" in stdout_export
+    code, out, err = _cli(tmp_path, "config", "apply", str(exported), "--prune")
+    assert code == 0 and "create" not in out.replace("0 created", ""), out
+    code, out, _err = _cli(tmp_path, "agents", "--json")
+    assert code == 0 and out.count('"code"') == 5
+
+
+def test_cli_bad_file_exits_2_with_every_problem(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "tenant", "create", "norte", "--name", "Banco del Norte")[0] == 0
+    bad = tmp_path / "malo.yaml"
+    bad.write_text(
+        "skills:\n  - {code: a, name: A}\nqueues:\n  - code: q\n    name: Q\n    required_skills: {b: 9}\n"
+        "agents:\n  - {code: x, name: X, queues: [{queue: nope}]}\n",
+        encoding="utf-8",
+    )
+    for command in ("check", "apply"):
+        code, out, err = _cli(tmp_path, "config", command, str(bad))
+        assert code == 2, out
+        lines = err.strip().splitlines()
+        assert lines[1:] == [
+            f"{bad}:6:5: queues.0.required_skills: skill 'b': level must be 1..5 (5 = most proficient)",
+            f"{bad}:6:23: queues.0.required_skills.b: unknown skill 'b'",
+            f"{bad}:8:41: agents.0.queues.0.queue: unknown queue 'nope'",
+        ]
+    code, out, err = _cli(tmp_path, "config", "apply", str(tmp_path / "missing.yaml"))
+    assert code == 2 and "missing.yaml" in err
+    syntax = tmp_path / "syntax.yaml"
+    syntax.write_text("skills:\n  - {code: a, name: A\n", encoding="utf-8")
+    code, out, err = _cli(tmp_path, "config", "check", str(syntax))
+    assert code == 2 and f"{syntax}:3:1: YAML syntax" in err
+    code, out, _err = _cli(tmp_path, "config", "export")
+    assert code == 0 and "skills:" not in out
