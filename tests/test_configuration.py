@@ -96,6 +96,39 @@ def test_check_an_empty_or_unknown_document() -> None:
     assert errors[2] == "f.yaml:3:1: skills: skills must be a list of items, each with a code"
 
 
+def test_check_duplicates_and_references_within_the_file() -> None:
+    text = """\
+skills:
+  - {code: a, name: A}
+  - {code: a, name: Otra}
+queues:
+  - {code: q, name: Q, overflow: {queue: q, after_s: 5}}
+  - {code: r, name: R, overflow: {queue: q}}
+agents:
+  - {code: x, name: X, skills: {a: 1}, queues: [{queue: q}, {queue: q, rank: 2}]}
+reason_groups:
+  - {code: g, name_es: G, name_en: G}
+  - {code: h, name_es: H, name_en: H}
+reasons:
+  - {code: p, group: g, name_es: P, name_en: P}
+  - {code: s, group: g, parent: p, name_es: S, name_en: S}
+  - {code: ss, group: g, parent: s, name_es: SS, name_en: SS}
+  - {code: o, group: h, parent: p, name_es: O, name_en: O}
+  - {code: self, group: g, parent: self, name_es: Y, name_en: Y}
+  - {code: lost, group: g, parent: nadie, name_es: L, name_en: L}
+"""
+    assert [str(e) for e in check(text, "f.yaml").errors] == [
+        "f.yaml:3:12: skills.1.code: 'a' is defined twice (first at line 2)",
+        "f.yaml:5:42: queues.0.overflow.queue: a queue cannot overflow to itself",
+        "f.yaml:6:24: queues.1.overflow: set after_s, when_unstaffed, or both",
+        "f.yaml:8:69: agents.0.queues.1.queue: queue 'q' is listed twice",
+        "f.yaml:15:34: reasons.2.parent: 's' is itself a sub-reason; the taxonomy has two levels",
+        "f.yaml:16:22: reasons.3.group: a sub-reason must be in its parent's group 'g'",
+        "f.yaml:17:36: reasons.4.parent: a reason cannot be its own parent",
+        "f.yaml:18:36: reasons.5.parent: unknown reason 'nadie'",
+    ]
+
+
 def test_the_example_checks_on_its_own() -> None:
     checked = check(BANCO, "banco.yaml")
     assert checked.ok, [str(e) for e in checked.errors]

@@ -43,7 +43,7 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        err_console.print(f"[bold red]{_('error')}:[/] {path}: {exc}", highlight=False)
+        typer.echo(f"{_('error')}: {path}: {exc}", err=True)
         raise typer.Exit(2) from None
 
 
