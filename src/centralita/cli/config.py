@@ -87,13 +87,14 @@ def config_check(
 
 def _plan_table(plan: Plan, show_unchanged: bool) -> Table:
     table = Table(title=_("Plan for {source}", source=plan.source))
-    for col in ("kind", "code", "action", "fields"):
-        table.add_column(_(col))
+    for col in (_("kind"), _("code"), _("action"), _("changed fields")):
+        table.add_column(col)
+    labels = {"create": _("create"), "update": _("update"), "deactivate": _("deactivate"), "unchanged": _("unchanged")}
     for step in plan.steps:
         if step.action == UNCHANGED and not show_unchanged:
             continue
         style = _ACTION_STYLE.get(step.action, "")
-        table.add_row(step.kind, step.code, f"[{style}]{_(step.action)}[/]", ", ".join(step.fields))
+        table.add_row(step.kind, step.code, f"[{style}]{labels[step.action]}[/]", ", ".join(step.fields))
     return table
 
 
