@@ -75,7 +75,7 @@ _HOUR_WEIGHT = {
     19: 0.5,
 }
 _DAY_WEIGHT = {1: 1.25, 2: 1.1, 3: 1.0, 4: 1.0, 5: 0.95, 6: 0.45, 7: 0.0}
-_CASE_SHARE = 0.4  # scales each reason's case_p: a few hundred cases per 2,000 customers
+_CASE_SHARE = 0.25  # scales each reason's case_p: a few hundred cases per 2,000 customers
 _NOTES = (
     "Se verifica la identidad del cliente y se atiende la consulta.",
     "Cliente informado; se le envía confirmación por correo electrónico.",

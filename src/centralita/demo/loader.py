@@ -55,6 +55,7 @@ from centralita.service import Service
 from centralita.store import tables as t
 
 DEFAULT_CUSTOMERS = 2000
+FIRST_START_CUSTOMERS = DEFAULT_CUSTOMERS  # what `centralita up` loads into an empty database
 DEFAULT_SEED = 1
 HISTORY_DAYS = 60
 CUSTOMERS_PER_TRANSACTION = 200
@@ -364,7 +365,7 @@ def load_demo_if_empty(svc: Service, console: Console | None = None) -> list[dic
     if console is not None:
         console.print(_("First start: loading the demo contact center (Banco Ejemplo)…"))
     try:
-        result = load_demo(svc, console=console)
+        result = load_demo(svc, customers=FIRST_START_CUSTOMERS, console=console)
     except Conflict:  # another process loaded it first
         return None
     return result.logins
