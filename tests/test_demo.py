@@ -31,8 +31,8 @@ MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
 SMALL = 150
 
 
-def _madrid(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=MADRID).astimezone(dt.UTC)  # type: ignore[misc]
+def _madrid(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=MADRID).astimezone(dt.UTC)
 
 
 def _count(s: Session, model: Any, tenant_id: int) -> int:

@@ -36,7 +36,7 @@ _LTV = {"bajo": (150, 1_500), "medio": (1_500, 6_000), "alto": (6_000, 25_000), 
 _CONTACTS_PER_CUSTOMER = {"prospect": 1.0, "new": 3.2, "active": 3.0, "at_risk": 4.8, "lapsed": 0.8}
 _SEGMENT_CONTACT_FACTOR = {"particulares": 1.0, "premium": 1.2, "empresas": 1.4}
 _CHANNEL_OPTIONS = ("voice", "chat", "email")
-_CHANNEL_WEIGHTS = {"particulares": (0.58, 0.27, 0.15), "premium": (0.75, 0.10, 0.15), "empresas": (0.60, 0.05, 0.35)}
+_CHANNEL_WEIGHTS = {"particulares": (0.62, 0.28, 0.10), "premium": (0.78, 0.12, 0.10), "empresas": (0.65, 0.10, 0.25)}
 _PRODUCTS = {
     "particulares": (
         "cuenta_nomina",
@@ -58,7 +58,8 @@ _PRODUCTS = {
     ),
     "empresas": ("cuenta_negocios", "tpv", "linea_credito", "confirming", "leasing", "tarjeta_empresa"),
 }
-_WAIT_MEAN_S = {"atencion": 28.0, "ventas": 22.0, "cobros": 35.0, "premium": 8.0, "soporte-digital": 30.0}
+# Mean wait in queue (exponential) at quiet times: about each queue's service level (e.g. 80 % in 20 s).
+_WAIT_MEAN_S = {"atencion": 13.0, "ventas": 11.0, "cobros": 18.0, "premium": 4.0, "soporte-digital": 17.0}
 # Relative volume by local hour of the day and by ISO weekday.
 _HOUR_WEIGHT = {
     8: 0.5,
@@ -414,8 +415,8 @@ class HistoryPlanner:
             wait = max(60.0, min(rng.expovariate(1 / 9000), 8 * 3600, room))
             patience = math.inf
         else:
-            wait = rng.expovariate(1 / (_WAIT_MEAN_S[queue_code] * busy * (1.8 if channel == "chat" else 1.0)))
-            patience = rng.expovariate(1 / (200.0 if queue_code == "premium" else 120.0))
+            wait = rng.expovariate(1 / (_WAIT_MEAN_S[queue_code] * busy * (1.5 if channel == "chat" else 1.0)))
+            patience = rng.expovariate(1 / (240.0 if queue_code == "premium" else 180.0))
         priority = queue.segment_priority.get(segment, 0)
         if patience < wait:  # abandoned while queued
             dequeue = enqueue + dt.timedelta(seconds=patience)

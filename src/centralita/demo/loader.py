@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import random
 import secrets
+import string
 import time
 import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
@@ -202,6 +203,12 @@ def _configure(session: Session, svc: Service, slug: str, name: str) -> tuple[t.
     return tenant, actor
 
 
+def _random_password(length: int = 14) -> str:
+    """Letters and digits only, easy to copy; 14 of 62 symbols ≈ 83 bits."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
 def _create_users(session: Session, actor: Actor, password: str | None) -> list[dict[str, str]]:
     logins = []
     people: list[tuple[str, str, str, str | None]] = [
@@ -210,7 +217,7 @@ def _create_users(session: Session, actor: Actor, password: str | None) -> list[
     ]
     people += [("agent", a.code, a.name, a.code) for a in c.AGENTS]
     for role, username, display, agent in people:
-        secret = password or secrets.token_urlsafe(12)
+        secret = password or _random_password()
         do_create_user(
             session,
             actor,
