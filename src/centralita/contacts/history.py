@@ -1,9 +1,10 @@
-"""Past contacts: `do_record_contact` writes one finished contact and its timeline in the caller's transaction.
+"""Past contacts: `do_record_contacts` writes finished contacts and their timelines in the caller's transaction.
 
 This is the seam for history: the demo loader uses it, and importers of another system's contact records
-(CSV, CTI logs) will too. The timeline events carry the historical timestamps (metrics.md §1.1), so every
-KPI computed from the event log gives the same figures for an imported history as for a live one; a final
-`contact.recorded` event, stamped with the time of the import, says where the record came from.
+(CSV, CTI logs) will too; `do_record_contact` is the one-contact form. The timeline events carry the
+historical timestamps (metrics.md §1.1), so every KPI computed from the event log gives the same figures
+for an imported history as for a live one; a final `contact.recorded` event, stamped with the time of the
+import, says where the record came from.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.orm.util import identity_key
 from centralita.contacts.schemas import CHANNELS, CODE
 from centralita.core.actor import Actor
 from centralita.core.errors import ErrorList, InvalidInput
+from centralita.crm.schemas import LIFECYCLE
 from centralita.events.log import PENDING_KEY, EventRecord
 from centralita.events.types import EVENT_TYPES
 from centralita.store import tables as t
@@ -62,7 +64,7 @@ class RecordedOffer(_Strict):
     agent: str = Field(pattern=CODE, description="agent code")
     offered_ts: dt.datetime
     ended_ts: dt.datetime
-    result: str = Field(default="accepted", pattern="^(accepted|rejected|timeout)$")
+    result: str = Field(default="accepted", pattern="^(" + "|".join(OFFER_RESULTS) + ")$")
 
     _tz = field_validator("offered_ts", "ended_ts")(_aware)
 
@@ -90,7 +92,7 @@ class RecordedContact(_Strict):
     identified_by: str | None = Field(default=None, description="identity kind that matched the customer")
     segment: str | None = None
     value_tier: str | None = None
-    lifecycle_stage: str | None = None
+    lifecycle_stage: str | None = Field(default=None, pattern=LIFECYCLE)
     reason: str | None = Field(default=None, pattern=CODE, description="reason code")
     sub_reason: str | None = Field(default=None, pattern=CODE, description="sub-reason code")
     self_service: bool = False
@@ -326,7 +328,7 @@ def do_record_contacts(session: Session, actor: Actor, records: Sequence[Recorde
     """Write past contacts and their timelines (historical timestamps) in the caller's transaction.
 
     All or nothing: an unknown code or customer in any record raises InvalidInput naming `[index, field]`.
-    A few statements per call, whatever its size: batch records (hundreds) for imports.
+    A handful of statements per call whatever its size, so import in batches (hundreds to a few thousand).
     """
     if not records:
         return []
@@ -455,5 +457,4 @@ def _timeline(
         )
     if data.survey_ts is not None:
         items.append(("contact.surveyed", data.survey_ts, {"csat": data.csat, "ces": data.ces, "nps": data.nps}))
-    order = {id(item): i for i, item in enumerate(items)}
-    return sorted(items, key=lambda item: (item[1], order[id(item)]))
+    return sorted(items, key=lambda item: item[1])  # stable: ties keep the lifecycle order

@@ -128,7 +128,6 @@ class Calendar:
         holidays = {d for year in range(today.year - 1, today.year + 1) for d, _ in c.national_holidays(year)}
         weekly = {day: (start, end) for day, start, end in c.WEEKLY_HOURS}
         self.slots: list[_Slot] = []
-        self.days: list[dt.date] = []
         cumulative: list[float] = []
         total = 0.0
         for offset in range(days, 0, -1):
@@ -136,7 +135,6 @@ class Calendar:
             hours = weekly.get(day.isoweekday())
             if hours is None or day in holidays:
                 continue
-            self.days.append(day)
             first, last = int(hours[0][:2]), int(hours[1][:2])
             for hour in range(first, last):
                 start = dt.datetime.combine(day, dt.time(hour), tz).astimezone(dt.UTC)
