@@ -172,6 +172,8 @@ def test_demo_loads_on_first_start(service: Service, monkeypatch: pytest.MonkeyP
         loader.load_demo(service, customers=5)
     with pytest.raises(InvalidInput):
         loader.load_demo(service, customers=5, tenant_slug="otra", password="corta")
+    with pytest.raises(InvalidInput, match="tenant_slug"):
+        loader.load_demo(service, customers=5, tenant_slug="Con Espacios")
     with service.db.read() as s:
         assert s.scalar(select(t.Tenant.event_seq).where(t.Tenant.id == tid)) == before
         assert s.scalar(select(func.count()).select_from(t.Tenant)) == 1

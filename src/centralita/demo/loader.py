@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from centralita.accounts.actions import do_create_tenant, do_create_user
@@ -46,8 +48,7 @@ from centralita.core.actor import Actor
 from centralita.core.clock import FakeClock
 from centralita.core.errors import Conflict, InvalidInput
 from centralita.core.i18n import _
-from centralita.crm.actions import do_create_customer, do_link_case_contact, do_open_case
-from centralita.crm.actions import do_update_case as _do_update_case
+from centralita.crm.actions import do_create_customer, do_link_case_contact, do_open_case, do_update_case
 from centralita.crm.schemas import CaseCreate, CaseUpdate
 from centralita.demo import catalog as c
 from centralita.demo.generator import Calendar, ContactPlan, CustomerPlan, HistoryPlanner, plan_customers
@@ -114,8 +115,8 @@ def _progress(console: Console | None, callback: ProgressCallback | None) -> Ite
         yield report
 
 
-def _configure(session: Session, svc: Service, slug: str, name: str) -> tuple[t.Tenant, Actor]:
-    tenant = do_create_tenant(session, TenantCreate(slug=slug, name=name, timezone=c.TIMEZONE), svc.clock)
+def _configure(session: Session, svc: Service, data: TenantCreate) -> tuple[t.Tenant, Actor]:
+    tenant = do_create_tenant(session, data, svc.clock)
     actor = Actor(tenant_id=tenant.id, role="admin", username="demo", clock=svc.clock)
     today = svc.clock.now().astimezone(zoneinfo.ZoneInfo(c.TIMEZONE)).date()
     years = range(min(2026, today.year - 1), max(2027, today.year + 1) + 1)
@@ -267,7 +268,7 @@ def _record_cases(session: Session, actor: Actor, plans: list[ContactPlan], cont
         case_plan = plans[index].case
         assert case_plan is not None
         for when, status in case_plan.closes:
-            _do_update_case(session, _at(actor, when), case, CaseUpdate(status=status))
+            do_update_case(session, _at(actor, when), case, CaseUpdate(status=status))
     return len(cases)
 
 
@@ -291,6 +292,11 @@ def load_demo(
         raise InvalidInput.field("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
     if not 1 <= days <= 366:
         raise InvalidInput.field("days", "must be 1..366")
+    try:
+        tenant_data = TenantCreate(slug=tenant_slug, name=tenant_name, timezone=c.TIMEZONE)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidInput.field(f"tenant_{first['loc'][0]}", str(first["msg"])) from None
     with svc.db.read() as s:
         if s.scalar(select(t.Tenant.id).where(t.Tenant.slug == tenant_slug)) is not None:
             raise Conflict(f"contact center {tenant_slug!r} already exists; nothing was changed")
@@ -306,7 +312,7 @@ def load_demo(
     with _progress(console, progress) as report:
         report("config", 0, 1)
         with svc.db.write() as s:
-            tenant, actor = _configure(s, svc, tenant_slug, tenant_name)
+            tenant, actor = _configure(s, svc, tenant_data)
             logins = _create_users(s, actor, password)
         tenant_id = tenant.id
         report("config", 1, 1)
@@ -373,6 +379,6 @@ def load_demo_if_empty(svc: Service, console: Console | None = None) -> list[dic
         console.print(_("First start: loading the demo contact center (Banco Ejemplo)…"))
     try:
         result = load_demo(svc, customers=FIRST_START_CUSTOMERS, console=console)
-    except Conflict:  # another process loaded it first
+    except (Conflict, IntegrityError):  # another process started at the same time and loaded it first
         return None
     return result.logins
