@@ -287,3 +287,21 @@ def test_cli_demo_loads_and_refuses_twice(tmp_path: Path, monkeypatch: pytest.Mo
     assert "'demo'" in again.output and "already exists" in again.output
     assert state() == before
     engine.dispose()
+
+
+def test_progress_reports_every_stage_and_same_seed_gives_same_customers(service: Service) -> None:
+    seen: list[tuple[str, int, int]] = []
+    result = loader.load_demo(
+        service, customers=20, seed=9, password="clave-demo-9", progress=lambda *a: seen.append(a)
+    )
+    finished = [stage for stage, done, total in seen if done == total]
+    assert list(dict.fromkeys(finished)) == ["config", "customers", "history"]
+    assert result.counts["customers"] == 20 and result.counts["contacts"] > 0
+    assert all(x["password"] == "clave-demo-9" for x in result.logins)
+    again = loader.load_demo(service, customers=20, seed=9, tenant_slug="demo-2")
+    with service.db.read() as s:
+        names = [
+            list(s.scalars(select(t.Customer.name).where(t.Customer.tenant_id == tid).order_by(t.Customer.id)))
+            for tid in (result.tenant_id, again.tenant_id)
+        ]
+    assert names[0] == names[1] and len(names[0]) == 20

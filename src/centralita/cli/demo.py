@@ -35,10 +35,9 @@ def demo(
         result = load_demo(
             svc, customers=customers, seed=seed, password=password, tenant_slug=tenant_slug, console=console
         )
-        counts = ", ".join(f"{_(key)}: {value}" for key, value in result.counts.items())
         console.print(
             _("Loaded the demo contact center {slug} in {seconds:.1f} s", slug=result.slug, seconds=result.seconds)
         )
-        console.print(counts, highlight=False)
+        emit(result.counts, False, list(result.counts))
         emit(result.logins, False, ["role", "username", "password"], title=_("Demo logins"))
         console.print(_("Logins saved in {path} (readable only by you)", path=result.logins_path), highlight=False)

@@ -294,9 +294,10 @@ def load_demo(
         raise InvalidInput.field("days", "must be 1..366")
     try:
         tenant_data = TenantCreate(slug=tenant_slug, name=tenant_name, timezone=c.TIMEZONE)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidInput.field(f"tenant_{first['loc'][0]}", str(first["msg"])) from None
+    except ValidationError:
+        raise InvalidInput.field(
+            "tenant_slug", "use 1 to 50 lower-case letters, digits, '-' or '_', starting with a letter or digit"
+        ) from None
     with svc.db.read() as s:
         if s.scalar(select(t.Tenant.id).where(t.Tenant.slug == tenant_slug)) is not None:
             raise Conflict(f"contact center {tenant_slug!r} already exists; nothing was changed")
