@@ -2,7 +2,11 @@
 
 Every row goes through the `do_*` actions, in batched transactions. `centralita demo` calls `load_demo`;
 `centralita up` calls `load_demo_if_empty` on first start. Logins are random per load unless a password
-is given, and are saved to `<data_dir>/demo-logins.txt` (mode 0600).
+is given, and are saved to `<data_dir>/demo-logins.txt` (mode 0600) as soon as the users exist.
+
+The same seed on the same day gives the same data (history is laid out backwards from the clock's today).
+A load that stops half way (Ctrl-C, a crash) leaves a partial contact center: load again with another
+`tenant_slug`, or start from an empty database.
 """
 
 from __future__ import annotations
@@ -316,6 +320,8 @@ def load_demo(
             tenant, actor = _configure(s, svc, tenant_data)
             logins = _create_users(s, actor, password)
         tenant_id = tenant.id
+        path = svc.settings.data_dir / LOGINS_FILE
+        _write_logins(path, tenant_slug, tenant_name, logins)  # at once: the users exist from here on
         report("config", 1, 1)
 
         ids: list[int] = []
@@ -348,8 +354,6 @@ def load_demo(
             n_contacts += len(do_record_contacts(s, actor, [p.record for p in anon_plans if p is not None]))
         report("history", customers + len(anonymous), customers + len(anonymous))
 
-    path = svc.settings.data_dir / LOGINS_FILE
-    _write_logins(path, tenant_slug, tenant_name, logins)
     with svc.db.read() as s:
         events = s.scalar(select(func.count()).select_from(t.Event).where(t.Event.tenant_id == tenant_id)) or 0
     counts = {
