@@ -50,6 +50,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "sqlite": sqlite3.sqlite_version,
+        "loadavg_1m": round(os.getloadavg()[0], 2),  # others share this machine: read figures with it
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 

@@ -310,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     for engine in engines:
         out["engines"][engine] = run_engine(engine, args, configs, log)
     out["all_seq_ok"] = all(c["seq_ok"] for e in out["engines"].values() for c in e["configs"])
+    out["machine"]["loadavg_1m_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out))
     return 0 if out["all_seq_ok"] else 1
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import secrets
 import sqlite3
@@ -519,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
         report(engine, r)
     wrong = sum(r["direct"]["wrong"] + r["http"]["wrong"] for r in out["engines"].values())
     out["all_under_5ms"] = all(r["p99_under_5ms"] for r in out["engines"].values())
+    out["machine"]["loadavg_1m_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out))
     return 1 if wrong else 0
 

@@ -1,0 +1,57 @@
+"""The benchmarks still run, on tiny sizes and both engines. No timing is asserted: speed is read from bench/."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PG_ADMIN_URL
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(module: str, *args: str) -> dict[str, object]:
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args, "--pg-url", PG_ADMIN_URL],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_lookup_bench_runs(tmp_path: Path) -> None:
+    args = ("--engine", "both", "--customers", "2000", "--lookups", "200", "--warmup", "20", "--http-lookups", "30",
+            "--http-warmup", "5", "--cache-dir", str(tmp_path))
+    out = _run("bench.lookup", *args)
+    engines = out["engines"]
+    assert isinstance(engines, dict) and set(engines) == {"sqlite", "postgresql"}
+    for r in engines.values():
+        assert r["direct"]["wrong"] == 0 and r["http"]["wrong"] == 0
+        assert r["direct"]["ours"]["n"] == 200 and r["http"]["ours"]["n"] == 30
+        assert r["reused_cache"] is False
+    # the SQLite build is cached and reused
+    again = _run("bench.lookup", *args[:1], "sqlite", *args[2:])
+    assert again["engines"]["sqlite"]["reused_cache"] is True  # type: ignore[index]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_events_bench_runs(tmp_path: Path) -> None:
+    out = _run("bench.events", "--engine", "both", "--events", "16", "--batch-events", "80", "--batch", "10",
+               "--writers", "2", "--mode", "both", "--cache-dir", str(tmp_path))
+    assert out["all_seq_ok"] is True
+    engines = out["engines"]
+    assert isinstance(engines, dict)
+    for r in engines.values():
+        assert len(r["configs"]) == 6
+        assert all(c["ours_events_s"] > 0 and c["baseline_events_s"] > 0 for c in r["configs"])
