@@ -51,7 +51,9 @@ _ALL = [
     EventType("customer.updated", "A customer's profile changed", ("changes",)),
     EventType("customer.identity_added", "An identity was linked to a customer", ("kind", "value")),
     EventType("customer.identity_removed", "An identity was unlinked", ("kind", "value")),
-    EventType("customers.imported", "A customer file was imported", ("source", "created", "updated", "unchanged", "rejected")),
+    EventType(
+        "customers.imported", "A customer file was imported", ("source", "created", "updated", "unchanged", "rejected")
+    ),
     EventType("case.opened", "A case was opened", ("reference", "subject", "status")),
     EventType("case.updated", "A case's status, owner or due date changed", ("reference", "changes")),
     EventType("case.note_added", "A note was added to a case", ("reference", "note_id")),
