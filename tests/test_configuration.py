@@ -419,7 +419,15 @@ def test_export_leaves_out_defaults_and_inactive_items(service: Service) -> None
 def _cli(tmp_path: Path, *args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(
         app,
-        ["--data-dir", str(tmp_path / "data"), "--database-url", f"sqlite:///{tmp_path / 'cli.db'}", *args],
+        [
+            "--lang",
+            "en",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--database-url",
+            f"sqlite:///{tmp_path / 'cli.db'}",
+            *args,
+        ],
         env={"CENTRALITA_REDIS_URL": "", "COLUMNS": "200"},
     )
     return result.exit_code, result.stdout, result.stderr

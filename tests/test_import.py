@@ -290,7 +290,15 @@ def _cli(tmp_path: Path, *args: str) -> tuple[int, str, str]:
     runner = CliRunner()
     result = runner.invoke(
         app,
-        ["--data-dir", str(tmp_path / "data"), "--database-url", f"sqlite:///{tmp_path / 'cli.db'}", *args],
+        [
+            "--lang",
+            "en",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--database-url",
+            f"sqlite:///{tmp_path / 'cli.db'}",
+            *args,
+        ],
         env={"CENTRALITA_REDIS_URL": "", "COLUMNS": "200"},
     )
     return result.exit_code, result.stdout, result.stderr

@@ -53,8 +53,9 @@ def _global(
         if lang not in i18n.LANGUAGES:
             raise typer.BadParameter(_("must be es or en"), param_hint="--lang")
         i18n.set_language(lang)
-    elif os.environ.get("CENTRALITA_LANGUAGE") in i18n.LANGUAGES:
-        i18n.set_language(os.environ["CENTRALITA_LANGUAGE"])
+    else:  # each invocation starts from the environment's language, Spanish by default
+        env_lang = os.environ.get("CENTRALITA_LANGUAGE", "es")
+        i18n.set_language(env_lang if env_lang in i18n.LANGUAGES else "es")
     ctx.obj = Context(
         options={
             "data_dir": data_dir,
