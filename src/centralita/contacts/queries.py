@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from centralita.contacts.hours import hours_status
 from centralita.contacts.schemas import QueuePublic, ReasonPublic, SlTarget
+from centralita.core.errors import NotFound
 from centralita.events.log import EventRecord
 from centralita.store import tables as t
 
@@ -21,6 +22,14 @@ def get_by_code(session: Session, model: type[M], tenant_id: int, code: str) -> 
     m: Any = model
     found: M | None = session.scalar(select(m).where(m.tenant_id == tenant_id, m.code == code))
     return found
+
+
+def code_or_not_found(session: Session, model: type[M], tenant_id: int, code: str, what: str) -> M:
+    """Like get_by_code, but a NotFound naming `what` when there is no such row."""
+    row = get_by_code(session, model, tenant_id, code)
+    if row is None:
+        raise NotFound(f"no {what} {code!r}")
+    return row
 
 
 def list_by_code(session: Session, model: type[M], tenant_id: int) -> list[M]:

@@ -18,7 +18,7 @@ from centralita.agents.schemas import (
     SkillUpdate,
 )
 from centralita.api.auth import AdminActor, AgentActor, ServiceDep, SupervisorActor
-from centralita.contacts.queries import get_by_code, list_by_code
+from centralita.contacts.queries import code_or_not_found, list_by_code
 from centralita.core.actor import Actor
 from centralita.core.errors import Forbidden, NotFound
 from centralita.store import tables as t
@@ -27,10 +27,7 @@ router = APIRouter(tags=["agents"])
 
 
 def _agent(s: Session, actor: Actor, code: str) -> t.Agent:
-    agent = get_by_code(s, t.Agent, actor.tenant_id, code)
-    if agent is None:
-        raise NotFound(f"no agent {code!r}")
-    return agent
+    return code_or_not_found(s, t.Agent, actor.tenant_id, code, "agent")
 
 
 def _own_agent(s: Session, actor: Actor) -> t.Agent:
@@ -110,10 +107,7 @@ def create_skill(body: SkillCreate, actor: AdminActor, svc: ServiceDep) -> Skill
 
 
 def _skill(s: Session, actor: Actor, code: str) -> t.Skill:
-    row = get_by_code(s, t.Skill, actor.tenant_id, code)
-    if row is None:
-        raise NotFound(f"no skill {code!r}")
-    return row
+    return code_or_not_found(s, t.Skill, actor.tenant_id, code, "skill")
 
 
 @router.patch("/skills/{code}")

@@ -25,17 +25,14 @@ from centralita.contacts.schemas import (
     ReasonUpdate,
 )
 from centralita.core.actor import Actor
-from centralita.core.errors import Forbidden, NotFound
+from centralita.core.errors import Forbidden
 from centralita.store import tables as t
 
 router = APIRouter(tags=["queues, hours and reasons"])
 
 
 def _queue(s: Session, actor: Actor, code: str) -> t.Queue:
-    row = queries.get_by_code(s, t.Queue, actor.tenant_id, code)
-    if row is None:
-        raise NotFound(f"no queue {code!r}")
-    return row
+    return queries.code_or_not_found(s, t.Queue, actor.tenant_id, code, "queue")
 
 
 @router.get("/queues")
@@ -79,10 +76,7 @@ def delete_queue(code: str, actor: AdminActor, svc: ServiceDep) -> None:
 
 
 def _hours(s: Session, actor: Actor, code: str) -> t.HoursCalendar:
-    row = queries.get_by_code(s, t.HoursCalendar, actor.tenant_id, code)
-    if row is None:
-        raise NotFound(f"no hours calendar {code!r}")
-    return row
+    return queries.code_or_not_found(s, t.HoursCalendar, actor.tenant_id, code, "hours calendar")
 
 
 @router.get("/hours")
@@ -141,10 +135,7 @@ def create_reason_group(body: ReasonGroupCreate, actor: AdminActor, svc: Service
 
 
 def _reason(s: Session, actor: Actor, code: str) -> t.Reason:
-    row = queries.get_by_code(s, t.Reason, actor.tenant_id, code)
-    if row is None:
-        raise NotFound(f"no reason {code!r}")
-    return row
+    return queries.code_or_not_found(s, t.Reason, actor.tenant_id, code, "reason")
 
 
 @router.get("/reasons")
