@@ -408,8 +408,7 @@ def _append_events(
         for i, (type_, ts, data, subjects) in enumerate(items)
     ]
     ids = session.execute(_INSERT_EVENTS, params).scalars()
-    # The after-commit publisher reads these with EventRecord.from_row, which takes any object with the
-    # event's attributes: EventRecord itself is one, and far cheaper to build than mapped rows.
+    # The after-commit publisher takes EventRecord objects, as append_event queues them.
     records = [
         EventRecord(id=int(event_id), tenant_id=tenant_id, seq=first + i, type=type_, ts=ts, data=data, **subjects)
         for i, (event_id, (type_, ts, data, subjects)) in enumerate(zip(ids, items, strict=True))

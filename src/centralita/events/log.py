@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from centralita.events.types import EVENT_TYPES
@@ -84,6 +84,18 @@ class EventRecord:
         )
 
 
+_EVENTS: Table = Event.__table__  # type: ignore[assignment]
+_TENANTS: Table = Tenant.__table__  # type: ignore[assignment]
+# Built once: the per-event cost is two small statements on the transaction's connection.
+_NEXT_SEQ = (
+    update(_TENANTS)
+    .where(_TENANTS.c.id == bindparam("tenant_id"))
+    .values(event_seq=_TENANTS.c.event_seq + 1)
+    .returning(_TENANTS.c.event_seq)
+)
+_INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
+
+
 def append_event(
     session: Session,
     tenant_id: int,
@@ -91,19 +103,22 @@ def append_event(
     ts: dt.datetime,
     data: dict[str, Any] | None = None,
     **subjects: int | None,
-) -> Event:
+) -> EventRecord:
     """Append one event in the caller's transaction; it is published only after that commits."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}: add it to centralita.events.types first")
     session.flush()  # rows first, so ids exist and the counter lock is held as briefly as possible
-    seq = session.execute(
-        update(Tenant).where(Tenant.id == tenant_id).values(event_seq=Tenant.event_seq + 1).returning(Tenant.event_seq)
-    ).scalar_one()
-    row = Event(tenant_id=tenant_id, seq=seq, type=type, ts=ts, data=data or {}, **subjects)
-    session.add(row)
-    session.flush()
-    session.info.setdefault(PENDING_KEY, []).append(row)
-    return row
+    conn = session.connection()
+    seq = int(conn.execute(_NEXT_SEQ, {"tenant_id": tenant_id}).scalar_one())
+    payload = data or {}
+    event_id = int(
+        conn.execute(
+            _INSERT, {"tenant_id": tenant_id, "seq": seq, "type": type, "ts": ts, "data": payload, **subjects}
+        ).scalar_one()
+    )
+    record = EventRecord(id=event_id, tenant_id=tenant_id, seq=seq, type=type, ts=ts, data=payload, **subjects)
+    session.info.setdefault(PENDING_KEY, []).append(record)
+    return record
 
 
 def read_events(
@@ -122,10 +137,10 @@ def last_seq(session: Session, tenant_id: int) -> int:
 
 @sa_event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
-    pending: list[Event] = session.info.pop(PENDING_KEY, [])
+    pending: list[EventRecord] = session.info.pop(PENDING_KEY, [])
     bus = session.info.get(BUS_KEY)
     if pending and bus is not None:
-        bus.publish([EventRecord.from_row(e) for e in pending])
+        bus.publish(pending)
 
 
 @sa_event.listens_for(Session, "after_rollback")
