@@ -111,10 +111,79 @@ def emit(rows: Sequence[Any] | Any, as_json: bool, columns: Sequence[str] = (), 
     table = Table(title=title, show_lines=False)
     cols = list(columns) or (list(items[0].keys()) if items else [])
     for col in cols:
-        table.add_column(_(col))
+        table.add_column(column_label(col))
     for item in items:
         table.add_row(*["—" if item.get(c) is None else _cell(item.get(c)) for c in cols])
     console.print(table)
+
+
+def column_label(name: str) -> str:
+    """A column's header in the current language (field names stay the keys of --json output)."""
+    labels = {
+        "active": _("active"),
+        "agent_id": _("agent_id"),
+        "agents": _("agents"),
+        "avoidable": _("avoidable"),
+        "capacity": _("capacity"),
+        "cases": _("cases"),
+        "channel": _("channel"),
+        "channels": _("channels"),
+        "code": _("code"),
+        "contact_id": _("contact_id"),
+        "contacts": _("contacts"),
+        "country": _("country"),
+        "created_at": _("created_at"),
+        "customer_id": _("customer_id"),
+        "customers": _("customers"),
+        "data": _("data"),
+        "database": _("database"),
+        "direction": _("direction"),
+        "display_name": _("display_name"),
+        "disposition": _("disposition"),
+        "events": _("events"),
+        "external_id": _("external_id"),
+        "group": _("group"),
+        "head": _("head"),
+        "hours": _("hours"),
+        "id": _("id"),
+        "identities": _("identities"),
+        "initiation_ts": _("initiation_ts"),
+        "kind": _("kind"),
+        "language": _("language"),
+        "languages": _("languages"),
+        "lifecycle_stage": _("lifecycle_stage"),
+        "lifetime_value": _("lifetime_value"),
+        "name": _("name"),
+        "name_en": _("name_en"),
+        "name_es": _("name_es"),
+        "now": _("now"),
+        "parent": _("parent"),
+        "password": _("password"),
+        "queues": _("queues"),
+        "reasons": _("reasons"),
+        "reference": _("reference"),
+        "required_skills": _("required_skills"),
+        "revision": _("revision"),
+        "role": _("role"),
+        "segment": _("segment"),
+        "segment_priority": _("segment_priority"),
+        "seq": _("seq"),
+        "skills": _("skills"),
+        "sl_target": _("sl_target"),
+        "slug": _("slug"),
+        "state": _("state"),
+        "status": _("status"),
+        "subject": _("subject"),
+        "tenant": _("tenant"),
+        "tenants": _("tenants"),
+        "timezone": _("timezone"),
+        "ts": _("ts"),
+        "type": _("type"),
+        "up_to_date": _("up_to_date"),
+        "username": _("username"),
+        "value_tier": _("value_tier"),
+    }
+    return labels.get(name, name)
 
 
 def _cell(value: Any) -> str:
