@@ -1,0 +1,1 @@
+"""Routing engine (pure): snapshot + clock → decisions. No I/O, no database (flows-and-routing.md §6)."""
