@@ -61,6 +61,8 @@ class AgentState:
     idle_since: float = 0.0
     offered: bool = False
     missed: bool = False
+    missed_offers: int = 0  # consecutive offers not accepted (R6)
+    max_missed_offers: int = 1
     occupancy: float = 0.0
     max_occupancy: float | None = None
 
