@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from centralita.contacts.schemas import CHANNELS, CODE
+from centralita.contacts.schemas import CHANNELS, CODE, one_of
 
 AGENT_STATES = ("offline", "available", "away")
 CALL_SELECTIONS = ("queue_rank", "greatest_need", "skill_level", "service_objective")
@@ -97,12 +97,7 @@ class AgentFields(Strict):
     _sk = field_validator("skills")(_skills)
     _ex = field_validator("exclusive_channels")(_exclusive)
 
-    @field_validator("call_selection")
-    @classmethod
-    def _cs(cls, v: str | None) -> str | None:
-        if v is not None and v not in CALL_SELECTIONS:
-            raise ValueError(f"unknown call_selection {v!r}; one of {', '.join(CALL_SELECTIONS)}")
-        return v
+    _cs = field_validator("call_selection")(one_of("call_selection", CALL_SELECTIONS))
 
     @field_validator("languages")
     @classmethod
@@ -149,9 +144,4 @@ class AgentStateChange(Strict):
     state: str
     away_reason: str | None = Field(default=None, description="away reason code, required with state away")
 
-    @field_validator("state")
-    @classmethod
-    def _state(cls, v: str) -> str:
-        if v not in AGENT_STATES:
-            raise ValueError(f"unknown state {v!r}; one of {', '.join(AGENT_STATES)}")
-        return v
+    _state = field_validator("state")(one_of("state", AGENT_STATES))

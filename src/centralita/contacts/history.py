@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from centralita.contacts.schemas import CHANNELS, CODE
+from centralita.contacts.schemas import CHANNELS, CODE, one_of
 from centralita.core.actor import Actor
 from centralita.core.errors import ErrorList, InvalidInput
 from centralita.crm.schemas import LIFECYCLE
@@ -146,33 +146,13 @@ class RecordedContact(_Strict):
                 raise ValueError("a hold ends before it starts")
         return v
 
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, v: str) -> str:
-        if v not in CHANNELS:
-            raise ValueError(f"unknown channel {v!r}; one of {', '.join(CHANNELS)}")
-        return v
+    _channel = field_validator("channel")(one_of("channel", CHANNELS))
 
-    @field_validator("direction")
-    @classmethod
-    def _direction(cls, v: str) -> str:
-        if v not in DIRECTIONS:
-            raise ValueError(f"unknown direction {v!r}; one of {', '.join(DIRECTIONS)}")
-        return v
+    _direction = field_validator("direction")(one_of("direction", DIRECTIONS))
 
-    @field_validator("initiation_method")
-    @classmethod
-    def _method(cls, v: str) -> str:
-        if v not in INITIATION_METHODS:
-            raise ValueError(f"unknown initiation_method {v!r}; one of {', '.join(INITIATION_METHODS)}")
-        return v
+    _method = field_validator("initiation_method")(one_of("initiation_method", INITIATION_METHODS))
 
-    @field_validator("disconnect_reason")
-    @classmethod
-    def _disconnect(cls, v: str | None) -> str | None:
-        if v is not None and v not in DISCONNECT_REASONS:
-            raise ValueError(f"unknown disconnect_reason {v!r}; one of {', '.join(DISCONNECT_REASONS)}")
-        return v
+    _disconnect = field_validator("disconnect_reason")(one_of("disconnect_reason", DISCONNECT_REASONS))
 
     @model_validator(mode="after")
     def _check_timeline(self) -> RecordedContact:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -25,6 +26,17 @@ AGENT_SELECTIONS = (
     "random",
     "ring_all",
 )
+
+
+def one_of(what: str, allowed: Sequence[str]) -> Callable[[str | None], str | None]:
+    """A field validator: the value (when given) must be one of `allowed`; the error names them."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in allowed:
+            raise ValueError(f"unknown {what} {value!r}; one of {', '.join(allowed)}")
+        return value
+
+    return check
 
 
 class Strict(BaseModel):
@@ -159,12 +171,7 @@ class QueueFields(Strict):
                 raise ValueError(f"skill {skill!r}: level must be 1..5 (5 = most proficient)")
         return v
 
-    @field_validator("agent_selection")
-    @classmethod
-    def _selection(cls, v: str | None) -> str | None:
-        if v is not None and v not in AGENT_SELECTIONS:
-            raise ValueError(f"unknown agent_selection {v!r}; one of {', '.join(AGENT_SELECTIONS)}")
-        return v
+    _selection = field_validator("agent_selection")(one_of("agent_selection", AGENT_SELECTIONS))
 
 
 class QueueCreate(QueueFields):
