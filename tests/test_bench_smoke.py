@@ -30,8 +30,22 @@ def _run(module: str, *args: str) -> dict[str, object]:
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_lookup_bench_runs(tmp_path: Path) -> None:
-    args = ("--engine", "both", "--customers", "2000", "--lookups", "200", "--warmup", "20", "--http-lookups", "30",
-            "--http-warmup", "5", "--cache-dir", str(tmp_path))
+    args = (
+        "--engine",
+        "both",
+        "--customers",
+        "2000",
+        "--lookups",
+        "200",
+        "--warmup",
+        "20",
+        "--http-lookups",
+        "30",
+        "--http-warmup",
+        "5",
+        "--cache-dir",
+        str(tmp_path),
+    )
     out = _run("bench.lookup", *args)
     engines = out["engines"]
     assert isinstance(engines, dict) and set(engines) == {"sqlite", "postgresql"}
@@ -47,8 +61,23 @@ def test_lookup_bench_runs(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_events_bench_runs(tmp_path: Path) -> None:
-    out = _run("bench.events", "--engine", "both", "--events", "16", "--batch-events", "80", "--batch", "10",
-               "--writers", "2", "--mode", "both", "--cache-dir", str(tmp_path))
+    out = _run(
+        "bench.events",
+        "--engine",
+        "both",
+        "--events",
+        "16",
+        "--batch-events",
+        "80",
+        "--batch",
+        "10",
+        "--writers",
+        "2",
+        "--mode",
+        "both",
+        "--cache-dir",
+        str(tmp_path),
+    )
     assert out["all_seq_ok"] is True
     engines = out["engines"]
     assert isinstance(engines, dict)

@@ -7,12 +7,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
 from centralita.agents.actions import do_update_agent
 from centralita.agents.queries import agent_public
 from centralita.agents.schemas import AgentUpdate
-from centralita.cli import app
 from centralita.configuration import plan as plan_module
 from centralita.configuration.document import ConfigDocument, check
 from centralita.configuration.export import export_config, export_document
@@ -27,6 +25,7 @@ from centralita.core.errors import InvalidInput
 from centralita.events.log import last_seq, read_events
 from centralita.service import Service
 from centralita.store import tables as t
+from tests.clirun import run_cli as _cli
 from tests.factories import World, make_world
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "banco.yaml"
@@ -414,23 +413,6 @@ def test_export_leaves_out_defaults_and_inactive_items(service: Service) -> None
 
 
 # --- the command line ---------------------------------------------------------------------------------------------
-
-
-def _cli(tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(
-        app,
-        [
-            "--lang",
-            "en",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--database-url",
-            f"sqlite:///{tmp_path / 'cli.db'}",
-            *args,
-        ],
-        env={"CENTRALITA_REDIS_URL": "", "COLUMNS": "200"},
-    )
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_cli_check_apply_export(tmp_path: Path) -> None:

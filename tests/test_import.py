@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from centralita.cli import app
 from centralita.crm.actions import do_create_customer
 from centralita.crm.importing import ImportFileError, ImportResult, import_customers
 from centralita.crm.schemas import CustomerCreate, IdentityCreate
 from centralita.events.log import last_seq, read_events
 from centralita.service import Service
 from centralita.store import tables as t
+from tests.clirun import run_cli as _cli
 from tests.factories import World, make_world
 
 HEADER = "external_id,name,kind,segment,value_tier,lifetime_value,owner,phone,phone2,email,attr.plan"
@@ -284,24 +283,6 @@ def test_owner_and_choices_are_checked(service: Service, tmp_path: Path) -> None
 
 
 # --- the command line -------------------------------------------------------------------------------------------
-
-
-def _cli(tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    runner = CliRunner()
-    result = runner.invoke(
-        app,
-        [
-            "--lang",
-            "en",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--database-url",
-            f"sqlite:///{tmp_path / 'cli.db'}",
-            *args,
-        ],
-        env={"CENTRALITA_REDIS_URL": "", "COLUMNS": "200"},
-    )
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_cli_import_exit_codes_and_report(tmp_path: Path) -> None:

@@ -1,0 +1,27 @@
+"""Running the `centralita` command in-process against a fresh SQLite database, in English."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from centralita.cli import app
+
+
+def run_cli(tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `centralita --lang en --data-dir … --database-url … ARGS`."""
+    result = CliRunner().invoke(
+        app,
+        [
+            "--lang",
+            "en",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--database-url",
+            f"sqlite:///{tmp_path / 'cli.db'}",
+            *args,
+        ],
+        env={"CENTRALITA_REDIS_URL": "", "COLUMNS": "200"},
+    )
+    return result.exit_code, result.stdout, result.stderr
