@@ -1,4 +1,5 @@
-"""The benchmarks still run, on tiny sizes and both engines. No timing is asserted: speed is read from bench/."""
+"""The benchmarks still run, on tiny sizes (both database engines where there is one). No timing is asserted:
+speed is read from bench/."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from tests.conftest import PG_ADMIN_URL
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(module: str, *args: str) -> dict[str, object]:
+def _run(module: str, *args: str, pg: bool = True) -> dict[str, object]:
     proc = subprocess.run(
-        [sys.executable, "-m", module, *args, "--pg-url", PG_ADMIN_URL],
+        [sys.executable, "-m", module, *args, *(("--pg-url", PG_ADMIN_URL) if pg else ())],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -84,3 +85,23 @@ def test_events_bench_runs(tmp_path: Path) -> None:
     for r in engines.values():
         assert len(r["configs"]) == 6
         assert all(c["ours_events_s"] > 0 and c["baseline_events_s"] > 0 for c in r["configs"])
+
+
+@pytest.mark.slow
+def test_routing_bench_runs() -> None:
+    out = _run(
+        "bench.routing",
+        *("--agents", "60", "--skills", "8", "--waiting", "40", "--events", "3000", "--naive-events", "3000"),
+        pg=False,
+    )
+    for key in ("p50_us", "p99_us", "max_us", "events_per_s", "speedup_vs_naive", "sizes", "loadavg", "python"):
+        assert key in out, key
+    # every event went through both routers with the same decisions
+    assert out["identical_decisions"] is True and out["naive_events_compared"] == 3000
+    assert out["sizes"] == {"agents": 60, "skills": 8, "queues": 8, "waiting_target": 40, "events": 3000}
+    assert out["api_shims"] == []
+    mix = out["event_mix"]
+    assert isinstance(mix, dict)
+    # the stream has every kind of event
+    kinds = {"arrival", "accept", "reject", "release", "release_acw", "end_acw", "abandon", "break", "wakeup"}
+    assert kinds <= set(mix)
