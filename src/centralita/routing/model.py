@@ -1,7 +1,8 @@
-"""The routing snapshot: queues, agents and waiting contacts, as plain immutable-ish values.
+"""The routing snapshot: queues, agents and waiting contacts, as plain values.
 
 Times are seconds on the engine's clock (UTC epoch live, simulated time in the simulator).
 Skill levels are 1..5, 5 = most proficient. Priority: higher is served first.
+Field meanings and defaults: flows-and-routing.md §6.1.
 """
 
 from __future__ import annotations
@@ -33,14 +34,38 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Overflow:
+    """R10: after `after_s` in the queue (or at once when it has no staffed agent and `when_unstaffed`),
+    the contact also joins (`add`) or moves to (`move`) `queue_id`, keeping its age for ordering."""
+
+    queue_id: int
+    after_s: float | None = None
+    when_unstaffed: bool = False
+    mode: str = "add"  # add | move
+
+
+@dataclass(frozen=True)
+class Overload:
+    """R9: the queue's overload level (0, 1, 2) compares `metric` with the two thresholds."""
+
+    metric: str = "ewt"  # ewt | oldest_wait
+    level1_s: float = 60.0
+    level2_s: float = 120.0
+
+
+@dataclass(frozen=True)
 class QueueConfig:
     id: int
     required_skills: tuple[tuple[str, int], ...] = ()
     priority_mode: str = "strict"  # strict | aged (R1)
     aging_s_per_point: float = 60.0
     agent_selection: str = "longest_idle"  # R5
+    order_by: tuple[tuple[str, bool], ...] = ()  # R5 `order_by`: (agent attribute, descending)
     offer_timeout_s: float = 20.0
     sl_threshold_s: float = 20.0
+    default_aht_s: float = 300.0
+    overflow: Overflow | None = None
+    overload: Overload | None = None
 
 
 @dataclass(frozen=True)
@@ -51,20 +76,28 @@ class ProfileEntry:
 
 @dataclass
 class AgentState:
+    """An agent as routing sees it. `offered`, `missed`, `missed_offers`, `active` and `acw` are the
+    router's own bookkeeping: `set_agent` keeps them for an agent it already knows."""
+
     id: int
     status: str = "available"  # offline | available | custom:<name>
     skills: dict[str, int] = field(default_factory=dict)
     profile: dict[int, ProfileEntry] = field(default_factory=dict)  # queue id → entry
+    reserve: dict[int, int] = field(default_factory=dict)  # queue id → reserve level 1 | 2 (R9)
     capacity: dict[str, int] = field(default_factory=lambda: {"voice": 1, "chat": 1})
-    active: dict[str, int] = field(default_factory=dict)  # channel → contacts connected, on hold or in ACW
+    active: dict[str, int] = field(default_factory=dict)  # channel → contacts connected or on hold
+    acw: int = 0  # contacts in after-contact work: the agent gets no offer meanwhile (R3.1)
     exclusive_channels: frozenset[str] = frozenset()
-    idle_since: float = 0.0
+    idle_since: float = 0.0  # max(available since, last contact or ACW end)
     offered: bool = False
     missed: bool = False
     missed_offers: int = 0  # consecutive offers not accepted (R6)
     max_missed_offers: int = 1
-    occupancy: float = 0.0
+    occupancy: float = 0.0  # routing occupancy (R8), kept up to date by the caller
     max_occupancy: float | None = None
+    call_selection: str = "queue_rank"  # R4
+    talk_time_s: float = 0.0  # for `least_talk_time`
+    attributes: dict[str, int] = field(default_factory=dict)  # for `order_by`
 
 
 @dataclass
@@ -77,6 +110,7 @@ class Membership:
     age_adjust_s: float = 0.0
     steps: tuple[Step, ...] = ()
     after_steps: str = "any_agent"  # any_agent | keep_last
+    overflowed: bool = False  # its queue's overflow already applied (R10)
 
 
 @dataclass
@@ -86,6 +120,13 @@ class WaitingContact:
     arrival_seq: int
     memberships: list[Membership]
     locked: bool = False  # being offered (R6)
+    last_missed_by: int | None = None  # the agent who let its last offer go: tried last (R6)
+
+    def membership(self, queue_id: int) -> Membership | None:
+        for m in self.memberships:
+            if m.queue_id == queue_id:
+                return m
+        return None
 
 
 @dataclass(frozen=True)
@@ -94,3 +135,9 @@ class Offer:
     agent_id: int
     queue_id: int
     timeout_at: float
+
+
+@dataclass(frozen=True)
+class OfferEnded:
+    offer: Offer
+    result: str  # rejected | timeout | withdrawn

@@ -1,16 +1,39 @@
-"""The routing rules as pure functions (R1 ordering, R2 steps, R3 eligibility, R5 agent selection)."""
+"""The routing rules as pure functions (flows-and-routing.md §6.2): R1 ordering, R2 steps, R3
+eligibility, R4 contact choice, R5 agent choice, R9 overload levels. Both routers call these, so a
+rule lives in exactly one place."""
 
 from __future__ import annotations
 
-from centralita.routing.model import ANY_AGENT, AgentState, Membership, QueueConfig, Requirement, WaitingContact
+import math
+
+from centralita.routing.model import (
+    ANY_AGENT,
+    AgentState,
+    Membership,
+    Overload,
+    ProfileEntry,
+    QueueConfig,
+    Requirement,
+    WaitingContact,
+)
 
 AGENT_SELECTIONS = (
     "longest_idle",
     "skill_then_longest_idle",
     "least_skill_then_longest_idle",
     "least_occupied",
+    "skill_then_least_occupied",
     "fewest_contacts",
+    "least_talk_time",
+    "round_robin",
+    "linear",
+    "random",
+    "ring_all",
+    "order_by",
 )
+CALL_SELECTIONS = ("queue_rank", "greatest_need", "skill_level", "service_objective")
+RESERVE_RANK = 100  # a queue served only as a reserve ranks after every profile rank (R4 queue_rank)
+SKILL_SERVED = ProfileEntry(rank=1, delay_s=0.0)  # holding a queue's required skills: rank 1, no delay
 
 
 def order_key(queue: QueueConfig, m: Membership, arrival_seq: int) -> tuple[float, ...]:
@@ -36,16 +59,20 @@ def active_requirement(m: Membership, now: float) -> Requirement:
     return ANY_AGENT
 
 
-def next_step_boundary(m: Membership, now: float) -> float | None:
-    """The instant the active step ends (a wake-up), or None."""
-    boundary = m.enqueue_ts
+def step_boundaries(m: Membership) -> list[float]:
+    """The instants a step ends (wake-ups, R13)."""
+    out: list[float] = []
+    t = m.enqueue_ts
     for step in m.steps:
         if step.duration_s is None:
-            return None
-        boundary += step.duration_s
-        if boundary > now:
-            return boundary
-    return None
+            break
+        t += step.duration_s
+        out.append(t)
+    return out
+
+
+def next_step_boundary(m: Membership, now: float) -> float | None:
+    return next((t for t in step_boundaries(m) if t > now), None)
 
 
 def has_free_slot(agent: AgentState, channel: str) -> bool:
@@ -53,44 +80,149 @@ def has_free_slot(agent: AgentState, channel: str) -> bool:
     contact only to an agent with nothing else."""
     if agent.active.get(channel, 0) >= agent.capacity.get(channel, 0):
         return False
+    if not agent.exclusive_channels:
+        return True
     busy = {c for c, n in agent.active.items() if n > 0}
     if busy & agent.exclusive_channels:
         return False
     return not (channel in agent.exclusive_channels and busy)
 
 
-def serves(agent: AgentState, queue: QueueConfig, m: Membership, now: float) -> bool:
-    """R3.3 (without reserves): by profile once the delay has passed, or by the queue's required skills."""
+def routable(agent: AgentState) -> bool:
+    """R3.1 and R3.2 without the channel: available, not offered, in ACW or missed, under max occupancy."""
+    if agent.status != "available" or agent.offered or agent.missed or agent.acw > 0:
+        return False
+    return agent.max_occupancy is None or agent.occupancy <= agent.max_occupancy
+
+
+def holds_skills(agent: AgentState, required: tuple[tuple[str, int], ...]) -> bool:
+    return bool(required) and all(agent.skills.get(s, 0) >= lvl for s, lvl in required)
+
+
+def staffs(agent: AgentState, queue: QueueConfig) -> bool:
+    """Serves q by profile or required skills (reserves aside) and is online, not in a custom status."""
+    return agent.status == "available" and (queue.id in agent.profile or holds_skills(agent, queue.required_skills))
+
+
+def serving_entry(agent: AgentState, queue: QueueConfig, level: int) -> ProfileEntry | None:
+    """R3.3: how the agent serves q now: its profile entry, the required skills (rank 1, no delay), or a
+    reserve level ≤ q's overload level (rank after all profile ranks). None: it does not serve q."""
     entry = agent.profile.get(queue.id)
     if entry is not None:
-        return now - m.enqueue_ts >= entry.delay_s
-    if queue.required_skills:
-        return all(agent.skills.get(s, 0) >= lvl for s, lvl in queue.required_skills)
-    return False
+        return entry
+    if holds_skills(agent, queue.required_skills):
+        return SKILL_SERVED
+    reserve = agent.reserve.get(queue.id)
+    if reserve is not None and level > 0 and reserve <= level:
+        return ProfileEntry(rank=RESERVE_RANK)
+    return None
 
 
-def eligible(agent: AgentState, queue: QueueConfig, contact: WaitingContact, m: Membership, now: float) -> bool:
-    """R3: may `agent` get `contact` from `queue` now?"""
-    if agent.status != "available" or agent.offered or agent.missed:
+def eligible(
+    agent: AgentState, queue: QueueConfig, contact: WaitingContact, m: Membership, now: float, level: int = 0
+) -> bool:
+    """R3: may `agent` get `contact` from `queue` now? `level` is q's overload level (R9)."""
+    if not routable(agent) or not has_free_slot(agent, contact.channel):
         return False
-    if not has_free_slot(agent, contact.channel):
-        return False
-    if agent.max_occupancy is not None and agent.occupancy > agent.max_occupancy:
-        return False
-    if not serves(agent, queue, m, now):
+    entry = serving_entry(agent, queue, level)
+    if entry is None or now - m.enqueue_ts < entry.delay_s:
         return False
     return active_requirement(m, now).allows(agent)
 
 
-def pick_agent(queue: QueueConfig, candidates: list[AgentState]) -> AgentState:
-    """R5 agent surplus; final tie-break: agent id."""
+def first_skill_level(agent: AgentState, queue: QueueConfig) -> int:
+    return agent.skills.get(queue.required_skills[0][0], 0) if queue.required_skills else 0
+
+
+def mix(contact_id: int, agent_id: int) -> int:
+    """`random` agent selection, seeded by the contact: a 64-bit hash of (contact, agent)."""
+    x = (contact_id * 0x9E3779B97F4A7C15 + agent_id) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return x ^ (x >> 31)
+
+
+def agent_key(queue: QueueConfig, agent: AgentState, rank: int) -> tuple[float, ...]:
+    """R5 for every selection that does not depend on the contact or on earlier picks: ascending key =
+    chosen first; the final tie-break is the agent id. `random` and `round_robin` are in `pick_agent`."""
     mode = queue.agent_selection
-    first_skill = queue.required_skills[0][0] if queue.required_skills else None
-    if mode in ("skill_then_longest_idle", "least_skill_then_longest_idle") and first_skill is not None:
-        sign = -1 if mode == "skill_then_longest_idle" else 1
-        return min(candidates, key=lambda a: (sign * a.skills.get(first_skill, 0), a.idle_since, a.id))
-    if mode == "least_occupied":
-        return min(candidates, key=lambda a: (a.occupancy, a.idle_since, a.id))
-    if mode == "fewest_contacts":
-        return min(candidates, key=lambda a: (sum(a.active.values()), a.idle_since, a.id))
-    return min(candidates, key=lambda a: (a.idle_since, a.id))  # longest_idle
+    if mode in ("skill_then_longest_idle", "least_skill_then_longest_idle", "skill_then_least_occupied"):
+        if queue.required_skills:
+            level = first_skill_level(agent, queue)
+            if mode == "skill_then_least_occupied":
+                return (-level, agent.occupancy, agent.idle_since, agent.id)
+            sign = -1 if mode == "skill_then_longest_idle" else 1
+            return (sign * level, agent.idle_since, agent.id)
+    elif mode == "least_occupied":
+        return (agent.occupancy, agent.idle_since, agent.id)
+    elif mode == "fewest_contacts":
+        return (sum(agent.active.values()), agent.idle_since, agent.id)
+    elif mode == "least_talk_time":
+        return (agent.talk_time_s, agent.idle_since, agent.id)
+    elif mode == "linear":
+        return (rank, agent.id)
+    elif mode == "order_by":
+        key: list[float] = []
+        for attr, descending in queue.order_by:
+            value = agent.attributes.get(attr)
+            key += [1, 0] if value is None else [0, -value if descending else value]  # lacking it: last
+        return (*key, agent.id)
+    return (agent.idle_since, agent.id)  # longest_idle; ring_all orders its offers the same way
+
+
+def round_robin_key(agent_id: int, last: int | None) -> tuple[int, int]:
+    """`round_robin`: the next agent id after the last one picked in this queue, wrapping round."""
+    return (0 if last is None or agent_id > last else 1, agent_id)
+
+
+def pick_agent(
+    queue: QueueConfig,
+    contact: WaitingContact,
+    candidates: list[tuple[AgentState, ProfileEntry]],
+    last_picked: int | None = None,
+) -> AgentState:
+    """R5 agent surplus among eligible (agent, serving entry) pairs. The agent who let this contact's
+    last offer go is tried last (R6)."""
+    others = [c for c in candidates if c[0].id != contact.last_missed_by]
+    candidates = others or candidates
+    mode = queue.agent_selection
+    if mode == "random":
+        return min(candidates, key=lambda c: (mix(contact.id, c[0].id), c[0].id))[0]
+    if mode == "round_robin":
+        return min(candidates, key=lambda c: round_robin_key(c[0].id, last_picked))[0]
+    return min(candidates, key=lambda c: agent_key(queue, c[0], c[1].rank))[0]
+
+
+def contact_choice_key(
+    agent: AgentState,
+    queue: QueueConfig,
+    contact: WaitingContact,
+    m: Membership,
+    rank: int,
+    now: float,
+) -> tuple[float, ...]:
+    """R4 contact surplus: among the first eligible contact of each queue the agent serves, the one with
+    the smallest key wins, by the agent's `call_selection`; the final tie-break is the queue id."""
+    effective = m.enqueue_ts - m.age_adjust_s  # earlier = older
+    mode = agent.call_selection
+    if mode == "greatest_need":
+        return (-m.priority, effective, contact.arrival_seq, queue.id)
+    if mode == "skill_level":
+        return (-first_skill_level(agent, queue), -m.priority, effective, contact.arrival_seq, queue.id)
+    if mode == "service_objective":
+        behind = (now - effective) / queue.sl_threshold_s if queue.sl_threshold_s > 0 else math.inf
+        return (-m.priority, -behind, contact.arrival_seq, queue.id)
+    return (rank, effective, contact.arrival_seq, queue.id)  # queue_rank
+
+
+def overload_level(overload: Overload, value: float) -> int:
+    """R9: 0 below level1_s, 1 from level1_s, 2 from level2_s."""
+    if value >= overload.level2_s:
+        return 2
+    return 1 if value >= overload.level1_s else 0
+
+
+def overload_ewt(waiting: int, aht_s: float, staffed: int) -> float:
+    """The R9 `ewt` metric for a new contact: (waiting + 1) × AHT / staffed; `+inf` when unstaffed.
+    (Reserves are left out of `staffed` here: they are what the level switches on.)"""
+    return math.inf if staffed == 0 else (waiting + 1) * aht_s / staffed
