@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from centralita.core.clock import Clock, SystemClock
 from centralita.core.settings import Settings
 from centralita.events.bus import LocalBus, make_bus
 from centralita.store import migrate
 from centralita.store.db import Database
+
+if TYPE_CHECKING:
+    from centralita.dispatch.runner import Dispatcher
 
 
 @dataclass
@@ -17,17 +21,35 @@ class Service:
     db: Database
     bus: LocalBus
     clock: Clock = field(default_factory=SystemClock)
+    dispatch: Dispatcher | None = None  # the routing runner, when this process routes (start_routing)
 
     @classmethod
-    def start(cls, settings: Settings, clock: Clock | None = None, upgrade: bool = True) -> Service:
+    def start(
+        cls, settings: Settings, clock: Clock | None = None, upgrade: bool = True, routing: bool = False
+    ) -> Service:
         if settings.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         bus = make_bus(settings.redis_url)
         db = Database(settings.database_url, bus=bus)
         if upgrade:
             migrate.upgrade(db.engine)
-        return cls(settings=settings, db=db, bus=bus, clock=clock or SystemClock())
+        service = cls(settings=settings, db=db, bus=bus, clock=clock or SystemClock())
+        if routing:
+            service.start_routing()
+        return service
+
+    def start_routing(self) -> Dispatcher:
+        """Start the routing runner: it routes while this process holds the leader lock, else stands by."""
+        from centralita.dispatch.runner import Dispatcher
+
+        if self.dispatch is None:
+            self.dispatch = Dispatcher(self.db, self.bus, self.clock)
+            self.dispatch.start()
+        return self.dispatch
 
     def close(self) -> None:
+        if self.dispatch is not None:
+            self.dispatch.stop()
+            self.dispatch = None
         self.bus.close()
         self.db.dispose()

@@ -44,7 +44,7 @@ def up(
     from centralita.cli._common import fail_on_error
 
     with fail_on_error():
-        svc = Service.start(settings)
+        svc = Service.start(settings, routing=True)
     logins = load_demo_if_empty(svc, console=console) if demo else None
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"[bold green]Centralita[/] {_('is running at')} [link={url}]{url}[/link]  (API: {url}/docs)")

@@ -284,3 +284,56 @@ class ContactPublic(BaseModel):
     ces: int | None
     nps: int | None
     cost: float | None
+
+
+# live contacts (contacts/live.py) ------------------------------------------------------------------
+
+LIVE_CHANNELS = ("voice", "chat", "email")
+LIVE_STATUSES = ("queued", "connected", "held", "acw", "closed")
+
+
+class LiveContactCreate(Strict):
+    """A contact entering now: a chat, an e-mail or a simulated call, queued in `queue`."""
+
+    channel: str = Field(description="voice (a simulated call), chat or email")
+    from_: str = Field(alias="from", min_length=1, max_length=100, description="caller number, e-mail or chat id")
+    to: str | None = Field(default=None, max_length=100, description="number or address dialled")
+    queue: str = Field(pattern=CODE, description="queue code")
+    priority: int | None = Field(
+        default=None, ge=-100, le=100, description="higher first; default: the queue's segment priority, else 0"
+    )
+    language: str = Field(default="es", pattern="^(es|en)$")
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    _channel = field_validator("channel")(one_of("channel", LIVE_CHANNELS))
+
+
+class TransferRequest(Strict):
+    """To a queue (re-queued there) or to one agent (queued for that agent only). Exactly one."""
+
+    queue: str | None = Field(default=None, pattern=CODE)
+    agent: str | None = Field(default=None, pattern=CODE)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferRequest:
+        if (self.queue is None) == (self.agent is None):
+            raise ValueError("give exactly one of queue or agent")
+        return self
+
+
+class WrapUp(Strict):
+    disposition: str = Field(pattern=CODE, description="the outcome code, e.g. resolved, callback, sale")
+    reason: str = Field(pattern=CODE, description="contact reason code (taxonomy)")
+    sub_reason: str | None = Field(default=None, pattern=CODE, description="a sub-reason of `reason`")
+    resolved: bool | None = None
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+class LiveContactPublic(ContactPublic):
+    """A contact with its live routing state."""
+
+    outcome: str | None = None
+    offered_to: int | None = Field(default=None, description="agent id of the open offer")
+    queues: list[Any] = Field(default_factory=list)

@@ -104,3 +104,9 @@ class ErrorList:
     def raise_if_any(self, detail: str) -> None:
         if self.errors:
             raise InvalidInput(detail, self.errors)
+
+
+class Unavailable(CentralitaError):
+    status = 503
+    type_slug = "unavailable"
+    title = "Service unavailable"

@@ -45,7 +45,11 @@ _ALL = [
     EventType("agent.created", "An agent was created", ("code", "name")),
     EventType("agent.updated", "An agent's profile, skills or queues changed", ("code", "changes")),
     EventType("agent.deleted", "An agent was deactivated", ("code",)),
-    EventType("agent.state_changed", "An agent's state changed", ("code", "from", "to", "away_reason")),
+    EventType(
+        "agent.state_changed",
+        "An agent's state changed (`missed`: set by routing after too many unanswered offers)",
+        ("code", "from", "to", "away_reason"),
+    ),
     # customers and cases
     EventType("customer.created", "A customer was created", ("name", "segment")),
     EventType("customer.updated", "A customer's profile changed", ("changes",)),
@@ -58,18 +62,31 @@ _ALL = [
     EventType("case.updated", "A case's status, owner or due date changed", ("reference", "changes")),
     EventType("case.note_added", "A note was added to a case", ("reference", "note_id")),
     EventType("case.contact_linked", "A contact was linked to a case", ("reference",)),
-    # contacts (the timeline; routing adds its own in issue 4)
-    EventType("contact.arrived", "A contact reached Centralita", ("channel", "direction", "ani", "dnis")),
+    # contacts (the timeline; live contacts: contacts/live.py)
+    EventType(
+        "contact.arrived",
+        "A contact reached Centralita",
+        ("channel", "direction", "ani", "dnis", "initiation_method", "previous_contact_id"),
+    ),
     EventType("contact.identified", "A contact was matched to a customer", ("by", "segment")),
-    EventType("contact.queued", "A contact joined a queue", ("queue", "priority")),
-    EventType("contact.dequeued", "A contact left its queues", ("outcome",)),
-    EventType("contact.offered", "A contact was offered to an agent", ("agent",)),
+    EventType("contact.queued", "A contact joined a queue", ("queue", "priority", "arrival_seq", "for_agent")),
+    EventType("contact.dequeued", "A contact left its queues", ("outcome", "queue", "wait_s")),
+    EventType("contact.offered", "A contact was offered to an agent", ("agent", "queue", "timeout_at")),
+    EventType(
+        "contact.offer_ended",
+        "An offer ended: accepted, rejected, timeout (no answer) or withdrawn (the contact left, or a restart)",
+        ("agent", "result"),
+    ),
     EventType("contact.connected", "An agent connected to the contact", ("agent",)),
     EventType("contact.held", "The contact was put on hold", ()),
     EventType("contact.resumed", "The contact was taken off hold", ()),
-    EventType("contact.transferred", "The contact was transferred", ("to",)),
-    EventType("contact.ended", "The contact ended", ("reason",)),
-    EventType("contact.wrapped_up", "The agent wrapped the contact up", ("disposition", "reason", "resolved")),
+    EventType("contact.transferred", "The contact was transferred", ("to", "next_contact_id")),
+    EventType("contact.ended", "The contact ended", ("reason", "acw", "outcome")),
+    EventType(
+        "contact.wrapped_up",
+        "The agent wrapped the contact up",
+        ("disposition", "reason", "sub_reason", "resolved", "handle_s"),
+    ),
     EventType("contact.surveyed", "The customer answered the survey", ("csat", "ces", "nps")),
     EventType("contact.recorded", "A past contact was imported with its timeline", ("channel", "source")),
 ]

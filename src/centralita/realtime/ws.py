@@ -7,6 +7,10 @@ Protocol (JSON text frames, server → client):
 A client that reconnects passes `?after=<last seq it processed>` and misses nothing: the server
 subscribes to the bus before reading the log, and fills any seq gap from the log.
 
+With `?stats=1` the socket also gets `{"type": "queue_stats", "at": <epoch s>, "queues": [...]}` whenever
+the routing runner's figures change (ephemeral wallboard messages: not events, no seq, never replayed;
+the latest one is sent on connect). Agents get the queues they serve. Only the routing process has them.
+
 Auth: the session cookie (the Origin must match the host, against cross-site hijacking) or an API
 token in `?token=` / `Authorization: Bearer`. Agents receive only events about themselves or their
 queues; supervisors and admins receive all of their tenant's events, never another tenant's.
@@ -125,6 +129,8 @@ def install(app: FastAPI) -> None:
                 await ws.close(code=4422, reason="after must be a non-negative integer (an event seq)")
                 return
             after = int(after_raw)
+        want_stats = ws.query_params.get("stats") in ("1", "true")
+        stats_queue: asyncio.Queue[dict[str, Any]] | None = None
         await ws.accept()
         sub = svc.bus.subscribe(actor.tenant_id, asyncio.get_running_loop())
         try:
@@ -149,12 +155,28 @@ def install(app: FastAPI) -> None:
                     cursor = page[-1].seq
             sub.seen(actor.tenant_id, sent)
             receiver = asyncio.create_task(_drain_client(ws))
+            if want_stats and svc.dispatch is not None:
+                stats_queue = svc.dispatch.hub.subscribe(actor.tenant_id, asyncio.get_running_loop())
+            stats_getter: asyncio.Task[dict[str, Any]] | None = None
             while True:
                 getter = asyncio.create_task(sub.queue.get())
-                done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+                waiting: set[asyncio.Task[Any]] = {getter, receiver}
+                if stats_queue is not None:
+                    stats_getter = stats_getter or asyncio.create_task(stats_queue.get())
+                    waiting.add(stats_getter)
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 if receiver in done:
                     getter.cancel()
+                    if stats_getter is not None:
+                        stats_getter.cancel()
                     return
+                if stats_getter is not None and stats_getter in done:
+                    message = stats_getter.result()
+                    stats_getter = None
+                    await ws.send_json(_stats_for(message, flt))
+                if getter not in done:
+                    getter.cancel()
+                    continue
                 record = getter.result()
                 if record.seq <= sent:
                     continue
@@ -169,6 +191,14 @@ def install(app: FastAPI) -> None:
             return
         finally:
             sub.close()
+            if stats_queue is not None and svc.dispatch is not None:
+                svc.dispatch.hub.unsubscribe(stats_queue)
+
+
+def _stats_for(message: dict[str, Any], flt: _Filter) -> dict[str, Any]:
+    if flt.actor.at_least("supervisor"):
+        return message
+    return dict(message, queues=[q for q in message["queues"] if q["queue_id"] in flt.queue_ids])
 
 
 async def _drain_client(ws: WebSocket) -> None:

@@ -223,7 +223,7 @@ class Agent(Base):
     call_selection: Mapped[str] = mapped_column(String(30), default="queue_rank")
     hourly_cost: Mapped[float | None] = mapped_column(Float)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    state: Mapped[str] = mapped_column(String(20), default="offline")  # offline | available | away
+    state: Mapped[str] = mapped_column(String(20), default="offline")  # offline | available | away | missed
     away_reason: Mapped[str | None] = mapped_column(String(50))
     state_since: Mapped[dt.datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -378,6 +378,8 @@ class Contact(Base):
     survey_ts: Mapped[dt.datetime | None]
     cost: Mapped[float | None] = mapped_column(Float)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Live routing state (contacts/live.py): arrival_seq, memberships, the open offer, the outcome.
+    routing: Mapped[dict[str, Any] | None] = mapped_column(Json)
 
 
 class Event(Base):

@@ -1,0 +1,135 @@
+"""Live contacts and live queue statistics (issue 4).
+
+- `POST /api/contacts`: a contact enters now (chat, e-mail or a simulated call) — supervisors, admins or an
+  integration token (an API token not bound to a user).
+- `POST /api/contacts/{id}/accept|reject|hold|resume|end|transfer|wrap-up`: the agent's side; an agent acts
+  only on its own offers and contacts, supervisors and admins for any agent of their contact center.
+- `POST /api/contacts/{id}/customer-disconnect`: the customer's side (channel connectors, simulators): an
+  abandon while queued, the end of the conversation while connected. Same roles as creating a contact.
+- `GET /api/queues/stats`, `GET /api/queues/{code}/stats`: live queue figures from the routing runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from centralita.agents.queries import queue_ids_of_agent
+from centralita.api.auth import AgentActor, ServiceDep
+from centralita.contacts import live
+from centralita.contacts.queries import code_or_not_found
+from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
+from centralita.core.actor import Actor
+from centralita.core.errors import Forbidden, Unavailable
+from centralita.service import Service
+from centralita.store import tables as t
+
+router = APIRouter(tags=["live contacts"])
+
+
+def _check_channel_side(actor: Actor) -> None:
+    """Contacts enter (and customers leave) through supervisors, admins or integration tokens."""
+    integration = actor.username.startswith("token:") and actor.user_id is None
+    if not (actor.at_least("supervisor") or integration):
+        raise Forbidden("this needs the supervisor role or an integration token")
+
+
+@router.post("/contacts", status_code=201)
+def create_contact(body: LiveContactCreate, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
+    """A contact arrives now: recognised by `from`, then queued in `queue` (or ended when it is closed)."""
+    _check_channel_side(actor)
+    with svc.db.write() as s:
+        return live.live_public(live.do_create_live_contact(s, actor, body))
+
+
+def _act(
+    svc: Service, actor: Actor, contact_id: int, action: Callable[[Session, Actor, t.Contact], t.Contact]
+) -> LiveContactPublic:
+    with svc.db.write() as s:
+        row = live.lock_contact(s, actor, contact_id)
+        return live.live_public(action(s, actor, row))
+
+
+@router.post("/contacts/{contact_id}/accept")
+def accept_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
+    """Accept the offer: the contact connects to the agent."""
+    return _act(svc, actor, contact_id, live.do_accept_contact)
+
+
+@router.post("/contacts/{contact_id}/reject")
+def reject_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
+    """Decline the offer: the contact goes back to its place in the queue."""
+    return _act(svc, actor, contact_id, live.do_reject_contact)
+
+
+@router.post("/contacts/{contact_id}/hold")
+def hold_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
+    return _act(svc, actor, contact_id, live.do_hold_contact)
+
+
+@router.post("/contacts/{contact_id}/resume")
+def resume_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
+    return _act(svc, actor, contact_id, live.do_resume_contact)
+
+
+@router.post("/contacts/{contact_id}/end")
+def end_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
+    """The agent ends the conversation: after-contact work starts."""
+    return _act(svc, actor, contact_id, live.do_end_contact)
+
+
+@router.post("/contacts/{contact_id}/transfer", status_code=201)
+def transfer_contact(contact_id: int, body: TransferRequest, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
+    """Blind transfer to a queue or an agent; returns the new contact of the chain."""
+    return _act(svc, actor, contact_id, lambda s, a, row: live.do_transfer_contact(s, a, row, body))
+
+
+@router.post("/contacts/{contact_id}/wrap-up")
+def wrap_up_contact(contact_id: int, body: WrapUp, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
+    """Disposition and contact reason: the contact is closed and the agent free again."""
+    return _act(svc, actor, contact_id, lambda s, a, row: live.do_wrap_up_contact(s, a, row, body))
+
+
+@router.post("/contacts/{contact_id}/customer-disconnect")
+def customer_disconnect(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
+    """The customer hung up or left: an abandon while queued, else the end of the conversation."""
+    _check_channel_side(actor)
+    return _act(svc, actor, contact_id, live.do_customer_disconnect)
+
+
+def _stats(svc: Service, actor: Actor, queue_ids: set[int] | None) -> list[dict[str, Any]]:
+    if svc.dispatch is None or not svc.dispatch.is_leader:
+        raise Unavailable("live queue statistics come from the routing process; this one does not route")
+    return svc.dispatch.queue_stats(actor.tenant_id, queue_ids)
+
+
+def _visible_queues(s: Session, actor: Actor) -> set[int] | None:
+    if actor.at_least("supervisor"):
+        return None
+    return set(queue_ids_of_agent(s, actor.agent_id)) if actor.agent_id is not None else set()
+
+
+@router.get("/queues/stats")
+def all_queue_stats(actor: AgentActor, svc: ServiceDep) -> list[dict[str, Any]]:
+    """Live figures per queue: waiting, oldest wait, EWT (null: nobody staffed), agents staffed / available /
+    busy / in wrap-up, rolling ASA, AHT, and service level over the last 15 and 30 minutes. Agents get
+    the queues they serve."""
+    with svc.db.read() as s:
+        visible = _visible_queues(s, actor)
+    return _stats(svc, actor, visible)
+
+
+@router.get("/queues/{code}/stats")
+def queue_stats(code: str, actor: AgentActor, svc: ServiceDep) -> dict[str, Any]:
+    with svc.db.read() as s:
+        queue = code_or_not_found(s, t.Queue, actor.tenant_id, code, "queue")
+        visible = _visible_queues(s, actor)
+    if visible is not None and queue.id not in visible:
+        raise Forbidden(f"queue {code!r} is not one of yours")
+    found = _stats(svc, actor, {queue.id})
+    if not found:
+        raise Unavailable(f"queue {code!r} is not routed yet; try again in a moment")
+    return found[0]

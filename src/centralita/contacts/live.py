@@ -1,0 +1,604 @@
+"""Live contacts: the only writers of a contact's routing life, one `do_*` per change, rows and events together.
+
+A live contact goes `queued` → (offered: `routing.offer`, still queued) → `connected` ⇄ `held` → `acw` →
+`closed`; a customer disconnect while queued is an abandon (`closed`, outcome `abandoned`). A transfer ends
+the agent's leg (the agent wraps its part up) and creates the next contact of the chain (initiation method
+`TRANSFER`, `previous_contact_id`), queued in the target queue or for the target agent: metrics.md §1.2
+("a transfer creates a new contact with its own episode"); the chain shares `initial_contact_id`.
+
+`contacts.routing` keeps what recovery needs (dispatch/snapshot.py reads it back):
+`{"arrival_seq", "memberships": [{queue_id, enqueue_ts, priority, agent_ids, after_steps}], "offer":
+{agent_id, queue_id, offered_ts, timeout_at} | null, "outcome"}`; times are epoch seconds. `arrival_seq` is
+the seq of the contact's first `contact.queued` event (per tenant, increasing: FIFO within a priority).
+
+Decisions (offer, timeout, withdrawal, `missed`) come from the routing runner (dispatch/); the agent's and
+the customer's side (accept, reject, hold, transfer, end, wrap-up) from the API. Every action locks the
+contact row (`FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so an accept and an offer timeout
+racing on one contact are decided by the store: the second one gets a Conflict and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from centralita.contacts.hours import OPEN, hours_status
+from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
+from centralita.core.actor import Actor
+from centralita.core.errors import Conflict, ErrorList, Forbidden, InvalidInput, NotFound
+from centralita.crm.queries import find_identity
+from centralita.events.log import append_event
+from centralita.store import tables as t
+
+IDENTITY_BY_CHANNEL = {"voice": "phone", "sms": "phone", "email": "email", "chat": "chat"}
+LIVE = ("queued", "connected", "held", "acw")
+
+
+def _ts(value: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(value, dt.UTC)
+
+
+def _epoch(value: dt.datetime) -> float:
+    return value.timestamp()
+
+
+def lock_contact(session: Session, actor: Actor, contact_id: int) -> t.Contact:
+    """The tenant's contact, locked for this transaction."""
+    row = session.scalar(
+        select(t.Contact)
+        .where(t.Contact.tenant_id == actor.tenant_id, t.Contact.id == contact_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        raise NotFound(f"no contact {contact_id}")
+    return row
+
+
+def live_public(row: t.Contact) -> LiveContactPublic:
+    routing = row.routing or {}
+    offer = routing.get("offer")
+    base = LiveContactPublic.model_validate(row, from_attributes=True)
+    return base.model_copy(
+        update={
+            "outcome": routing.get("outcome"),
+            "offered_to": offer["agent_id"] if offer else None,
+            "queues": list(row.queues or []),
+        }
+    )
+
+
+def _subjects(actor: Actor, row: t.Contact, **extra: int | None) -> dict[str, int | None]:
+    out: dict[str, int | None] = {
+        "contact_id": row.id,
+        "customer_id": row.customer_id,
+        "queue_id": row.queue_id,
+        "agent_id": row.agent_id,
+        "user_id": actor.user_id,
+    }
+    out.update(extra)
+    return out
+
+
+def _event(session: Session, actor: Actor, row: t.Contact, type_: str, data: dict[str, Any], **subjects: Any) -> int:
+    return append_event(session, actor.tenant_id, type_, actor.now(), data, **_subjects(actor, row, **subjects)).seq
+
+
+def _set_routing(row: t.Contact, **changes: Any) -> None:
+    routing = dict(row.routing or {})
+    routing.update(changes)
+    row.routing = routing  # a new dict: the JSON column sees the change
+
+
+def _require(row: t.Contact, *statuses: str) -> None:
+    if row.status not in statuses:
+        raise Conflict(f"contact {row.id} is {row.status}; this needs it {' or '.join(statuses)}")
+
+
+def _queue_by_code(session: Session, actor: Actor, code: str, field: str, errors: ErrorList) -> t.Queue | None:
+    row = session.scalar(select(t.Queue).where(t.Queue.tenant_id == actor.tenant_id, t.Queue.code == code))
+    if row is None:
+        errors.add([field], f"unknown queue {code!r}")
+    elif not row.active:
+        errors.add([field], f"queue {code!r} is deactivated")
+    return row
+
+
+def _closed_outcome(session: Session, queue: t.Queue, when: dt.datetime) -> str | None:
+    """`closed_hours` or `holiday` when the queue's calendar is not open; `queue_full` at max_contacts."""
+    if queue.hours_id is not None:
+        hours = session.get(t.HoursCalendar, queue.hours_id)
+        if hours is not None:
+            status = hours_status(hours.timezone, hours.weekly, hours.overrides, when)
+            if status != OPEN:
+                return "holiday" if status == "holiday" else "closed_hours"
+    if queue.max_contacts is not None:
+        waiting = session.scalar(
+            select(func.count())
+            .select_from(t.Contact)
+            .where(t.Contact.tenant_id == queue.tenant_id, t.Contact.status == "queued", t.Contact.queue_id == queue.id)
+        )
+        if (waiting or 0) >= queue.max_contacts:
+            return "queue_full"
+    return None
+
+
+def _enqueue(
+    session: Session,
+    actor: Actor,
+    row: t.Contact,
+    queue: t.Queue,
+    priority: int,
+    for_agent: t.Agent | None = None,
+) -> None:
+    """Start the contact's queue episode in `queue` (for one agent only when `for_agent`)."""
+    now = actor.now()
+    row.status = "queued"
+    row.queue_id = queue.id
+    row.queues = [queue.code]
+    row.priority = priority
+    row.enqueue_ts = now
+    membership = {
+        "queue_id": queue.id,
+        "enqueue_ts": _epoch(now),
+        "priority": priority,
+        "agent_ids": [for_agent.id] if for_agent is not None else None,
+        "after_steps": "keep_last" if for_agent is not None else "any_agent",
+    }
+    _set_routing(row, memberships=[membership], offer=None)
+    seq = _event(
+        session,
+        actor,
+        row,
+        "contact.queued",
+        {
+            "queue": queue.code,
+            "priority": priority,
+            "for_agent": for_agent.code if for_agent is not None else None,
+        },
+        queue_id=queue.id,
+        agent_id=for_agent.id if for_agent is not None else None,
+    )
+    _set_routing(row, arrival_seq=seq)
+
+
+def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCreate) -> t.Contact:
+    """A contact arrives now: recognised by its identity, then queued — or recorded and ended when the
+    queue is closed (hours calendar) or full (`max_contacts`)."""
+    errors = ErrorList()
+    queue = _queue_by_code(session, actor, data.queue, "queue", errors)
+    if queue is not None and queue.channels and data.channel not in queue.channels:
+        errors.add(["channel"], f"queue {data.queue!r} takes {', '.join(queue.channels)}, not {data.channel}")
+    errors.raise_if_any("the contact is not valid")
+    assert queue is not None
+    tenant = session.get(t.Tenant, actor.tenant_id)
+    assert tenant is not None
+    now = actor.now()
+    customer: t.Customer | None = None
+    kind = IDENTITY_BY_CHANNEL[data.channel]
+    try:
+        identity = find_identity(session, actor.tenant_id, tenant.country, kind, data.from_)
+    except InvalidInput:
+        identity = None  # an unparsable number is an unknown caller, not a bad request
+    if identity is not None:
+        customer = session.get(t.Customer, identity.customer_id)
+    priority = data.priority
+    if priority is None:
+        segment = customer.segment if customer is not None else None
+        priority = int((queue.segment_priority or {}).get(segment, 0)) if segment else 0
+    row = t.Contact(
+        tenant_id=actor.tenant_id,
+        channel=data.channel,
+        direction="inbound",
+        initiation_method="API",
+        status="arrived",
+        ani=data.from_,
+        dnis=data.to,
+        language=data.language,
+        customer_id=customer.id if customer else None,
+        segment=customer.segment if customer else None,
+        value_tier=customer.value_tier if customer else None,
+        lifecycle_stage=customer.lifecycle_stage if customer else None,
+        queue_id=queue.id,
+        queues=[],
+        priority=priority,
+        initiation_ts=now,
+        holds=[],
+        attributes=dict(data.attributes),
+        routing={},
+    )
+    session.add(row)
+    session.flush()
+    row.initial_contact_id = row.id
+    _event(
+        session,
+        actor,
+        row,
+        "contact.arrived",
+        {
+            "channel": row.channel,
+            "direction": row.direction,
+            "ani": row.ani,
+            "dnis": row.dnis,
+            "initiation_method": row.initiation_method,
+        },
+    )
+    if customer is not None:
+        _event(session, actor, row, "contact.identified", {"by": kind, "segment": customer.segment})
+    outcome = _closed_outcome(session, queue, now)
+    if outcome is not None:
+        row.status = "closed"
+        row.disconnect_ts = now
+        row.disconnect_reason = "CONTACT_FLOW_DISCONNECT"
+        _set_routing(row, outcome=outcome)
+        _event(
+            session,
+            actor,
+            row,
+            "contact.ended",
+            {"reason": row.disconnect_reason, "acw": False, "outcome": outcome},
+            queue_id=queue.id,
+        )
+        return row
+    _enqueue(session, actor, row, queue, priority)
+    return row
+
+
+# routing decisions (the runner) ---------------------------------------------------------------------
+
+
+def do_offer_contact(
+    session: Session, actor: Actor, row: t.Contact, agent_id: int, queue_id: int, timeout_at: float
+) -> None:
+    """The runner offers the waiting contact to an agent (R6): the contact stays in its queues, locked."""
+    _require(row, "queued")
+    if (row.routing or {}).get("offer"):
+        raise Conflict(f"contact {row.id} is already offered")
+    agent = session.get(t.Agent, agent_id)
+    if agent is None or agent.tenant_id != actor.tenant_id or not agent.active or agent.state != "available":
+        raise Conflict(f"agent {agent_id} is not available")
+    queue = session.get(t.Queue, queue_id)
+    now = actor.now()
+    _set_routing(
+        row,
+        offer={"agent_id": agent_id, "queue_id": queue_id, "offered_ts": _epoch(now), "timeout_at": timeout_at},
+    )
+    _event(
+        session,
+        actor,
+        row,
+        "contact.offered",
+        {"agent": agent.code, "queue": queue.code if queue else None, "timeout_at": _ts(timeout_at).isoformat()},
+        agent_id=agent_id,
+        queue_id=queue_id,
+    )
+
+
+def _open_offer(row: t.Contact, agent_id: int | None = None) -> dict[str, Any]:
+    offer: dict[str, Any] | None = (row.routing or {}).get("offer")
+    if row.status != "queued" or offer is None:
+        raise Conflict(f"contact {row.id} has no open offer")
+    if agent_id is not None and offer["agent_id"] != agent_id:
+        raise Conflict(f"contact {row.id} is not offered to agent {agent_id}")
+    return offer
+
+
+def do_end_offer(session: Session, actor: Actor, row: t.Contact, agent_id: int, result: str) -> None:
+    """The offer to `agent_id` ended without an accept: `rejected` (the agent), `timeout` or `withdrawn`
+    (the runner). The contact is back at its original place."""
+    if result not in ("rejected", "timeout", "withdrawn"):
+        raise InvalidInput.field("result", f"unknown offer result {result!r}")
+    offer = _open_offer(row, agent_id)
+    if result == "rejected" and offer["timeout_at"] <= actor.now().timestamp():
+        raise Conflict(f"the offer of contact {row.id} has expired")
+    _set_routing(row, offer=None)
+    agent = session.get(t.Agent, agent_id)
+    _event(
+        session,
+        actor,
+        row,
+        "contact.offer_ended",
+        {"agent": agent.code if agent else None, "result": result},
+        agent_id=agent_id,
+        queue_id=offer["queue_id"],
+    )
+
+
+def do_mark_agent_missed(session: Session, actor: Actor, agent: t.Agent) -> None:
+    """R6: after `max_missed_offers` consecutive offers without an answer the agent is `missed`: no offers
+    until it makes itself available again (an agent state, like Genesys' "not responding")."""
+    if agent.state != "available":
+        return
+    before = agent.state
+    agent.state = "missed"
+    agent.away_reason = None
+    agent.state_since = actor.now()
+    append_event(
+        session,
+        actor.tenant_id,
+        "agent.state_changed",
+        actor.now(),
+        {"code": agent.code, "from": before, "to": "missed", "away_reason": None},
+        agent_id=agent.id,
+        user_id=actor.user_id,
+    )
+
+
+# the agent's side ---------------------------------------------------------------------------------
+
+
+def check_agent_acts(actor: Actor, agent_id: int | None) -> None:
+    """An agent acts only on its own offers and contacts; supervisors and admins for any agent."""
+    if actor.at_least("supervisor"):
+        return
+    if actor.agent_id is None or actor.agent_id != agent_id:
+        raise Forbidden("this contact is not yours")
+
+
+def offered_agent(row: t.Contact) -> int | None:
+    offer = (row.routing or {}).get("offer")
+    return int(offer["agent_id"]) if offer and row.status == "queued" else None
+
+
+def do_accept_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
+    """The agent accepts its offer: the contact leaves every queue (answered) and connects."""
+    agent_id = offered_agent(row)
+    check_agent_acts(actor, agent_id)
+    offer = _open_offer(row, agent_id)
+    now = actor.now()
+    if offer["timeout_at"] <= now.timestamp():
+        raise Conflict(f"the offer of contact {row.id} has expired")
+    agent = session.get(t.Agent, offer["agent_id"])
+    assert agent is not None
+    queue = session.get(t.Queue, offer["queue_id"])
+    wait = (now - row.enqueue_ts).total_seconds() if row.enqueue_ts else 0.0
+    row.status = "connected"
+    row.agent_id = agent.id
+    row.queue_id = offer["queue_id"]  # the queue that answered (metrics.md §1.2)
+    if queue is not None and queue.code not in (row.queues or []):
+        row.queues = [*(row.queues or []), queue.code]
+    row.dequeue_ts = now
+    row.queue_outcome = "answered"
+    row.agent_connected_ts = now
+    _set_routing(row, offer=None)
+    _event(session, actor, row, "contact.offer_ended", {"agent": agent.code, "result": "accepted"})
+    _event(
+        session,
+        actor,
+        row,
+        "contact.dequeued",
+        {"outcome": "answered", "queue": queue.code if queue else None, "wait_s": wait},
+    )
+    _event(session, actor, row, "contact.connected", {"agent": agent.code})
+    return row
+
+
+def do_reject_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
+    agent_id = offered_agent(row)
+    check_agent_acts(actor, agent_id)
+    assert agent_id is not None
+    do_end_offer(session, actor, row, agent_id, "rejected")
+    return row
+
+
+def _close_hold(row: t.Contact, now: dt.datetime) -> None:
+    holds = [list(h) for h in row.holds or []]
+    if holds and holds[-1][1] is None:
+        holds[-1][1] = now.isoformat()
+        row.holds = holds
+
+
+def do_hold_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
+    check_agent_acts(actor, row.agent_id)
+    _require(row, "connected")
+    row.status = "held"
+    row.holds = [*(row.holds or []), [actor.now().isoformat(), None]]
+    _event(session, actor, row, "contact.held", {})
+    return row
+
+
+def do_resume_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
+    check_agent_acts(actor, row.agent_id)
+    _require(row, "held")
+    row.status = "connected"
+    _close_hold(row, actor.now())
+    _event(session, actor, row, "contact.resumed", {})
+    return row
+
+
+def _end_agent_leg(session: Session, actor: Actor, row: t.Contact, reason: str, outcome: str | None = None) -> None:
+    """The agent's leg ends; the agent goes to after-contact work on this contact."""
+    now = actor.now()
+    _close_hold(row, now)
+    row.status = "acw"
+    row.agent_end_ts = now
+    row.disconnect_ts = now
+    row.disconnect_reason = reason
+    row.acw_start_ts = now
+    if outcome is not None:
+        _set_routing(row, outcome=outcome)
+    _event(session, actor, row, "contact.ended", {"reason": reason, "acw": True, "outcome": outcome})
+
+
+def do_end_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
+    """The agent hangs up (or closes the chat / e-mail): after-contact work starts."""
+    check_agent_acts(actor, row.agent_id)
+    _require(row, "connected", "held")
+    _end_agent_leg(session, actor, row, "AGENT_DISCONNECT")
+    return row
+
+
+def live_in_chain(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
+    """The live contact of a transfer chain (the customer keeps the first contact's id)."""
+    seen = 0
+    while row.next_contact_id is not None and seen < 50:
+        row = lock_contact(session, actor, row.next_contact_id)
+        seen += 1
+    return row
+
+
+def do_customer_disconnect(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
+    """The customer hangs up or leaves the chat: an abandon while queued (R11), else the end of the leg."""
+    row = live_in_chain(session, actor, row)
+    if row.status == "queued":
+        now = actor.now()
+        offer = (row.routing or {}).get("offer")
+        if offer:
+            do_end_offer(session, actor, row, int(offer["agent_id"]), "withdrawn")
+        wait = (now - row.enqueue_ts).total_seconds() if row.enqueue_ts else 0.0
+        queue = session.get(t.Queue, row.queue_id) if row.queue_id else None
+        row.status = "closed"
+        row.dequeue_ts = now
+        row.queue_outcome = "abandoned"
+        row.disconnect_ts = now
+        row.disconnect_reason = "CUSTOMER_DISCONNECT"
+        _set_routing(row, outcome="abandoned")
+        _event(
+            session,
+            actor,
+            row,
+            "contact.dequeued",
+            {"outcome": "abandoned", "queue": queue.code if queue else None, "wait_s": wait},
+        )
+        _event(session, actor, row, "contact.ended", {"reason": "CUSTOMER_DISCONNECT", "acw": False})
+        return row
+    _require(row, "connected", "held")
+    _end_agent_leg(session, actor, row, "CUSTOMER_DISCONNECT")
+    return row
+
+
+def do_transfer_contact(session: Session, actor: Actor, row: t.Contact, data: TransferRequest) -> t.Contact:
+    """Blind transfer: the agent's leg ends (it wraps its part up) and the next contact of the chain is
+    queued in `data.queue`, or for `data.agent` only (in a queue that agent serves). Returns the new contact."""
+    check_agent_acts(actor, row.agent_id)
+    _require(row, "connected", "held")
+    errors = ErrorList()
+    target_agent: t.Agent | None = None
+    queue: t.Queue | None = None
+    if data.queue is not None:
+        queue = _queue_by_code(session, actor, data.queue, "queue", errors)
+        if queue is not None and queue.channels and row.channel not in queue.channels:
+            errors.add(["queue"], f"queue {data.queue!r} does not take {row.channel} contacts")
+    else:
+        assert data.agent is not None
+        target_agent = session.scalar(
+            select(t.Agent).where(t.Agent.tenant_id == actor.tenant_id, t.Agent.code == data.agent)
+        )
+        if target_agent is None or not target_agent.active:
+            errors.add(["agent"], f"unknown agent {data.agent!r}")
+        elif target_agent.id == row.agent_id:
+            errors.add(["agent"], "a contact cannot be transferred to its own agent")
+        else:
+            served = {
+                q.queue_id: q
+                for q in session.scalars(select(t.AgentQueue).where(t.AgentQueue.agent_id == target_agent.id))
+            }
+            qid = row.queue_id if row.queue_id in served else None
+            if qid is None and served:
+                qid = min(served.values(), key=lambda e: (e.rank, e.queue_id)).queue_id
+            if qid is None:
+                errors.add(["agent"], f"agent {data.agent!r} serves no queue")
+            else:
+                queue = session.get(t.Queue, qid)
+    errors.raise_if_any("the transfer is not valid")
+    assert queue is not None
+    target = f"agent:{target_agent.code}" if target_agent is not None else f"queue:{queue.code}"
+    now = actor.now()
+    new = t.Contact(
+        tenant_id=actor.tenant_id,
+        initial_contact_id=row.initial_contact_id or row.id,
+        previous_contact_id=row.id,
+        channel=row.channel,
+        direction=row.direction,
+        initiation_method="TRANSFER",
+        status="arrived",
+        ani=row.ani,
+        dnis=row.dnis,
+        language=row.language,
+        customer_id=row.customer_id,
+        segment=row.segment,
+        value_tier=row.value_tier,
+        lifecycle_stage=row.lifecycle_stage,
+        reason_id=row.reason_id,
+        sub_reason_id=row.sub_reason_id,
+        queue_id=queue.id,
+        queues=[],
+        priority=row.priority,
+        initiation_ts=now,
+        holds=[],
+        attributes=dict(row.attributes or {}),
+        routing={},
+    )
+    session.add(new)
+    session.flush()
+    row.next_contact_id = new.id
+    row.transferred_to = target
+    _event(session, actor, row, "contact.transferred", {"to": target, "next_contact_id": new.id})
+    _end_agent_leg(session, actor, row, "OTHER", outcome="transferred")
+    _event(
+        session,
+        actor,
+        new,
+        "contact.arrived",
+        {
+            "channel": new.channel,
+            "direction": new.direction,
+            "ani": new.ani,
+            "dnis": new.dnis,
+            "initiation_method": "TRANSFER",
+            "previous_contact_id": row.id,
+        },
+    )
+    _enqueue(session, actor, new, queue, new.priority, for_agent=target_agent)
+    return new
+
+
+def _reason(session: Session, actor: Actor, code: str) -> t.Reason | None:
+    return session.scalar(select(t.Reason).where(t.Reason.tenant_id == actor.tenant_id, t.Reason.code == code))
+
+
+def do_wrap_up_contact(session: Session, actor: Actor, row: t.Contact, data: WrapUp) -> t.Contact:
+    """After-contact work done: disposition and contact reason (taxonomy), resolved, notes."""
+    check_agent_acts(actor, row.agent_id)
+    errors = ErrorList()
+    reason = _reason(session, actor, data.reason)
+    if reason is None or not reason.active:
+        errors.add(["reason"], f"unknown reason {data.reason!r}")
+    elif reason.parent_id is not None:
+        errors.add(["reason"], f"{data.reason!r} is a sub-reason; give its parent as reason")
+    sub = None
+    if data.sub_reason is not None:
+        sub = _reason(session, actor, data.sub_reason)
+        if sub is None or not sub.active:
+            errors.add(["sub_reason"], f"unknown sub-reason {data.sub_reason!r}")
+        elif reason is not None and sub.parent_id != reason.id:
+            errors.add(["sub_reason"], f"{data.sub_reason!r} is not a sub-reason of {data.reason!r}")
+    errors.raise_if_any("the wrap-up is not valid")
+    _require(row, "acw")
+    assert reason is not None
+    now = actor.now()
+    row.status = "closed"
+    row.acw_end_ts = now
+    row.disposition = data.disposition
+    row.reason_id = reason.id
+    row.sub_reason_id = sub.id if sub is not None else None
+    row.resolved = data.resolved
+    row.notes = data.notes
+    handle = (now - row.agent_connected_ts).total_seconds() if row.agent_connected_ts else 0.0
+    _event(
+        session,
+        actor,
+        row,
+        "contact.wrapped_up",
+        {
+            "disposition": data.disposition,
+            "reason": data.reason,
+            "sub_reason": data.sub_reason,
+            "resolved": data.resolved,
+            "handle_s": handle,
+        },
+    )
+    return row

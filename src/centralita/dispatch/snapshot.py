@@ -1,0 +1,233 @@
+"""The store, as the routing engine sees it: queues, agents and waiting contacts as `centralita.routing` values.
+
+Used on start (recovery), on every configuration event (a queue or an agent changed) and when the runner
+has to resynchronise a tenant. Reads only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from centralita.routing.model import (
+    AgentState,
+    Membership,
+    Overflow,
+    ProfileEntry,
+    QueueConfig,
+    Requirement,
+    Step,
+    WaitingContact,
+)
+from centralita.store import tables as t
+
+LIVE_STATUSES = ("queued", "connected", "held", "acw")
+SL_WINDOW_S = 30 * 60  # the longest live service-level window
+
+
+def router_status(agent: t.Agent) -> str:
+    """offline | available | custom:<away reason> (a `missed` agent is `custom:missed` until it is available)."""
+    if not agent.active or agent.state == "offline":
+        return "offline"
+    if agent.state == "available":
+        return "available"
+    if agent.state == "away":
+        return f"custom:{agent.away_reason or 'away'}"
+    return f"custom:{agent.state}"
+
+
+def queue_config(session: Session, row: t.Queue, codes: dict[str, int] | None = None) -> QueueConfig:
+    overflow = None
+    if row.overflow:
+        target = (codes or {}).get(row.overflow["queue"])
+        if target is None:
+            target = session.scalar(
+                select(t.Queue.id).where(t.Queue.tenant_id == row.tenant_id, t.Queue.code == row.overflow["queue"])
+            )
+        if target is not None:
+            overflow = Overflow(
+                queue_id=int(target),
+                after_s=row.overflow.get("after_s"),
+                when_unstaffed=bool(row.overflow.get("when_unstaffed")),
+                mode=row.overflow.get("mode") or "add",
+            )
+    return QueueConfig(
+        id=row.id,
+        required_skills=tuple(sorted((str(k), int(v)) for k, v in (row.required_skills or {}).items())),
+        priority_mode=row.priority_mode,
+        aging_s_per_point=float(row.aging_s_per_point),
+        agent_selection=row.agent_selection,
+        offer_timeout_s=float(row.offer_timeout_s),
+        sl_threshold_s=float(row.sl_threshold_s),
+        default_aht_s=float(row.default_aht_s),
+        overflow=overflow,
+    )
+
+
+def load_queues(session: Session, tenant_id: int) -> dict[int, QueueConfig]:
+    rows = list(session.scalars(select(t.Queue).where(t.Queue.tenant_id == tenant_id)))
+    codes = {q.code: q.id for q in rows}
+    return {q.id: queue_config(session, q, codes) for q in rows}
+
+
+def _int_attributes(raw: dict[str, Any]) -> dict[str, int]:
+    return {k: int(v) for k, v in (raw or {}).items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def _skill_codes(session: Session, tenant_id: int) -> dict[int, str]:
+    rows = session.execute(select(t.Skill.id, t.Skill.code).where(t.Skill.tenant_id == tenant_id))
+    return {int(skill_id): str(code) for skill_id, code in rows}
+
+
+def agent_state(session: Session, row: t.Agent, skill_codes: dict[int, str] | None = None) -> AgentState:
+    """The agent's configuration and status (the router keeps its own offer/active/ACW bookkeeping)."""
+    if skill_codes is None:
+        skill_codes = _skill_codes(session, row.tenant_id)
+    skills = {
+        skill_codes[s.skill_id]: s.level
+        for s in session.scalars(select(t.AgentSkill).where(t.AgentSkill.agent_id == row.id))
+        if s.skill_id in skill_codes
+    }
+    profile: dict[int, ProfileEntry] = {}
+    reserve: dict[int, int] = {}
+    for entry in session.scalars(select(t.AgentQueue).where(t.AgentQueue.agent_id == row.id)):
+        if entry.reserve_level:
+            reserve[entry.queue_id] = entry.reserve_level
+        else:
+            profile[entry.queue_id] = ProfileEntry(rank=entry.rank, delay_s=float(entry.delay_s))
+    return AgentState(
+        id=row.id,
+        status=router_status(row),
+        skills=skills,
+        profile=profile,
+        reserve=reserve,
+        capacity={str(k): int(v) for k, v in (row.capacity or {}).items()},
+        exclusive_channels=frozenset(row.exclusive_channels or ()),
+        idle_since=row.state_since.timestamp() if row.state_since else 0.0,
+        max_missed_offers=max(1, row.max_missed_offers),
+        max_occupancy=row.max_occupancy,
+        call_selection=row.call_selection,
+        attributes=_int_attributes(row.attributes),
+    )
+
+
+def waiting_contact(row: t.Contact) -> WaitingContact:
+    """A queued contact as it was queued: original enqueue times, priority and arrival order."""
+    routing = row.routing or {}
+    memberships = []
+    for m in routing.get("memberships") or []:
+        steps: tuple[Step, ...] = ()
+        if m.get("agent_ids"):
+            steps = (Step(Requirement(agent_ids=frozenset(int(a) for a in m["agent_ids"])), None),)
+        memberships.append(
+            Membership(
+                queue_id=int(m["queue_id"]),
+                enqueue_ts=float(m["enqueue_ts"]),
+                priority=int(m.get("priority") or 0),
+                steps=steps,
+                after_steps=m.get("after_steps") or "any_agent",
+            )
+        )
+    return WaitingContact(
+        id=row.id, channel=row.channel, arrival_seq=int(routing.get("arrival_seq") or row.id), memberships=memberships
+    )
+
+
+@dataclass
+class TenantSnapshot:
+    """Everything routing needs for one tenant, read in one consistent transaction."""
+
+    tenant_id: int
+    last_seq: int
+    queues: dict[int, QueueConfig]
+    agents: list[AgentState]
+    waiting: list[WaitingContact]
+    open_offers: list[tuple[int, int]]  # (contact id, agent id): withdrawn on recovery
+    answers: list[tuple[int, float]] = field(default_factory=list)  # (queue, wait) oldest first: rolling ASA
+    handles: list[tuple[int, float]] = field(default_factory=list)  # (queue, handle) oldest first: AHT
+    dequeued: list[tuple[int, float, str, float]] = field(default_factory=list)  # (queue, ts, outcome, wait)
+
+
+def _secs(a: dt.datetime | None, b: dt.datetime | None) -> float:
+    return (b - a).total_seconds() if a is not None and b is not None else 0.0
+
+
+def load_tenant(session: Session, tenant_id: int, now: dt.datetime, history: int = 10) -> TenantSnapshot:
+    """Read the tenant's routing state. Call inside a snapshot transaction (REPEATABLE READ on PostgreSQL)
+    so `last_seq` and the rows agree."""
+    seq = int(session.scalar(select(t.Tenant.event_seq).where(t.Tenant.id == tenant_id)) or 0)
+    queues = load_queues(session, tenant_id)
+    skill_codes = _skill_codes(session, tenant_id)
+    live = list(
+        session.scalars(select(t.Contact).where(t.Contact.tenant_id == tenant_id, t.Contact.status.in_(LIVE_STATUSES)))
+    )
+    active: dict[int, dict[str, int]] = {}
+    acw: dict[int, int] = {}
+    waiting: list[WaitingContact] = []
+    offers: list[tuple[int, int]] = []
+    for c in live:
+        if c.status == "queued":
+            w = waiting_contact(c)
+            if all(m.queue_id in queues for m in w.memberships) and w.memberships:
+                waiting.append(w)
+            offer = (c.routing or {}).get("offer")
+            if offer:
+                offers.append((c.id, int(offer["agent_id"])))
+        elif c.agent_id is not None and c.status in ("connected", "held"):
+            slots = active.setdefault(c.agent_id, {})
+            slots[c.channel] = slots.get(c.channel, 0) + 1
+        elif c.agent_id is not None and c.status == "acw":
+            acw[c.agent_id] = acw.get(c.agent_id, 0) + 1
+    agents = []
+    for row in session.scalars(select(t.Agent).where(t.Agent.tenant_id == tenant_id, t.Agent.active.is_(True))):
+        state = agent_state(session, row, skill_codes)
+        state.active = active.get(row.id, {})
+        state.acw = acw.get(row.id, 0)
+        agents.append(state)
+    waiting.sort(key=lambda w: w.arrival_seq)
+    recent = now - dt.timedelta(seconds=SL_WINDOW_S)
+    dequeued = []
+    for c in session.scalars(
+        select(t.Contact)
+        .where(
+            t.Contact.tenant_id == tenant_id,
+            t.Contact.dequeue_ts >= recent,
+            t.Contact.queue_outcome.is_not(None),
+            t.Contact.queue_id.is_not(None),
+        )
+        .order_by(t.Contact.dequeue_ts)
+    ):
+        assert c.queue_id is not None and c.dequeue_ts is not None and c.queue_outcome is not None
+        dequeued.append((c.queue_id, c.dequeue_ts.timestamp(), c.queue_outcome, _secs(c.enqueue_ts, c.dequeue_ts)))
+    answers: list[tuple[int, float]] = []
+    handles: list[tuple[int, float]] = []
+    for qid in queues:
+        answered = session.scalars(
+            select(t.Contact)
+            .where(t.Contact.tenant_id == tenant_id, t.Contact.queue_id == qid, t.Contact.queue_outcome == "answered")
+            .order_by(t.Contact.dequeue_ts.desc())
+            .limit(history)
+        ).all()
+        answers.extend((qid, _secs(c.enqueue_ts, c.dequeue_ts)) for c in reversed(answered))
+        handled = session.scalars(
+            select(t.Contact)
+            .where(t.Contact.tenant_id == tenant_id, t.Contact.queue_id == qid, t.Contact.acw_end_ts.is_not(None))
+            .order_by(t.Contact.acw_end_ts.desc())
+            .limit(history)
+        ).all()
+        handles.extend((qid, _secs(c.agent_connected_ts, c.acw_end_ts)) for c in reversed(handled))
+    return TenantSnapshot(
+        tenant_id=tenant_id,
+        last_seq=seq,
+        queues=queues,
+        agents=agents,
+        waiting=waiting,
+        open_offers=offers,
+        answers=answers,
+        handles=handles,
+        dequeued=dequeued,
+    )
