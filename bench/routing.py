@@ -443,7 +443,7 @@ class Sim:
             return OP_ENQUEUE, spec, None, "arrival"
         if ev == EV_ANSWER:
             offer, accept = a, b
-            if fast.router.offers.get(offer.contact_id) != offer:
+            if fast.router.open_offer(offer.contact_id, offer.agent_id) != offer:
                 stats.skipped["answer"] += 1
                 return None
             aid = offer.agent_id

@@ -29,7 +29,7 @@ class Both:
                 name,
                 [(c, self.ref.contacts.get(k)) for k, c in self.fast.contacts.items() if c != self.ref.contacts.get(k)],
             )
-            assert self.fast.offers == self.ref.offers, name
+            assert self.fast.offered == self.ref.offered, name
             assert self.fast.levels == self.ref.levels, name
             return got
 

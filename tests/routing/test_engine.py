@@ -27,7 +27,7 @@ from tests.routing.both import Both
 QUEUE_IDS = (1, 2, 3, 4)
 SKILLS = ("a", "b", "c")
 CHANNELS = ("voice", "chat")
-SELECTIONS = tuple(s for s in AGENT_SELECTIONS if s != "ring_all")
+SELECTIONS = AGENT_SELECTIONS
 
 
 def waiting(cid: int, t: float, queues: tuple[int, ...] = (1,), priority: int = 0) -> WaitingContact:
@@ -197,7 +197,8 @@ class RouterMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.r.fast.offers))
     @rule(data=st.data(), accept=st.booleans())
     def answer_offer(self, data: st.DataObject, accept: bool) -> None:
-        offer = data.draw(st.sampled_from(sorted(self.r.fast.offers.values(), key=lambda o: o.contact_id)))
+        ringing = [o for ring in self.r.fast.offered.values() for o in ring.values()]
+        offer = data.draw(st.sampled_from(sorted(ringing, key=lambda o: (o.contact_id, o.agent_id))))
         if accept:
             channel = self.r.fast.contacts[offer.contact_id].channel
             self.r.accept(offer.contact_id, offer.agent_id, self.now)
@@ -219,6 +220,11 @@ class RouterMachine(RuleBasedStateMachine):
     def wrap_up(self, data: st.DataObject) -> None:
         aid = data.draw(st.sampled_from(sorted(a.id for a in self.r.fast.agents.values() if a.acw)))
         self.r.end_acw(aid, self.now)
+
+    @rule(aid=st.integers(1, 6))
+    def agent_ready(self, aid: int) -> None:
+        if aid in self.r.fast.agents:
+            self.r.make_ready(aid, self.now)
 
     @rule(aid=st.integers(1, 6))
     def agent_deleted(self, aid: int) -> None:
@@ -243,10 +249,15 @@ class RouterMachine(RuleBasedStateMachine):
 
     @invariant()
     def never_two_offers_for_one_contact_or_agent(self) -> None:
-        offers = list(self.r.fast.offers.values())
+        """One open offer per agent; one per contact, except that ring_all rings every eligible agent."""
+        offers = [o for ring in self.r.fast.offered.values() for o in ring.values()]
         assert len({o.agent_id for o in offers}) == len(offers)
         for o in offers:
             assert self.r.fast.agents[o.agent_id].offered and self.r.fast.contacts[o.contact_id].locked
+        for ring in self.r.fast.offered.values():
+            queues = {o.queue_id for o in ring.values()}
+            assert len(queues) == 1
+            assert len(ring) == 1 or self.r.fast.queues[queues.pop()].agent_selection == "ring_all"
 
     @invariant()
     def never_above_capacity(self) -> None:

@@ -302,6 +302,20 @@ def test_r5_round_robin_goes_round() -> None:
     assert picked == [1, 2, 3, 1, 2, 3]
 
 
+def test_r5_ring_all_rings_everyone_and_the_first_accept_wins() -> None:
+    r = Both([QueueConfig(id=1, agent_selection="ring_all")])
+    for aid, idle in ((7, 5.0), (8, 1.0), (9, 3.0)):
+        r.set_agent(agent(aid, idle_since=idle), 0.0)
+    r.enqueue(contact(1, 10.0), 10.0)
+    assert r.offers(10.0) == [(1, 8), (1, 9), (1, 7)]  # longest idle first
+    r.reject(1, 9, 11.0)  # the others still ring
+    assert r.fast.contacts[1].locked and r.fast.agents[9].missed
+    r.accept(1, 7, 12.0)
+    _, ended = r.step(12.0)
+    assert [(e.offer.agent_id, e.result) for e in ended] == [(8, "withdrawn")]
+    assert not r.fast.agents[8].offered and not r.fast.agents[8].missed
+
+
 # --- R6 -----------------------------------------------------------------------------------------
 
 
@@ -318,6 +332,17 @@ def test_r6_timeout_marks_missed_and_keeps_the_place_behaviour_9() -> None:
     r.set_agent(agent(7, status="custom:descanso"), 30.0)
     r.set_agent(agent(7), 31.0)
     assert r.offers(31.0) == [(1, 7)]  # still first: its original place
+
+
+def test_r6_a_missed_agent_makes_itself_ready() -> None:
+    r = Both([Q1])
+    r.set_agent(agent(7), 0.0)
+    r.enqueue(contact(1, 0.0), 0.0)
+    assert r.offers(0.0) == [(1, 7)]
+    r.reject(1, 7, 1.0)
+    assert r.fast.agents[7].missed and r.offers(5.0) == []
+    r.make_ready(7, 6.0)
+    assert r.offers(6.0) == [(1, 7)]
 
 
 def test_r6_reject_and_max_missed_offers() -> None:

@@ -111,6 +111,11 @@ class Router(RouterBase):
                 fallback = agent
         return fallback
 
+    def _eligible_agents(self, contact: WaitingContact, m: Membership, now: float) -> list[AgentState]:
+        queue, level, agents = self.queues[m.queue_id], self.levels[m.queue_id], self.agents
+        candidates = (agents[key[-1]] for key in self._free.get((m.queue_id, contact.channel), ()))
+        return [a for a in candidates if eligible(a, queue, contact, m, now, level)]
+
     def _first_contacts(
         self, agent: AgentState, now: float
     ) -> Iterator[tuple[QueueConfig, WaitingContact, Membership, int]]:
@@ -146,8 +151,8 @@ class Router(RouterBase):
     def _valid(self, key: WakeKey) -> bool:
         t, kind, a, b, extra = key
         if kind == TIMEOUT:
-            offer = self.offers.get(a)
-            return offer is not None and offer.agent_id == b and offer.timeout_at == t
+            offer = self.offered.get(a, {}).get(b)
+            return offer is not None and offer.timeout_at == t
         if kind == OVERLOAD:
             queue = self.queues.get(a)
             if queue is None or queue.overload is None or queue.overload.metric != "oldest_wait":

@@ -69,7 +69,7 @@ class RouterBase:
         self.queues: dict[int, QueueConfig] = {}
         self.agents: dict[int, AgentState] = {}
         self.contacts: dict[int, WaitingContact] = {}
-        self.offers: dict[int, Offer] = {}  # contact id → its open offer
+        self.offered: dict[int, dict[int, Offer]] = {}  # contact id → agent id → open offer (several: ring_all)
         self.agent_offer: dict[int, int] = {}  # agent id → contact id offered to it
         self.levels: dict[int, int] = {}  # R9 overload level per queue, as of the last settle
         self.aht_s: dict[int, float] = {}
@@ -107,7 +107,7 @@ class RouterBase:
         self._agent_config_changed(old, agent)
         offered = self.agent_offer.get(agent.id)
         if offered is not None and agent.status != "available":
-            self._end_offer(self.offers[offered], "withdrawn", now)
+            self._end_offer(self.offered[offered][agent.id], "withdrawn", now)
         self._agent_free(agent.id, now)
         self._settle(now)
 
@@ -119,7 +119,7 @@ class RouterBase:
         self._agent_config_changed(agent, None)
         offered = self.agent_offer.get(agent_id)
         if offered is not None:
-            self._end_offer(self.offers[offered], "withdrawn", now)
+            self._end_offer(self.offered[offered][agent_id], "withdrawn", now)
         self._settle(now)
 
     # --- contacts --------------------------------------------------------------------------------
@@ -151,19 +151,24 @@ class RouterBase:
             return
         for m in contact.memberships:
             self._membership_removed(contact, m)
-        offer = self.offers.get(contact_id)
-        if offer is not None:
+        for offer in list(self.offered.get(contact_id, {}).values()):
             self._end_offer(offer, "withdrawn", now)
         self._settle(now)
 
     def accept(self, contact_id: int, agent_id: int, now: float) -> None:
-        """R6: the contact leaves all queues and the agent takes a slot on its channel."""
+        """R6: the contact leaves all queues and the agent takes a slot on its channel; with ring_all the
+        other agents' offers are withdrawn (first accept wins)."""
         now = self._advance(now)
         self._offer(contact_id, agent_id)
-        del self.offers[contact_id], self.agent_offer[agent_id]
         contact = self.contacts.pop(contact_id)
         for m in contact.memberships:
             self._membership_removed(contact, m)
+        ringing = self.offered.pop(contact_id)
+        del self.agent_offer[agent_id], ringing[agent_id]
+        self.offered[contact_id] = ringing
+        for other in list(ringing.values()):
+            self._end_offer(other, "withdrawn", now)
+        self.offered.pop(contact_id, None)
         agent = self.agents[agent_id]
         agent.offered, agent.missed_offers = False, 0
         agent.active[contact.channel] = agent.active.get(contact.channel, 0) + 1
@@ -192,6 +197,16 @@ class RouterBase:
             agent.idle_since = now
         self._agent_touched(agent)
         self._agent_free(agent_id, now)
+        self._settle(now)
+
+    def make_ready(self, agent_id: int, now: float) -> None:
+        """The agent makes itself available again after missing offers (R6): `missed` clears."""
+        now = self._advance(now)
+        agent = self._agent(agent_id)
+        if agent.missed:
+            agent.missed, agent.missed_offers, agent.idle_since = False, 0, now
+            self._agent_touched(agent)
+            self._agent_free(agent_id, now)
         self._settle(now)
 
     def end_acw(self, agent_id: int, now: float) -> None:
@@ -315,8 +330,8 @@ class RouterBase:
     def _fire(self, key: WakeKey) -> None:
         t, kind, a, b, _ = key
         if kind == TIMEOUT:
-            offer = self.offers.get(a)
-            if offer is not None and offer.agent_id == b and offer.timeout_at == t:
+            offer = self.offered.get(a, {}).get(b)
+            if offer is not None and offer.timeout_at == t:
                 self._end_offer(offer, "timeout", t)
         elif kind == OVERFLOW:
             contact = self.contacts.get(a)
@@ -390,14 +405,21 @@ class RouterBase:
         return overflow.queue_id
 
     def _contact_ready(self, contact_id: int, now: float) -> None:
-        """R5: a contact made eligible takes the best agent, trying its queues in id order."""
+        """R5: a contact made eligible takes the best agent, trying its queues in id order; a `ring_all`
+        queue offers it to every eligible agent at once."""
         contact = self.contacts.get(contact_id)
         if contact is None or contact.locked:
             return
         for m in sorted(contact.memberships, key=lambda x: x.queue_id):
+            if self.queues[m.queue_id].agent_selection == "ring_all":
+                agents = self._eligible_agents(contact, m, now)
+                if agents:
+                    self._make_offers(contact, agents, m.queue_id, now)
+                    return
+                continue
             agent = self._pick_agent(contact, m, now)
             if agent is not None:
-                self._make_offer(contact, agent, m.queue_id, now)
+                self._make_offers(contact, [agent], m.queue_id, now)
                 return
 
     def _agent_free(self, agent_id: int, now: float) -> None:
@@ -411,24 +433,32 @@ class RouterBase:
             if best is None or key < best[0]:
                 best = (key, contact, queue.id)
         if best is not None:
-            self._make_offer(best[1], agent, best[2], now)
+            self._make_offers(best[1], [agent], best[2], now)
 
-    def _make_offer(self, contact: WaitingContact, agent: AgentState, queue_id: int, now: float) -> None:
-        offer = Offer(contact.id, agent.id, queue_id, now + self.queues[queue_id].offer_timeout_s)
-        self.offers[contact.id] = offer
-        self.agent_offer[agent.id] = contact.id
+    def _make_offers(self, contact: WaitingContact, agents: list[AgentState], queue_id: int, now: float) -> None:
         contact.locked = True
         self._contact_locked(contact)
-        agent.offered = True
-        self._agent_touched(agent)
-        self.last_picked[queue_id] = agent.id
-        self._offer_made(offer)
-        self._new_offers.append(offer)
+        ringing = self.offered[contact.id] = {}
+        timeout_at = now + self.queues[queue_id].offer_timeout_s
+        for agent in agents:
+            offer = Offer(contact.id, agent.id, queue_id, timeout_at)
+            ringing[agent.id] = offer
+            self.agent_offer[agent.id] = contact.id
+            agent.offered = True
+            self._agent_touched(agent)
+            self.last_picked[queue_id] = agent.id
+            self._offer_made(offer)
+            self._new_offers.append(offer)
 
     def _end_offer(self, offer: Offer, result: str, now: float, report: bool = True) -> OfferEnded:
-        """Reject, timeout or withdrawal: the contact is unlocked at its original place; a reject or a
-        timeout counts as a miss (R6), and `max_missed_offers` misses in a row make the agent `missed`."""
-        del self.offers[offer.contact_id], self.agent_offer[offer.agent_id]
+        """Reject, timeout or withdrawal: once no offer is left, the contact is unlocked at its original
+        place; a reject or a timeout counts as a miss (R6), and `max_missed_offers` misses in a row make the
+        agent `missed`."""
+        ringing = self.offered[offer.contact_id]
+        del ringing[offer.agent_id], self.agent_offer[offer.agent_id]
+        last = not ringing
+        if last:
+            del self.offered[offer.contact_id]
         agent = self.agents.get(offer.agent_id)
         if agent is not None:
             agent.offered = False
@@ -436,7 +466,7 @@ class RouterBase:
                 agent.missed_offers += 1
                 agent.missed = agent.missed or agent.missed_offers >= agent.max_missed_offers
             self._agent_touched(agent)
-        contact = self.contacts.get(offer.contact_id)
+        contact = self.contacts.get(offer.contact_id) if last else None
         if contact is not None:
             contact.locked = False
             if result != "withdrawn":
@@ -449,9 +479,20 @@ class RouterBase:
         self._agent_free(offer.agent_id, now)
         return ended
 
+    @property
+    def offers(self) -> dict[int, Offer]:
+        """Contact id → its open offer (with ring_all, the first of them)."""
+        return {cid: next(iter(ringing.values())) for cid, ringing in self.offered.items()}
+
+    def offers_of(self, contact_id: int) -> list[Offer]:
+        return list(self.offered.get(contact_id, {}).values())
+
+    def open_offer(self, contact_id: int, agent_id: int) -> Offer | None:
+        return self.offered.get(contact_id, {}).get(agent_id)
+
     def _offer(self, contact_id: int, agent_id: int) -> Offer:
-        offer = self.offers.get(contact_id)
-        if offer is None or offer.agent_id != agent_id:
+        offer = self.offered.get(contact_id, {}).get(agent_id)
+        if offer is None:
             raise RoutingError(f"contact {contact_id} is not offered to agent {agent_id}")
         return offer
 
@@ -503,6 +544,10 @@ class RouterBase:
 
     def _pick_agent(self, contact: WaitingContact, m: Membership, now: float) -> AgentState | None:
         """R5 among the agents eligible for the contact in m's queue."""
+        raise NotImplementedError
+
+    def _eligible_agents(self, contact: WaitingContact, m: Membership, now: float) -> list[AgentState]:
+        """Every agent eligible for the contact in m's queue, longest idle first (ring_all)."""
         raise NotImplementedError
 
     def _first_contacts(

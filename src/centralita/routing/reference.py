@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from centralita.routing.lifecycle import DELAY, OVERFLOW, OVERLOAD, STEP, TIMEOUT, RouterBase, WakeKey
 from centralita.routing.model import AgentState, Membership, QueueConfig, WaitingContact
-from centralita.routing.rules import eligible, order_key, pick_agent, serving_entry, step_boundaries
+from centralita.routing.rules import agent_key, eligible, order_key, pick_agent, serving_entry, step_boundaries
 
 
 class ReferenceRouter(RouterBase):
@@ -55,6 +55,11 @@ class ReferenceRouter(RouterBase):
             return None
         return pick_agent(queue, contact, candidates, self.last_picked.get(queue.id))
 
+    def _eligible_agents(self, contact: WaitingContact, m: Membership, now: float) -> list[AgentState]:
+        queue, level = self.queues[m.queue_id], self.levels[m.queue_id]
+        agents = [a for a in self.agents.values() if eligible(a, queue, contact, m, now, level)]
+        return sorted(agents, key=lambda a: agent_key(queue, a, 1))
+
     def _first_contacts(
         self, agent: AgentState, now: float
     ) -> Iterable[tuple[QueueConfig, WaitingContact, Membership, int]]:
@@ -73,7 +78,11 @@ class ReferenceRouter(RouterBase):
         return out
 
     def _wakeups(self) -> list[WakeKey]:
-        keys: list[WakeKey] = [(o.timeout_at, TIMEOUT, o.contact_id, o.agent_id, 0.0) for o in self.offers.values()]
+        keys: list[WakeKey] = [
+            (o.timeout_at, TIMEOUT, o.contact_id, o.agent_id, 0.0)
+            for ring in self.offered.values()
+            for o in ring.values()
+        ]
         delays: dict[int, set[float]] = {}
         for agent in self.agents.values():
             for queue_id, entry in agent.profile.items():
