@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import statistics
@@ -22,7 +23,7 @@ def test_flat_profile_is_a_poisson_process() -> None:
     assert times == sorted(times) and all(0 <= t < hours * 3600 for t in times)
     # 12,000 expected: the count is within 4 standard deviations (sd = sqrt(12,000) ≈ 110)
     assert abs(len(times) - 12_000) < 4 * math.sqrt(12_000)
-    gaps = [b - a for a, b in itertools_pairwise(times)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert statistics.fmean(gaps) == pytest.approx(120.0, rel=0.03)
     assert statistics.pstdev(gaps) / statistics.fmean(gaps) == pytest.approx(1.0, abs=0.04)  # exponential: CV 1
     # counts per hour: Poisson, so variance ≈ mean
@@ -30,10 +31,6 @@ def test_flat_profile_is_a_poisson_process() -> None:
     for t in times:
         per_hour[int(t // 3600)] += 1
     assert statistics.pvariance(per_hour) / statistics.fmean(per_hour) == pytest.approx(1.0, abs=0.2)
-
-
-def itertools_pairwise(values: list[float]) -> list[tuple[float, float]]:
-    return list(zip(values, values[1:], strict=False))
 
 
 def test_bank_profile_follows_the_hour_of_day() -> None:
