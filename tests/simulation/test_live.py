@@ -190,3 +190,24 @@ def test_demo_logins_file_gives_the_supervisor(tmp_path: Path) -> None:
     assert read_demo_login(path, "demo") == ("demo", "supervisor", "s3cret")
     assert read_demo_login(path, "otro") is None
     assert read_demo_login(tmp_path / "missing.txt", None) is None
+
+
+def test_api_token_works_for_http_and_the_websocket(server: Server) -> None:
+    _taxonomy_and_customers(server)
+    issued = server.api.client("admin").post("/api/tokens", json={"name": "simulador", "role": "supervisor"})
+    assert issued.status_code == 201, issued.text
+    conn = Connection.open(server.url, token=issued.json()["token"])
+    try:
+        sim = Simulator(conn, SimulationConfig(agents=2, seed=1, queues={"atencion": 1.0}))
+        sim.setup()
+        assert {b.code for b in sim.bots.values()} == {"ana", "luis"}
+        assert sorted(sim.customers) == ["chat", "phone"] and len(sim.customers["phone"]) == 3
+        assert [r for r, _ in sim.reasons] == ["saldo", "tarjeta"] and dict(sim.reasons)["saldo"] == ["saldo-app"]
+        stream = conn.events()
+        try:
+            hello = stream.receive(5.0)
+            assert hello is not None and hello["type"] == "hello"
+        finally:
+            stream.close()
+    finally:
+        conn.close()
