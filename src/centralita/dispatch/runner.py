@@ -22,6 +22,7 @@ import contextlib
 import logging
 import queue as queue_mod
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,19 +158,19 @@ class Dispatcher:
 
     def _idle_standby(self, pending: list[_Sync]) -> None:
         """Not the leader: drop events (the leader has them) and wait before trying the lock again."""
-        deadline = self.retry_s
-        try:
-            while True:
-                item = self._inbox.get(timeout=deadline)
-                if isinstance(item, _Sync):
-                    item.done.set()
-                if item is None:
-                    return
-                deadline = 0.05
-        except queue_mod.Empty:
-            for marker in pending:
-                marker.done.set()
-            pending.clear()
+        for marker in pending:
+            marker.done.set()
+        pending.clear()
+        deadline = time.monotonic() + self.retry_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                item = self._inbox.get(timeout=left)
+            except queue_mod.Empty:
+                return
+            if item is None:
+                return
+            if isinstance(item, _Sync):
+                item.done.set()
 
     def _wait_s(self) -> float:
         now = self._now()

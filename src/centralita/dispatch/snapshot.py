@@ -60,7 +60,9 @@ def queue_config(session: Session, row: t.Queue, codes: dict[str, int] | None = 
         required_skills=tuple(sorted((str(k), int(v)) for k, v in (row.required_skills or {}).items())),
         priority_mode=row.priority_mode,
         aging_s_per_point=float(row.aging_s_per_point),
-        agent_selection=row.agent_selection,
+        # ring_all rings several agents for one contact; the store keeps one open offer per contact, so
+        # live it routes as longest_idle until offers are stored per (contact, agent).
+        agent_selection="longest_idle" if row.agent_selection == "ring_all" else row.agent_selection,
         offer_timeout_s=float(row.offer_timeout_s),
         sl_threshold_s=float(row.sl_threshold_s),
         default_aht_s=float(row.default_aht_s),

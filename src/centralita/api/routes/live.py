@@ -32,7 +32,7 @@ router = APIRouter(tags=["live contacts"])
 
 def _check_channel_side(actor: Actor) -> None:
     """Contacts enter (and customers leave) through supervisors, admins or integration tokens."""
-    integration = actor.username.startswith("token:") and actor.user_id is None
+    integration = actor.username.startswith("token:") and actor.agent_id is None
     if not (actor.at_least("supervisor") or integration):
         raise Forbidden("this needs the supervisor role or an integration token")
 
