@@ -126,15 +126,22 @@ class RouterMachine(RuleBasedStateMachine):
         queues=st.lists(st.sampled_from(QUEUE_IDS), min_size=1, max_size=3, unique=True),
         priority=st.integers(0, 3),
         channel=st.sampled_from(CHANNELS),
-        steps=st.sampled_from(((), (Step(Requirement(min_skills=(("a", 4),)), 15.0),))),
+        steps=st.sampled_from(
+            (
+                (),
+                (Step(Requirement(min_skills=(("a", 4),)), 15.0),),
+                (Step(Requirement(agent_ids=frozenset({2})), 10.0), Step(Requirement(min_skills=(("b", 3),)), 20.0)),
+            )
+        ),
         age_adjust=st.sampled_from((0.0, 30.0)),
+        skip=st.booleans(),
     )
     def arrive(
-        self, queues: list[int], priority: int, channel: str, steps: tuple[Step, ...], age_adjust: float
+        self, queues: list[int], priority: int, channel: str, steps: tuple[Step, ...], age_adjust: float, skip: bool
     ) -> None:
         cid = self.next_id
         self.next_id += 1
-        memberships = [Membership(q, self.now, priority, age_adjust, steps) for q in queues]
+        memberships = [Membership(q, self.now, priority, age_adjust, steps, skip_unstaffed_steps=skip) for q in queues]
         self.r.enqueue(WaitingContact(cid, channel, cid, memberships), self.now)
         self.ended[cid] = 0
 

@@ -122,6 +122,47 @@ def test_r2_a_requirement_can_name_the_agent() -> None:
     assert r.offers(10.0) == [(1, 8)]  # the customer's own manager first, though 9 idles longer
 
 
+def test_r2_skip_unstaffed_steps_expire_at_once() -> None:
+    """Step 1 wants the customer's manager (logged out), step 2 skill 4 for 60 s (nobody has it), then
+    anyone: with skip_unstaffed_steps both expire on activation and the skill-2 agent gets it at once."""
+    steps = (
+        Step(Requirement(agent_ids=frozenset({8})), 30.0),
+        Step(Requirement(min_skills=(("banca", 4),)), 60.0),
+    )
+    c = contact(1, 0.0, steps=steps)
+    c.memberships[0].skip_unstaffed_steps = True
+    r = Both([Q1])
+    r.set_agent(agent(9, skills={"banca": 2}, capacity={"voice": 1}, status="offline"), 0.0)
+    r.set_agent(agent(7, skills={"banca": 2}), 0.0)
+    r.set_agent(agent(8, status="offline"), 0.0)
+    r.enqueue(c, 0.0)
+    assert r.offers(0.0) == [(1, 7)]
+    r.accept(1, 7, 0.0)
+    plain = contact(2, 0.0, steps=steps)
+    r.enqueue(plain, 0.0)
+    r.set_agent(agent(9, skills={"banca": 2}), 1.0)
+    assert r.offers(89.0) == []  # without the flag the steps run their full 90 s
+    assert r.offers(90.0) == [(2, 9)]
+
+
+def test_r2_a_skipped_step_is_judged_when_it_starts() -> None:
+    """Step 2 (skill 4) is judged at 30 s: the skill-4 agent logged in meanwhile, so it stays."""
+    steps = (Step(Requirement(agent_ids=frozenset({8})), 30.0), Step(Requirement(min_skills=(("banca", 4),)), 60.0))
+    c = contact(1, 0.0, steps=steps)
+    c.memberships[0].skip_unstaffed_steps = True
+    r = Both([Q1])
+    r.set_agent(agent(8), 0.0)
+    r.set_agent(agent(5, skills={"banca": 5}, status="offline"), 0.0)
+    r.set_agent(agent(7, skills={"banca": 2}, capacity={"voice": 1}, idle_since=-1.0), 0.0)
+    r.enqueue(contact(9, 0.0, steps=(Step(Requirement(agent_ids=frozenset({8})), None),)), 0.0)  # keeps 8 busy
+    r.enqueue(c, 0.0)
+    assert r.offers(0.0) == [(9, 8)]
+    r.accept(9, 8, 1.0)
+    r.set_agent(agent(5, skills={"banca": 5}, status="custom:descanso"), 10.0)  # staffed? no: custom status
+    r.set_agent(agent(5, skills={"banca": 5}), 20.0)
+    assert r.offers(30.0) == [(1, 5)]
+
+
 # --- R3 -----------------------------------------------------------------------------------------
 
 

@@ -211,6 +211,10 @@ class Router(RouterBase):
                 self._push((oldest + queue.overload.level1_s, OVERLOAD, qid, 1, 0.0))
                 self._push((oldest + queue.overload.level2_s, OVERLOAD, qid, 2, 0.0))
 
+    def _steps_moved(self, contact: WaitingContact, m: Membership) -> None:
+        for t in step_boundaries(m):
+            self._push((t, STEP, contact.id, m.queue_id, 0.0))
+
     def _offer_made(self, offer: Offer) -> None:
         self._push((offer.timeout_at, TIMEOUT, offer.contact_id, offer.agent_id, 0.0))
 

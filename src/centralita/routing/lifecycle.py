@@ -30,6 +30,7 @@ from centralita.routing.rules import (
     overload_level,
     routable,
     serving_entry,
+    skip_unstaffed,
     staffs,
 )
 
@@ -139,6 +140,8 @@ class RouterBase:
         contact.locked = False
         self.contacts[contact.id] = contact
         for m in contact.memberships:
+            if m.skip_unstaffed_steps:
+                skip_unstaffed(m, now, list(self._staff(m.queue_id)))
             self._membership_added(contact, m)
         self._contact_ready(contact.id, now)
         self._settle(now)
@@ -339,7 +342,14 @@ class RouterBase:
             if contact is not None and m is not None and not m.overflowed:
                 self._apply_overflow(contact, m, t)
                 self._contact_ready(contact.id, t)
-        elif kind in (STEP, DELAY):
+        elif kind == STEP:
+            contact = self.contacts.get(a)
+            m = contact.membership(b) if contact is not None else None
+            if m is not None and m.skip_unstaffed_steps and skip_unstaffed(m, t, list(self._staff(b))):
+                assert contact is not None
+                self._steps_moved(contact, m)
+            self._contact_ready(a, t)
+        elif kind == DELAY:
             self._contact_ready(a, t)
         else:
             self._mark_dirty(a)  # OVERLOAD: a threshold crossed by time; the settle re-reads the level
@@ -593,6 +603,9 @@ class RouterBase:
         pass
 
     def _offer_made(self, offer: Offer) -> None:
+        pass
+
+    def _steps_moved(self, contact: WaitingContact, m: Membership) -> None:
         pass
 
     def _mark_dirty(self, queue_id: int) -> None:

@@ -110,7 +110,10 @@ class Membership:
     age_adjust_s: float = 0.0
     steps: tuple[Step, ...] = ()
     after_steps: str = "any_agent"  # any_agent | keep_last
+    skip_unstaffed_steps: bool = False  # R2: a step no staffed agent meets expires on activation
     overflowed: bool = False  # its queue's overflow already applied (R10)
+    step_index: int = 0  # the step the schedule starts from (moves only when a step is skipped)
+    step_started: float | None = None  # when that step started; None: at enqueue_ts
 
 
 @dataclass

@@ -44,26 +44,38 @@ def order_key(queue: QueueConfig, m: Membership, arrival_seq: int) -> tuple[floa
     return (-m.priority, effective, arrival_seq)
 
 
+def _schedule(m: Membership) -> tuple[int, float]:
+    return m.step_index, m.enqueue_ts if m.step_started is None else m.step_started
+
+
+def active_step(m: Membership, now: float) -> tuple[int, float]:
+    """R2: the index of the step active at `now` (len(steps) once past the last finite one) and when it
+    started. Steps run back to back from the enqueue time, or from the last skipped step."""
+    index, start = _schedule(m)
+    while index < len(m.steps):
+        duration = m.steps[index].duration_s
+        if duration is None or now < start + duration:
+            break
+        start += duration
+        index += 1
+    return index, start
+
+
 def active_requirement(m: Membership, now: float) -> Requirement:
     """R2: the step active at the contact's age in this queue; widening never moves the contact."""
-    age = now - m.enqueue_ts
-    elapsed = 0.0
-    for step in m.steps:
-        if step.duration_s is None:
-            return step.requirement
-        elapsed += step.duration_s
-        if age < elapsed:
-            return step.requirement
-    if m.steps and m.after_steps == "keep_last":
-        return m.steps[-1].requirement
-    return ANY_AGENT
+    if not m.steps:
+        return ANY_AGENT
+    index, _ = active_step(m, now)
+    if index < len(m.steps):
+        return m.steps[index].requirement
+    return m.steps[-1].requirement if m.after_steps == "keep_last" else ANY_AGENT
 
 
 def step_boundaries(m: Membership) -> list[float]:
     """The instants a step ends (wake-ups, R13)."""
     out: list[float] = []
-    t = m.enqueue_ts
-    for step in m.steps:
+    index, t = _schedule(m)
+    for step in m.steps[index:]:
         if step.duration_s is None:
             break
         t += step.duration_s
@@ -73,6 +85,20 @@ def step_boundaries(m: Membership) -> list[float]:
 
 def next_step_boundary(m: Membership, now: float) -> float | None:
     return next((t for t in step_boundaries(m) if t > now), None)
+
+
+def skip_unstaffed(m: Membership, now: float, staffed: list[AgentState]) -> bool:
+    """R2 `skip_unstaffed_steps`: from the step active at `now`, every step no staffed agent meets
+    expires at once (the next one starts now). True if the schedule moved."""
+    if not m.skip_unstaffed_steps or not m.steps:
+        return False
+    index, start = active_step(m, now)
+    moved = False
+    while index < len(m.steps) and not any(m.steps[index].requirement.allows(a) for a in staffed):
+        index, start, moved = index + 1, now, True
+    if moved:
+        m.step_index, m.step_started = index, start
+    return moved
 
 
 def has_free_slot(agent: AgentState, channel: str) -> bool:
