@@ -483,6 +483,8 @@ def test_r10_overflow_after_a_wait_keeps_the_age() -> None:
     assert r.fast.next_wakeup() == 60.0
     r.step(60.0)
     assert [m.queue_id for m in r.fast.contacts[1].memberships] == [1, 2]  # added, still in 1
+    moved = r.take_overflows()
+    assert [(o.contact_id, o.from_queue, o.to_queue, o.mode, o.at) for o in moved] == [(1, 1, 2, "add", 60.0)]
     r.set_agent(agent(8, queues={2: ProfileEntry()}), 70.0)
     assert r.offers(70.0) == [(1, 8)]  # ordered by its original age: ahead of contact 2
 

@@ -65,6 +65,18 @@ class QueueStats:
     aht_s: float
 
 
+@dataclass(frozen=True)
+class Overflowed:
+    """R10 applied: the contact left `from_queue` (mode move) and/or joined `to_queue` (None: it could
+    not, being there already or in 3 queues)."""
+
+    contact_id: int
+    from_queue: int
+    to_queue: int | None
+    mode: str
+    at: float
+
+
 class RouterBase:
     def __init__(self, queues: Mapping[int, QueueConfig] | None = None) -> None:
         self.queues: dict[int, QueueConfig] = {}
@@ -79,6 +91,7 @@ class RouterBase:
         self._cursor: WakeKey = (-math.inf, 0, 0, 0, 0.0)
         self._new_offers: list[Offer] = []
         self._ended: list[OfferEnded] = []
+        self._overflows: list[Overflowed] = []
         for queue in (queues or {}).values():
             self._install_queue(queue)
 
@@ -245,6 +258,11 @@ class RouterBase:
         self._new_offers, self._ended = [], []
         return offers, ended
 
+    def take_overflows(self) -> list[Overflowed]:
+        """The overflows applied since the last call (for the caller to record), in order."""
+        out, self._overflows = self._overflows, []
+        return out
+
     def next_wakeup(self, now: float | None = None) -> float | None:
         """The next instant a decision may change without any event (R13)."""
         key = self._peek_wakeup()
@@ -405,13 +423,14 @@ class RouterBase:
         if overflow.mode == "move":
             contact.memberships.remove(m)
             self._membership_removed(contact, m)
-        if contact.membership(overflow.queue_id) is not None:
-            return None
-        if len(contact.memberships) >= MAX_QUEUES_PER_CONTACT:
+        if contact.membership(overflow.queue_id) is not None or len(contact.memberships) >= MAX_QUEUES_PER_CONTACT:
+            if overflow.mode == "move":
+                self._overflows.append(Overflowed(contact.id, m.queue_id, None, overflow.mode, now))
             return None
         new = Membership(overflow.queue_id, now, m.priority, age_adjust_s=now - earliest)
         contact.memberships.append(new)
         self._membership_added(contact, new)
+        self._overflows.append(Overflowed(contact.id, m.queue_id, overflow.queue_id, overflow.mode, now))
         return overflow.queue_id
 
     def _contact_ready(self, contact_id: int, now: float) -> None:
