@@ -52,13 +52,19 @@ class Live:
         return dict(resp.json())
 
     def offered_to(self, contact_id: int) -> int | None:
+        offered = self.offered_agents(contact_id)
+        assert len(offered) <= 1, offered
+        return offered[0] if offered else None
+
+    def offered_agents(self, contact_id: int) -> list[int]:
+        """The agents the contact rings now, as stored (several for a ring_all queue)."""
+        from centralita.contacts.live import open_offers
         from centralita.store import tables as t
 
         with self.service.db.read() as s:
             row = s.get(t.Contact, contact_id)
             assert row is not None
-            offer = (row.routing or {}).get("offer")
-            return int(offer["agent_id"]) if offer and row.status == "queued" else None
+            return [int(o["agent_id"]) for o in open_offers(row)]
 
     def agent_id(self, code: str) -> int:
         from sqlalchemy import select

@@ -7,9 +7,12 @@ the agent's leg (the agent wraps its part up) and creates the next contact of th
 ("a transfer creates a new contact with its own episode"); the chain shares `initial_contact_id`.
 
 `contacts.routing` keeps what recovery needs (dispatch/snapshot.py reads it back):
-`{"arrival_seq", "memberships": [{queue_id, enqueue_ts, priority, agent_ids, after_steps}], "offer":
-{agent_id, queue_id, offered_ts, timeout_at} | null, "outcome"}`; times are epoch seconds. `arrival_seq` is
-the seq of the contact's first `contact.queued` event (per tenant, increasing: FIFO within a priority).
+`{"arrival_seq", "memberships": [{queue_id, enqueue_ts, priority, agent_ids, after_steps, age_adjust_s,
+overflowed}], "offers": [{agent_id, queue_id, offered_ts, timeout_at}], "outcome"}`; times are epoch
+seconds. `arrival_seq` is the seq of the contact's first `contact.queued` event (per tenant, increasing:
+FIFO within a priority). `offers` holds every open offer: one, or several for a `ring_all` queue (one
+round: same queue, same timeout); the first accept withdraws the others. Rows written before `offers`
+carry one `offer` (or null), read as a one-offer list.
 
 Decisions (offer, timeout, withdrawal, `missed`) come from the routing runner (dispatch/); the agent's and
 the customer's side (accept, reject, hold, transfer, end, wrap-up) from the API. Every action locks the
@@ -58,14 +61,26 @@ def lock_contact(session: Session, actor: Actor, contact_id: int) -> t.Contact:
     return row
 
 
+def open_offers(row: t.Contact) -> list[dict[str, Any]]:
+    """The contact's open offers (several for a ring_all queue), oldest first; none unless it is queued."""
+    if row.status != "queued":
+        return []
+    routing = row.routing or {}
+    offers = routing.get("offers")
+    if offers is None:  # written before `offers`: one `offer` or none
+        offers = [routing["offer"]] if routing.get("offer") else []
+    return [dict(o) for o in offers]
+
+
 def live_public(row: t.Contact) -> LiveContactPublic:
     routing = row.routing or {}
-    offer = routing.get("offer")
+    offered = [int(o["agent_id"]) for o in open_offers(row)]
     base = LiveContactPublic.model_validate(row, from_attributes=True)
     return base.model_copy(
         update={
             "outcome": routing.get("outcome"),
-            "offered_to": offer["agent_id"] if offer else None,
+            "offered_to": offered[0] if offered else None,
+            "offered_agents": offered,
             "queues": list(row.queues or []),
         }
     )
@@ -89,6 +104,9 @@ def _event(session: Session, actor: Actor, row: t.Contact, type_: str, data: dic
 
 def _set_routing(row: t.Contact, **changes: Any) -> None:
     routing = dict(row.routing or {})
+    legacy = routing.pop("offer", None)  # the one-offer form of older rows: `offers` replaces it
+    if "offers" not in routing:
+        routing["offers"] = [legacy] if legacy else []
     routing.update(changes)
     row.routing = routing  # a new dict: the JSON column sees the change
 
@@ -148,7 +166,7 @@ def _enqueue(
         "agent_ids": [for_agent.id] if for_agent is not None else None,
         "after_steps": "keep_last" if for_agent is not None else "any_agent",
     }
-    _set_routing(row, memberships=[membership], offer=None)
+    _set_routing(row, memberships=[membership], offers=[])
     seq = _event(
         session,
         actor,
@@ -253,19 +271,23 @@ def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCrea
 def do_offer_contact(
     session: Session, actor: Actor, row: t.Contact, agent_id: int, queue_id: int, timeout_at: float
 ) -> None:
-    """The runner offers the waiting contact to an agent (R6): the contact stays in its queues, locked."""
+    """The runner offers the waiting contact to an agent (R6): the contact stays in its queues, locked.
+    A `ring_all` queue rings several agents for one contact: one such offer each, in the same round (same
+    queue and timeout); any other second offer is a Conflict."""
     _require(row, "queued")
-    if (row.routing or {}).get("offer"):
+    offers = open_offers(row)
+    queue = session.get(t.Queue, queue_id)
+    if any(int(o["agent_id"]) == agent_id for o in offers):
+        raise Conflict(f"contact {row.id} is already offered to agent {agent_id}")
+    same_round = all(o["queue_id"] == queue_id and o["timeout_at"] == timeout_at for o in offers)
+    if offers and not (same_round and queue is not None and queue.agent_selection == "ring_all"):
         raise Conflict(f"contact {row.id} is already offered")
     agent = session.get(t.Agent, agent_id)
     if agent is None or agent.tenant_id != actor.tenant_id or not agent.active or agent.state != "available":
         raise Conflict(f"agent {agent_id} is not available")
-    queue = session.get(t.Queue, queue_id)
     now = actor.now()
-    _set_routing(
-        row,
-        offer={"agent_id": agent_id, "queue_id": queue_id, "offered_ts": _epoch(now), "timeout_at": timeout_at},
-    )
+    offer = {"agent_id": agent_id, "queue_id": queue_id, "offered_ts": _epoch(now), "timeout_at": timeout_at}
+    _set_routing(row, offers=[*offers, offer])
     _event(
         session,
         actor,
@@ -277,24 +299,20 @@ def do_offer_contact(
     )
 
 
-def _open_offer(row: t.Contact, agent_id: int | None = None) -> dict[str, Any]:
-    offer: dict[str, Any] | None = (row.routing or {}).get("offer")
-    if row.status != "queued" or offer is None:
+def _open_offer(row: t.Contact, agent_id: int) -> dict[str, Any]:
+    offers = open_offers(row)
+    if not offers:
         raise Conflict(f"contact {row.id} has no open offer")
-    if agent_id is not None and offer["agent_id"] != agent_id:
-        raise Conflict(f"contact {row.id} is not offered to agent {agent_id}")
-    return offer
+    for offer in offers:
+        if int(offer["agent_id"]) == agent_id:
+            return offer
+    raise Conflict(f"contact {row.id} is not offered to agent {agent_id}")
 
 
-def do_end_offer(session: Session, actor: Actor, row: t.Contact, agent_id: int, result: str) -> None:
-    """The offer to `agent_id` ended without an accept: `rejected` (the agent), `timeout` or `withdrawn`
-    (the runner). The contact is back at its original place."""
-    if result not in ("rejected", "timeout", "withdrawn"):
-        raise InvalidInput.field("result", f"unknown offer result {result!r}")
-    offer = _open_offer(row, agent_id)
-    if result == "rejected" and offer["timeout_at"] <= actor.now().timestamp():
-        raise Conflict(f"the offer of contact {row.id} has expired")
-    _set_routing(row, offer=None)
+def _record_offer_end(session: Session, actor: Actor, row: t.Contact, offer: dict[str, Any], result: str) -> None:
+    """Drop one open offer from the row and record its `contact.offer_ended`."""
+    agent_id = int(offer["agent_id"])
+    _set_routing(row, offers=[o for o in open_offers(row) if int(o["agent_id"]) != agent_id])
     agent = session.get(t.Agent, agent_id)
     _event(
         session,
@@ -305,6 +323,18 @@ def do_end_offer(session: Session, actor: Actor, row: t.Contact, agent_id: int, 
         agent_id=agent_id,
         queue_id=offer["queue_id"],
     )
+
+
+def do_end_offer(session: Session, actor: Actor, row: t.Contact, agent_id: int, result: str) -> None:
+    """The offer to `agent_id` ended without an accept: `rejected` (the agent), `timeout` or `withdrawn`
+    (the runner). Other agents' offers (ring_all) keep ringing; once none is left the contact is back at its
+    original place."""
+    if result not in ("rejected", "timeout", "withdrawn"):
+        raise InvalidInput.field("result", f"unknown offer result {result!r}")
+    offer = _open_offer(row, agent_id)
+    if result == "rejected" and offer["timeout_at"] <= actor.now().timestamp():
+        raise Conflict(f"the offer of contact {row.id} has expired")
+    _record_offer_end(session, actor, row, offer, result)
 
 
 def do_mark_agent_missed(session: Session, actor: Actor, agent: t.Agent) -> None:
@@ -338,23 +368,45 @@ def check_agent_acts(actor: Actor, agent_id: int | None) -> None:
         raise Forbidden("this contact is not yours")
 
 
-def offered_agent(row: t.Contact) -> int | None:
-    offer = (row.routing or {}).get("offer")
-    return int(offer["agent_id"]) if offer and row.status == "queued" else None
+def offered_agent(row: t.Contact, actor: Actor | None = None, agent_id: int | None = None) -> int | None:
+    """Whose offer an accept or reject acts on: `agent_id` when given, else the acting agent's own offer,
+    else (a supervisor acting for an agent) the first open offer. None when the contact has no open offer."""
+    offered = [int(o["agent_id"]) for o in open_offers(row)]
+    if agent_id is not None:
+        return agent_id
+    if actor is not None and actor.agent_id is not None and actor.agent_id in offered:
+        return actor.agent_id
+    return offered[0] if offered else None
 
 
-def do_accept_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
-    """The agent accepts its offer: the contact leaves every queue (answered) and connects."""
-    agent_id = offered_agent(row)
+def do_accept_contact(session: Session, actor: Actor, row: t.Contact, agent_id: int | None = None) -> t.Contact:
+    """The agent accepts its offer: the contact leaves every queue (answered) and connects; with ring_all
+    the other agents' offers are withdrawn (first accept wins)."""
+    agent_id = offered_agent(row, actor, agent_id)
     check_agent_acts(actor, agent_id)
+    if agent_id is None:
+        raise Conflict(f"contact {row.id} has no open offer")
     offer = _open_offer(row, agent_id)
     now = actor.now()
     if offer["timeout_at"] <= now.timestamp():
         raise Conflict(f"the offer of contact {row.id} has expired")
-    agent = session.get(t.Agent, offer["agent_id"])
+    others = [o for o in open_offers(row) if int(o["agent_id"]) != agent_id]
+    agent = session.get(t.Agent, agent_id)
     assert agent is not None
     queue = session.get(t.Queue, offer["queue_id"])
     wait = (now - row.enqueue_ts).total_seconds() if row.enqueue_ts else 0.0
+    _set_routing(row, offers=[])
+    _event(
+        session,
+        actor,
+        row,
+        "contact.offer_ended",
+        {"agent": agent.code, "result": "accepted"},
+        agent_id=agent.id,
+        queue_id=offer["queue_id"],
+    )
+    for other in others:
+        _record_offer_end(session, actor, row, other, "withdrawn")
     row.status = "connected"
     row.agent_id = agent.id
     row.queue_id = offer["queue_id"]  # the queue that answered (metrics.md §1.2)
@@ -363,8 +415,6 @@ def do_accept_contact(session: Session, actor: Actor, row: t.Contact) -> t.Conta
     row.dequeue_ts = now
     row.queue_outcome = "answered"
     row.agent_connected_ts = now
-    _set_routing(row, offer=None)
-    _event(session, actor, row, "contact.offer_ended", {"agent": agent.code, "result": "accepted"})
     _event(
         session,
         actor,
@@ -376,10 +426,12 @@ def do_accept_contact(session: Session, actor: Actor, row: t.Contact) -> t.Conta
     return row
 
 
-def do_reject_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
-    agent_id = offered_agent(row)
+def do_reject_contact(session: Session, actor: Actor, row: t.Contact, agent_id: int | None = None) -> t.Contact:
+    """The agent declines its offer; with ring_all the others keep ringing."""
+    agent_id = offered_agent(row, actor, agent_id)
     check_agent_acts(actor, agent_id)
-    assert agent_id is not None
+    if agent_id is None:
+        raise Conflict(f"contact {row.id} has no open offer")
     do_end_offer(session, actor, row, agent_id, "rejected")
     return row
 
@@ -445,9 +497,8 @@ def do_customer_disconnect(session: Session, actor: Actor, row: t.Contact) -> t.
     row = live_in_chain(session, actor, row)
     if row.status == "queued":
         now = actor.now()
-        offer = (row.routing or {}).get("offer")
-        if offer:
-            do_end_offer(session, actor, row, int(offer["agent_id"]), "withdrawn")
+        for offer in open_offers(row):
+            _record_offer_end(session, actor, row, offer, "withdrawn")
         wait = (now - row.enqueue_ts).total_seconds() if row.enqueue_ts else 0.0
         queue = session.get(t.Queue, row.queue_id) if row.queue_id else None
         row.status = "closed"

@@ -335,5 +335,6 @@ class LiveContactPublic(ContactPublic):
     """A contact with its live routing state."""
 
     outcome: str | None = None
-    offered_to: int | None = Field(default=None, description="agent id of the open offer")
+    offered_to: int | None = Field(default=None, description="agent id of the open offer (the first, with ring_all)")
+    offered_agents: list[int] = Field(default_factory=list, description="agent ids of every open offer")
     queues: list[Any] = Field(default_factory=list)

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from centralita.contacts.live import do_end_offer, do_mark_agent_missed, do_offer_contact, lock_contact
+from centralita.contacts.live import do_end_offer, do_mark_agent_missed, do_offer_contact, lock_contact, open_offers
 from centralita.core.actor import Actor
 from centralita.core.clock import Clock
 from centralita.core.errors import CentralitaError
@@ -218,19 +218,16 @@ class Dispatcher:
             elif e.contact_id is None:
                 tr.changed = False
             elif kind == "contact.queued":
-                if e.contact_id not in r.contacts:
-                    with self.db.read() as s:
-                        row = s.get(t.Contact, e.contact_id)
-                        if row is not None and row.status == "queued" and not (row.routing or {}).get("offer"):
-                            contact = waiting_contact(row)
-                            if contact.memberships and all(m.queue_id in r.queues for m in contact.memberships):
-                                r.enqueue(contact, now)
+                self._ensure_waiting(tr, e.contact_id)
             elif kind == "contact.offer_ended":
-                if e.data.get("result") == "rejected" and e.agent_id is not None:
-                    offer = r.offers.get(e.contact_id)
-                    if offer is not None and offer.agent_id == e.agent_id:
-                        r.reject(e.contact_id, e.agent_id, now)
-                        self._check_missed(tr, e.agent_id)
+                result = e.data.get("result")
+                if result == "rejected" and e.agent_id is not None and r.open_offer(e.contact_id, e.agent_id):
+                    r.reject(e.contact_id, e.agent_id, now)  # with ring_all the others keep ringing
+                    self._check_missed(tr, e.agent_id)
+                elif result != "accepted":
+                    # a contact the router let go (an offer it could not write) waits again once the store's
+                    # last offer has ended
+                    self._ensure_waiting(tr, e.contact_id)
             elif kind == "contact.dequeued":
                 wait = float(e.data.get("wait_s") or 0.0)
                 outcome = str(e.data.get("outcome"))
@@ -254,6 +251,20 @@ class Dispatcher:
         except (RoutingError, KeyError) as exc:
             log.info("router out of step with the store on %s #%s (%s): resynchronising", kind, e.seq, exc)
             self._resync.add(tr.tenant_id)
+
+    def _ensure_waiting(self, tr: TenantRouting, contact_id: int) -> None:
+        """Enqueue the contact as stored when the store has it waiting with no open offer and the router
+        does not have it."""
+        r = tr.router
+        if contact_id in r.contacts or r.offers_of(contact_id):
+            return
+        with self.db.read() as s:
+            row = s.get(t.Contact, contact_id)
+            if row is None or row.status != "queued" or open_offers(row):
+                return
+            contact = waiting_contact(row)
+        if contact.memberships and all(m.queue_id in r.queues for m in contact.memberships):
+            r.enqueue(contact, self._now())
 
     def _reload_queue(self, tr: TenantRouting, queue_id: int) -> None:
         with self.db.read() as s:
@@ -292,8 +303,13 @@ class Dispatcher:
             offers, ended = tr.router.step(self._now())
             for end in ended:
                 self._write_ended(tr, end)
+            rounds: dict[int, list[Offer]] = {}  # contact id → its offers (several: ring_all), in order
             for offer in offers:
-                self._write_offer(tr, offer)
+                rounds.setdefault(offer.contact_id, []).append(offer)
+            for contact_id, round_ in rounds.items():
+                written = [self._write_offer(tr, offer) for offer in round_]
+                if not any(written):
+                    self._restore_contact(tr, contact_id)
             if offers or ended:
                 tr.changed = True
             if tr.changed:
@@ -304,28 +320,27 @@ class Dispatcher:
                 self._rebuild(tenant_id)
             self._resync.clear()
 
-    def _write_offer(self, tr: TenantRouting, offer: Offer) -> None:
+    def _write_offer(self, tr: TenantRouting, offer: Offer) -> bool:
         actor = self._actor(tr.tenant_id)
         try:
             with self.db.write() as s:
                 row = lock_contact(s, actor, offer.contact_id)
                 do_offer_contact(s, actor, row, offer.agent_id, offer.queue_id, offer.timeout_at)
+            return True
         except CentralitaError as exc:
-            # The store moved on (abandoned, agent logged off…): withdraw the router's offer and put the
-            # contact back as the store has it; the events that explain it are on their way.
+            # The store moved on (abandoned, agent logged off…). With no offer of the round written, the
+            # contact is put back as the store has it. With others written (ring_all), this agent's offer
+            # stays in the router until the agent's event withdraws it (its end is then not in the store:
+            # `_write_ended` gets a Conflict and leaves it at that).
             log.info("offer of contact %s to agent %s not made: %s", offer.contact_id, offer.agent_id, exc.detail)
-            self._restore_contact(tr, offer.contact_id)
+            return False
 
     def _restore_contact(self, tr: TenantRouting, contact_id: int) -> None:
-        now = self._now()
-        tr.router.remove(contact_id, now)
-        with self.db.read() as s:
-            row = s.get(t.Contact, contact_id)
-            if row is not None and row.status == "queued" and not (row.routing or {}).get("offer"):
-                contact = waiting_contact(row)
-                if contact.memberships and all(m.queue_id in tr.router.queues for m in contact.memberships):
-                    tr.router.enqueue(contact, now)
-        # The router reports its offer as withdrawn at the next step; the store has no such offer, so
+        """Withdraw the router's offers of the contact and enqueue it again as the store has it (or not at
+        all: the events that explain it are on their way)."""
+        tr.router.remove(contact_id, self._now())
+        self._ensure_waiting(tr, contact_id)
+        # The router reports its offers as withdrawn at the next step; the store has no such offer, so
         # `_write_ended` gets a Conflict and leaves it at that.
 
     def _write_ended(self, tr: TenantRouting, end: OfferEnded) -> None:
@@ -378,23 +393,20 @@ class Dispatcher:
             snap = load_tenant(s, tenant_id, now_dt)
             names = {q.id: (q.code, q.name) for q in s.scalars(select(t.Queue).where(t.Queue.tenant_id == tenant_id))}
         actor = self._actor(tenant_id)
-        withdrawn: set[int] = set()
-        for contact_id, agent_id in snap.open_offers:
+        failed: set[int] = set()
+        for contact_id, agent_id in snap.open_offers:  # every one of a ring_all contact's offers
             try:
                 with self.db.write() as s:
                     do_end_offer(s, actor, lock_contact(s, actor, contact_id), agent_id, "withdrawn")
-                withdrawn.add(contact_id)
             except CentralitaError:
-                pass  # accepted or ended meanwhile: its event follows and is applied after this snapshot
+                failed.add(contact_id)  # accepted or ended meanwhile: its event follows after this snapshot
         now = self._now()
         router = Router(snap.queues)
         for agent in snap.agents:
             router.set_agent(agent, now)
-        open_ids = {c for c, _ in snap.open_offers}
         for contact in snap.waiting:
-            if contact.id in open_ids and contact.id not in withdrawn:
-                continue
-            router.enqueue(contact, now)
+            if contact.id not in failed:
+                router.enqueue(contact, now)
         for queue_id, wait in snap.answers:
             router.record_answer(queue_id, wait)
         for queue_id, handle in snap.handles:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from centralita.contacts.live import open_offers
 from centralita.routing.model import (
     AgentState,
     Membership,
@@ -51,7 +52,7 @@ def queue_config(session: Session, row: t.Queue, codes: dict[str, int] | None = 
         if target is not None:
             overflow = Overflow(
                 queue_id=int(target),
-                after_s=row.overflow.get("after_s"),
+                after_s=None if row.overflow.get("after_s") is None else float(row.overflow["after_s"]),
                 when_unstaffed=bool(row.overflow.get("when_unstaffed")),
                 mode=row.overflow.get("mode") or "add",
             )
@@ -60,9 +61,7 @@ def queue_config(session: Session, row: t.Queue, codes: dict[str, int] | None = 
         required_skills=tuple(sorted((str(k), int(v)) for k, v in (row.required_skills or {}).items())),
         priority_mode=row.priority_mode,
         aging_s_per_point=float(row.aging_s_per_point),
-        # ring_all rings several agents for one contact; the store keeps one open offer per contact, so
-        # live it routes as longest_idle until offers are stored per (contact, agent).
-        agent_selection="longest_idle" if row.agent_selection == "ring_all" else row.agent_selection,
+        agent_selection=row.agent_selection,
         offer_timeout_s=float(row.offer_timeout_s),
         sl_threshold_s=float(row.sl_threshold_s),
         default_aht_s=float(row.default_aht_s),
@@ -132,6 +131,8 @@ def waiting_contact(row: t.Contact) -> WaitingContact:
                 priority=int(m.get("priority") or 0),
                 steps=steps,
                 after_steps=m.get("after_steps") or "any_agent",
+                age_adjust_s=float(m.get("age_adjust_s") or 0.0),
+                overflowed=bool(m.get("overflowed")),
             )
         )
     return WaitingContact(
@@ -148,7 +149,7 @@ class TenantSnapshot:
     queues: dict[int, QueueConfig]
     agents: list[AgentState]
     waiting: list[WaitingContact]
-    open_offers: list[tuple[int, int]]  # (contact id, agent id): withdrawn on recovery
+    open_offers: list[tuple[int, int]]  # (contact id, agent id), several per ring_all contact: withdrawn on recovery
     answers: list[tuple[int, float]] = field(default_factory=list)  # (queue, wait) oldest first: rolling ASA
     handles: list[tuple[int, float]] = field(default_factory=list)  # (queue, handle) oldest first: AHT
     dequeued: list[tuple[int, float, str, float]] = field(default_factory=list)  # (queue, ts, outcome, wait)
@@ -176,9 +177,7 @@ def load_tenant(session: Session, tenant_id: int, now: dt.datetime, history: int
             w = waiting_contact(c)
             if all(m.queue_id in queues for m in w.memberships) and w.memberships:
                 waiting.append(w)
-            offer = (c.routing or {}).get("offer")
-            if offer:
-                offers.append((c.id, int(offer["agent_id"])))
+            offers.extend((c.id, int(offer["agent_id"])) for offer in open_offers(c))
         elif c.agent_id is not None and c.status in ("connected", "held"):
             slots = active.setdefault(c.agent_id, {})
             slots[c.channel] = slots.get(c.channel, 0) + 1

@@ -522,7 +522,7 @@ class Simulator:
         if self.offers.get(contact_id) != agent_id:
             return  # withdrawn meanwhile (the customer hung up)
         del self.offers[contact_id]
-        result = self._post(f"/api/contacts/{contact_id}/accept")
+        result = self._post(f"/api/contacts/{contact_id}/accept?agent={self.bots[agent_id].code}")
         contact = self.contacts.get(contact_id)
         if result is None or contact is None:
             return
@@ -538,7 +538,7 @@ class Simulator:
         if self.offers.get(contact_id) != agent_id:
             return
         del self.offers[contact_id]
-        if self._post(f"/api/contacts/{contact_id}/reject") is not None:
+        if self._post(f"/api/contacts/{contact_id}/reject?agent={self.bots[agent_id].code}") is not None:
             self.stats.rejected += 1
 
     def _end(self, contact_id: int) -> None:

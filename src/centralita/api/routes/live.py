@@ -3,7 +3,8 @@
 - `POST /api/contacts`: a contact enters now (chat, e-mail or a simulated call) — supervisors, admins or an
   integration token (an API token not bound to a user).
 - `POST /api/contacts/{id}/accept|reject|hold|resume|end|transfer|wrap-up`: the agent's side; an agent acts
-  only on its own offers and contacts, supervisors and admins for any agent of their contact center.
+  only on its own offers and contacts, supervisors and admins for any agent of their contact center
+  (`?agent=CODE` says whose offer, when a ring_all contact rings several).
 - `POST /api/contacts/{id}/customer-disconnect`: the customer's side (channel connectors, simulators): an
   abandon while queued, the end of the conversation while connected. Same roles as creating a contact.
 - `GET /api/queues/stats`, `GET /api/queues/{code}/stats`: live queue figures from the routing runner.
@@ -53,16 +54,29 @@ def _act(
         return live.live_public(action(s, actor, row))
 
 
+def _offered_agent_id(s: Session, actor: Actor, code: str | None) -> int | None:
+    if code is None:
+        return None
+    return code_or_not_found(s, t.Agent, actor.tenant_id, code, "agent").id
+
+
 @router.post("/contacts/{contact_id}/accept")
-def accept_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
-    """Accept the offer: the contact connects to the agent."""
-    return _act(svc, actor, contact_id, live.do_accept_contact)
+def accept_contact(contact_id: int, actor: AgentActor, svc: ServiceDep, agent: str | None = None) -> LiveContactPublic:
+    """Accept the offer: the contact connects to the agent. With ring_all the first accept wins and the other
+    agents' offers are withdrawn. `agent` (a code) says whose offer a supervisor accepts; by default the
+    caller's own, else the first one."""
+    return _act(
+        svc, actor, contact_id, lambda s, a, row: live.do_accept_contact(s, a, row, _offered_agent_id(s, a, agent))
+    )
 
 
 @router.post("/contacts/{contact_id}/reject")
-def reject_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
-    """Decline the offer: the contact goes back to its place in the queue."""
-    return _act(svc, actor, contact_id, live.do_reject_contact)
+def reject_contact(contact_id: int, actor: AgentActor, svc: ServiceDep, agent: str | None = None) -> LiveContactPublic:
+    """Decline the offer: the contact goes back to its place in the queue (with ring_all, once nobody else is
+    ringing). `agent` as for accept."""
+    return _act(
+        svc, actor, contact_id, lambda s, a, row: live.do_reject_contact(s, a, row, _offered_agent_id(s, a, agent))
+    )
 
 
 @router.post("/contacts/{contact_id}/hold")
