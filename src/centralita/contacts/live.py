@@ -337,6 +337,56 @@ def do_end_offer(session: Session, actor: Actor, row: t.Contact, agent_id: int, 
     _record_offer_end(session, actor, row, offer, result)
 
 
+def do_overflow_contact(
+    session: Session, actor: Actor, row: t.Contact, from_queue: int, to_queue: int | None, mode: str, at: float
+) -> None:
+    """R10 as the router applied it at `at`: the waiting contact also joins (`add`) or moves to (`move`)
+    `to_queue` (None: it could not), and its stored memberships follow, so recovery rebuilds the same ones.
+    The new membership starts at `at` with the old one's priority and keeps the contact's earliest ordering
+    time (`age_adjust_s`, as the engine's `_apply_overflow`); with `add` the old one is marked `overflowed`."""
+    _require(row, "queued")
+    if mode not in ("add", "move"):
+        raise InvalidInput.field("mode", f"unknown overflow mode {mode!r}")
+    memberships = [dict(m) for m in (row.routing or {}).get("memberships") or []]
+    source = next((m for m in memberships if int(m["queue_id"]) == from_queue), None)
+    if source is None or source.get("overflowed"):
+        raise Conflict(f"contact {row.id} is not waiting to overflow from queue {from_queue}")
+    earliest = min(float(m["enqueue_ts"]) - float(m.get("age_adjust_s") or 0.0) for m in memberships)
+    if mode == "move":
+        memberships.remove(source)
+    else:
+        source["overflowed"] = True
+    old_queue = session.get(t.Queue, from_queue)
+    new_queue = session.get(t.Queue, to_queue) if to_queue is not None else None
+    if new_queue is not None and all(int(m["queue_id"]) != new_queue.id for m in memberships):
+        memberships.append(
+            {
+                "queue_id": new_queue.id,
+                "enqueue_ts": at,
+                "priority": int(source.get("priority") or 0),
+                "agent_ids": None,
+                "after_steps": "any_agent",
+                "age_adjust_s": at - earliest,
+                "overflowed": False,
+            }
+        )
+        if new_queue.code not in (row.queues or []):
+            row.queues = [*(row.queues or []), new_queue.code]
+    _set_routing(row, memberships=memberships)
+    _event(
+        session,
+        actor,
+        row,
+        "contact.overflowed",
+        {
+            "from": old_queue.code if old_queue else None,
+            "to": new_queue.code if new_queue else None,
+            "mode": mode,
+        },
+        queue_id=new_queue.id if new_queue is not None else from_queue,
+    )
+
+
 def do_mark_agent_missed(session: Session, actor: Actor, agent: t.Agent) -> None:
     """R6: after `max_missed_offers` consecutive offers without an answer the agent is `missed`: no offers
     until it makes itself available again (an agent state, like Genesys' "not responding")."""

@@ -30,7 +30,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from centralita.contacts.live import do_end_offer, do_mark_agent_missed, do_offer_contact, lock_contact, open_offers
+from centralita.contacts.live import (
+    do_end_offer,
+    do_mark_agent_missed,
+    do_offer_contact,
+    do_overflow_contact,
+    lock_contact,
+    open_offers,
+)
 from centralita.core.actor import Actor
 from centralita.core.clock import Clock
 from centralita.core.errors import CentralitaError
@@ -40,6 +47,7 @@ from centralita.dispatch.stats import ServiceLevelWindow, StatsHub, queue_figure
 from centralita.events.bus import LocalBus
 from centralita.events.log import EventRecord, read_events
 from centralita.routing.engine import Router, RoutingError
+from centralita.routing.lifecycle import Overflowed
 from centralita.routing.model import Offer, OfferEnded
 from centralita.store import tables as t
 from centralita.store.db import Database
@@ -303,6 +311,9 @@ class Dispatcher:
             offers, ended = tr.router.step(self._now())
             for end in ended:
                 self._write_ended(tr, end)
+            overflows = tr.router.take_overflows()
+            for overflow in overflows:
+                self._write_overflow(tr, overflow)
             rounds: dict[int, list[Offer]] = {}  # contact id → its offers (several: ring_all), in order
             for offer in offers:
                 rounds.setdefault(offer.contact_id, []).append(offer)
@@ -310,7 +321,7 @@ class Dispatcher:
                 written = [self._write_offer(tr, offer) for offer in round_]
                 if not any(written):
                     self._restore_contact(tr, contact_id)
-            if offers or ended:
+            if offers or ended or overflows:
                 tr.changed = True
             if tr.changed:
                 tr.changed = False
@@ -358,6 +369,17 @@ class Dispatcher:
                 # the store (an accept it missed would leave the agent's slot free).
                 log.info("offer timeout of contact %s not recorded: %s", offer.contact_id, exc.detail)
                 self._resync.add(tr.tenant_id)
+
+    def _write_overflow(self, tr: TenantRouting, overflow: Overflowed) -> None:
+        """Record an overflow the router applied (event + stored memberships), before the offers it led to."""
+        actor = self._actor(tr.tenant_id)
+        try:
+            with self.db.write() as s:
+                row = lock_contact(s, actor, overflow.contact_id)
+                do_overflow_contact(s, actor, row, overflow.from_queue, overflow.to_queue, overflow.mode, overflow.at)
+        except CentralitaError as exc:
+            # answered or abandoned meanwhile: the events that remove it from the router are on their way
+            log.info("overflow of contact %s not recorded: %s", overflow.contact_id, exc.detail)
 
     def _check_missed(self, tr: TenantRouting, agent_id: int) -> None:
         agent = tr.router.agents.get(agent_id)

@@ -71,6 +71,12 @@ _ALL = [
     EventType("contact.identified", "A contact was matched to a customer", ("by", "segment")),
     EventType("contact.queued", "A contact joined a queue", ("queue", "priority", "arrival_seq", "for_agent")),
     EventType("contact.dequeued", "A contact left its queues", ("outcome", "queue", "wait_s")),
+    EventType(
+        "contact.overflowed",
+        "Queue overflow (R10): after `after_s` in `from`, or at once when `from` is unstaffed, the waiting contact"
+        " also joined (`add`) or moved to (`move`) `to` (null: it was there already or in 3 queues), keeping its age",
+        ("from", "to", "mode"),
+    ),
     EventType("contact.offered", "A contact was offered to an agent", ("agent", "queue", "timeout_at")),
     EventType(
         "contact.offer_ended",

@@ -1,0 +1,107 @@
+"""Queue overflow live (R10): the runner records each overflow the router applies (a `contact.overflowed`
+event and the contact's stored memberships), so the timeline shows it and a restart rebuilds the same
+memberships without overflowing again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from centralita.core.clock import FakeClock
+from centralita.store import tables as t
+from tests.conftest import make_service
+from tests.dispatch.conftest import Live
+from tests.dispatch.test_recovery import _login
+
+
+def _memberships(live: Live, contact_id: int) -> list[dict[str, Any]]:
+    with live.service.db.read() as s:
+        row = s.get(t.Contact, contact_id)
+        assert row is not None
+        return [dict(m) for m in (row.routing or {}).get("memberships") or []]
+
+
+def _queue_ids(live: Live) -> dict[str, int]:
+    with live.service.db.read() as s:
+        return {q.code: q.id for q in s.query(t.Queue).filter(t.Queue.tenant_id == live.api.a.tenant_id)}
+
+
+def _waiting(client: Any) -> dict[str, int]:
+    return {q["code"]: q["waiting"] + q["offered"] for q in client.get("/api/queues/stats").json()}
+
+
+def test_overflow_after_wait_is_recorded_and_survives_a_restart(live: Live, db_url: str, tmp_path: Path) -> None:
+    admin = live.client("admin")
+    overflow = {"queue": "cobros", "after_s": 30}
+    assert admin.patch("/api/queues/atencion", json={"overflow": overflow}).status_code == 200
+    assert admin.patch("/api/agents/luis", json={"skills": {"banca": 3}}).status_code == 200  # cobros needs 3
+    ids = _queue_ids(live)
+    created = live.new_contact(channel="voice")  # nobody available: it waits in atencion
+    cid = created["id"]
+    live.advance(29)
+    assert "contact.overflowed" not in live.types(cid)
+    live.advance(2)  # 30 s in atencion: it also joins cobros, keeping its age
+    timeline = live.contact(cid)["timeline"]
+    overflowed = [e for e in timeline if e["type"] == "contact.overflowed"]
+    assert len(overflowed) == 1
+    assert overflowed[0]["data"] == {"from": "atencion", "to": "cobros", "mode": "add"}
+    assert overflowed[0]["queue_id"] == ids["cobros"]
+    with live.service.db.read() as s:
+        row = s.get(t.Contact, cid)
+        assert row is not None and row.queues == ["atencion", "cobros"]
+    first, second = _memberships(live, cid)
+    assert first["queue_id"] == ids["atencion"] and first["overflowed"] is True
+    assert second["queue_id"] == ids["cobros"] and second["overflowed"] is False
+    assert second["enqueue_ts"] - first["enqueue_ts"] == 30.0 and second["age_adjust_s"] == 30.0
+    assert second["priority"] == first["priority"]
+    assert _waiting(live.client("supervisor")) == {"atencion": 1, "cobros": 1}
+    before = _memberships(live, cid)
+
+    # restart: the same memberships come back, and the overflow is not applied (nor recorded) again
+    assert live.service.dispatch is not None
+    live.service.dispatch.stop()
+    live.service.dispatch = None
+    live.clock.advance(5)
+    assert isinstance(live.clock, FakeClock)
+    fresh = make_service(db_url, tmp_path, live.clock)
+    try:
+        fresh.start_routing().sync()
+        assert fresh.dispatch is not None
+        sup = _login(fresh, live.api.a.usernames["supervisor"])
+        assert _waiting(sup) == {"atencion": 1, "cobros": 1}
+        stats = {q["code"]: q for q in sup.get("/api/queues/stats").json()}
+        assert stats["cobros"]["oldest_wait_s"] == 6.0 and stats["atencion"]["oldest_wait_s"] == 36.0
+        assert _memberships(live, cid) == before
+        # luis (cobros) becomes available: the contact is offered to him through cobros
+        luis = _login(fresh, live.api.a.usernames["agent2"])
+        assert luis.post("/api/agents/me/state", json={"state": "available"}).status_code == 200
+        fresh.dispatch.sync()
+        assert live.offered_agents(cid) == [live.agent_id("luis")]
+        row = sup.get(f"/api/contacts/{cid}").json()
+        types = [e["type"] for e in row["timeline"]]
+        assert types.count("contact.overflowed") == 1
+        offered = [e for e in row["timeline"] if e["type"] == "contact.offered"]
+        assert [e["data"]["queue"] for e in offered] == ["cobros"]
+        resp = luis.post(f"/api/contacts/{cid}/accept")
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["queue_id"] == ids["cobros"]  # the queue that answered
+    finally:
+        fresh.close()
+
+
+def test_overflow_move_when_unstaffed(live: Live) -> None:
+    admin = live.client("admin")
+    overflow = {"queue": "cobros", "when_unstaffed": True, "mode": "move"}
+    assert admin.patch("/api/queues/atencion", json={"overflow": overflow}).status_code == 200
+    assert admin.patch("/api/agents/luis", json={"skills": {"banca": 3}}).status_code == 200
+    live.available("agent2")  # luis staffs cobros; nobody staffs atencion
+    ids = _queue_ids(live)
+    cid = live.new_contact(channel="voice", priority=2)["id"]
+    assert live.offered_agents(cid) == [live.agent_id("luis")]
+    overflowed = [e for e in live.contact(cid)["timeline"] if e["type"] == "contact.overflowed"]
+    assert [e["data"] for e in overflowed] == [{"from": "atencion", "to": "cobros", "mode": "move"}]
+    (only,) = _memberships(live, cid)
+    assert only["queue_id"] == ids["cobros"] and only["priority"] == 2 and only["age_adjust_s"] == 0.0
+    types = live.types(cid)
+    assert types.index("contact.overflowed") < types.index("contact.offered")
+    assert "contact.dequeued" not in types  # one queue episode: a move is not an exit
