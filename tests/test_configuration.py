@@ -393,6 +393,81 @@ def test_export_then_apply_is_a_no_op(service: Service) -> None:
         assert export_document(read_current(s, other.tenant_id)) == export_document(read_current(s, world.tenant_id))
 
 
+def test_queue_overload_and_order_by_round_trip(service: Service) -> None:
+    world = make_world(service, "norte")
+    text = """\
+queues:
+  - code: ventas
+    name: Ventas
+    agent_selection: order_by
+    order_by: [agent.antiguedad desc, agent.idiomas]
+    overload: {metric: oldest_wait, level1_s: 30, level2_s: 90}
+agents:
+  - code: rosa
+    name: Rosa
+    attributes: {antiguedad: 7}
+    queues:
+      - {queue: ventas, reserve: 2}
+"""
+    assert _apply(service, world, text).changed
+    with service.db.read() as s:
+        ventas = get_by_code(s, t.Queue, world.tenant_id, "ventas")
+        assert ventas is not None
+        pub = queue_public(s, ventas)
+        doc = export_document(read_current(s, world.tenant_id))
+    assert pub.order_by == ["agent.antiguedad DESC", "agent.idiomas ASC"]
+    assert pub.overload is not None and pub.overload.model_dump() == {
+        "metric": "oldest_wait",
+        "level1_s": 30,
+        "level2_s": 90,
+    }
+    exported = {q["code"]: q for q in doc["queues"]}
+    assert exported["ventas"] == {
+        "code": "ventas",
+        "name": "Ventas",
+        "agent_selection": "order_by",
+        "order_by": ["agent.antiguedad DESC", "agent.idiomas ASC"],
+        "overload": {"metric": "oldest_wait", "level1_s": 30, "level2_s": 90},
+    }
+    assert "order_by" not in exported["atencion"] and "overload" not in exported["atencion"]
+    assert {a["code"]: a for a in doc["agents"]}["rosa"]["queues"] == [{"queue": "ventas", "reserve": 2}]
+    assert not _apply(service, world, text).changed  # the file as written and as normalised are the same
+    before = _counts(service, world)
+    plan = _apply(service, world, before["export"], "export.yaml")
+    assert not plan.changed and _counts(service, world) == before
+    # a changed threshold is one update; dropping overload clears it
+    changed = text.replace("level1_s: 30", "level1_s: 45")
+    assert _apply(service, world, changed).counts()["update"] == 1
+    with service.db.read() as s:
+        row = get_by_code(s, t.Queue, world.tenant_id, "ventas")
+        assert row is not None and row.overload == {"metric": "oldest_wait", "level1_s": 45, "level2_s": 90}
+    cleared = changed.replace("    overload: {metric: oldest_wait, level1_s: 45, level2_s: 90}\n", "")
+    assert _apply(service, world, cleared).counts()["update"] == 1
+    with service.db.read() as s:
+        row = get_by_code(s, t.Queue, world.tenant_id, "ventas")
+        assert row is not None and row.overload is None
+
+
+def test_check_names_overload_and_order_by_fields() -> None:
+    text = """\
+queues:
+  - code: ventas
+    name: Ventas
+    agent_selection: order_by
+    order_by: [agent.antiguedad DESC, antiguedad]
+    overload: {metric: ewt, level1_s: 120, level2_s: 60}
+  - code: cobros
+    name: Cobros
+    agent_selection: order_by
+"""
+    checked = check(text, "q.yaml")
+    assert [str(e) for e in checked.errors] == [
+        "q.yaml:5:39: queues.0.order_by.1: 'antiguedad' is not 'agent.<attribute> ASC|DESC'",
+        "q.yaml:6:54: queues.0.overload.level2_s: level2_s must be greater than level1_s (120)",
+        "q.yaml:7:5: queues.1.order_by: agent_selection order_by needs at least one order_by clause",
+    ]
+
+
 def test_export_leaves_out_defaults_and_inactive_items(service: Service) -> None:
     world = make_world(service, "norte")
     with service.db.read() as s:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx2 as httpx
+
 from tests.conftest import Api
 
 
@@ -94,6 +96,60 @@ def test_queue_crud_and_references(api: Api) -> None:
         .json()["items"]
     )
     assert [e["type"] for e in events][-3:] == ["queue.created", "queue.updated", "queue.deleted"]
+
+
+def test_queue_overload_and_order_by(api: Api) -> None:
+    admin = api.client("admin")
+    resp = admin.post(
+        "/api/queues",
+        json={
+            "code": "ventas",
+            "name": "Ventas",
+            "agent_selection": "order_by",
+            "order_by": ["agent.antiguedad desc", "agent.idiomas"],
+            "overload": {"metric": "oldest_wait", "level1_s": 30, "level2_s": 90},
+        },
+    )
+    assert resp.status_code == 201, resp.text
+    q = resp.json()
+    assert q["order_by"] == ["agent.antiguedad DESC", "agent.idiomas ASC"]  # normalised
+    assert q["overload"] == {"metric": "oldest_wait", "level1_s": 30, "level2_s": 90}
+    assert admin.get("/api/queues/atencion").json()["order_by"] == []
+    assert admin.get("/api/queues/atencion").json()["overload"] is None
+
+    def fields(resp: httpx.Response) -> dict[str, str]:
+        assert resp.status_code == 422, resp.text
+        return {e["field"]: e["message"] for e in resp.json()["errors"]}
+
+    bad = admin.post(
+        "/api/queues",
+        json={
+            "code": "x",
+            "name": "X",
+            "order_by": ["agent.ok ASC", "customer.valor DESC", "agent.mal SIDEWAYS"],
+            "overload": {"metric": "ocupacion", "level1_s": 60, "level2_s": 60},
+        },
+    )
+    assert fields(bad) == {
+        "order_by.1": "'customer.valor DESC' is not 'agent.<attribute> ASC|DESC'",
+        "order_by.2": "'agent.mal SIDEWAYS' is not 'agent.<attribute> ASC|DESC'",
+        "overload.metric": "unknown overload metric 'ocupacion'; one of ewt, oldest_wait",
+        "overload.level2_s": "level2_s must be greater than level1_s (60)",
+    }
+    bad = admin.post("/api/queues", json={"code": "x", "name": "X", "overload": {"level1_s": 0}})
+    assert set(fields(bad)) == {"overload.level1_s", "overload.level2_s"}
+    needed = "agent_selection order_by needs at least one order_by clause"
+    assert fields(admin.post("/api/queues", json={"code": "x", "name": "X", "agent_selection": "order_by"})) == {
+        "order_by": needed
+    }
+    # an update is checked against what the queue keeps
+    assert fields(admin.patch("/api/queues/atencion", json={"agent_selection": "order_by"})) == {"order_by": needed}
+    assert fields(admin.patch("/api/queues/ventas", json={"order_by": []})) == {"order_by": needed}
+    assert fields(admin.patch("/api/queues/ventas", json={"order_by": None})) == {"order_by": "must not be null"}
+    resp = admin.patch("/api/queues/ventas", json={"overload": None, "agent_selection": "longest_idle"})
+    assert resp.status_code == 200 and resp.json()["overload"] is None
+    resp = admin.patch("/api/queues/ventas", json={"order_by": []})
+    assert resp.status_code == 200 and resp.json()["order_by"] == []
 
 
 def test_reason_taxonomy_two_levels(api: Api) -> None:

@@ -54,6 +54,8 @@ QUEUE_DEFAULTS: dict[str, Any] = {
     "priority_mode": "strict",
     "aging_s_per_point": 60,
     "agent_selection": "longest_idle",
+    "order_by": [],
+    "overload": None,
     "offer_timeout_s": 20,
     "default_aht_s": 300,
 }
@@ -159,6 +161,8 @@ def read_current(session: Session, tenant_id: int) -> Current:
             "priority_mode": q.priority_mode,
             "aging_s_per_point": q.aging_s_per_point,
             "agent_selection": q.agent_selection,
+            "order_by": list(q.order_by or []),
+            "overload": {k: q.overload[k] for k in ("metric", "level1_s", "level2_s")} if q.overload else None,
             "offer_timeout_s": q.offer_timeout_s,
             "default_aht_s": q.default_aht_s,
             "active": q.active,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from centralita.contacts.schemas import (
+    ORDER_BY_NEEDED,
     HoursCreate,
     HoursUpdate,
     QueueCreate,
@@ -93,6 +94,8 @@ def _queue_values(session: Session, actor: Actor, data: QueueFields, fields: set
         "priority_mode",
         "aging_s_per_point",
         "agent_selection",
+        "order_by",
+        "overload",
         "offer_timeout_s",
         "default_aht_s",
         "name",
@@ -107,6 +110,7 @@ def _queue_values(session: Session, actor: Actor, data: QueueFields, fields: set
         "priority_mode",
         "aging_s_per_point",
         "agent_selection",
+        "order_by",
         "offer_timeout_s",
         "default_aht_s",
         "name",
@@ -177,6 +181,8 @@ def do_update_queue(session: Session, actor: Actor, row: t.Queue, data: QueueUpd
     values = _queue_values(session, actor, data, data.model_fields_set)
     if values.get("overflow") and values["overflow"]["queue"] == row.code:
         raise InvalidInput.field(["overflow", "queue"], "a queue cannot overflow to itself")
+    if values.get("agent_selection", row.agent_selection) == "order_by" and not values.get("order_by", row.order_by):
+        raise InvalidInput.field(["order_by"], ORDER_BY_NEEDED)
     changes = apply_changes(row, values)
     if changes:
         append_event(

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from centralita.contacts.hours import hours_status
-from centralita.contacts.schemas import QueuePublic, ReasonPublic, SlTarget
+from centralita.contacts.schemas import Overload, QueuePublic, ReasonPublic, SlTarget
 from centralita.core.errors import NotFound
 from centralita.events.log import EventRecord
 from centralita.store import tables as t
@@ -57,6 +57,8 @@ def queue_public(session: Session, row: t.Queue) -> QueuePublic:
         priority_mode=row.priority_mode,
         aging_s_per_point=row.aging_s_per_point,
         agent_selection=row.agent_selection,
+        order_by=list(row.order_by or []),
+        overload=Overload.model_validate(row.overload) if row.overload else None,
         offer_timeout_s=row.offer_timeout_s,
         default_aht_s=row.default_aht_s,
         active=row.active,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from centralita.contacts.hours import parse_hhmm
 
@@ -25,7 +26,10 @@ AGENT_SELECTIONS = (
     "linear",
     "random",
     "ring_all",
+    "order_by",
 )
+OVERLOAD_METRICS = ("ewt", "oldest_wait")
+ORDER_BY = re.compile(r"^agent\.([a-z_][a-z0-9_]{0,49})(?:\s+(ASC|DESC))?$", re.IGNORECASE)
 
 
 def one_of(what: str, allowed: Sequence[str]) -> Callable[[str | None], str | None]:
@@ -141,6 +145,51 @@ class Overflow(Strict):
     mode: str = Field(default="add", pattern="^(add|move)$")
 
 
+class Overload(Strict):
+    """R9: the queue's overload level (0, 1, 2) compares `metric` with `level1_s < level2_s`; reserve agents
+    of level 1 serve the queue from level 1, those of level 2 only at level 2."""
+
+    metric: str = Field(default="ewt", description="ewt (for a new contact) or oldest_wait")
+    level1_s: int = Field(gt=0, le=86400)
+    level2_s: int = Field(gt=0, le=86400)
+
+    _metric = field_validator("metric")(one_of("overload metric", OVERLOAD_METRICS))
+
+    @field_validator("level2_s")
+    @classmethod
+    def _above_level1(cls, v: int, info: ValidationInfo) -> int:
+        level1 = info.data.get("level1_s")
+        if level1 is not None and v <= level1:
+            raise ValueError(f"level2_s must be greater than level1_s ({level1})")
+        return v
+
+
+def order_by_clause(value: str) -> str:
+    """One R5 `order_by` clause, `agent.<integer attribute> ASC|DESC` (ASC when left out), normalised."""
+    found = ORDER_BY.match(value.strip())
+    if found is None:
+        raise ValueError(f"{value!r} is not 'agent.<attribute> ASC|DESC'")
+    return f"agent.{found.group(1)} {(found.group(2) or 'ASC').upper()}"
+
+
+def parse_order_by(clauses: Sequence[str]) -> tuple[tuple[str, bool], ...]:
+    """Stored `order_by` clauses as the routing engine's (attribute, descending) pairs."""
+    out = []
+    for clause in clauses:
+        found = ORDER_BY.match(clause.strip())
+        if found is not None:
+            out.append((found.group(1), (found.group(2) or "ASC").upper() == "DESC"))
+    return tuple(out)
+
+
+OrderByClause = Annotated[str, AfterValidator(order_by_clause)]
+ORDER_BY_HELP = (
+    "used with agent_selection order_by: ['agent.<integer attribute> ASC|DESC', …] (up to 5); agents lacking "
+    "an attribute come last, ties by agent id"
+)
+ORDER_BY_NEEDED = "agent_selection order_by needs at least one order_by clause"
+
+
 class QueueFields(Strict):
     channels: list[str] | None = None
     required_skills: dict[str, int] | None = None
@@ -152,6 +201,8 @@ class QueueFields(Strict):
     priority_mode: str | None = Field(default=None, pattern="^(strict|aged)$")
     aging_s_per_point: int | None = Field(default=None, ge=1)
     agent_selection: str | None = None
+    order_by: list[OrderByClause] | None = Field(default=None, max_length=5, description=ORDER_BY_HELP)
+    overload: Overload | None = Field(default=None, description="R9 thresholds for reserve agents; none: level 0")
     offer_timeout_s: int | None = Field(default=None, ge=5, le=600)
     default_aht_s: int | None = Field(default=None, ge=1)
 
@@ -177,6 +228,16 @@ class QueueFields(Strict):
 class QueueCreate(QueueFields):
     code: str = Field(pattern=CODE)
     name: str = Field(min_length=1, max_length=200)
+    order_by: list[OrderByClause] | None = Field(
+        default=None, max_length=5, validate_default=True, description=ORDER_BY_HELP
+    )
+
+    @field_validator("order_by")
+    @classmethod
+    def _order_by_given(cls, v: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if info.data.get("agent_selection") == "order_by" and not v:
+            raise ValueError(ORDER_BY_NEEDED)
+        return v
 
 
 class QueueUpdate(QueueFields):
@@ -198,6 +259,8 @@ class QueuePublic(BaseModel):
     priority_mode: str
     aging_s_per_point: int
     agent_selection: str
+    order_by: list[str]
+    overload: Overload | None
     offer_timeout_s: int
     default_aht_s: int
     active: bool

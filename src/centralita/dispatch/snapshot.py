@@ -14,10 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from centralita.contacts.live import open_offers
+from centralita.contacts.schemas import parse_order_by
 from centralita.routing.model import (
     AgentState,
     Membership,
     Overflow,
+    Overload,
     ProfileEntry,
     QueueConfig,
     Requirement,
@@ -62,11 +64,19 @@ def queue_config(session: Session, row: t.Queue, codes: dict[str, int] | None = 
         priority_mode=row.priority_mode,
         aging_s_per_point=float(row.aging_s_per_point),
         agent_selection=row.agent_selection,
+        order_by=parse_order_by(row.order_by or []),
         offer_timeout_s=float(row.offer_timeout_s),
         sl_threshold_s=float(row.sl_threshold_s),
         default_aht_s=float(row.default_aht_s),
         overflow=overflow,
+        overload=_overload(row.overload),
     )
+
+
+def _overload(raw: dict[str, Any] | None) -> Overload | None:
+    if not raw:
+        return None
+    return Overload(metric=str(raw["metric"]), level1_s=float(raw["level1_s"]), level2_s=float(raw["level2_s"]))
 
 
 def load_queues(session: Session, tenant_id: int) -> dict[int, QueueConfig]:

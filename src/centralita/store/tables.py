@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -162,6 +163,8 @@ class Queue(Base):
     priority_mode: Mapped[str] = mapped_column(String(10), default="strict")
     aging_s_per_point: Mapped[int] = mapped_column(Integer, default=60)
     agent_selection: Mapped[str] = mapped_column(String(40), default="longest_idle")
+    order_by: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))  # ["agent.<attr> ASC"]
+    overload: Mapped[dict[str, Any] | None] = mapped_column(Json)  # R9 {metric, level1_s, level2_s}
     offer_timeout_s: Mapped[int] = mapped_column(Integer, default=20)
     default_aht_s: Mapped[int] = mapped_column(Integer, default=300)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,56 @@
+"""Queue settings from the store reach the live router: R9 overload levels with reserve agents, R5 `order_by`."""
+
+from __future__ import annotations
+
+from tests.dispatch.conftest import Live
+
+
+def _agent(live: Live, code: str, **body: object) -> None:
+    resp = live.client("admin").post("/api/agents", json={"code": code, "name": code.title(), **body})
+    assert resp.status_code == 201, resp.text
+    resp = live.client("supervisor").post(f"/api/agents/{code}/state", json={"state": "available"})
+    assert resp.status_code == 200, resp.text
+    live.sync()
+
+
+def test_reserve_agents_get_contacts_only_from_the_queues_overload_level(live: Live) -> None:
+    resp = live.client("admin").patch(
+        "/api/queues/atencion",
+        json={"overload": {"metric": "oldest_wait", "level1_s": 30, "level2_s": 60}, "offer_timeout_s": 600},
+    )
+    assert resp.status_code == 200, resp.text
+    _agent(live, "rosa", queues=[{"queue": "atencion", "reserve": 1}])
+    _agent(live, "pablo", queues=[{"queue": "atencion", "reserve": 2}])
+    rosa, pablo = live.agent_id("rosa"), live.agent_id("pablo")
+    first = live.new_contact()["id"]  # ana, the queue's own agent, is offline: it waits
+    live.advance(1)
+    second = live.new_contact()["id"]
+
+    def level() -> int:
+        stats = {q["code"]: q for q in live.client("supervisor").get("/api/queues/stats").json()}
+        return int(stats["atencion"]["overload_level"])
+
+    live.advance(28)  # the oldest has waited 29 s: level 0, reserves stay out
+    assert level() == 0
+    assert live.offered_to(first) is None and live.offered_to(second) is None
+    live.advance(1)  # 30 s: level 1, the level-1 reserve serves the queue; the level-2 one does not yet
+    assert level() == 1
+    assert live.offered_to(first) == rosa and live.offered_to(second) is None
+    live.advance(30)  # the oldest still waiting (the first is locked in its offer) has waited 59 s
+    assert level() == 1 and live.offered_to(second) is None
+    live.advance(1)  # 60 s: level 2, the level-2 reserve too
+    assert level() == 2
+    assert live.offered_to(second) == pablo
+    assert live.types(second).count("contact.offered") == 1
+
+
+def test_order_by_picks_agents_by_their_integer_attributes(live: Live) -> None:
+    resp = live.client("admin").patch(
+        "/api/queues/atencion", json={"agent_selection": "order_by", "order_by": ["agent.antiguedad DESC"]}
+    )
+    assert resp.status_code == 200, resp.text
+    _agent(live, "junior", queues=[{"queue": "atencion"}], attributes={"antiguedad": 1})
+    _agent(live, "senior", queues=[{"queue": "atencion"}], attributes={"antiguedad": 9})
+    _agent(live, "sin_dato", queues=[{"queue": "atencion"}], attributes={"antiguedad": "mucha"})
+    offered = [live.offered_to(live.new_contact()["id"]) for _ in range(3)]
+    assert offered == [live.agent_id("senior"), live.agent_id("junior"), live.agent_id("sin_dato")]
