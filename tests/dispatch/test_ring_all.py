@@ -102,6 +102,13 @@ def test_ring_all_rings_every_agent_first_accept_wins(live: Live) -> None:
     # ana was not missed (a withdrawal is not a miss) and rings for the next contact; luis (missed) does not
     nxt = live.new_contact()["id"]
     assert ana in live.offered_agents(nxt) and luis not in live.offered_agents(nxt)
+    # luis makes himself available again: `missed` clears in the router (make_ready) and the next one rings him
+    router = live.dispatch.tenants[live.api.a.tenant_id].router
+    assert router.agents[luis].missed
+    live.available("agent2")
+    assert not router.agents[luis].missed and router.agents[luis].missed_offers == 0
+    third = live.new_contact()["id"]
+    assert luis in live.offered_agents(third)
 
 
 def test_ring_all_restart_withdraws_every_offer_and_rings_once_more(live: Live, db_url: str, tmp_path: Path) -> None:

@@ -221,6 +221,8 @@ class Dispatcher:
                 self._reload_queue(tr, e.queue_id)
             elif kind.startswith("agent.") and e.agent_id is not None:
                 self._reload_agent(tr, e.agent_id)
+                if kind == "agent.state_changed" and e.data.get("to") == "available" and e.agent_id in r.agents:
+                    r.make_ready(e.agent_id, now)  # R6: available again clears `missed`
             elif kind in _CONFIG:
                 self._reload_config(tr)
             elif e.contact_id is None:
