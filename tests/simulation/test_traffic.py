@@ -6,10 +6,12 @@ import itertools
 import math
 import random
 import statistics
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from centralita.core import i18n
 from centralita.simulation import traffic
 from centralita.simulation.traffic import ArrivalProfile, OptionError
 
@@ -111,7 +113,16 @@ def test_parse_duration() -> None:
         assert info.value.option == "--duration"
 
 
-def test_parse_weights() -> None:
+@pytest.fixture
+def english() -> Iterator[None]:
+    """The messages below are the English source strings: pin the language whatever ran before."""
+    before = i18n.language()
+    i18n.set_language("en")
+    yield
+    i18n.set_language(before)
+
+
+def test_parse_weights(english: None) -> None:
     assert traffic.parse_weights("voice=70, chat=20,email=0", "--channels", traffic.CHANNELS) == {
         "voice": 70.0,
         "chat": 20.0,
