@@ -267,17 +267,22 @@ def do_change_agent_state(session: Session, actor: Actor, agent: t.Agent, data: 
         raise Conflict(f"agent {agent.code!r} is deactivated")
     if agent.state == data.state and agent.away_reason == data.away_reason:
         return agent
+    record_state(session, actor, agent, data.state, data.away_reason)
+    return agent
+
+
+def record_state(session: Session, actor: Actor, agent: t.Agent, state: str, away_reason: str | None) -> None:
+    """Set the agent's state and append `agent.state_changed` (callers have validated the change)."""
     before = agent.state
-    agent.state = data.state
-    agent.away_reason = data.away_reason
+    agent.state = state
+    agent.away_reason = away_reason
     agent.state_since = actor.now()
     append_event(
         session,
         actor.tenant_id,
         "agent.state_changed",
         actor.now(),
-        {"code": agent.code, "from": before, "to": agent.state, "away_reason": agent.away_reason},
+        {"code": agent.code, "from": before, "to": state, "away_reason": away_reason},
         agent_id=agent.id,
         user_id=actor.user_id,
     )
-    return agent

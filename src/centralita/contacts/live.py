@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from centralita.agents.actions import record_state
 from centralita.contacts.hours import OPEN, hours_status
 from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
 from centralita.core.actor import Actor
@@ -390,21 +391,8 @@ def do_overflow_contact(
 def do_mark_agent_missed(session: Session, actor: Actor, agent: t.Agent) -> None:
     """R6: after `max_missed_offers` consecutive offers without an answer the agent is `missed`: no offers
     until it makes itself available again (an agent state, like Genesys' "not responding")."""
-    if agent.state != "available":
-        return
-    before = agent.state
-    agent.state = "missed"
-    agent.away_reason = None
-    agent.state_since = actor.now()
-    append_event(
-        session,
-        actor.tenant_id,
-        "agent.state_changed",
-        actor.now(),
-        {"code": agent.code, "from": before, "to": "missed", "away_reason": None},
-        agent_id=agent.id,
-        user_id=actor.user_id,
-    )
+    if agent.state == "available":
+        record_state(session, actor, agent, "missed", None)
 
 
 # the agent's side ---------------------------------------------------------------------------------
