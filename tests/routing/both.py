@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from centralita.routing.engine import Router
-from centralita.routing.model import Offer, OfferEnded, QueueConfig
+from centralita.routing.model import QueueConfig
 from centralita.routing.reference import ReferenceRouter
 
 
@@ -39,7 +39,3 @@ class Both:
         """Step both to `now`; the new offers as (contact, agent)."""
         made, _ = self.step(now)
         return [(o.contact_id, o.agent_id) for o in made]
-
-    def step_all(self, now: float) -> tuple[list[Offer], list[OfferEnded]]:
-        result: tuple[list[Offer], list[OfferEnded]] = self.step(now)
-        return result

@@ -8,9 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from centralita.contacts.schemas import CHANNELS, CODE, one_of
+from centralita.routing.rules import CALL_SELECTIONS
 
 AGENT_STATES = ("offline", "available", "away")
-CALL_SELECTIONS = ("queue_rank", "greatest_need", "skill_level", "service_objective")
 
 
 class Strict(BaseModel):

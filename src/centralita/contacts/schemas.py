@@ -11,23 +11,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from centralita.contacts.hours import parse_hhmm
+from centralita.routing.rules import AGENT_SELECTIONS
 
 CODE = r"^[a-z0-9][a-z0-9_.-]{0,49}$"
 CHANNELS = ("voice", "chat", "email", "sms", "social")
-AGENT_SELECTIONS = (
-    "longest_idle",
-    "skill_then_longest_idle",
-    "least_skill_then_longest_idle",
-    "least_occupied",
-    "skill_then_least_occupied",
-    "fewest_contacts",
-    "least_talk_time",
-    "round_robin",
-    "linear",
-    "random",
-    "ring_all",
-    "order_by",
-)
 OVERLOAD_METRICS = ("ewt", "oldest_wait")
 ORDER_BY = re.compile(r"^agent\.([a-z_][a-z0-9_]{0,49})(?:\s+(ASC|DESC))?$", re.IGNORECASE)
 

@@ -179,9 +179,8 @@ class RouterBase:
         contact = self.contacts.pop(contact_id)
         for m in contact.memberships:
             self._membership_removed(contact, m)
-        ringing = self.offered.pop(contact_id)
+        ringing = self.offered[contact_id]
         del self.agent_offer[agent_id], ringing[agent_id]
-        self.offered[contact_id] = ringing
         for other in list(ringing.values()):
             self._end_offer(other, "withdrawn", now)
         self.offered.pop(contact_id, None)

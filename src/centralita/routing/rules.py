@@ -83,10 +83,6 @@ def step_boundaries(m: Membership) -> list[float]:
     return out
 
 
-def next_step_boundary(m: Membership, now: float) -> float | None:
-    return next((t for t in step_boundaries(m) if t > now), None)
-
-
 def skip_unstaffed(m: Membership, now: float, staffed: list[AgentState]) -> bool:
     """R2 `skip_unstaffed_steps`: from the step active at `now`, every step no staffed agent meets
     expires at once (the next one starts now). True if the schedule moved."""
