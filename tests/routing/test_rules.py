@@ -498,6 +498,19 @@ def test_r10_overflow_move_and_when_unstaffed() -> None:
     assert [m.queue_id for m in r.fast.contacts[1].memberships] == [2]
 
 
+def test_r10_an_overflow_cycle_stops() -> None:
+    """Two unstaffed queues that move contacts to each other: the contact moves once and stays."""
+    queues = [
+        QueueConfig(id=1, overflow=Overflow(queue_id=2, when_unstaffed=True, mode="move")),
+        QueueConfig(id=2, overflow=Overflow(queue_id=1, when_unstaffed=True, mode="move")),
+    ]
+    r = Both(queues)
+    r.enqueue(contact(1, 0.0, queue_id=1), 0.0)
+    assert [m.queue_id for m in r.fast.contacts[1].memberships] == [2]
+    r.step(10.0)
+    assert [m.queue_id for m in r.fast.contacts[1].memberships] == [2]
+
+
 def test_r10_three_queues_at_most() -> None:
     r = Both([QueueConfig(id=q) for q in (1, 2, 3, 4)])
     from centralita.routing.engine import RoutingError

@@ -418,6 +418,9 @@ class RouterBase:
         m.overflowed = True
         if overflow is None or overflow.queue_id not in self.queues or overflow.queue_id == m.queue_id:
             return None
+        if overflow.queue_id in contact.overflowed_from:  # a cycle of overflows stops where it began
+            return None
+        contact.overflowed_from.add(m.queue_id)
         earliest = min(x.enqueue_ts - x.age_adjust_s for x in contact.memberships)
         if overflow.mode == "move":
             contact.memberships.remove(m)

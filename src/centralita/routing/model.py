@@ -124,6 +124,7 @@ class WaitingContact:
     memberships: list[Membership]
     locked: bool = False  # being offered (R6)
     last_missed_by: int | None = None  # the agent who let its last offer go: tried last (R6)
+    overflowed_from: set[int] = field(default_factory=set)  # queues it overflowed out of: never back (R10)
 
     def membership(self, queue_id: int) -> Membership | None:
         for m in self.memberships:
