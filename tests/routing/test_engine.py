@@ -116,6 +116,9 @@ class RouterMachine(RuleBasedStateMachine):
         self.next_id = 1
         self.ended: dict[int, int] = {}  # contact → times it left for good
         self.connected: dict[int, tuple[int, str]] = {}  # contact → (agent, channel)
+        # contacts an agent kept when a change lowered its capacity below them: allowed until they end
+        self.kept: dict[tuple[int, str], int] = {}
+        self.rung_before_change: set[int] = set()  # contacts rung by a queue that then left ring_all
         self.r: Both
 
     @initialize(data=st.data())
@@ -193,6 +196,8 @@ class RouterMachine(RuleBasedStateMachine):
             attributes={} if seniority is None else {"seniority": seniority},
         )
         self.r.set_agent(agent, self.now)
+        for channel, n in self.r.fast.agents[aid].active.items():
+            self.kept[(aid, channel)] = n
 
     @precondition(lambda self: bool(self.r.fast.contacts))
     @rule(data=st.data())
@@ -240,6 +245,7 @@ class RouterMachine(RuleBasedStateMachine):
 
     @rule(qid=st.sampled_from(QUEUE_IDS), data=st.data())
     def queue_changes(self, qid: int, data: st.DataObject) -> None:
+        self.rung_before_change.update(cid for cid, ring in self.r.fast.offered.items() if len(ring) > 1)
         self.r.set_queue(data.draw(queue_configs(qid)), self.now)
 
     @rule(qid=st.sampled_from(QUEUE_IDS), handle=st.sampled_from((10.0, 600.0)))
@@ -264,13 +270,21 @@ class RouterMachine(RuleBasedStateMachine):
         for ring in self.r.fast.offered.values():
             queues = {o.queue_id for o in ring.values()}
             assert len(queues) == 1
-            assert len(ring) == 1 or self.r.fast.queues[queues.pop()].agent_selection == "ring_all"
+            # rings already open when their queue left ring_all run out (first accept wins)
+            qid = queues.pop()
+            assert len(ring) == 1 or self.r.fast.queues[qid].agent_selection == "ring_all" or (
+                next(iter(ring.values())).contact_id in self.rung_before_change
+            )
 
     @invariant()
     def never_above_capacity(self) -> None:
+        """No offer takes an agent above capacity. A supervisor may lower the capacity of a busy agent,
+        who keeps the contacts already held (and gets no new one until below the new capacity)."""
         for a in self.r.fast.agents.values():
             for channel, n in a.active.items():
-                assert n <= a.capacity.get(channel, 0)
+                kept = self.kept.get((a.id, channel), 0)
+                assert n <= max(a.capacity.get(channel, 0), kept)
+                self.kept[(a.id, channel)] = min(kept, n)
 
     @invariant()
     def every_contact_ends_once(self) -> None:

@@ -450,6 +450,22 @@ def test_r9_reserve_agent_only_while_overloaded_behaviour_10() -> None:
     assert r.fast.levels[1] == 2
 
 
+def test_r9_and_r3_thresholds_hold_at_the_instant_of_their_wake_up() -> None:
+    """14.9 + 5.0 - 14.9 rounds below 5.0: the level and the profile delay are judged as instants
+    (enqueue + threshold <= now), the sums their wake-ups are scheduled at, so a step to exactly that
+    instant raises the level and opens the delay (the indexed router settles only then)."""
+    q = QueueConfig(id=1, overload=Overload(metric="oldest_wait", level1_s=5.0, level2_s=40.0))
+    r = Both([q, QueueConfig(id=2)])
+    r.step(14.9)
+    r.enqueue(contact(1, 14.9), 14.9)
+    r.enqueue(contact(2, 14.9, queue_id=2), 14.9)
+    r.set_agent(agent(5, queues={2: ProfileEntry(delay_s=20.0)}, idle_since=14.9), 14.9)
+    assert r.fast.next_wakeup() == 14.9 + 5.0
+    r.step(14.9 + 5.0)
+    assert r.fast.levels[1] == 1
+    assert r.offers(14.9 + 20.0) == [(2, 5)]
+
+
 def test_r9_ewt_metric_and_back_to_zero() -> None:
     q = QueueConfig(id=1, default_aht_s=100.0, overload=Overload(metric="ewt", level1_s=150.0, level2_s=1000.0))
     r = Both([q])

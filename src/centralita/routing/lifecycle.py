@@ -32,6 +32,7 @@ from centralita.routing.rules import (
     serving_entry,
     skip_unstaffed,
     staffs,
+    wait_level,
 )
 
 MAX_QUEUES_PER_CONTACT = 3  # R10
@@ -406,10 +407,8 @@ class RouterBase:
     def _level(self, queue: QueueConfig, now: float) -> int:
         assert queue.overload is not None
         if queue.overload.metric == "oldest_wait":
-            oldest = self._oldest_enqueue(queue.id)
-            value = 0.0 if oldest is None else now - oldest
-        else:
-            value = overload_ewt(self._waiting_count(queue.id), self.aht_s[queue.id], self._staffed_count(queue.id))
+            return wait_level(queue.overload, self._oldest_enqueue(queue.id), now)
+        value = overload_ewt(self._waiting_count(queue.id), self.aht_s[queue.id], self._staffed_count(queue.id))
         return overload_level(queue.overload, value)
 
     def _apply_overflow(self, contact: WaitingContact, m: Membership, now: float) -> int | None:

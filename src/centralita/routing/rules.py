@@ -147,7 +147,7 @@ def eligible(
     if not routable(agent) or not has_free_slot(agent, contact.channel):
         return False
     entry = serving_entry(agent, queue, level)
-    if entry is None or now - m.enqueue_ts < entry.delay_s:
+    if entry is None or now < m.enqueue_ts + entry.delay_s:  # the sum the wake-up is scheduled at
         return False
     return active_requirement(m, now).allows(agent)
 
@@ -242,6 +242,17 @@ def overload_level(overload: Overload, value: float) -> int:
     if value >= overload.level2_s:
         return 2
     return 1 if value >= overload.level1_s else 0
+
+
+def wait_level(overload: Overload, oldest: float | None, now: float) -> int:
+    """R9 by `oldest_wait`: the level once the oldest contact, enqueued at `oldest`, has waited each
+    threshold. Compared as instants (`oldest + threshold <= now`), the same sums the wake-ups are
+    scheduled at: `now - oldest` can round below the threshold at the very instant of its wake-up."""
+    if oldest is None:
+        return 0
+    if oldest + overload.level2_s <= now:
+        return 2
+    return 1 if oldest + overload.level1_s <= now else 0
 
 
 def overload_ewt(waiting: int, aht_s: float, staffed: int) -> float:
