@@ -60,8 +60,13 @@ class Config:
 
     @property
     def label(self) -> str:
-        who = "1 writer" if self.writers == 1 else f"{self.writers} {self.mode}es" if self.mode == "process" \
+        who = (
+            "1 writer"
+            if self.writers == 1
+            else f"{self.writers} {self.mode}es"
+            if self.mode == "process"
             else f"{self.writers} threads"
+        )
         return f"{who}, {self.per_txn}/txn"
 
 
@@ -121,8 +126,18 @@ def _warm(db: Database) -> None:
         s.execute(text("SELECT 1"))
 
 
-def _job(kind: str, engine: str, target: str, url: str, tenant_id: int, writer: int, writers: int, count: int,
-         per_txn: int, db: Database | None) -> Callable[[], None]:
+def _job(
+    kind: str,
+    engine: str,
+    target: str,
+    url: str,
+    tenant_id: int,
+    writer: int,
+    writers: int,
+    count: int,
+    per_txn: int,
+    db: Database | None,
+) -> Callable[[], None]:
     """Prepare one writer (connections opened) and return the timed part."""
     if kind == "ours":
         own = db is None
@@ -139,8 +154,19 @@ def _job(kind: str, engine: str, target: str, url: str, tenant_id: int, writer: 
     return lambda: write_baseline(engine, target, tenant_id, seqs, per_txn)
 
 
-def _process_main(kind: str, engine: str, target: str, url: str, tenant_id: int, writer: int, writers: int,
-                  count: int, per_txn: int, barrier: Any, results: Any) -> None:
+def _process_main(
+    kind: str,
+    engine: str,
+    target: str,
+    url: str,
+    tenant_id: int,
+    writer: int,
+    writers: int,
+    count: int,
+    per_txn: int,
+    barrier: Any,
+    results: Any,
+) -> None:
     try:
         run = _job(kind, engine, target, url, tenant_id, writer, writers, count, per_txn, None)
         barrier.wait()
@@ -161,8 +187,10 @@ def run_writers(kind: str, engine: str, target: str, url: str, db: Database, ten
         barrier = ctx.Barrier(cfg.writers)
         results = ctx.Queue()
         procs = [
-            ctx.Process(target=_process_main, args=(kind, engine, target, url, tenant_id, w, cfg.writers,
-                                                    shares[w], cfg.per_txn, barrier, results))
+            ctx.Process(
+                target=_process_main,
+                args=(kind, engine, target, url, tenant_id, w, cfg.writers, shares[w], cfg.per_txn, barrier, results),
+            )
             for w in range(cfg.writers)
         ]
         for p in procs:
@@ -213,8 +241,9 @@ def check_seq(db: Database, tenant_id: int, expected: int, counter: bool) -> boo
     """Gapless 1..N and unique (and, for ours, the tenant counter at N)."""
     with db.read() as s:
         count, distinct, low, high = s.execute(
-            select(func.count(), func.count(t.Event.seq.distinct()), func.min(t.Event.seq), func.max(t.Event.seq))
-            .where(t.Event.tenant_id == tenant_id)
+            select(
+                func.count(), func.count(t.Event.seq.distinct()), func.min(t.Event.seq), func.max(t.Event.seq)
+            ).where(t.Event.tenant_id == tenant_id)
         ).one()
         seq = s.scalar(select(t.Tenant.event_seq).where(t.Tenant.id == tenant_id))
     ok = count == distinct == expected and low == 1 and high == expected
@@ -224,8 +253,9 @@ def check_seq(db: Database, tenant_id: int, expected: int, counter: bool) -> boo
 # ----------------------------------------------------------------------------------------- main
 
 
-def run_engine(engine: str, args: argparse.Namespace, configs: list[Config],
-               log: Callable[[str], None]) -> dict[str, Any]:
+def run_engine(
+    engine: str, args: argparse.Namespace, configs: list[Config], log: Callable[[str], None]
+) -> dict[str, Any]:
     pg_name = f"centralita_bench_events_{os.getpid()}"
     sqlite_path = args.cache_dir / f"events-{os.getpid()}.sqlite"
     if engine == "sqlite":
@@ -270,8 +300,10 @@ def run_engine(engine: str, args: argparse.Namespace, configs: list[Config],
                 "seq_ok": seq_ok,
             }
             out["configs"].append(row)
-            log(f"{engine:10} {cfg.label:26} ours {ours:>9,.0f} ev/s   baseline {base:>9,.0f} ev/s   "
-                f"ratio {row['ratio']:>5.2f}   seq 1..{cfg.events} gapless+unique: {'ok' if seq_ok else 'FAILED'}")
+            log(
+                f"{engine:10} {cfg.label:26} ours {ours:>9,.0f} ev/s   baseline {base:>9,.0f} ev/s   "
+                f"ratio {row['ratio']:>5.2f}   seq 1..{cfg.events} gapless+unique: {'ok' if seq_ok else 'FAILED'}"
+            )
     finally:
         db.dispose()
         if engine == "sqlite":
@@ -289,8 +321,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-events", type=int, default=20000, help="events per run with --batch per txn")
     parser.add_argument("--batch", type=int, default=100, help="events per transaction in the batched variant")
     parser.add_argument("--writers", type=int, default=8, help="concurrent writers")
-    parser.add_argument("--mode", choices=("thread", "process", "both"), default="both",
-                        help="concurrent writers as threads (one Database) or processes (one each)")
+    parser.add_argument(
+        "--mode",
+        choices=("thread", "process", "both"),
+        default="both",
+        help="concurrent writers as threads (one Database) or processes (one each)",
+    )
     parser.add_argument("--rounds", type=int, default=1, help="ours/baseline pairs per configuration (median)")
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/centralita-bench"))
     parser.add_argument("--pg-url", default=DEFAULT_PG_ADMIN, help="an existing database to create others from")

@@ -110,8 +110,19 @@ class Rows:
         for i in range(1, self.n + 1):
             created = self.ts(EPOCH - dt.timedelta(seconds=i))
             yield (
-                i, tid, f"EXT{i:08d}", f"Cliente {i}", "person", SEGMENTS[i % 3], TIERS[i % 4], STAGES[i % 4],
-                float(i * 37 % 10_000) + 0.5, "es", "{}", created, created,
+                i,
+                tid,
+                f"EXT{i:08d}",
+                f"Cliente {i}",
+                "person",
+                SEGMENTS[i % 3],
+                TIERS[i % 4],
+                STAGES[i % 4],
+                float(i * 37 % 10_000) + 0.5,
+                "es",
+                "{}",
+                created,
+                created,
             )
 
     identities_cols = "id, tenant_id, customer_id, kind, value, verified, created_at"
@@ -132,8 +143,16 @@ class Rows:
             is_open = i % (2 * CASE_EVERY) == 0
             created = EPOCH - dt.timedelta(hours=i % 5000)
             yield (
-                i // CASE_EVERY, tid, f"B{i:08d}", i, f"Incidencia {i}", "open" if is_open else "resolved", 0,
-                self.ts(created), self.ts(created), None if is_open else self.ts(created + dt.timedelta(days=1)),
+                i // CASE_EVERY,
+                tid,
+                f"B{i:08d}",
+                i,
+                f"Incidencia {i}",
+                "open" if is_open else "resolved",
+                0,
+                self.ts(created),
+                self.ts(created),
+                None if is_open else self.ts(created + dt.timedelta(days=1)),
             )
 
     contacts_cols = (
@@ -149,9 +168,28 @@ class Rows:
                 cid += 1
                 start = EPOCH - dt.timedelta(days=30 * k, seconds=i % 86_400)
                 yield (
-                    cid, tid, "voice", "inbound", "INBOUND", "ended", phone_of(i), "+34900100200", "es", i,
-                    SEGMENTS[i % 3], TIERS[i % 4], STAGES[i % 4], self.flag(False), self.flag(True), "[]", 0,
-                    self.ts(start), self.ts(start + dt.timedelta(seconds=240)), "[]", "{}", "resuelto",
+                    cid,
+                    tid,
+                    "voice",
+                    "inbound",
+                    "INBOUND",
+                    "ended",
+                    phone_of(i),
+                    "+34900100200",
+                    "es",
+                    i,
+                    SEGMENTS[i % 3],
+                    TIERS[i % 4],
+                    STAGES[i % 4],
+                    self.flag(False),
+                    self.flag(True),
+                    "[]",
+                    0,
+                    self.ts(start),
+                    self.ts(start + dt.timedelta(seconds=240)),
+                    "[]",
+                    "{}",
+                    "resuelto",
                 )
 
     def tables(self) -> list[tuple[str, str, Iterable[tuple[Any, ...]]]]:
@@ -178,8 +216,9 @@ def _create_schema_and_tenant(url: str) -> int:
     db = Database(url)
     migrate.upgrade(db.engine)
     with db.write() as s:
-        tenant = t.Tenant(slug=TENANT_SLUG, name="Bench", country="ES", event_seq=0, settings={},
-                          created_at=dt.datetime.now(dt.UTC))
+        tenant = t.Tenant(
+            slug=TENANT_SLUG, name="Bench", country="ES", event_seq=0, settings={}, created_at=dt.datetime.now(dt.UTC)
+        )
         s.add(tenant)
         s.flush()
         tenant_id = tenant.id
@@ -323,7 +362,7 @@ def measure_direct(db: Database, base: Baseline, tenant_id: int, sample: list[Pr
     clock = time.perf_counter_ns
     for n, probe in enumerate(sample):
         # alternate which goes first, so neither always gets the warmer cache
-        for which in ((0, 1) if n % 2 else (1, 0)):
+        for which in (0, 1) if n % 2 else (1, 0):
             if which == 0:
                 t0 = clock()
                 with db.read() as s:
@@ -356,8 +395,9 @@ def measure_direct(db: Database, base: Baseline, tenant_id: int, sample: list[Pr
     }
 
 
-def measure_http(db: Database, url: str, base: Baseline, tenant_id: int, sample: list[Probe], warmup: int,
-                 data_dir: Path) -> dict[str, Any]:
+def measure_http(
+    db: Database, url: str, base: Baseline, tenant_id: int, sample: list[Probe], warmup: int, data_dir: Path
+) -> dict[str, Any]:
     from fastapi.testclient import TestClient
 
     from centralita.api.app import create_app
@@ -369,8 +409,15 @@ def measure_http(db: Database, url: str, base: Baseline, tenant_id: int, sample:
     token = f"ctk_{secrets.token_urlsafe(32)}"
     with db.write() as s:
         s.execute(delete(t.ApiToken).where(t.ApiToken.tenant_id == tenant_id, t.ApiToken.name == "bench"))
-        s.add(t.ApiToken(tenant_id=tenant_id, name="bench", token_hash=token_hash(token), role="agent",
-                         created_at=dt.datetime.now(dt.UTC)))
+        s.add(
+            t.ApiToken(
+                tenant_id=tenant_id,
+                name="bench",
+                token_hash=token_hash(token),
+                role="agent",
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
     settings = Settings(data_dir=data_dir, database_url=url, secret_key="bench-secret")
     service = Service(settings=settings, db=db, bus=LocalBus(), clock=SystemClock())
     ours: list[int] = []
@@ -380,7 +427,7 @@ def measure_http(db: Database, url: str, base: Baseline, tenant_id: int, sample:
     with TestClient(create_app(service)) as client:
         client.headers["Authorization"] = f"Bearer {token}"
         for n, probe in enumerate(sample):
-            for which in ((0, 1) if n % 2 else (1, 0)):
+            for which in (0, 1) if n % 2 else (1, 0):
                 if which == 0:
                     t0 = clock()
                     resp = client.get("/api/customers/lookup", params={"phone": probe.raw})
@@ -488,8 +535,10 @@ def report(engine: str, r: dict[str, Any]) -> None:
     ]
     for label, s in rows:
         print(f"{label:32} {s['p50_us']:>9.1f} {s['p99_us']:>9.1f} {s['mean_us']:>9.1f} {s['n']:>6}")
-    print(f"ratio ours/baseline: p50 {d['ratio_p50']}x, p99 {d['ratio_p99']}x; "
-          f"HTTP/baseline: p50 {h['ratio_p50']}x, p99 {h['ratio_p99']}x")
+    print(
+        f"ratio ours/baseline: p50 {d['ratio_p50']}x, p99 {d['ratio_p99']}x; "
+        f"HTTP/baseline: p50 {h['ratio_p50']}x, p99 {h['ratio_p99']}x"
+    )
     verdict = "yes" if r["p99_under_5ms"] else "NO"
     print(f"customer_360 p99 < 5 ms: {verdict}; wrong answers: {d['wrong'] + h['wrong']}")
 

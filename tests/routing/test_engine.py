@@ -272,8 +272,10 @@ class RouterMachine(RuleBasedStateMachine):
             assert len(queues) == 1
             # rings already open when their queue left ring_all run out (first accept wins)
             qid = queues.pop()
-            assert len(ring) == 1 or self.r.fast.queues[qid].agent_selection == "ring_all" or (
-                next(iter(ring.values())).contact_id in self.rung_before_change
+            assert (
+                len(ring) == 1
+                or self.r.fast.queues[qid].agent_selection == "ring_all"
+                or (next(iter(ring.values())).contact_id in self.rung_before_change)
             )
 
     @invariant()
