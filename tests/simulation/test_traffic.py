@@ -7,15 +7,13 @@ import math
 import random
 import statistics
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from centralita.core import i18n
 from centralita.simulation import traffic
 from centralita.simulation.traffic import ArrivalProfile, OptionError
-
-BANK_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "anonymous-bank-1999"
+from tests.shared_data import shared_data
 
 
 def test_flat_profile_is_a_poisson_process() -> None:
@@ -146,9 +144,11 @@ def test_parse_weights(english: None) -> None:
 
 
 def test_constants_match_the_anonymous_bank_data() -> None:
-    """The BANK_* constants are what `derive_bank_profile` computes from ../shared/data (never copied here)."""
-    files = sorted(BANK_DATA.glob("*.tsv.gz"))
-    assert len(files) == 9, f"the Anonymous Bank data is expected in {BANK_DATA}"
+    """The BANK_* constants are what `derive_bank_profile` computes from the shared data (never copied
+    here): ../shared/data, or CENTRALITA_SHARED_DATA."""
+    bank = shared_data("anonymous-bank-1999")
+    files = sorted(bank.glob("*.tsv.gz"))
+    assert len(files) == 9, f"the nine monthly files of the Anonymous Bank data are expected in {bank}"
     derived = traffic.derive_bank_profile(files)
     assert derived.days == 191
     assert derived.hourly == traffic.BANK_HOURLY
