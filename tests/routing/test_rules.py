@@ -223,12 +223,43 @@ def test_required_skills_make_an_agent_serve_a_queue() -> None:
 
 
 def test_r8_maximum_occupancy_behaviour_13() -> None:
+    """Routing occupancy = busy (offered, connected, ACW) / logged-in time, kept by the router from the
+    login. Above max_occupancy the agent gets nothing; idle, it is back at the limit at login + busy / max
+    (a wake-up), when the waiting contact reaches it."""
     r = Both([Q1])
-    r.set_agent(agent(9, occupancy=0.9, max_occupancy=0.85), 0.0)
+    r.set_agent(agent(9, max_occupancy=0.5), 0.0)  # login at 0
     r.enqueue(contact(1, 0.0), 0.0)
-    assert r.offers(0.0) == []
-    r.set_agent(agent(9, occupancy=0.85, max_occupancy=0.85), 5.0)  # back at the limit
-    assert r.offers(5.0) == [(1, 9)]
+    assert r.offers(0.0) == [(1, 9)]
+    r.accept(1, 9, 10.0)
+    r.release(9, "voice", 60.0, acw=True)
+    r.end_acw(9, 80.0)  # busy 80 s of 80: occupancy 1.0
+    assert r.fast.agents[9].occupancy == 1.0 and r.fast.agents[9].over_occupancy
+    r.enqueue(contact(2, 90.0), 90.0)
+    assert r.fast.next_wakeup() == 160.0  # 80 / 0.5
+    assert r.offers(159.0) == []
+    assert r.offers(160.0) == [(2, 9)]
+    assert r.fast.agents[9].occupancy == 0.5
+
+
+def test_r8_acw_counts_as_idle_and_a_new_login_starts_again() -> None:
+    r = Both([Q1])
+    r.set_agent(agent(9, max_occupancy=0.5, acw_counts_as_idle=True), 0.0)
+    r.enqueue(contact(1, 0.0), 0.0)
+    r.offers(0.0)
+    r.accept(1, 9, 0.0)
+    r.release(9, "voice", 40.0, acw=True)
+    r.end_acw(9, 100.0)  # busy 40 s of 100
+    assert r.fast.agents[9].occupancy == 0.4 and not r.fast.agents[9].over_occupancy
+    r.enqueue(contact(2, 100.0), 100.0)
+    assert r.offers(100.0) == [(2, 9)]
+    r.accept(2, 9, 100.0)
+    r.release(9, "voice", 400.0)  # busy 340 of 400
+    assert r.fast.agents[9].over_occupancy
+    r.set_agent(agent(9, max_occupancy=0.5, status="offline"), 410.0)
+    r.set_agent(agent(9, max_occupancy=0.5), 500.0)  # logs in again: occupancy starts from zero
+    assert r.fast.agents[9].occupancy == 0.0 and not r.fast.agents[9].over_occupancy
+    r.enqueue(contact(3, 500.0), 500.0)
+    assert r.offers(500.0) == [(3, 9)]
 
 
 # --- R4 -----------------------------------------------------------------------------------------

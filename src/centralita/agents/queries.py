@@ -40,6 +40,7 @@ def agent_public(session: Session, agent: t.Agent) -> AgentPublic:
         exclusive_channels=list(agent.exclusive_channels),
         max_occupancy=agent.max_occupancy,
         acw_timeout_s=agent.acw_timeout_s,
+        acw_counts_as_idle=agent.acw_counts_as_idle,
         max_missed_offers=agent.max_missed_offers,
         call_selection=agent.call_selection,
         hourly_cost=agent.hourly_cost,

@@ -87,7 +87,10 @@ class AgentFields(Strict):
     capacity: dict[str, int] | None = Field(default=None, description="{channel: simultaneous contacts}")
     exclusive_channels: list[str] | None = None
     max_occupancy: float | None = Field(default=None, gt=0, le=1)
-    acw_timeout_s: int | None = Field(default=None, ge=0, le=3600)
+    acw_timeout_s: int | None = Field(
+        default=None, ge=0, le=3600, description="after-contact work ends by itself after this; 0: never"
+    )
+    acw_counts_as_idle: bool | None = Field(default=None, description="leave ACW out of routing occupancy (R8)")
     max_missed_offers: int | None = Field(default=None, ge=1, le=10)
     call_selection: str | None = None
     hourly_cost: float | None = Field(default=None, ge=0)
@@ -130,6 +133,7 @@ class AgentPublic(BaseModel):
     exclusive_channels: list[str]
     max_occupancy: float | None
     acw_timeout_s: int
+    acw_counts_as_idle: bool
     max_missed_offers: int
     call_selection: str
     hourly_cost: float | None

@@ -121,6 +121,7 @@ def agent_state(session: Session, row: t.Agent, skill_codes: dict[int, str] | No
         idle_since=row.state_since.timestamp() if row.state_since else 0.0,
         max_missed_offers=max(1, row.max_missed_offers),
         max_occupancy=row.max_occupancy,
+        acw_counts_as_idle=row.acw_counts_as_idle,
         call_selection=row.call_selection,
         attributes=_int_attributes(row.attributes),
     )

@@ -23,7 +23,17 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
-from centralita.routing.lifecycle import DELAY, OVERFLOW, OVERLOAD, STEP, TIMEOUT, RouterBase, RoutingError, WakeKey
+from centralita.routing.lifecycle import (
+    DELAY,
+    OVERFLOW,
+    OVERLOAD,
+    REST,
+    STEP,
+    TIMEOUT,
+    RouterBase,
+    RoutingError,
+    WakeKey,
+)
 from centralita.routing.model import AgentState, Membership, Offer, OfferEnded, QueueConfig, WaitingContact
 from centralita.routing.rules import (
     agent_key,
@@ -153,6 +163,9 @@ class Router(RouterBase):
         if kind == TIMEOUT:
             offer = self.offered.get(a, {}).get(b)
             return offer is not None and offer.timeout_at == t
+        if kind == REST:
+            agent = self.agents.get(a)
+            return agent is not None and agent.rest_until == t
         if kind == OVERLOAD:
             queue = self.queues.get(a)
             if queue is None or queue.overload is None or queue.overload.metric != "oldest_wait":
@@ -214,6 +227,10 @@ class Router(RouterBase):
     def _steps_moved(self, contact: WaitingContact, m: Membership) -> None:
         for t in step_boundaries(m):
             self._push((t, STEP, contact.id, m.queue_id, 0.0))
+
+    def _resting(self, agent: AgentState) -> None:
+        assert agent.rest_until is not None
+        self._push((agent.rest_until, REST, agent.id, 0, 0.0))
 
     def _offer_made(self, offer: Offer) -> None:
         self._push((offer.timeout_at, TIMEOUT, offer.contact_id, offer.agent_id, 0.0))

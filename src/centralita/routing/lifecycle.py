@@ -23,8 +23,10 @@ from dataclasses import dataclass
 
 from centralita.routing.model import AgentState, Membership, Offer, OfferEnded, QueueConfig, WaitingContact
 from centralita.routing.rules import (
+    busy,
     contact_choice_key,
     eligible,
+    occupancy_state,
     order_key,
     overload_ewt,
     overload_level,
@@ -39,7 +41,7 @@ MAX_QUEUES_PER_CONTACT = 3  # R10
 ALPHA = 0.25  # weight of the newest value in the AHT and rolling ASA averages (R7)
 
 # Wake-up keys: (time, kind, a, b, extra), processed in ascending order.
-TIMEOUT, OVERFLOW, STEP, DELAY, OVERLOAD = range(5)
+TIMEOUT, OVERFLOW, STEP, DELAY, OVERLOAD, REST = range(6)
 WakeKey = tuple[float, int, int, int, float]
 _AFTER_ALL = 99  # cursor kind after an event at `now`: every wake-up at or before `now` is past
 
@@ -107,17 +109,27 @@ class RouterBase:
         self._settle(now)
 
     def set_agent(self, agent: AgentState, now: float) -> None:
-        """Add or replace an agent (login, status, skills, profile, occupancy). For an agent it knows the
-        router keeps its own bookkeeping (offer, misses, active contacts, ACW, idle since). Becoming
-        available clears `missed` (R6) and starts the idle time; leaving `available` withdraws an open
-        offer."""
+        """Add or replace an agent (login, status, skills, profile, limits). For an agent it knows the
+        router keeps its own bookkeeping (offer, misses, active contacts, ACW, idle since, occupancy).
+        Becoming available clears `missed` (R6) and starts the idle time; leaving `available` withdraws
+        an open offer. Coming online is a login: routing occupancy (R8) counts from there."""
         now = self._advance(now)
         old = self.agents.get(agent.id)
         if old is not None:
+            self._account(old, now)
             agent.offered, agent.missed, agent.missed_offers = old.offered, old.missed, old.missed_offers
             agent.active, agent.acw, agent.idle_since = old.active, old.acw, old.idle_since
+            agent.occupancy, agent.logged_in_since = old.occupancy, old.logged_in_since
+            agent.busy_s, agent.busy_mark = old.busy_s, old.busy_mark
             if agent.status == "available" and old.status != "available":
                 agent.missed, agent.missed_offers, agent.idle_since = False, 0, now
+        if agent.status == "offline":
+            agent.logged_in_since, agent.busy_s, agent.occupancy = None, 0.0, 0.0
+        elif agent.logged_in_since is None:  # a login
+            agent.logged_in_since, agent.busy_s, agent.busy_mark = now, 0.0, now
+            if old is not None:
+                agent.occupancy = 0.0
+        self._judge_occupancy(agent, now)
         self.agents[agent.id] = agent
         self._agent_config_changed(old, agent)
         offered = self.agent_offer.get(agent.id)
@@ -186,8 +198,10 @@ class RouterBase:
             self._end_offer(other, "withdrawn", now)
         self.offered.pop(contact_id, None)
         agent = self.agents[agent_id]
+        self._account(agent, now)
         agent.offered, agent.missed_offers = False, 0
         agent.active[contact.channel] = agent.active.get(contact.channel, 0) + 1
+        self._judge_occupancy(agent, now)
         self._agent_touched(agent)
         self._agent_free(agent_id, now)  # a chat agent may take another one
         self._settle(now)
@@ -206,11 +220,13 @@ class RouterBase:
         agent = self._agent(agent_id)
         if agent.active.get(channel, 0) <= 0:
             raise RoutingError(f"agent {agent_id} has no {channel} contact to release")
+        self._account(agent, now)
         agent.active[channel] -= 1
         if acw:
             agent.acw += 1
         else:
             agent.idle_since = now
+        self._judge_occupancy(agent, now)
         self._agent_touched(agent)
         self._agent_free(agent_id, now)
         self._settle(now)
@@ -230,8 +246,10 @@ class RouterBase:
         agent = self._agent(agent_id)
         if agent.acw <= 0:
             raise RoutingError(f"agent {agent_id} is not in after-contact work")
+        self._account(agent, now)
         agent.acw -= 1
         agent.idle_since = now
+        self._judge_occupancy(agent, now)
         self._agent_touched(agent)
         self._agent_free(agent_id, now)
         self._settle(now)
@@ -369,6 +387,13 @@ class RouterBase:
             self._contact_ready(a, t)
         elif kind == DELAY:
             self._contact_ready(a, t)
+        elif kind == REST:
+            agent = self.agents.get(a)
+            if agent is not None and agent.rest_until == t:
+                self._account(agent, t)
+                agent.over_occupancy, agent.rest_until = False, None  # back at the limit (R8)
+                self._agent_touched(agent)
+                self._agent_free(a, t)
         else:
             self._mark_dirty(a)  # OVERLOAD: a threshold crossed by time; the settle re-reads the level
 
@@ -474,7 +499,9 @@ class RouterBase:
             offer = Offer(contact.id, agent.id, queue_id, timeout_at)
             ringing[agent.id] = offer
             self.agent_offer[agent.id] = contact.id
+            self._account(agent, now)
             agent.offered = True
+            self._judge_occupancy(agent, now)
             self._agent_touched(agent)
             self.last_picked[queue_id] = agent.id
             self._offer_made(offer)
@@ -491,10 +518,12 @@ class RouterBase:
             del self.offered[offer.contact_id]
         agent = self.agents.get(offer.agent_id)
         if agent is not None:
+            self._account(agent, now)
             agent.offered = False
             if result != "withdrawn":
                 agent.missed_offers += 1
                 agent.missed = agent.missed or agent.missed_offers >= agent.max_missed_offers
+            self._judge_occupancy(agent, now)
             self._agent_touched(agent)
         contact = self.contacts.get(offer.contact_id) if last else None
         if contact is not None:
@@ -525,6 +554,22 @@ class RouterBase:
         if offer is None:
             raise RoutingError(f"contact {contact_id} is not offered to agent {agent_id}")
         return offer
+
+    def _account(self, agent: AgentState, now: float) -> None:
+        """R8: bring the agent's busy time and occupancy up to `now`, before what it does changes."""
+        if agent.logged_in_since is None:
+            return
+        if busy(agent):
+            agent.busy_s += now - agent.busy_mark
+        agent.busy_mark = now
+        logged = now - agent.logged_in_since
+        agent.occupancy = agent.busy_s / logged if logged > 0 else 0.0
+
+    def _judge_occupancy(self, agent: AgentState, now: float) -> None:
+        """R8 after the change: over the limit, no offers; idle and over, a wake-up when back at it."""
+        agent.over_occupancy, agent.rest_until = occupancy_state(agent, now)
+        if agent.rest_until is not None:
+            self._resting(agent)
 
     def _agent(self, agent_id: int) -> AgentState:
         agent = self.agents.get(agent_id)
@@ -624,6 +669,9 @@ class RouterBase:
 
     def _offer_made(self, offer: Offer) -> None:
         pass
+
+    def _resting(self, agent: AgentState) -> None:
+        """An idle agent over max occupancy is back at the limit at `agent.rest_until` (a wake-up)."""
 
     def _steps_moved(self, contact: WaitingContact, m: Membership) -> None:
         pass

@@ -93,8 +93,16 @@ class AgentState:
     missed: bool = False
     missed_offers: int = 0  # consecutive offers not accepted (R6)
     max_missed_offers: int = 1
-    occupancy: float = 0.0  # routing occupancy (R8), kept up to date by the caller
     max_occupancy: float | None = None
+    acw_counts_as_idle: bool = False  # R8: after-contact work left out of the busy time
+    # R8 bookkeeping, kept by the router from login: busy time (offered, connected, on hold, ACW) up to
+    # `busy_mark`, and the routing occupancy = busy / logged-in time as of the agent's last change
+    occupancy: float = 0.0
+    logged_in_since: float | None = None  # None: offline (a new agent may bring it, e.g. on recovery)
+    busy_s: float = 0.0
+    busy_mark: float = 0.0
+    over_occupancy: bool = False  # above max_occupancy: no offers
+    rest_until: float | None = None  # idle and over: the instant its occupancy is back at the limit
     call_selection: str = "queue_rank"  # R4
     talk_time_s: float = 0.0  # for `least_talk_time`
     attributes: dict[str, int] = field(default_factory=dict)  # for `order_by`

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from centralita.routing.lifecycle import DELAY, OVERFLOW, OVERLOAD, STEP, TIMEOUT, RouterBase, WakeKey
+from centralita.routing.lifecycle import DELAY, OVERFLOW, OVERLOAD, REST, STEP, TIMEOUT, RouterBase, WakeKey
 from centralita.routing.model import AgentState, Membership, QueueConfig, WaitingContact
 from centralita.routing.rules import agent_key, eligible, order_key, pick_agent, serving_entry, step_boundaries
 
@@ -83,6 +83,7 @@ class ReferenceRouter(RouterBase):
             for ring in self.offered.values()
             for o in ring.values()
         ]
+        keys += [(a.rest_until, REST, a.id, 0, 0.0) for a in self.agents.values() if a.rest_until is not None]
         delays: dict[int, set[float]] = {}
         for agent in self.agents.values():
             for queue_id, entry in agent.profile.items():

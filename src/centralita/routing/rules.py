@@ -114,7 +114,29 @@ def routable(agent: AgentState) -> bool:
     """R3.1 and R3.2 without the channel: available, not offered, in ACW or missed, under max occupancy."""
     if agent.status != "available" or agent.offered or agent.missed or agent.acw > 0:
         return False
-    return agent.max_occupancy is None or agent.occupancy <= agent.max_occupancy
+    return not agent.over_occupancy
+
+
+def busy(agent: AgentState) -> bool:
+    """R8: time that counts towards routing occupancy: offered, connected or on hold, or in ACW (unless
+    `acw_counts_as_idle`)."""
+    if agent.offered or any(n > 0 for n in agent.active.values()):
+        return True
+    return agent.acw > 0 and not agent.acw_counts_as_idle
+
+
+def occupancy_state(agent: AgentState, now: float) -> tuple[bool, float | None]:
+    """R8 after a change of the agent: (above max_occupancy, the instant an idle agent is back at the
+    limit). Idle, its occupancy busy / (now - login) only falls: it is back at the limit at login + busy /
+    max (judged as that instant, the sum its wake-up is scheduled at). Busy, it is over while the
+    occupancy as of this change is above the limit."""
+    cap = agent.max_occupancy
+    if cap is None or cap <= 0 or agent.logged_in_since is None:
+        return False, None
+    if busy(agent):
+        return agent.occupancy > cap, None
+    back = agent.logged_in_since + agent.busy_s / cap
+    return (True, back) if back > now else (False, None)
 
 
 def holds_skills(agent: AgentState, required: tuple[tuple[str, int], ...]) -> bool:

@@ -222,6 +222,7 @@ class Agent(Base):
     exclusive_channels: Mapped[list[Any]] = mapped_column(default=list)
     max_occupancy: Mapped[float | None] = mapped_column(Float)
     acw_timeout_s: Mapped[int] = mapped_column(Integer, default=0)
+    acw_counts_as_idle: Mapped[bool] = mapped_column(Boolean, default=False)  # R8: ACW left out of occupancy
     max_missed_offers: Mapped[int] = mapped_column(Integer, default=1)
     call_selection: Mapped[str] = mapped_column(String(30), default="queue_rank")
     hourly_cost: Mapped[float | None] = mapped_column(Float)
