@@ -649,6 +649,35 @@ def _reason(session: Session, actor: Actor, code: str) -> t.Reason | None:
     return session.scalar(select(t.Reason).where(t.Reason.tenant_id == actor.tenant_id, t.Reason.code == code))
 
 
+def _close_acw(row: t.Contact, now: dt.datetime) -> float:
+    """After-contact work ends: the contact closes. Returns its handle time (talk + hold + ACW)."""
+    row.status = "closed"
+    row.acw_end_ts = now
+    return (now - row.agent_connected_ts).total_seconds() if row.agent_connected_ts else 0.0
+
+
+def do_time_out_acw(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
+    """The agent's `acw_timeout_s` passed without a wrap-up: after-contact work ends and the contact closes
+    with no disposition or reason (the routing runner's action; the agent gets offers again)."""
+    _require(row, "acw")
+    handle = _close_acw(row, actor.now())
+    _event(
+        session,
+        actor,
+        row,
+        "contact.wrapped_up",
+        {
+            "disposition": None,
+            "reason": None,
+            "sub_reason": None,
+            "resolved": None,
+            "handle_s": handle,
+            "timed_out": True,
+        },
+    )
+    return row
+
+
 def do_wrap_up_contact(session: Session, actor: Actor, row: t.Contact, data: WrapUp) -> t.Contact:
     """After-contact work done: disposition and contact reason (taxonomy), resolved, notes."""
     check_agent_acts(actor, row.agent_id)
@@ -668,15 +697,12 @@ def do_wrap_up_contact(session: Session, actor: Actor, row: t.Contact, data: Wra
     errors.raise_if_any("the wrap-up is not valid")
     _require(row, "acw")
     assert reason is not None
-    now = actor.now()
-    row.status = "closed"
-    row.acw_end_ts = now
+    handle = _close_acw(row, actor.now())
     row.disposition = data.disposition
     row.reason_id = reason.id
     row.sub_reason_id = sub.id if sub is not None else None
     row.resolved = data.resolved
     row.notes = data.notes
-    handle = (now - row.agent_connected_ts).total_seconds() if row.agent_connected_ts else 0.0
     _event(
         session,
         actor,

@@ -35,6 +35,7 @@ from centralita.contacts.live import (
     do_mark_agent_missed,
     do_offer_contact,
     do_overflow_contact,
+    do_time_out_acw,
     lock_contact,
     open_offers,
 )
@@ -42,7 +43,7 @@ from centralita.core.actor import Actor
 from centralita.core.clock import Clock
 from centralita.core.errors import CentralitaError
 from centralita.dispatch.leader import LeaderLock
-from centralita.dispatch.snapshot import agent_state, load_tenant, queue_config, waiting_contact
+from centralita.dispatch.snapshot import acw_deadline, agent_state, load_tenant, queue_config, waiting_contact
 from centralita.dispatch.stats import ServiceLevelWindow, StatsHub, queue_figures
 from centralita.events.bus import LocalBus
 from centralita.events.log import EventRecord, read_events
@@ -65,6 +66,7 @@ class TenantRouting:
     queue_names: dict[int, tuple[str, str]] = field(default_factory=dict)  # id → (code, name)
     window: ServiceLevelWindow = field(default_factory=ServiceLevelWindow)
     changed: bool = True
+    acw_due: dict[int, float] = field(default_factory=dict)  # contact id → when its ACW times out
 
 
 class _Sync:
@@ -183,6 +185,7 @@ class Dispatcher:
     def _wait_s(self) -> float:
         now = self._now()
         times = [w for tr in self.tenants.values() if (w := tr.router.next_wakeup(now)) is not None]
+        times += [min(tr.acw_due.values()) for tr in self.tenants.values() if tr.acw_due]
         if not times:
             return self.max_wait_s
         return min(self.max_wait_s, max(0.0, min(times) - now))
@@ -252,9 +255,16 @@ class Dispatcher:
                 r.accept(e.contact_id, e.agent_id, now)
             elif kind == "contact.ended" and e.data.get("acw") and e.agent_id is not None:
                 with self.db.read() as s:
-                    channel = s.scalar(select(t.Contact.channel).where(t.Contact.id == e.contact_id))
+                    row = s.get(t.Contact, e.contact_id)
+                    agent = s.get(t.Agent, e.agent_id)
+                    assert row is not None
+                    channel = row.channel
+                    due = acw_deadline(row, agent.acw_timeout_s if agent is not None else 0)
+                if due is not None:
+                    tr.acw_due[e.contact_id] = due
                 r.release(e.agent_id, str(channel), now, acw=True)
             elif kind == "contact.wrapped_up" and e.agent_id is not None:
+                tr.acw_due.pop(e.contact_id, None)
                 r.end_acw(e.agent_id, now)
                 if e.queue_id in r.queues:
                     r.record_handle(e.queue_id, float(e.data.get("handle_s") or 0.0))
@@ -310,6 +320,7 @@ class Dispatcher:
             self._rebuild(tenant_id)
         self._resync.clear()
         for tr in list(self.tenants.values()):
+            self._time_out_acw(tr)
             offers, ended = tr.router.step(self._now())
             for end in ended:
                 self._write_ended(tr, end)
@@ -332,6 +343,18 @@ class Dispatcher:
             for tenant_id in sorted(self._resync):
                 self._rebuild(tenant_id)
             self._resync.clear()
+
+    def _time_out_acw(self, tr: TenantRouting) -> None:
+        """After-contact work past the agent's `acw_timeout_s` ends (its event frees the agent)."""
+        now = self._now()
+        for contact_id in [c for c, due in tr.acw_due.items() if due <= now]:
+            del tr.acw_due[contact_id]
+            actor = self._actor(tr.tenant_id)
+            try:
+                with self.db.write() as s:
+                    do_time_out_acw(s, actor, lock_contact(s, actor, contact_id))
+            except CentralitaError:
+                pass  # wrapped up meanwhile: its own event frees the agent
 
     def _write_offer(self, tr: TenantRouting, offer: Offer) -> bool:
         actor = self._actor(tr.tenant_id)
@@ -435,7 +458,9 @@ class Dispatcher:
             router.record_answer(queue_id, wait)
         for queue_id, handle in snap.handles:
             router.record_handle(queue_id, handle)
-        tr = TenantRouting(tenant_id=tenant_id, router=router, last_seq=snap.last_seq, queue_names=names)
+        tr = TenantRouting(
+            tenant_id=tenant_id, router=router, last_seq=snap.last_seq, queue_names=names, acw_due=snap.acw_due
+        )
         for item in snap.dequeued:
             tr.window.add(*item)
         self.tenants[tenant_id] = tr

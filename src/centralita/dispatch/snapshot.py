@@ -164,6 +164,14 @@ class TenantSnapshot:
     answers: list[tuple[int, float]] = field(default_factory=list)  # (queue, wait) oldest first: rolling ASA
     handles: list[tuple[int, float]] = field(default_factory=list)  # (queue, handle) oldest first: AHT
     dequeued: list[tuple[int, float, str, float]] = field(default_factory=list)  # (queue, ts, outcome, wait)
+    acw_due: dict[int, float] = field(default_factory=dict)  # contact id → when its ACW times out
+
+
+def acw_deadline(row: t.Contact, timeout_s: int) -> float | None:
+    """When the contact's after-contact work times out (the agent's `acw_timeout_s`; 0: never)."""
+    if timeout_s <= 0 or row.acw_start_ts is None:
+        return None
+    return row.acw_start_ts.timestamp() + timeout_s
 
 
 def _secs(a: dt.datetime | None, b: dt.datetime | None) -> float:
@@ -181,6 +189,7 @@ def load_tenant(session: Session, tenant_id: int, now: dt.datetime, history: int
     )
     active: dict[int, dict[str, int]] = {}
     acw: dict[int, int] = {}
+    in_acw: list[t.Contact] = []
     waiting: list[WaitingContact] = []
     offers: list[tuple[int, int]] = []
     for c in live:
@@ -194,12 +203,20 @@ def load_tenant(session: Session, tenant_id: int, now: dt.datetime, history: int
             slots[c.channel] = slots.get(c.channel, 0) + 1
         elif c.agent_id is not None and c.status == "acw":
             acw[c.agent_id] = acw.get(c.agent_id, 0) + 1
+            in_acw.append(c)
     agents = []
+    acw_timeouts: dict[int, int] = {}
     for row in session.scalars(select(t.Agent).where(t.Agent.tenant_id == tenant_id, t.Agent.active.is_(True))):
         state = agent_state(session, row, skill_codes)
         state.active = active.get(row.id, {})
         state.acw = acw.get(row.id, 0)
         agents.append(state)
+        acw_timeouts[row.id] = row.acw_timeout_s
+    acw_due = {}
+    for c in in_acw:
+        due = acw_deadline(c, acw_timeouts.get(c.agent_id or 0, 0))
+        if due is not None:
+            acw_due[c.id] = due
     waiting.sort(key=lambda w: w.arrival_seq)
     recent = now - dt.timedelta(seconds=SL_WINDOW_S)
     dequeued = []
@@ -242,4 +259,5 @@ def load_tenant(session: Session, tenant_id: int, now: dt.datetime, history: int
         answers=answers,
         handles=handles,
         dequeued=dequeued,
+        acw_due=acw_due,
     )
