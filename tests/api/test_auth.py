@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from starlette.routing import BaseRoute
+
 from tests.conftest import Api
 from tests.factories import PASSWORD
 
@@ -106,8 +112,9 @@ def test_every_route_has_an_access_check(api: Api) -> None:
     from centralita.api.auth import ACCESS_MARK
 
     app = api.anonymous().app
+    assert isinstance(app, FastAPI)
     checked = 0
-    for route in _routes(app.routes):  # type: ignore[attr-defined]
+    for route in _routes(app.routes):
         if isinstance(route, APIRoute):
             marks = [getattr(d.call, ACCESS_MARK, None) for d in _walk(route.dependant)]
             assert any(marks), f"{route.methods} {route.path} has no access check"
@@ -119,7 +126,7 @@ def test_every_route_has_an_access_check(api: Api) -> None:
     assert checked > 40
 
 
-def _routes(routes):  # type: ignore[no-untyped-def]
+def _routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
     """Routes, descending into included routers (FastAPI keeps them as wrappers)."""
     for route in routes:
         inner = getattr(route, "original_router", None)
@@ -129,7 +136,7 @@ def _routes(routes):  # type: ignore[no-untyped-def]
             yield route
 
 
-def _walk(dep):  # type: ignore[no-untyped-def]
+def _walk(dep: Dependant) -> Iterator[Dependant]:
     yield dep
     for sub in dep.dependencies:
         yield from _walk(sub)

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from centralita.simulation.client import Connection
-from centralita.simulation.live import SimulationConfig, Simulator
+from centralita.simulation.live import SimulationConfig, Simulator, Stats
 from centralita.store import tables as t
 from tests.clirun import run_cli
 from tests.factories import PASSWORD
@@ -63,7 +63,7 @@ def test_simulator_drives_contacts_through_their_whole_life(server: Server) -> N
         patience_s=120.0,
         start_hour=10.0,
     )
-    statuses = []
+    statuses: list[Stats] = []
     conn = _connect(server)
     try:
         stats = Simulator(conn, config, on_status=statuses.append, status_every_s=0.2).run()
