@@ -105,3 +105,35 @@ def test_overflow_move_when_unstaffed(live: Live) -> None:
     types = live.types(cid)
     assert types.index("contact.overflowed") < types.index("contact.offered")
     assert "contact.dequeued" not in types  # one queue episode: a move is not an exit
+
+
+def test_a_refused_overflow_cycle_is_recorded_and_stays_refused_after_a_restart(live: Live) -> None:
+    """atencion moves to cobros after 30 s and cobros back to atencion after 30 s: the second move is
+    refused (the contact came from there) and recorded (`stay`), with the queues it left, so a rebuilt
+    router neither moves it back nor records it again."""
+    admin = live.client("admin")
+    for code, other in (("atencion", "cobros"), ("cobros", "atencion")):
+        body = {"overflow": {"queue": other, "after_s": 30, "mode": "move"}}
+        assert admin.patch(f"/api/queues/{code}", json=body).status_code == 200
+    ids = _queue_ids(live)
+    cid = live.new_contact(channel="voice")["id"]
+    live.advance(31)
+    live.advance(31)
+    events = [e["data"] for e in live.contact(cid)["timeline"] if e["type"] == "contact.overflowed"]
+    assert events == [
+        {"from": "atencion", "to": "cobros", "mode": "move"},
+        {"from": "cobros", "to": None, "mode": "stay"},
+    ]
+    with live.service.db.read() as s:
+        row = s.get(t.Contact, cid)
+        assert row is not None and row.routing is not None
+        assert sorted(row.routing["overflowed_from"]) == sorted([ids["atencion"], ids["cobros"]])
+    assert [(m["queue_id"], m["overflowed"]) for m in _memberships(live, cid)] == [(ids["cobros"], True)]
+
+    assert live.service.dispatch is not None
+    live.service.dispatch.stop()
+    live.service.dispatch = None
+    live.service.start_routing()
+    live.advance(120)
+    assert [e["type"] for e in live.contact(cid)["timeline"]].count("contact.overflowed") == 2
+    assert [m["queue_id"] for m in _memberships(live, cid)] == [ids["cobros"]]

@@ -342,13 +342,15 @@ def do_overflow_contact(
     session: Session, actor: Actor, row: t.Contact, from_queue: int, to_queue: int | None, mode: str, at: float
 ) -> None:
     """R10 as the router applied it at `at`: the waiting contact also joins (`add`) or moves to (`move`)
-    `to_queue` (None: it could not), and its stored memberships follow, so recovery rebuilds the same ones.
+    `to_queue` (None: it could not), or stays (`stay`: refused, a cycle), and its stored memberships and
+    the queues it overflowed out of follow, so recovery rebuilds the same ones.
     The new membership starts at `at` with the old one's priority and keeps the contact's earliest ordering
     time (`age_adjust_s`, as the engine's `_apply_overflow`); with `add` the old one is marked `overflowed`."""
     _require(row, "queued")
-    if mode not in ("add", "move"):
+    if mode not in ("add", "move", "stay"):
         raise InvalidInput.field("mode", f"unknown overflow mode {mode!r}")
-    memberships = [dict(m) for m in (row.routing or {}).get("memberships") or []]
+    routing = row.routing or {}
+    memberships = [dict(m) for m in routing.get("memberships") or []]
     source = next((m for m in memberships if int(m["queue_id"]) == from_queue), None)
     if source is None or source.get("overflowed"):
         raise Conflict(f"contact {row.id} is not waiting to overflow from queue {from_queue}")
@@ -358,7 +360,7 @@ def do_overflow_contact(
     else:
         source["overflowed"] = True
     old_queue = session.get(t.Queue, from_queue)
-    new_queue = session.get(t.Queue, to_queue) if to_queue is not None else None
+    new_queue = session.get(t.Queue, to_queue) if to_queue is not None and mode != "stay" else None
     if new_queue is not None and all(int(m["queue_id"]) != new_queue.id for m in memberships):
         memberships.append(
             {
@@ -373,7 +375,8 @@ def do_overflow_contact(
         )
         if new_queue.code not in (row.queues or []):
             row.queues = [*(row.queues or []), new_queue.code]
-    _set_routing(row, memberships=memberships)
+    overflowed_from = sorted({*(int(q) for q in routing.get("overflowed_from") or []), from_queue})
+    _set_routing(row, memberships=memberships, overflowed_from=overflowed_from)
     _event(
         session,
         actor,

@@ -147,7 +147,11 @@ def waiting_contact(row: t.Contact) -> WaitingContact:
             )
         )
     return WaitingContact(
-        id=row.id, channel=row.channel, arrival_seq=int(routing.get("arrival_seq") or row.id), memberships=memberships
+        id=row.id,
+        channel=row.channel,
+        arrival_seq=int(routing.get("arrival_seq") or row.id),
+        memberships=memberships,
+        overflowed_from={int(q) for q in routing.get("overflowed_from") or []},
     )
 
 

@@ -71,7 +71,9 @@ class QueueStats:
 @dataclass(frozen=True)
 class Overflowed:
     """R10 applied: the contact left `from_queue` (mode move) and/or joined `to_queue` (None: it could
-    not, being there already or in 3 queues)."""
+    not, being there already or in 3 queues). Mode `stay`: refused (a cycle back to a queue the contact
+    overflowed out of, or an unknown queue); the contact stays where it is. Every application is reported,
+    so the store can mirror `overflowed` and `overflowed_from` for recovery."""
 
     contact_id: int
     from_queue: int
@@ -440,18 +442,19 @@ class RouterBase:
         """R10: also join (add) or move to the overflow queue, keeping the contact's ordering age."""
         overflow = self.queues[m.queue_id].overflow
         m.overflowed = True
-        if overflow is None or overflow.queue_id not in self.queues or overflow.queue_id == m.queue_id:
-            return None
-        if overflow.queue_id in contact.overflowed_from:  # a cycle of overflows stops where it began
-            return None
         contact.overflowed_from.add(m.queue_id)
+        if overflow is None:
+            return None
+        if overflow.queue_id not in self.queues or overflow.queue_id in contact.overflowed_from:
+            # refused (an unknown queue, or a cycle of overflows back where the contact came from): it stays
+            self._overflows.append(Overflowed(contact.id, m.queue_id, None, "stay", now))
+            return None
         earliest = min(x.enqueue_ts - x.age_adjust_s for x in contact.memberships)
         if overflow.mode == "move":
             contact.memberships.remove(m)
             self._membership_removed(contact, m)
         if contact.membership(overflow.queue_id) is not None or len(contact.memberships) >= MAX_QUEUES_PER_CONTACT:
-            if overflow.mode == "move":
-                self._overflows.append(Overflowed(contact.id, m.queue_id, None, overflow.mode, now))
+            self._overflows.append(Overflowed(contact.id, m.queue_id, None, overflow.mode, now))
             return None
         new = Membership(overflow.queue_id, now, m.priority, age_adjust_s=now - earliest)
         contact.memberships.append(new)
