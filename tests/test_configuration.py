@@ -512,6 +512,9 @@ def test_cli_check_apply_export(tmp_path: Path) -> None:
     assert code == 0 and "create" not in out.replace("0 created", ""), out
     code, out, _err = _cli(tmp_path, "agents", "--json")
     assert code == 0 and out.count('"code"') == 5
+    code, out, _err = _cli(tmp_path, "queues")  # the table shows how each queue routes
+    assert code == 0 and "80 % ≤ 20 s" in out and "general · 120 s · add" in out
+    assert "fraude · add · when unstaffed" in out and "skill_then_longest_idle" in out
 
 
 def test_cli_bad_file_exits_2_with_every_problem(tmp_path: Path) -> None:

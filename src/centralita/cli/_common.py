@@ -149,6 +149,8 @@ def column_label(name: str) -> str:
         "identities": _("identities"),
         "initiation_ts": _("initiation_ts"),
         "kind": _("kind"),
+        "agent_selection": _("agent_selection"),
+        "overflow": _("overflow"),
         "language": _("language"),
         "languages": _("languages"),
         "lifecycle_stage": _("lifecycle_stage"),

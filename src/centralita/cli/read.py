@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -135,7 +135,31 @@ def queues_cmd(ctx: typer.Context, as_json: bool = JsonOption, tenant: str | Non
         row_tenant = resolve_tenant(svc, tenant)
         with svc.db.read() as s:
             items = [cq.queue_public(s, q) for q in cq.list_by_code(s, t.Queue, row_tenant.id)]
-    emit(items, as_json, ["code", "name", "channels", "required_skills", "segment_priority", "sl_target", "hours"])
+    if as_json:
+        emit(items, True)
+        return
+    rows = []
+    for q in items:
+        row = q.model_dump()
+        sl = row.get("sl_target") or {}
+        if sl:
+            row["sl_target"] = f"{sl['percent']:g} % ≤ {sl['threshold_s']} s"
+        rows.append({**row, "overflow": _overflow_cell(row.get("overflow"))})
+    columns = ["code", "name", "channels", "required_skills", "agent_selection", "segment_priority", "sl_target"]
+    emit(rows, False, [*columns, "overflow", "hours"])
+
+
+def _overflow_cell(overflow: dict[str, Any] | None) -> str | None:
+    """`atencion · 60 s · add · when unstaffed`: where to, after how long, how, and if also when unstaffed."""
+    if not overflow:
+        return None
+    parts = [str(overflow["queue"])]
+    if overflow.get("after_s") is not None:
+        parts.append(f"{overflow['after_s']} s")
+    parts.append(str(overflow.get("mode") or "add"))
+    if overflow.get("when_unstaffed"):
+        parts.append(_("when unstaffed"))
+    return " · ".join(parts)
 
 
 def reasons_cmd(ctx: typer.Context, as_json: bool = JsonOption, tenant: str | None = TenantOption) -> None:
