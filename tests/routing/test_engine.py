@@ -247,7 +247,8 @@ class RouterMachine(RuleBasedStateMachine):
 
     @rule(qid=st.sampled_from(QUEUE_IDS), data=st.data())
     def queue_changes(self, qid: int, data: st.DataObject) -> None:
-        self.rung_before_change.update(cid for cid, ring in self.r.fast.offered.items() if len(ring) > 1)
+        rung = {cid for cid, ring in self.r.fast.offered.items() if len(ring) > 1}
+        self.rung_before_change = (self.rung_before_change & set(self.r.fast.offered)) | rung
         self.r.set_queue(data.draw(queue_configs(qid)), self.now)
 
     @rule(qid=st.sampled_from(QUEUE_IDS), handle=st.sampled_from((10.0, 600.0)))
@@ -289,6 +290,19 @@ class RouterMachine(RuleBasedStateMachine):
                 kept = self.kept.get((a.id, channel), 0)
                 assert n <= max(a.capacity.get(channel, 0), kept)
                 self.kept[(a.id, channel)] = min(kept, n)
+
+    @invariant()
+    def no_offer_above_max_occupancy(self) -> None:
+        """R8: at the instant of an offer the agent's occupancy (busy / logged-in time, recomputed here
+        from its bookkeeping) is within its max_occupancy."""
+        for ring in self.r.fast.offered.values():
+            for o in ring.values():
+                a = self.r.fast.agents[o.agent_id]
+                made = o.timeout_at - self.r.fast.queues[o.queue_id].offer_timeout_s
+                if a.max_occupancy is None or a.logged_in_since is None or abs(a.busy_mark - made) > 1e-9:
+                    continue  # bookkept since (another chat ended, a status change): no longer the offer's instant
+                if made > a.logged_in_since:
+                    assert a.busy_s / (made - a.logged_in_since) <= a.max_occupancy + 1e-6, (o, a)
 
     @invariant()
     def every_contact_ends_once(self) -> None:

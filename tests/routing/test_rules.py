@@ -241,6 +241,27 @@ def test_r8_maximum_occupancy_behaviour_13() -> None:
     assert r.fast.agents[9].occupancy == 0.5
 
 
+def test_r8_a_busy_chat_agent_reaches_the_limit_while_busy() -> None:
+    """Busy, occupancy only rises: logged in at 0, chatting from 100, the agent reaches 0.5 at 200 and
+    gets no further chat from then, though it has free slots; idle from 300 (busy 200 of 300), it is back
+    at the limit at 200 / 0.5 = 400."""
+    r = Both([Q1])
+    r.set_agent(agent(9, capacity={"chat": 3}, max_occupancy=0.5), 0.0)
+    r.enqueue(contact(1, 100.0, channel="chat"), 100.0)
+    assert r.offers(100.0) == [(1, 9)]
+    r.accept(1, 9, 100.0)
+    assert r.fast.next_wakeup() == 200.0
+    r.enqueue(contact(2, 150.0, channel="chat"), 150.0)
+    assert r.offers(150.0) == [(2, 9)]  # 50 of 150: under the limit
+    r.accept(2, 9, 150.0)
+    r.enqueue(contact(3, 250.0, channel="chat"), 250.0)
+    assert r.offers(250.0) == [] and r.fast.agents[9].over_occupancy
+    r.release(9, "chat", 300.0)
+    r.release(9, "chat", 300.0)
+    assert r.offers(399.0) == []
+    assert r.offers(400.0) == [(3, 9)]
+
+
 def test_r8_acw_counts_as_idle_and_a_new_login_starts_again() -> None:
     r = Both([Q1])
     r.set_agent(agent(9, max_occupancy=0.5, acw_counts_as_idle=True), 0.0)
@@ -326,9 +347,9 @@ def test_r5_occupancy_contacts_talk_time() -> None:
     def q(mode: str) -> QueueConfig:
         return QueueConfig(id=1, agent_selection=mode, required_skills=(("banca", 1),))
 
-    agents = [
-        agent(7, skills={"banca": 5}, occupancy=0.5, talk_time_s=900.0, idle_since=10.0),
-        agent(8, skills={"banca": 2}, occupancy=0.2, talk_time_s=100.0, idle_since=20.0),
+    agents = [  # logged in 100 s before, busy 100 s and 40 s: occupancy 0.5 and 0.2 at the arrival (t = 100)
+        agent(7, skills={"banca": 5}, logged_in_since=-100.0, busy_s=100.0, talk_time_s=900.0, idle_since=10.0),
+        agent(8, skills={"banca": 2}, logged_in_since=-100.0, busy_s=40.0, talk_time_s=100.0, idle_since=20.0),
     ]
     assert _agent_surplus(q("least_occupied"), agents) == (1, 8)
     assert _agent_surplus(q("skill_then_least_occupied"), agents) == (1, 7)
@@ -342,6 +363,24 @@ def test_r5_occupancy_contacts_talk_time() -> None:
         r.set_agent(a, 0.0)
     r.enqueue(contact(1, 1.0, channel="chat"), 1.0)
     assert r.offers(1.0) == [(1, 8)]
+
+
+def test_r5_least_occupied_reads_occupancy_now() -> None:
+    """An idle agent's occupancy falls as time passes: 7 was busy 0–90 (1.0 when it went idle, 0.009 at
+    10,000 s), 8 was busy 9,000–9,900 (0.09 then and at 10,000 s); the next contact goes to 7."""
+    r = Both([QueueConfig(id=1, agent_selection="least_occupied")])
+    r.set_agent(agent(7), 0.0)
+    r.set_agent(agent(8), 0.0)
+    r.enqueue(contact(1, 0.0), 0.0)
+    assert r.offers(0.0) == [(1, 7)]  # both 0: longest idle, then agent id
+    r.accept(1, 7, 0.0)
+    r.release(7, "voice", 90.0)
+    r.enqueue(contact(2, 9000.0), 9000.0)
+    assert r.offers(9000.0) == [(2, 8)]  # 8 at 0, 7 at 0.01
+    r.accept(2, 8, 9000.0)
+    r.release(8, "voice", 9900.0)
+    r.enqueue(contact(3, 10000.0), 10000.0)
+    assert r.offers(10000.0) == [(3, 7)]
 
 
 def test_r5_linear_random_order_by() -> None:
@@ -441,6 +480,24 @@ def test_r6_an_agent_leaving_withdraws_its_offer() -> None:
 # --- R7 -----------------------------------------------------------------------------------------
 
 
+def test_r6_a_change_that_leaves_no_room_withdraws_the_offer() -> None:
+    """Ringing, the agent's chat capacity is cut to 0 (or it leaves the queue): it could not take the
+    contact any more, so the offer is withdrawn (not a miss) and the contact goes to the next agent."""
+    r = Both([Q1])
+    r.set_agent(agent(7, capacity={"chat": 1}), 0.0)
+    r.set_agent(agent(8, capacity={"chat": 1}, idle_since=5.0), 0.0)
+    r.enqueue(contact(1, 10.0, channel="chat"), 10.0)
+    assert r.offers(10.0) == [(1, 7)]
+    r.set_agent(agent(7, capacity={"chat": 0}), 11.0)
+    made, ended = r.step(11.0)
+    assert [(e.offer.agent_id, e.result) for e in ended] == [(7, "withdrawn")]
+    assert [(o.contact_id, o.agent_id) for o in made] == [(1, 8)]
+    assert r.fast.agents[7].missed_offers == 0
+    r.set_agent(agent(8, capacity={"chat": 1}, queues={}), 12.0)  # 8 leaves the queue while ringing
+    _, ended = r.step(12.0)
+    assert [(e.offer.agent_id, e.result) for e in ended] == [(8, "withdrawn")] and 1 in r.fast.contacts
+
+
 def test_r7_ewt_and_rolling_asa_behaviour_12() -> None:
     r = Both([Q1])
     assert r.ewt(1, 0.0) == math.inf  # nobody staffed
@@ -490,11 +547,10 @@ def test_r9_and_r3_thresholds_hold_at_the_instant_of_their_wake_up() -> None:
     r.step(14.9)
     r.enqueue(contact(1, 14.9), 14.9)
     r.enqueue(contact(2, 14.9, queue_id=2), 14.9)
-    r.set_agent(agent(5, queues={2: ProfileEntry(delay_s=20.0)}, idle_since=14.9), 14.9)
+    r.set_agent(agent(5, queues={2: ProfileEntry(delay_s=5.0)}, idle_since=14.9), 14.9)
     assert r.fast.next_wakeup() == 14.9 + 5.0
-    r.step(14.9 + 5.0)
+    assert r.offers(14.9 + 5.0) == [(2, 5)]
     assert r.fast.levels[1] == 1
-    assert r.offers(14.9 + 20.0) == [(2, 5)]
 
 
 def test_r9_ewt_metric_and_back_to_zero() -> None:

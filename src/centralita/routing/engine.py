@@ -50,7 +50,10 @@ from centralita.routing.rules import (
 
 __all__ = ["OfferEnded", "Router", "RoutingError"]
 
-_BY_ID = ("random", "round_robin")
+# selections whose order depends on more than the agent (the contact, earlier picks, the time: occupancy
+# changes as time passes): indexed by agent id and chosen by a scan of the free agents
+_BY_ID = ("random", "round_robin", "least_occupied", "skill_then_least_occupied")
+_BY_OCCUPANCY = ("least_occupied", "skill_then_least_occupied")
 
 
 class Router(RouterBase):
@@ -98,12 +101,15 @@ class Router(RouterBase):
             return None
         queue, level, agents = self.queues[m.queue_id], self.levels[m.queue_id], self.agents
         mode, missed_by = queue.agent_selection, contact.last_missed_by
-        if mode == "random":
+        if mode == "random" or mode in _BY_OCCUPANCY:
             best = None
             for key in lst:
                 agent = agents[key[-1]]
                 if eligible(agent, queue, contact, m, now, level):
-                    rank = (agent.id == missed_by, mix(contact.id, agent.id), agent.id)
+                    order = (
+                        (mix(contact.id, agent.id), agent.id) if mode == "random" else agent_key(queue, agent, 1, now)
+                    )
+                    rank = (agent.id == missed_by, *order)
                     if best is None or rank < best[0]:
                         best = (rank, agent)
             return None if best is None else best[1]
@@ -165,7 +171,7 @@ class Router(RouterBase):
             return offer is not None and offer.timeout_at == t
         if kind == REST:
             agent = self.agents.get(a)
-            return agent is not None and agent.rest_until == t
+            return agent is not None and agent.occupancy_turn == t
         if kind == OVERLOAD:
             queue = self.queues.get(a)
             if queue is None or queue.overload is None or queue.overload.metric != "oldest_wait":
@@ -228,9 +234,9 @@ class Router(RouterBase):
         for t in step_boundaries(m):
             self._push((t, STEP, contact.id, m.queue_id, 0.0))
 
-    def _resting(self, agent: AgentState) -> None:
-        assert agent.rest_until is not None
-        self._push((agent.rest_until, REST, agent.id, 0, 0.0))
+    def _occupancy_turns(self, agent: AgentState) -> None:
+        assert agent.occupancy_turn is not None
+        self._push((agent.occupancy_turn, REST, agent.id, 0, 0.0))
 
     def _offer_made(self, offer: Offer) -> None:
         self._push((offer.timeout_at, TIMEOUT, offer.contact_id, offer.agent_id, 0.0))

@@ -26,6 +26,8 @@ from centralita.routing.rules import (
     busy,
     contact_choice_key,
     eligible,
+    has_free_slot,
+    occupancy_at,
     occupancy_state,
     order_key,
     overload_ewt,
@@ -113,8 +115,9 @@ class RouterBase:
     def set_agent(self, agent: AgentState, now: float) -> None:
         """Add or replace an agent (login, status, skills, profile, limits). For an agent it knows the
         router keeps its own bookkeeping (offer, misses, active contacts, ACW, idle since, occupancy).
-        Becoming available clears `missed` (R6) and starts the idle time; leaving `available` withdraws
-        an open offer. Coming online is a login: routing occupancy (R8) counts from there."""
+        Becoming available clears `missed` (R6) and starts the idle time. An open offer is withdrawn when
+        the agent could no longer take it: not `available`, no free slot on its channel (capacity cut), or
+        no longer serving its queue. Coming online is a login: routing occupancy (R8) counts from there."""
         now = self._advance(now)
         old = self.agents.get(agent.id)
         if old is not None:
@@ -131,12 +134,22 @@ class RouterBase:
             agent.logged_in_since, agent.busy_s, agent.busy_mark = now, 0.0, now
             if old is not None:
                 agent.occupancy = 0.0
+        elif old is None:  # recovery: busy time and login come from the store, counted up to now
+            agent.busy_mark = now
+            agent.occupancy = occupancy_at(agent, now)
         self._judge_occupancy(agent, now)
         self.agents[agent.id] = agent
         self._agent_config_changed(old, agent)
         offered = self.agent_offer.get(agent.id)
-        if offered is not None and agent.status != "available":
-            self._end_offer(self.offered[offered][agent.id], "withdrawn", now)
+        if offered is not None:
+            offer = self.offered[offered][agent.id]
+            queue = self.queues[offer.queue_id]
+            if (
+                agent.status != "available"
+                or not has_free_slot(agent, self.contacts[offered].channel)
+                or serving_entry(agent, queue, self.levels[queue.id]) is None
+            ):  # it could not take the contact any more: the ring stops (accepting would break R3)
+                self._end_offer(offer, "withdrawn", now)
         self._agent_free(agent.id, now)
         self._settle(now)
 
@@ -391,9 +404,10 @@ class RouterBase:
             self._contact_ready(a, t)
         elif kind == REST:
             agent = self.agents.get(a)
-            if agent is not None and agent.rest_until == t:
+            if agent is not None and agent.occupancy_turn == t:
                 self._account(agent, t)
-                agent.over_occupancy, agent.rest_until = False, None  # back at the limit (R8)
+                # R8 at the limit: a busy agent reaches it (over), an idle one is back at it
+                agent.over_occupancy, agent.occupancy_turn = busy(agent), None
                 self._agent_touched(agent)
                 self._agent_free(a, t)
         else:
@@ -562,17 +576,16 @@ class RouterBase:
         """R8: bring the agent's busy time and occupancy up to `now`, before what it does changes."""
         if agent.logged_in_since is None:
             return
+        agent.occupancy = occupancy_at(agent, now)
         if busy(agent):
             agent.busy_s += now - agent.busy_mark
         agent.busy_mark = now
-        logged = now - agent.logged_in_since
-        agent.occupancy = agent.busy_s / logged if logged > 0 else 0.0
 
     def _judge_occupancy(self, agent: AgentState, now: float) -> None:
-        """R8 after the change: over the limit, no offers; idle and over, a wake-up when back at it."""
-        agent.over_occupancy, agent.rest_until = occupancy_state(agent, now)
-        if agent.rest_until is not None:
-            self._resting(agent)
+        """R8 after the change: over the limit, no offers; a wake-up when that flips by time alone."""
+        agent.over_occupancy, agent.occupancy_turn = occupancy_state(agent, now)
+        if agent.occupancy_turn is not None:
+            self._occupancy_turns(agent)
 
     def _agent(self, agent_id: int) -> AgentState:
         agent = self.agents.get(agent_id)
@@ -673,8 +686,8 @@ class RouterBase:
     def _offer_made(self, offer: Offer) -> None:
         pass
 
-    def _resting(self, agent: AgentState) -> None:
-        """An idle agent over max occupancy is back at the limit at `agent.rest_until` (a wake-up)."""
+    def _occupancy_turns(self, agent: AgentState) -> None:
+        """The agent reaches (busy) or is back at (idle) max occupancy at `agent.occupancy_turn`."""
 
     def _steps_moved(self, contact: WaitingContact, m: Membership) -> None:
         pass

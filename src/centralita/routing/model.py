@@ -98,11 +98,11 @@ class AgentState:
     # R8 bookkeeping, kept by the router from login: busy time (offered, connected, on hold, ACW) up to
     # `busy_mark`, and the routing occupancy = busy / logged-in time as of the agent's last change
     occupancy: float = 0.0
-    logged_in_since: float | None = None  # None: offline (a new agent may bring it, e.g. on recovery)
+    logged_in_since: float | None = None  # None: offline (a new agent may bring it with busy_s: recovery)
     busy_s: float = 0.0
     busy_mark: float = 0.0
     over_occupancy: bool = False  # above max_occupancy: no offers
-    rest_until: float | None = None  # idle and over: the instant its occupancy is back at the limit
+    occupancy_turn: float | None = None  # when `over_occupancy` flips by time alone (a wake-up)
     call_selection: str = "queue_rank"  # R4
     talk_time_s: float = 0.0  # for `least_talk_time`
     attributes: dict[str, int] = field(default_factory=dict)  # for `order_by`

@@ -53,7 +53,7 @@ class ReferenceRouter(RouterBase):
                 candidates.append((agent, entry))
         if not candidates:
             return None
-        return pick_agent(queue, contact, candidates, self.last_picked.get(queue.id))
+        return pick_agent(queue, contact, candidates, self.last_picked.get(queue.id), now)
 
     def _eligible_agents(self, contact: WaitingContact, m: Membership, now: float) -> list[AgentState]:
         queue, level = self.queues[m.queue_id], self.levels[m.queue_id]
@@ -83,7 +83,7 @@ class ReferenceRouter(RouterBase):
             for ring in self.offered.values()
             for o in ring.values()
         ]
-        keys += [(a.rest_until, REST, a.id, 0, 0.0) for a in self.agents.values() if a.rest_until is not None]
+        keys += [(a.occupancy_turn, REST, a.id, 0, 0.0) for a in self.agents.values() if a.occupancy_turn is not None]
         delays: dict[int, set[float]] = {}
         for agent in self.agents.values():
             for queue_id, entry in agent.profile.items():

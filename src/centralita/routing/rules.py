@@ -125,18 +125,35 @@ def busy(agent: AgentState) -> bool:
     return agent.acw > 0 and not agent.acw_counts_as_idle
 
 
+OCCUPANCY_TOLERANCE_S = 1e-6  # busy time is a sum of differences: a rounding step is not a breach
+
+
+def occupancy_at(agent: AgentState, now: float) -> float:
+    """R8 routing occupancy at `now`: busy time (up to `busy_mark`, plus since then if busy) over the time
+    logged in. Before any logged-in time it is the value last kept."""
+    if agent.logged_in_since is None or now <= agent.logged_in_since:
+        return agent.occupancy
+    busy_s = agent.busy_s + (now - agent.busy_mark if busy(agent) else 0.0)
+    return busy_s / (now - agent.logged_in_since)
+
+
 def occupancy_state(agent: AgentState, now: float) -> tuple[bool, float | None]:
-    """R8 after a change of the agent: (above max_occupancy, the instant an idle agent is back at the
-    limit). Idle, its occupancy busy / (now - login) only falls: it is back at the limit at login + busy /
-    max (judged as that instant, the sum its wake-up is scheduled at). Busy, it is over while the
-    occupancy as of this change is above the limit."""
+    """R8 after a change of the agent (its busy time brought up to `now`): (above max_occupancy, the
+    instant that flips by time alone). Idle, occupancy busy / (t - login) only falls: the agent is back at
+    the limit at login + busy / max. Busy, it only rises: it reaches the limit when busy + (t - now) =
+    max × (t - login), at t = (now - busy - max × login) / (1 - max) (never, with max 1). Both judged as
+    instants, the sums the wake-ups are scheduled at."""
     cap = agent.max_occupancy
-    if cap is None or cap <= 0 or agent.logged_in_since is None:
+    login = agent.logged_in_since
+    if cap is None or cap <= 0 or login is None:
         return False, None
     if busy(agent):
-        return agent.occupancy > cap, None
-    back = agent.logged_in_since + agent.busy_s / cap
-    return (True, back) if back > now else (False, None)
+        if cap >= 1:
+            return False, None
+        reach = (now - agent.busy_s - cap * login) / (1 - cap)
+        return (True, None) if reach <= now + OCCUPANCY_TOLERANCE_S else (False, reach)
+    back = login + agent.busy_s / cap
+    return (True, back) if back > now + OCCUPANCY_TOLERANCE_S else (False, None)
 
 
 def holds_skills(agent: AgentState, required: tuple[tuple[str, int], ...]) -> bool:
@@ -186,7 +203,7 @@ def mix(contact_id: int, agent_id: int) -> int:
     return x ^ (x >> 31)
 
 
-def agent_key(queue: QueueConfig, agent: AgentState, rank: int) -> tuple[float, ...]:
+def agent_key(queue: QueueConfig, agent: AgentState, rank: int, now: float | None = None) -> tuple[float, ...]:
     """R5 for every selection that does not depend on the contact or on earlier picks: ascending key =
     chosen first; the final tie-break is the agent id. `random` and `round_robin` are in `pick_agent`."""
     mode = queue.agent_selection
@@ -194,11 +211,11 @@ def agent_key(queue: QueueConfig, agent: AgentState, rank: int) -> tuple[float, 
         if queue.required_skills:
             level = first_skill_level(agent, queue)
             if mode == "skill_then_least_occupied":
-                return (-level, agent.occupancy, agent.idle_since, agent.id)
+                return (-level, _occupancy(agent, now), agent.idle_since, agent.id)
             sign = -1 if mode == "skill_then_longest_idle" else 1
             return (sign * level, agent.idle_since, agent.id)
     elif mode == "least_occupied":
-        return (agent.occupancy, agent.idle_since, agent.id)
+        return (_occupancy(agent, now), agent.idle_since, agent.id)
     elif mode == "fewest_contacts":
         return (sum(agent.active.values()), agent.idle_since, agent.id)
     elif mode == "least_talk_time":
@@ -214,6 +231,10 @@ def agent_key(queue: QueueConfig, agent: AgentState, rank: int) -> tuple[float, 
     return (agent.idle_since, agent.id)  # longest_idle; ring_all orders its offers the same way
 
 
+def _occupancy(agent: AgentState, now: float | None) -> float:
+    return agent.occupancy if now is None else occupancy_at(agent, now)
+
+
 def round_robin_key(agent_id: int, last: int | None) -> tuple[int, int]:
     """`round_robin`: the next agent id after the last one picked in this queue, wrapping round."""
     return (0 if last is None or agent_id > last else 1, agent_id)
@@ -224,6 +245,7 @@ def pick_agent(
     contact: WaitingContact,
     candidates: list[tuple[AgentState, ProfileEntry]],
     last_picked: int | None = None,
+    now: float | None = None,
 ) -> AgentState:
     """R5 agent surplus among eligible (agent, serving entry) pairs. The agent who let this contact's
     last offer go is tried last (R6)."""
@@ -234,7 +256,7 @@ def pick_agent(
         return min(candidates, key=lambda c: (mix(contact.id, c[0].id), c[0].id))[0]
     if mode == "round_robin":
         return min(candidates, key=lambda c: round_robin_key(c[0].id, last_picked))[0]
-    return min(candidates, key=lambda c: agent_key(queue, c[0], c[1].rank))[0]
+    return min(candidates, key=lambda c: agent_key(queue, c[0], c[1].rank, now))[0]
 
 
 def contact_choice_key(
