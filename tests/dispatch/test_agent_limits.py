@@ -33,10 +33,7 @@ def test_acw_times_out_closes_the_contact_and_frees_the_agent_even_across_a_rest
     assert live.contact(first)["status"] == "acw" and live.offered_to(waiting) is None
 
     # the routing process restarts: the deadline comes back from the store (ACW started 20 s ago)
-    assert live.service.dispatch is not None
-    live.service.dispatch.stop()
-    live.service.dispatch = None
-    live.service.start_routing()
+    _restart_routing(live)
     live.advance(9)
     assert live.contact(first)["status"] == "acw"
     live.advance(1)
@@ -49,6 +46,28 @@ def test_acw_times_out_closes_the_contact_and_frees_the_agent_even_across_a_rest
     _reason(live)
     late = live.client("agent").post(f"/api/contacts/{first}/wrap-up", json={"disposition": "ok", "reason": "saldo"})
     assert late.status_code == 409  # closed: the time-out was the wrap-up
+
+
+def _restart_routing(live: Live, down_s: float = 0.0) -> None:
+    assert live.service.dispatch is not None
+    live.service.dispatch.stop()
+    live.service.dispatch = None
+    live.clock.advance(down_s)
+    live.service.start_routing()
+    live.sync()
+
+
+def test_an_acw_time_out_missed_while_routing_was_down_ends_at_its_deadline(live: Live) -> None:
+    admin = live.client("admin")
+    assert admin.patch("/api/agents/ana", json={"acw_timeout_s": 30}).status_code == 200
+    live.available()
+    first = live.new_contact(channel="voice")["id"]
+    _handle(live, first, 60)
+    _restart_routing(live, down_s=3600)  # routing was down for an hour
+    closed = live.contact(first)
+    wrapped = [e for e in closed["timeline"] if e["type"] == "contact.wrapped_up"]
+    assert closed["status"] == "closed" and wrapped[0]["data"]["handle_s"] == 90.0  # not 3,660
+    assert closed["acw_end_ts"] is not None
 
 
 def test_a_wrap_up_before_the_timeout_wins(live: Live) -> None:
@@ -82,3 +101,36 @@ def test_max_occupancy_holds_offers_until_back_at_the_limit(live: Live) -> None:
     assert live.offered_to(second) is None  # t0 + 159: occupancy 80 / 159 > 0.5
     live.advance(1)
     assert live.offered_to(second) == ana
+
+
+def test_occupancy_survives_a_rebuilt_router(live: Live) -> None:
+    """The login time is stored and the busy time read back from the contacts: a restarted router still
+    holds the agent back until t0 + 160."""
+    admin = live.client("admin")
+    assert admin.patch("/api/agents/ana", json={"max_occupancy": 0.5, "acw_timeout_s": 20}).status_code == 200
+    ana = live.agent_id("ana")
+    live.available()  # login at t0
+    first = live.new_contact(channel="voice")["id"]
+    _handle(live, first, 60)
+    live.advance(20)
+    second = live.new_contact(channel="voice")["id"]
+    _restart_routing(live, down_s=40)  # t0 + 120: occupancy 80 / 120
+    assert live.offered_to(second) is None
+    live.advance(39)
+    assert live.offered_to(second) is None
+    live.advance(1)
+    assert live.offered_to(second) == ana
+
+
+def test_busy_time_is_the_union_of_the_contacts_since_login() -> None:
+    """Two chats at once count once (wall clock with any contact); time before the login is left out."""
+    import datetime as dt
+
+    from centralita.dispatch.snapshot import busy_since
+
+    def at(s: int) -> dt.datetime:
+        return dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC) + dt.timedelta(seconds=s)
+
+    spans = [(at(-50), at(20)), (at(100), at(200)), (at(150), at(260)), (at(300), at(400))]
+    assert busy_since(spans, login=at(0), now=at(350)) == 20 + 160 + 50
+    assert busy_since([], login=at(0), now=at(10)) == 0.0

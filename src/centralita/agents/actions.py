@@ -279,6 +279,10 @@ def record_state(session: Session, actor: Actor, agent: t.Agent, state: str, awa
     agent.state = state
     agent.away_reason = away_reason
     agent.state_since = actor.now()
+    if state == "offline":
+        agent.logged_in_at = None
+    elif before == "offline" or agent.logged_in_at is None:
+        agent.logged_in_at = agent.state_since  # a login: routing occupancy counts from here (R8)
     append_event(
         session,
         actor.tenant_id,

@@ -659,11 +659,12 @@ def _close_acw(row: t.Contact, now: dt.datetime) -> float:
     return (now - row.agent_connected_ts).total_seconds() if row.agent_connected_ts else 0.0
 
 
-def do_time_out_acw(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
-    """The agent's `acw_timeout_s` passed without a wrap-up: after-contact work ends and the contact closes
-    with no disposition or reason (the routing runner's action; the agent gets offers again)."""
+def do_time_out_acw(session: Session, actor: Actor, row: t.Contact, deadline: dt.datetime) -> t.Contact:
+    """The agent's `acw_timeout_s` passed without a wrap-up: after-contact work ends at `deadline` (not
+    later, however late the runner gets to it: ACW and handle time stay true) and the contact closes with
+    no disposition or reason (the routing runner's action; the agent gets offers again)."""
     _require(row, "acw")
-    handle = _close_acw(row, actor.now())
+    handle = _close_acw(row, min(actor.now(), deadline))
     _event(
         session,
         actor,

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import queue as queue_mod
 import threading
@@ -348,11 +349,11 @@ class Dispatcher:
         """After-contact work past the agent's `acw_timeout_s` ends (its event frees the agent)."""
         now = self._now()
         for contact_id in [c for c, due in tr.acw_due.items() if due <= now]:
-            del tr.acw_due[contact_id]
+            deadline = dt.datetime.fromtimestamp(tr.acw_due.pop(contact_id), dt.UTC)
             actor = self._actor(tr.tenant_id)
             try:
                 with self.db.write() as s:
-                    do_time_out_acw(s, actor, lock_contact(s, actor, contact_id))
+                    do_time_out_acw(s, actor, lock_contact(s, actor, contact_id), deadline)
             except CentralitaError:
                 pass  # wrapped up meanwhile: its own event frees the agent
 

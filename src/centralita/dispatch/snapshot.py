@@ -110,9 +110,10 @@ def agent_state(session: Session, row: t.Agent, skill_codes: dict[int, str] | No
             reserve[entry.queue_id] = entry.reserve_level
         else:
             profile[entry.queue_id] = ProfileEntry(rank=entry.rank, delay_s=float(entry.delay_s))
+    status = router_status(row)
     return AgentState(
         id=row.id,
-        status=router_status(row),
+        status=status,
         skills=skills,
         profile=profile,
         reserve=reserve,
@@ -122,6 +123,7 @@ def agent_state(session: Session, row: t.Agent, skill_codes: dict[int, str] | No
         max_missed_offers=max(1, row.max_missed_offers),
         max_occupancy=row.max_occupancy,
         acw_counts_as_idle=row.acw_counts_as_idle,
+        logged_in_since=row.logged_in_at.timestamp() if row.logged_in_at and status != "offline" else None,
         call_selection=row.call_selection,
         attributes=_int_attributes(row.attributes),
     )
@@ -171,6 +173,28 @@ class TenantSnapshot:
     acw_due: dict[int, float] = field(default_factory=dict)  # contact id → when its ACW times out
 
 
+def busy_intervals(row: t.Contact, acw_counts: bool, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
+    """The time the contact kept its agent busy (R8): connected or on hold, then in ACW unless it counts as
+    idle; up to `now` while it lasts. (Offers, seconds long, are left out.)"""
+    if row.agent_connected_ts is None:
+        return None
+    end = row.agent_end_ts
+    if acw_counts and row.acw_start_ts is not None:
+        end = row.acw_end_ts
+    return row.agent_connected_ts, end or now
+
+
+def busy_since(intervals: list[tuple[dt.datetime, dt.datetime]], login: dt.datetime, now: dt.datetime) -> float:
+    """Seconds between `login` and `now` covered by at least one interval (busy with any contact)."""
+    total, reach = 0.0, login
+    for start, end in sorted(intervals):
+        start, end = max(start, reach), min(end, now)
+        if end > start:
+            total += (end - start).total_seconds()
+            reach = end
+    return total
+
+
 def acw_deadline(row: t.Contact, timeout_s: int) -> float | None:
     """When the contact's after-contact work times out (the agent's `acw_timeout_s`; 0: never)."""
     if timeout_s <= 0 or row.acw_start_ts is None:
@@ -180,6 +204,32 @@ def acw_deadline(row: t.Contact, timeout_s: int) -> float | None:
 
 def _secs(a: dt.datetime | None, b: dt.datetime | None) -> float:
     return (b - a).total_seconds() if a is not None and b is not None else 0.0
+
+
+def _busy_by_agent(session: Session, tenant_id: int, agents: list[t.Agent], now: dt.datetime) -> dict[int, float]:
+    """R8: each online agent's busy seconds since its login, from its contacts (a rebuilt router keeps
+    routing occupancy)."""
+    logins = {a.id: a.logged_in_at for a in agents if a.active and a.state != "offline" and a.logged_in_at}
+    if not logins:
+        return {}
+    acw_counts = {a.id: not a.acw_counts_as_idle for a in agents}
+    intervals: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
+    rows = session.scalars(
+        select(t.Contact).where(
+            t.Contact.tenant_id == tenant_id,
+            t.Contact.agent_id.in_(list(logins)),
+            t.Contact.agent_connected_ts.is_not(None),
+            (t.Contact.agent_end_ts.is_(None))  # connected or on hold now
+            | (t.Contact.agent_end_ts >= min(logins.values()))
+            | (t.Contact.acw_end_ts >= min(logins.values())),
+        )
+    )
+    for c in rows:
+        assert c.agent_id is not None
+        span = busy_intervals(c, acw_counts[c.agent_id], now)
+        if span is not None:
+            intervals.setdefault(c.agent_id, []).append(span)
+    return {aid: busy_since(intervals.get(aid, []), login, now) for aid, login in logins.items()}
 
 
 def load_tenant(session: Session, tenant_id: int, now: dt.datetime, history: int = 10) -> TenantSnapshot:
@@ -209,13 +259,17 @@ def load_tenant(session: Session, tenant_id: int, now: dt.datetime, history: int
             acw[c.agent_id] = acw.get(c.agent_id, 0) + 1
             in_acw.append(c)
     agents = []
-    acw_timeouts: dict[int, int] = {}
-    for row in session.scalars(select(t.Agent).where(t.Agent.tenant_id == tenant_id, t.Agent.active.is_(True))):
+    rows = list(session.scalars(select(t.Agent).where(t.Agent.tenant_id == tenant_id)))
+    busy = _busy_by_agent(session, tenant_id, rows, now)
+    for row in rows:
+        if not row.active:
+            continue
         state = agent_state(session, row, skill_codes)
         state.active = active.get(row.id, {})
         state.acw = acw.get(row.id, 0)
+        state.busy_s = busy.get(row.id, 0.0)
         agents.append(state)
-        acw_timeouts[row.id] = row.acw_timeout_s
+    acw_timeouts = {row.id: row.acw_timeout_s for row in rows}  # deactivated agents' ACW times out too
     acw_due = {}
     for c in in_acw:
         due = acw_deadline(c, acw_timeouts.get(c.agent_id or 0, 0))

@@ -90,8 +90,8 @@ _ALL = [
     EventType("contact.ended", "The contact ended", ("reason", "acw", "outcome")),
     EventType(
         "contact.wrapped_up",
-        "The agent wrapped the contact up",
-        ("disposition", "reason", "sub_reason", "resolved", "handle_s"),
+        "The agent wrapped the contact up, or its ACW timed out (`timed_out`: no disposition or reason)",
+        ("disposition", "reason", "sub_reason", "resolved", "handle_s", "timed_out"),
     ),
     EventType("contact.surveyed", "The customer answered the survey", ("csat", "ces", "nps")),
     EventType("contact.recorded", "A past contact was imported with its timeline", ("channel", "source")),

@@ -230,6 +230,7 @@ class Agent(Base):
     state: Mapped[str] = mapped_column(String(20), default="offline")  # offline | available | away | missed
     away_reason: Mapped[str | None] = mapped_column(String(50))
     state_since: Mapped[dt.datetime | None]
+    logged_in_at: Mapped[dt.datetime | None]  # since coming online (R8 routing occupancy); None: offline
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
