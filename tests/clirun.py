@@ -6,11 +6,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from centralita.cli import app
+from centralita.cli import _common, app
 
 
 def run_cli(tmp_path: Path, *args: str) -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of `centralita --lang en --data-dir … --database-url … ARGS`."""
+    _common.console.width = 200  # made at import, maybe before COLUMNS was set: as wide as the env says
     result = CliRunner().invoke(
         app,
         [
