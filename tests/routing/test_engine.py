@@ -119,6 +119,7 @@ class RouterMachine(RuleBasedStateMachine):
         # contacts an agent kept when a change lowered its capacity below them: allowed until they end
         self.kept: dict[tuple[int, str], int] = {}
         self.rung_before_change: set[int] = set()  # contacts rung by a queue that then left ring_all
+        self.changed_at: dict[int, float] = {}  # agent → when its settings last changed
         self.r: Both
 
     @initialize(data=st.data())
@@ -198,6 +199,7 @@ class RouterMachine(RuleBasedStateMachine):
             attributes={} if seniority is None else {"seniority": seniority},
         )
         self.r.set_agent(agent, self.now)
+        self.changed_at[aid] = self.now
         for channel, n in self.r.fast.agents[aid].active.items():
             self.kept[(aid, channel)] = n
 
@@ -301,6 +303,8 @@ class RouterMachine(RuleBasedStateMachine):
                 made = o.timeout_at - self.r.fast.queues[o.queue_id].offer_timeout_s
                 if a.max_occupancy is None or a.logged_in_since is None or abs(a.busy_mark - made) > 1e-9:
                     continue  # bookkept since (another chat ended, a status change): no longer the offer's instant
+                if made <= self.changed_at.get(a.id, -1.0):
+                    continue  # made under the agent's earlier settings
                 if made > a.logged_in_since:
                     assert a.busy_s / (made - a.logged_in_since) <= a.max_occupancy + 1e-6, (o, a)
 
