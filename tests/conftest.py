@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("CENTRALITA_ARGON2_PROFILE", "test")  # cheap argon2id parameters, before any import
+# Messages in English unless a test asks for Spanish (the product's default: tests/api/test_language.py)
+os.environ.setdefault("CENTRALITA_LANGUAGE", "en")
 
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 import centralita
 from centralita.api import problems
 from centralita.api.auth import LoginRateLimiter, RedisLoginRateLimiter, ServiceDep, public
+from centralita.api.language import LanguageMiddleware
 from centralita.api.routes import accounts, agents, contacts, crm, live, queues
 from centralita.service import Service
 
@@ -44,6 +45,7 @@ def create_app(service: Service, close_on_shutdown: bool = False) -> FastAPI:
         else LoginRateLimiter(per_minute)
     )
     problems.install(app)
+    app.add_middleware(LanguageMiddleware)
     for module in (accounts, crm, agents, live, queues, contacts):  # live first: /queues/stats
         app.include_router(module.router, prefix="/api")
 

@@ -9,7 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from centralita.core.errors import CentralitaError, TooManyRequests
+from centralita.core.errors import CentralitaError, TooManyRequests, field_message, title
+from centralita.core.i18n import _
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://centralita.dev/problems/"
@@ -52,7 +53,7 @@ def install(app: FastAPI) -> None:
         return problem(
             exc.status,
             exc.type_slug,
-            exc.title,
+            title(exc),
             exc.detail,
             request.url.path,
             [e.as_dict() for e in exc.errors],
@@ -63,23 +64,26 @@ def install(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for err in exc.errors():
-            message = str(err.get("msg", "invalid"))
-            if message.startswith("Value error, "):
-                message = message[len("Value error, ") :]
-            errors.append({"field": _loc(tuple(err.get("loc", ()))), "message": message})
+            errors.append({"field": _loc(tuple(err.get("loc", ()))), "message": field_message(err)})
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return problem(422, "invalid-input", "Invalid input", detail, request.url.path, errors)
+        return problem(422, "invalid-input", _("Invalid input"), detail, request.url.path, errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden"}.get(
             exc.status_code, "http-error"
         )
+        said = {
+            404: _("Not found"),
+            405: _("Method not allowed"),
+            401: _("Not authenticated"),
+            403: _("Forbidden"),
+        }.get(exc.status_code, str(exc.detail))
         return problem(
             exc.status_code,
             slug,
-            str(exc.detail),
-            str(exc.detail),
+            said,
+            said,
             request.url.path,
             headers=getattr(exc, "headers", None),
         )
@@ -92,7 +96,7 @@ def install(app: FastAPI) -> None:
         return problem(
             500,
             "internal-error",
-            "Internal error",
-            "an unexpected error occurred; nothing was changed",
+            _("Internal error"),
+            _("an unexpected error occurred; nothing was changed"),
             request.url.path,
         )

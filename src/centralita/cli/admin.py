@@ -20,7 +20,7 @@ from centralita.cli._common import (
     fail_on_error,
     resolve_tenant,
 )
-from centralita.core.errors import InvalidInput
+from centralita.core.errors import InvalidInput, field_message
 from centralita.core.i18n import _
 
 
@@ -46,7 +46,7 @@ def validated(model: type, **values: object) -> object:
         errors = []
         for err in exc.errors():
             name = "--" + str(err["loc"][0]).replace("_", "-") if err.get("loc") else "value"
-            errors.append((name, str(err["msg"]).removeprefix("Value error, ")))
+            errors.append((name, field_message(err)))
         raise InvalidInput("; ".join(f"{n}: {m}" for n, m in errors)) from None
 
 

@@ -16,7 +16,7 @@ from centralita.agents.schemas import AgentCreate, AwayReasonCreate, SkillCreate
 from centralita.configuration.loader import Located, Path, load_yaml
 from centralita.configuration.state import KINDS, SCHEMAS, Current
 from centralita.contacts.schemas import HoursCreate, QueueCreate, ReasonCreate, ReasonGroupCreate
-from centralita.core.errors import FieldError
+from centralita.core.errors import FieldError, field_message
 
 VERSION = 1
 
@@ -81,8 +81,7 @@ class Checked:
 
 
 def _message(err: Any) -> str:
-    msg = str(err["msg"])
-    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return field_message(err)
 
 
 def _parse(checked: Checked) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from centralita.core.i18n import _
 
 
 @dataclass
@@ -110,3 +113,57 @@ class Unavailable(CentralitaError):
     status = 503
     type_slug = "unavailable"
     title = "Service unavailable"
+
+
+def title(error: type[CentralitaError] | CentralitaError) -> str:
+    """The problem title of an error class, in the current language."""
+    titles = {
+        "bad-request": _("Bad request"),
+        "invalid-input": _("Invalid input"),
+        "not-found": _("Not found"),
+        "conflict": _("Conflict"),
+        "forbidden": _("Forbidden"),
+        "unauthorized": _("Not authenticated"),
+        "too-many-requests": _("Too many requests"),
+        "unavailable": _("Service unavailable"),
+    }
+    return titles.get(error.type_slug, error.title)
+
+
+def field_message(err: Mapping[str, Any]) -> str:
+    """One pydantic validation error as a message in the current language. A validator's own message
+    (`ValueError(_("…"))`) is already translated; the common built-in checks get ours."""
+    kind, ctx = str(err.get("type", "")), dict(err.get("ctx") or {})
+    msg = str(err.get("msg", "")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    builtin = {
+        "missing": lambda: _("is required"),
+        "extra_forbidden": lambda: _("is not a known field"),
+        "string_too_short": lambda: _("must have at least {n} characters", n=ctx.get("min_length")),
+        "string_too_long": lambda: _("must have at most {n} characters", n=ctx.get("max_length")),
+        "too_short": lambda: _("must have at least {n} items", n=ctx.get("min_length")),
+        "too_long": lambda: _("must have at most {n} items", n=ctx.get("max_length")),
+        "greater_than": lambda: _("must be greater than {n}", n=ctx.get("gt")),
+        "greater_than_equal": lambda: _("must be {n} or more", n=ctx.get("ge")),
+        "less_than": lambda: _("must be less than {n}", n=ctx.get("lt")),
+        "less_than_equal": lambda: _("must be {n} or less", n=ctx.get("le")),
+        "string_pattern_mismatch": lambda: _("does not match the pattern {pattern}", pattern=ctx.get("pattern")),
+        "string_type": lambda: _("must be text"),
+        "int_type": lambda: _("must be a whole number"),
+        "int_parsing": lambda: _("must be a whole number"),
+        "int_from_float": lambda: _("must be a whole number"),
+        "float_type": lambda: _("must be a number"),
+        "float_parsing": lambda: _("must be a number"),
+        "bool_type": lambda: _("must be true or false"),
+        "bool_parsing": lambda: _("must be true or false"),
+        "dict_type": lambda: _("must be an object"),
+        "list_type": lambda: _("must be a list"),
+        "literal_error": lambda: _("must be one of {choices}", choices=ctx.get("expected")),
+        "datetime_parsing": lambda: _("must be a date and time (ISO 8601)"),
+        "datetime_type": lambda: _("must be a date and time (ISO 8601)"),
+        "date_parsing": lambda: _("must be a date (YYYY-MM-DD)"),
+        "date_from_datetime_parsing": lambda: _("must be a date (YYYY-MM-DD)"),
+        "json_invalid": lambda: _("is not valid JSON"),
+        "model_attributes_type": lambda: _("must be an object"),
+    }
+    make = builtin.get(kind)
+    return make() if make is not None else msg

@@ -1,19 +1,25 @@
 """Translations: English source strings, Spanish first. Catalogs live in centralita/locale/<lang>.json.
 
-`_("text")` translates to the current language (CENTRALITA_LANGUAGE, default `es`); `{name}` fields are
-formatted after translation. tests/test_i18n.py checks that every `_()` literal has a Spanish entry.
+`_("text")` translates to the current language; `{name}` fields are formatted after translation. The
+current language is the request's (the API sets it per request from `?lang=` or Accept-Language, with
+`using`), else the process's (CENTRALITA_LANGUAGE or the CLI's `--lang`; default `es`).
+tests/test_i18n.py checks that every `_()` literal has a Spanish entry.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
 LANGUAGES = ("es", "en")
 _LOCALE = Path(__file__).resolve().parent.parent / "locale"
 _current = os.environ.get("CENTRALITA_LANGUAGE", "es")
+_scoped: ContextVar[str | None] = ContextVar("centralita_language", default=None)
 
 
 @cache
@@ -33,7 +39,39 @@ def set_language(lang: str) -> None:
 
 
 def language() -> str:
+    scoped = _scoped.get()
+    if scoped is not None:
+        return scoped
     return _current if _current in LANGUAGES else "es"
+
+
+@contextmanager
+def using(lang: str) -> Iterator[None]:
+    """Translate to `lang` within this context only (one API request), whatever the process language."""
+    token = _scoped.set(lang if lang in LANGUAGES else language())
+    try:
+        yield
+    finally:
+        _scoped.reset(token)
+
+
+def negotiate(accept_language: str | None, default: str = "es") -> str:
+    """The best of LANGUAGES for an Accept-Language header (`en-GB,en;q=0.8,es;q=0.5`), else `default`."""
+    best, best_q = default, -1.0
+    for part in (accept_language or "").split(","):
+        tag, _sep, params = part.strip().partition(";")
+        lang = tag.strip().lower().split("-")[0]
+        q = 1.0
+        for param in params.split(";"):
+            key, _eq, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if lang in LANGUAGES and q > best_q and q > 0:
+            best, best_q = lang, q
+    return best
 
 
 def translate(text: str, lang: str | None = None, **fields: object) -> str:

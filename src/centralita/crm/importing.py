@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from centralita.core.actor import Actor
-from centralita.core.errors import CentralitaError, ErrorList, FieldError, InvalidInput, NotFound
+from centralita.core.errors import CentralitaError, ErrorList, FieldError, InvalidInput, NotFound, field_message
 from centralita.core.phones import normalize_identity
 from centralita.crm.actions import _check_classification, do_add_identity, do_create_customer, do_update_customer
 from centralita.crm.schemas import LIFECYCLE, CustomerCreate, CustomerUpdate, IdentityCreate
@@ -304,7 +304,7 @@ def _schema_problems(exc: ValidationError, values: dict[str, str]) -> list[tuple
         elif err["type"] == "string_pattern_mismatch" and name in _CHOICES:
             message = f"unknown {name} {values.get(name, '')!r}; one of {', '.join(_CHOICES[name])}"
         else:
-            message = str(err["msg"]).removeprefix("Value error, ")
+            message = field_message(err)
         out.append((column, message))
     return out
 
@@ -354,7 +354,7 @@ def _check_row(
             IdentityCreate(kind=kind, value=raw)
             value = normalize_identity(kind, raw, tenant.country)
         except ValidationError as exc:
-            bad(column, str(exc.errors()[0]["msg"]))
+            bad(column, field_message(exc.errors()[0]))
             continue
         except InvalidInput as exc:
             bad(column, exc.errors[0].message if exc.errors else exc.detail)

@@ -1,0 +1,39 @@
+"""The API speaks the request's language: `?lang=`, else Accept-Language, else the server's (Spanish by
+default; this suite runs with CENTRALITA_LANGUAGE=en). Problem titles, built-in validation messages and
+the domain's own messages all follow it."""
+
+from __future__ import annotations
+
+import pytest
+
+from centralita.core import i18n
+from tests.conftest import Api
+
+
+def test_negotiate_picks_the_best_supported_language() -> None:
+    assert i18n.negotiate("en-GB,en;q=0.8,es;q=0.5") == "en"
+    assert i18n.negotiate("fr-FR, es;q=0.4, en;q=0.3") == "es"
+    assert i18n.negotiate("fr, de") == "es" and i18n.negotiate(None, default="en") == "en"
+    assert i18n.negotiate("en;q=0, es;q=0.1") == "es"
+    assert i18n.negotiate("en;q=bad") == "es"
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "lang"),
+    [({"Accept-Language": "es-ES,es;q=0.9"}, "", "es"), ({"Accept-Language": "es"}, "?lang=en", "en"), ({}, "", "en")],
+)
+def test_problems_follow_the_request_language(api: Api, headers: dict[str, str], query: str, lang: str) -> None:
+    admin = api.client("admin")
+    bad = admin.post(f"/api/queues{query}", json={"name": ""}, headers=headers)
+    assert bad.status_code == 422 and bad.headers["content-language"] == lang
+    body = bad.json()
+    fields = {e["field"]: e["message"] for e in body["errors"]}
+    if lang == "es":
+        assert body["title"] == "Datos no válidos"
+        assert fields["code"] == "es obligatorio"
+    else:
+        assert body["title"] == "Invalid input"
+        assert fields["code"] == "is required"
+    missing = admin.get(f"/api/queues/nope{query}", headers=headers)
+    assert missing.status_code == 404
+    assert missing.json()["title"] == ("No encontrado" if lang == "es" else "Not found")
