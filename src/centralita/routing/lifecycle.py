@@ -414,7 +414,30 @@ class RouterBase:
             self._mark_dirty(a)  # OVERLOAD: a threshold crossed by time; the settle re-reads the level
 
     def _settle(self, now: float) -> None:
-        # R10: contacts waiting in an unstaffed queue that overflows when unstaffed
+        """Overflow when unstaffed, then overload levels, until nothing moves: the offers a risen level
+        leads to lock contacts, which changes the levels' inputs (a reserve that took the only waiting
+        contact brings its queue back to 0), so the levels are read again until they stand."""
+        while True:
+            self._overflow_unstaffed(now)
+            # R9: levels; a risen level lets reserves in, so the queue's contacts are offered again
+            risen = []
+            for qid in sorted(self._level_candidates()):
+                config = self.queues.get(qid)
+                if config is None or config.overload is None:
+                    continue
+                new = self._level(config, now)
+                if new > self.levels[qid]:
+                    risen.append(qid)
+                self.levels[qid] = new
+            for qid in risen:
+                for contact in self._queue_waiting(qid):
+                    self._contact_ready(contact.id, now)
+            if not risen:
+                break
+        self._after_settle()
+
+    def _overflow_unstaffed(self, now: float) -> None:
+        """R10: contacts waiting in an unstaffed queue that overflows when unstaffed."""
         work = list(self._overflow_candidates())
         heapq.heapify(work)
         while work:
@@ -430,20 +453,6 @@ class RouterBase:
                 if target is not None:
                     heapq.heappush(work, target)
                 self._contact_ready(contact.id, now)
-        # R9: levels; a risen level lets reserves in, so the queue's contacts are offered again
-        risen = []
-        for qid in sorted(self._level_candidates()):
-            config = self.queues.get(qid)
-            if config is None or config.overload is None:
-                continue
-            new = self._level(config, now)
-            if new > self.levels[qid]:
-                risen.append(qid)
-            self.levels[qid] = new
-        for qid in risen:
-            for contact in self._queue_waiting(qid):
-                self._contact_ready(contact.id, now)
-        self._after_settle()
 
     def _level(self, queue: QueueConfig, now: float) -> int:
         assert queue.overload is not None
