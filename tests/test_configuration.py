@@ -252,8 +252,7 @@ reasons:
         do_apply_config(s, world.admin, bad, "malo.yaml")
     errors = [str(e) for e in info.value.errors]
     assert errors == [
-        "malo.yaml:7:30: queues.0.sl_target.threshold_s: Input should be a valid integer, "
-        "unable to parse string as an integer",
+        "malo.yaml:7:30: queues.0.sl_target.threshold_s: must be a whole number",
         "malo.yaml:8:35: queues.0.required_skills.inexistente: unknown skill 'inexistente'",
         "malo.yaml:10:5: queues.0.overflow: duplicate key 'overflow' (first at line 9)",
         "malo.yaml:13:12: queues.1.hours: unknown hours calendar 'nocturno'",

@@ -34,9 +34,9 @@ def test_reserve_agents_get_contacts_only_from_the_queues_overload_level(live: L
     assert level() == 0
     assert live.offered_to(first) is None and live.offered_to(second) is None
     live.advance(1)  # 30 s: level 1, the level-1 reserve serves the queue; the level-2 one does not yet
-    assert level() == 1
     assert live.offered_to(first) == rosa and live.offered_to(second) is None
-    live.advance(30)  # the oldest still waiting (the first is locked in its offer) has waited 59 s
+    assert level() == 0  # read after that offer: the oldest still waiting (the second) has waited 29 s
+    live.advance(30)  # the second has waited 59 s: level 1, and rosa is ringing
     assert level() == 1 and live.offered_to(second) is None
     live.advance(1)  # 60 s: level 2, the level-2 reserve too
     assert level() == 2
