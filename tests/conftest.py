@@ -37,6 +37,16 @@ PG_ADMIN_URL = os.environ.get("CENTRALITA_TEST_PG", "postgresql+psycopg://postgr
 REDIS_URL = os.environ.get("CENTRALITA_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
+@pytest.fixture(autouse=True)
+def _language_stays() -> Iterator[None]:
+    """The CLI's --lang (and a run without CENTRALITA_LANGUAGE) set the process language: restore it."""
+    from centralita.core import i18n
+
+    before = i18n._current
+    yield
+    i18n._current = before
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]

@@ -284,7 +284,7 @@ def test_cli_demo_loads_and_refuses_twice(tmp_path: Path, monkeypatch: pytest.Mo
     assert before[0] == 40
     again = runner.invoke(app, args)
     assert again.exit_code == 2
-    assert "'demo'" in again.output and "already exists" in again.output
+    assert "'demo'" in again.output and "ya existe" in again.output  # no language set: Spanish, the default
     assert state() == before
     engine.dispose()
 

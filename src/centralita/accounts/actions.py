@@ -14,6 +14,7 @@ from centralita.core.actor import Actor
 from centralita.core.clock import Clock
 from centralita.core.diff import apply_changes
 from centralita.core.errors import Conflict, InvalidInput, NotFound
+from centralita.core.i18n import _
 from centralita.events.log import append_event
 from centralita.store import tables as t
 
@@ -27,7 +28,7 @@ LIFECYCLE_STAGES = ("prospect", "new", "active", "at_risk", "lapsed")
 
 def do_create_tenant(session: Session, data: TenantCreate, clock: Clock) -> t.Tenant:
     if session.scalar(select(t.Tenant.id).where(t.Tenant.slug == data.slug)) is not None:
-        raise Conflict(f"contact center {data.slug!r} already exists", [])
+        raise Conflict(_("contact center {slug!r} already exists", slug=data.slug), [])
     now = clock.now()
     tenant = t.Tenant(**data.model_dump(), created_at=now, event_seq=0, settings=dict(DEFAULT_SETTINGS))
     session.add(tenant)
@@ -47,16 +48,16 @@ def do_create_user(session: Session, actor: Actor, data: UserCreate) -> t.User:
         select(t.User.id).where(t.User.tenant_id == actor.tenant_id, t.User.username == data.username)
     )
     if exists is not None:
-        raise Conflict(f"user {data.username!r} already exists")
+        raise Conflict(_("user {username!r} already exists", username=data.username))
     agent_id = None
     if data.agent is not None:
         agent_id = session.scalar(
             select(t.Agent.id).where(t.Agent.tenant_id == actor.tenant_id, t.Agent.code == data.agent)
         )
         if agent_id is None:
-            raise InvalidInput.field("agent", f"no agent with code {data.agent!r}")
+            raise InvalidInput.field("agent", _("no agent with code {code!r}", code=data.agent))
     elif data.role == "agent":
-        raise InvalidInput.field("agent", "a user with role agent must name their agent")
+        raise InvalidInput.field("agent", _("a user with role agent must name their agent"))
     now = actor.now()
     user = t.User(
         tenant_id=actor.tenant_id,
@@ -138,7 +139,7 @@ def do_logout(session: Session, user: t.User, row: t.Session, now: dt.datetime) 
 
 def do_create_api_token(session: Session, actor: Actor, data: ApiTokenCreate) -> tuple[str, t.ApiToken]:
     if not actor.at_least(data.role):
-        raise InvalidInput.field("role", "cannot issue a token with more rights than your own")
+        raise InvalidInput.field("role", _("cannot issue a token with more rights than your own"))
     token = new_token("ctk")
     row = t.ApiToken(
         tenant_id=actor.tenant_id,
@@ -164,7 +165,7 @@ def do_create_api_token(session: Session, actor: Actor, data: ApiTokenCreate) ->
 def do_revoke_api_token(session: Session, actor: Actor, token_id: int) -> t.ApiToken:
     row = session.scalar(select(t.ApiToken).where(t.ApiToken.tenant_id == actor.tenant_id, t.ApiToken.id == token_id))
     if row is None:
-        raise NotFound(f"no API token {token_id}")
+        raise NotFound(_("no API token {id}", id=token_id))
     if row.revoked_at is None:
         row.revoked_at = actor.now()
         append_event(

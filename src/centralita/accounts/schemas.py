@@ -8,6 +8,7 @@ import zoneinfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from centralita.accounts.passwords import MIN_PASSWORD_LENGTH
+from centralita.core.i18n import _
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,49}$"
 Role = str
@@ -17,7 +18,7 @@ def _check_tz(value: str) -> str:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}") from None
+        raise ValueError(_("unknown time zone {value!r}", value=value)) from None
     return value
 
 

@@ -19,6 +19,7 @@ from centralita.agents.schemas import (
 from centralita.core.actor import Actor
 from centralita.core.diff import apply_changes
 from centralita.core.errors import Conflict, ErrorList, InvalidInput
+from centralita.core.i18n import _
 from centralita.events.log import append_event
 from centralita.store import tables as t
 
@@ -27,7 +28,7 @@ DEFAULT_CAPACITY = {"voice": 1, "chat": 3, "email": 5}
 
 def do_create_skill(session: Session, actor: Actor, data: SkillCreate) -> t.Skill:
     if session.scalar(select(t.Skill.id).where(t.Skill.tenant_id == actor.tenant_id, t.Skill.code == data.code)):
-        raise Conflict(f"skill {data.code!r} already exists")
+        raise Conflict(_("skill {code!r} already exists", code=data.code))
     row = t.Skill(tenant_id=actor.tenant_id, code=data.code, name=data.name)
     session.add(row)
     session.flush()
@@ -56,7 +57,7 @@ def do_delete_skill(session: Session, actor: Actor, row: t.Skill) -> None:
         if row.code in (q.required_skills or {})
     ]
     if queues:
-        raise Conflict(f"skill {row.code!r} is required by queue(s) {', '.join(queues)}")
+        raise Conflict(_("skill {code!r} is required by queue(s) {queues}", code=row.code, queues=", ".join(queues)))
     session.delete(row)
     append_event(session, actor.tenant_id, "skill.deleted", actor.now(), {"code": row.code}, user_id=actor.user_id)
 
@@ -65,7 +66,7 @@ def do_create_away_reason(session: Session, actor: Actor, data: AwayReasonCreate
     if session.scalar(
         select(t.AwayReason.id).where(t.AwayReason.tenant_id == actor.tenant_id, t.AwayReason.code == data.code)
     ):
-        raise Conflict(f"away reason {data.code!r} already exists")
+        raise Conflict(_("away reason {code!r} already exists", code=data.code))
     row = t.AwayReason(tenant_id=actor.tenant_id, **data.model_dump())
     session.add(row)
     session.flush()
@@ -83,7 +84,7 @@ def do_create_away_reason(session: Session, actor: Actor, data: AwayReasonCreate
 def do_update_away_reason(session: Session, actor: Actor, row: t.AwayReason, data: AwayReasonCreate) -> t.AwayReason:
     """Replace an away reason's names and productive flag (its code stays)."""
     if data.code != row.code:
-        raise InvalidInput.field("code", "the code of an away reason cannot change")
+        raise InvalidInput.field("code", _("the code of an away reason cannot change"))
     changes = apply_changes(row, data.model_dump(exclude={"code"}))
     if changes:
         append_event(
@@ -108,7 +109,7 @@ def _resolve_profile(
                 select(t.Skill.id).where(t.Skill.tenant_id == actor.tenant_id, t.Skill.code == code)
             )
             if skill_id is None:
-                errors.add(["skills", code], f"unknown skill {code!r}")
+                errors.add(["skills", code], _("unknown skill {code!r}", code=code))
             else:
                 skills[skill_id] = level
     queues: list[tuple[int, Any]] | None = None
@@ -117,14 +118,14 @@ def _resolve_profile(
         seen: set[str] = set()
         for i, entry in enumerate(data.queues):
             if entry.queue in seen:
-                errors.add(["queues", i, "queue"], f"queue {entry.queue!r} is listed twice")
+                errors.add(["queues", i, "queue"], _("queue {code!r} is listed twice", code=entry.queue))
                 continue
             seen.add(entry.queue)
             queue_id = session.scalar(
                 select(t.Queue.id).where(t.Queue.tenant_id == actor.tenant_id, t.Queue.code == entry.queue)
             )
             if queue_id is None:
-                errors.add(["queues", i, "queue"], f"unknown queue {entry.queue!r}")
+                errors.add(["queues", i, "queue"], _("unknown queue {code!r}", code=entry.queue))
             else:
                 queues.append((queue_id, entry))
     return skills, queues
@@ -182,10 +183,10 @@ _NOT_NULL = (
 
 def do_create_agent(session: Session, actor: Actor, data: AgentCreate) -> t.Agent:
     if session.scalar(select(t.Agent.id).where(t.Agent.tenant_id == actor.tenant_id, t.Agent.code == data.code)):
-        raise Conflict(f"agent {data.code!r} already exists")
+        raise Conflict(_("agent {code!r} already exists", code=data.code))
     errors = ErrorList()
     skills, queues = _resolve_profile(session, actor, data, errors)
-    errors.raise_if_any("the agent is not valid")
+    errors.raise_if_any(_("the agent is not valid"))
     values = {k: v for k, v in data.model_dump(include=set(_PLAIN)).items() if v is not None}
     values.setdefault("capacity", dict(DEFAULT_CAPACITY))
     values.setdefault("languages", ["es"])
@@ -210,9 +211,9 @@ def do_update_agent(session: Session, actor: Actor, agent: t.Agent, data: AgentU
     given = data.model_fields_set
     for key in _NOT_NULL:
         if key in given and getattr(data, key) is None:
-            errors.add([key], "must not be null")
+            errors.add([key], _("must not be null"))
     skills, queues = _resolve_profile(session, actor, data, errors)
-    errors.raise_if_any("the update is not valid")
+    errors.raise_if_any(_("the update is not valid"))
     values = {k: getattr(data, k) for k in _PLAIN if k in given}
     changes = apply_changes(agent, values)
     if skills is not None:
@@ -253,7 +254,7 @@ def do_delete_agent(session: Session, actor: Actor, agent: t.Agent) -> None:
 def do_change_agent_state(session: Session, actor: Actor, agent: t.Agent, data: AgentStateChange) -> t.Agent:
     if data.state == "away":
         if data.away_reason is None:
-            raise InvalidInput.field("away_reason", "required when the state is away")
+            raise InvalidInput.field("away_reason", _("required when the state is away"))
         if (
             session.scalar(
                 select(t.AwayReason.id).where(
@@ -262,11 +263,11 @@ def do_change_agent_state(session: Session, actor: Actor, agent: t.Agent, data: 
             )
             is None
         ):
-            raise InvalidInput.field("away_reason", f"unknown away reason {data.away_reason!r}")
+            raise InvalidInput.field("away_reason", _("unknown away reason {code!r}", code=data.away_reason))
     elif data.away_reason is not None:
-        raise InvalidInput.field("away_reason", "only with the state away")
+        raise InvalidInput.field("away_reason", _("only with the state away"))
     if not agent.active and data.state != "offline":
-        raise Conflict(f"agent {agent.code!r} is deactivated")
+        raise Conflict(_("agent {code!r} is deactivated", code=agent.code))
     if agent.state == data.state and agent.away_reason == data.away_reason:
         return agent
     record_state(session, actor, agent, data.state, data.away_reason)

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from centralita.contacts.schemas import CHANNELS, CODE, one_of
+from centralita.core.i18n import _
 from centralita.routing.rules import CALL_SELECTIONS
 
 AGENT_STATES = ("offline", "available", "away")
@@ -59,23 +60,25 @@ class ProfileEntry(Strict):
 def _capacity(v: dict[str, int] | None) -> dict[str, int] | None:
     for channel, slots in (v or {}).items():
         if channel not in CHANNELS:
-            raise ValueError(f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}")
+            raise ValueError(
+                _("unknown channel {value!r}; one of {choices}", value=channel, choices=", ".join(CHANNELS))
+            )
         if not 0 <= slots <= 50:
-            raise ValueError(f"{channel}: capacity must be 0..50")
+            raise ValueError(_("{channel}: capacity must be 0..50", channel=channel))
     return v
 
 
 def _skills(v: dict[str, int] | None) -> dict[str, int] | None:
     for skill, level in (v or {}).items():
         if not 1 <= level <= 5:
-            raise ValueError(f"skill {skill!r}: level must be 1..5 (5 = most proficient)")
+            raise ValueError(_("skill {skill!r}: level must be 1..5 (5 = most proficient)", skill=skill))
     return v
 
 
 def _exclusive(v: list[str] | None) -> list[str] | None:
     for channel in v or []:
         if channel not in CHANNELS:
-            raise ValueError(f"unknown channel {channel!r}")
+            raise ValueError(_("unknown channel {value!r}", value=channel))
     return v
 
 
@@ -107,7 +110,7 @@ class AgentFields(Strict):
     def _langs(cls, v: list[str] | None) -> list[str] | None:
         for lang in v or []:
             if len(lang) != 2 or not lang.isalpha() or not lang.islower():
-                raise ValueError(f"{lang!r} is not a two-letter language code")
+                raise ValueError(_("{value!r} is not a two-letter language code", value=lang))
         return v
 
 

@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from centralita.accounts import queries as account_queries
 from centralita.core.actor import Actor, role_at_least
 from centralita.core.errors import Forbidden, TooManyRequests, Unauthorized
+from centralita.core.i18n import _
 from centralita.service import Service
 
 SESSION_COOKIE = "centralita_session"
@@ -42,7 +43,7 @@ def authenticate(request: Request, svc: Service) -> Actor:
             token = header[7:].strip()
             row = account_queries.token_row(s, token)
             if row is None:
-                raise Unauthorized("invalid or revoked API token")
+                raise Unauthorized(_("invalid or revoked API token"))
             user = account_queries.get_user(s, row.tenant_id, row.user_id) if row.user_id else None
             return Actor(
                 tenant_id=row.tenant_id,
@@ -54,13 +55,13 @@ def authenticate(request: Request, svc: Service) -> Actor:
             )
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
-            raise Unauthorized("log in first (session cookie or Bearer token)")
+            raise Unauthorized(_("log in first (session cookie or Bearer token)"))
         found = account_queries.session_user(s, cookie, svc.clock.now())
         if found is None:
-            raise Unauthorized("the session has expired or was closed; log in again")
+            raise Unauthorized(_("the session has expired or was closed; log in again"))
         user, session_row = found
         if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != session_row.csrf_token:
-            raise Forbidden(f"missing or wrong {CSRF_HEADER} header")
+            raise Forbidden(_("missing or wrong {header} header", header=CSRF_HEADER))
         request.state.session_row = session_row
         return Actor(
             tenant_id=user.tenant_id,
@@ -78,7 +79,7 @@ def require(minimum: str) -> Callable[..., Actor]:
     def dependency(request: Request, svc: ServiceDep) -> Actor:
         actor = authenticate(request, svc)
         if not role_at_least(actor.role, minimum):
-            raise Forbidden(f"this needs the {minimum} role or higher")
+            raise Forbidden(_("this needs the {role} role or higher", role=minimum))
         return actor
 
     setattr(dependency, ACCESS_MARK, minimum)
@@ -124,7 +125,7 @@ class LoginRateLimiter:
                 window = self._count(key, now)
                 if len(window) >= limit:
                     retry = max(1, int(60 - (now - window[0])) + 1)
-                    raise TooManyRequests("too many login attempts; wait before trying again", retry)
+                    raise TooManyRequests(_("too many login attempts; wait before trying again"), retry)
 
     def failed(self, client: str, username: str) -> None:
         now = time.monotonic()
@@ -147,7 +148,7 @@ class RedisLoginRateLimiter(LoginRateLimiter):
             count = int(self._redis.get(f"centralita:login:{key}") or 0)
             if count >= limit:
                 ttl = int(self._redis.ttl(f"centralita:login:{key}"))
-                raise TooManyRequests("too many login attempts; wait before trying again", max(1, ttl))
+                raise TooManyRequests(_("too many login attempts; wait before trying again"), max(1, ttl))
 
     def failed(self, client: str, username: str) -> None:
         pipe = self._redis.pipeline()

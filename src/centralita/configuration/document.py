@@ -17,6 +17,7 @@ from centralita.configuration.loader import Located, Path, load_yaml
 from centralita.configuration.state import KINDS, SCHEMAS, Current
 from centralita.contacts.schemas import HoursCreate, QueueCreate, ReasonCreate, ReasonGroupCreate
 from centralita.core.errors import FieldError, field_message
+from centralita.core.i18n import _
 
 VERSION = 1
 
@@ -90,20 +91,31 @@ def _parse(checked: Checked) -> None:
     if data is None:
         return
     if not isinstance(data, dict):
-        checked.error((), "the file must be a mapping with sections: " + ", ".join(KINDS))
+        checked.error((), _("the file must be a mapping with sections: {sections}", sections=", ".join(KINDS)))
         return
     for key, value in data.items():
         if key == "version":
             if value != VERSION:
-                checked.error(("version",), f"unsupported version {value!r}; this Centralita reads version {VERSION}")
+                checked.error(
+                    ("version",),
+                    _(
+                        "unsupported version {value!r}; this Centralita reads version {version}",
+                        value=value,
+                        version=VERSION,
+                    ),
+                )
             continue
         if key not in SCHEMAS:
-            checked.error((key,), f"unknown section {key!r}; one of version, {', '.join(KINDS)}", at_key=True)
+            checked.error(
+                (key,),
+                _("unknown section {key!r}; one of version, {sections}", key=key, sections=", ".join(KINDS)),
+                at_key=True,
+            )
             continue
         if value is None:
             continue
         if not isinstance(value, list):
-            checked.error((key,), f"{key} must be a list of items, each with a code")
+            checked.error((key,), _("{key} must be a list of items, each with a code", key=key))
             continue
         schema = SCHEMAS[key]
         for index, raw in enumerate(value):
@@ -112,7 +124,10 @@ def _parse(checked: Checked) -> None:
                 first = checked.file_codes[key].get(code)
                 if first is not None:
                     line = located.position((key, first, "code"))[0]
-                    checked.error((key, index, "code"), f"{code!r} is defined twice (first at line {line})")
+                    checked.error(
+                        (key, index, "code"),
+                        _("{code!r} is defined twice (first at line {line})", code=code, line=line),
+                    )
                     continue
                 checked.file_codes[key][code] = index
                 checked.raw[key].append((index, raw))
@@ -149,28 +164,30 @@ def _check_references(checked: Checked, current: Current | None) -> None:
         path: Path = ("queues", index)
         for skill in _keys(q.get("required_skills")):
             if skill not in skills:
-                checked.error((*path, "required_skills", skill), f"unknown skill {skill!r}", at_key=True)
+                checked.error((*path, "required_skills", skill), _("unknown skill {code!r}", code=skill), at_key=True)
         for segment in _keys(q.get("segment_priority")):
             if segments and segment not in segments:
-                checked.error((*path, "segment_priority", segment), f"unknown segment {segment!r}", at_key=True)
+                checked.error(
+                    (*path, "segment_priority", segment), _("unknown segment {code!r}", code=segment), at_key=True
+                )
         calendar = _str(q.get("hours"))
         if calendar is not None and calendar not in hours:
-            checked.error((*path, "hours"), f"unknown hours calendar {calendar!r}")
+            checked.error((*path, "hours"), _("unknown hours calendar {code!r}", code=calendar))
         overflow = q.get("overflow")
         if isinstance(overflow, dict):
             target = _str(overflow.get("queue"))
             if target is not None and target == q.get("code"):
-                checked.error((*path, "overflow", "queue"), "a queue cannot overflow to itself")
+                checked.error((*path, "overflow", "queue"), _("a queue cannot overflow to itself"))
             elif target is not None and target not in queues:
-                checked.error((*path, "overflow", "queue"), f"unknown queue {target!r}")
+                checked.error((*path, "overflow", "queue"), _("unknown queue {code!r}", code=target))
             if overflow.get("after_s") is None and not overflow.get("when_unstaffed"):
-                checked.error((*path, "overflow"), "set after_s, when_unstaffed, or both", at_key=True)
+                checked.error((*path, "overflow"), _("set after_s, when_unstaffed, or both"), at_key=True)
 
     for index, a in checked.raw["agents"]:
         path = ("agents", index)
         for skill in _keys(a.get("skills")):
             if skill not in skills:
-                checked.error((*path, "skills", skill), f"unknown skill {skill!r}", at_key=True)
+                checked.error((*path, "skills", skill), _("unknown skill {code!r}", code=skill), at_key=True)
         profile = a.get("queues")
         seen: set[str] = set()
         for j, entry in enumerate(profile if isinstance(profile, list) else []):
@@ -179,9 +196,9 @@ def _check_references(checked: Checked, current: Current | None) -> None:
                 continue
             where = (*path, "queues", j, "queue")
             if queue in seen:
-                checked.error(where, f"queue {queue!r} is listed twice")
+                checked.error(where, _("queue {code!r} is listed twice", code=queue))
             elif queue not in queues:
-                checked.error(where, f"unknown queue {queue!r}")
+                checked.error(where, _("unknown queue {code!r}", code=queue))
             seen.add(queue)
 
     # reasons: two levels, a sub-reason in its parent's group; an existing reason keeps its place
@@ -191,12 +208,12 @@ def _check_references(checked: Checked, current: Current | None) -> None:
         path = ("reasons", index)
         code, group, parent = r["code"], _str(r.get("group")), _str(r.get("parent"))
         if group is not None and group not in groups:
-            checked.error((*path, "group"), f"unknown reason group {group!r}")
+            checked.error((*path, "group"), _("unknown reason group {code!r}", code=group))
         if parent is not None:
             parent_group: str | None = None
             parent_parent: str | None = None
             if parent == code:
-                checked.error((*path, "parent"), "a reason cannot be its own parent")
+                checked.error((*path, "parent"), _("a reason cannot be its own parent"))
             elif parent in file_reasons:
                 parent_group, parent_parent = (
                     _str(file_reasons[parent].get("group")),
@@ -205,19 +222,28 @@ def _check_references(checked: Checked, current: Current | None) -> None:
             elif parent in stored:
                 parent_group, parent_parent = stored[parent]["group"], stored[parent]["parent"]
             elif parent not in reasons:
-                checked.error((*path, "parent"), f"unknown reason {parent!r}")
+                checked.error((*path, "parent"), _("unknown reason {code!r}", code=parent))
             if parent_parent is not None:
-                checked.error((*path, "parent"), f"{parent!r} is itself a sub-reason; the taxonomy has two levels")
+                checked.error(
+                    (*path, "parent"), _("{code!r} is itself a sub-reason; the taxonomy has two levels", code=parent)
+                )
             elif group is not None and parent_group is not None and parent_group != group:
-                checked.error((*path, "group"), f"a sub-reason must be in its parent's group {parent_group!r}")
+                checked.error(
+                    (*path, "group"), _("a sub-reason must be in its parent's group {group!r}", group=parent_group)
+                )
         before = stored.get(code)
         if before is not None:
             for key, value in (("group", group), ("parent", parent)):
                 if (key == "parent" or value is not None) and before[key] != value:
                     checked.error(
                         (*path, key),
-                        f"reason {code!r} has {key} {before[key]!r}; an existing reason cannot move "
-                        "(create a new code and deactivate this one)",
+                        _(
+                            "reason {code!r} has {key} {value!r}; an existing reason cannot move "
+                            "(create a new code and deactivate this one)",
+                            code=code,
+                            key=key,
+                            value=before[key],
+                        ),
                     )
 
 

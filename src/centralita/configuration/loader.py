@@ -15,6 +15,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from centralita.core.errors import FieldError
+from centralita.core.i18n import _
 
 Path = tuple[str | int, ...]
 Position = tuple[int, int]  # 1-based line and column
@@ -67,7 +68,7 @@ class _Builder:
     def build(self, node: Node, path: Path) -> Any:
         self.out.values[path] = _pos(node)
         if id(node) in self.stack:
-            self.out.errors.append(self._at(node, path, "a recursive alias is not supported"))
+            self.out.errors.append(self._at(node, path, _("a recursive alias is not supported")))
             return None
         self.stack.add(id(node))
         try:
@@ -88,19 +89,18 @@ class _Builder:
             first: dict[Any, Position] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == _MERGE_TAG:
-                    self.out.errors.append(self._at(key_node, path, "merge keys (<<) are not supported"))
+                    self.out.errors.append(self._at(key_node, path, _("merge keys (<<) are not supported")))
                     continue
                 if not isinstance(key_node, ScalarNode):
-                    self.out.errors.append(self._at(key_node, path, "a key must be a plain value"))
+                    self.out.errors.append(self._at(key_node, path, _("a key must be a plain value")))
                     continue
                 key = self.yaml.constructor.construct_object(key_node, deep=True)
                 if not isinstance(key, str | int | bool | float) and key is not None:
                     key = str(key_node.value)
                 if key in first:
                     line = first[key][0]
-                    self.out.errors.append(
-                        self._at(key_node, (*path, key), f"duplicate key {key!r} (first at line {line})")
-                    )
+                    message = _("duplicate key {key!r} (first at line {line})", key=key, line=line)
+                    self.out.errors.append(self._at(key_node, (*path, key), message))
                     continue
                 first[key] = _pos(key_node)
                 self.out.keys[(*path, key)] = _pos(key_node)
@@ -121,12 +121,13 @@ def load_yaml(text: str, source: str) -> Located:
         node = yaml.compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        message = " ".join(p for p in (exc.context, exc.problem) if p) or "not valid YAML"
+        message = " ".join(p for p in (exc.context, exc.problem) if p) or _("not valid YAML")
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
-        out.errors.append(FieldError([], f"YAML syntax: {message}", line=line, column=column, source=source))
+        syntax = _("YAML syntax: {message}", message=message)
+        out.errors.append(FieldError([], syntax, line=line, column=column, source=source))
         return out
     except YAMLError as exc:
-        out.errors.append(FieldError([], f"YAML syntax: {exc}", source=source))
+        out.errors.append(FieldError([], _("YAML syntax: {message}", message=exc), source=source))
         return out
     if node is None:
         out.data = {}
@@ -134,6 +135,6 @@ def load_yaml(text: str, source: str) -> Located:
     try:
         out.data = _Builder(yaml, out).build(node, ())
     except YAMLError as exc:  # a scalar that cannot be constructed, e.g. a bad !!int
-        out.errors.append(FieldError([], f"YAML: {exc}", source=source))
+        out.errors.append(FieldError([], _("YAML: {message}", message=exc), source=source))
         out.data = None
     return out

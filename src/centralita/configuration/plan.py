@@ -52,6 +52,7 @@ from centralita.contacts.schemas import (
 )
 from centralita.core.actor import Actor
 from centralita.core.errors import CentralitaError, FieldError, InvalidInput
+from centralita.core.i18n import _
 from centralita.events.log import append_event
 from centralita.store import tables as t
 
@@ -158,7 +159,13 @@ def _placed(checked: Checked, step: Step) -> Iterator[None]:
     except CentralitaError as exc:
         path: Path = step.item.path if step.item else (step.kind,)
         raise InvalidInput(
-            f"{checked.source}: {step.kind} {step.code!r} could not be applied: {exc.detail}",
+            _(
+                "{source}: {kind} {code!r} could not be applied: {detail}",
+                source=checked.source,
+                kind=step.kind,
+                code=step.code,
+                detail=exc.detail,
+            ),
             _located_errors(checked, path, exc),
         ) from exc
 
@@ -251,9 +258,11 @@ def _run(session: Session, actor: Actor, checked: Checked, current: Current, pla
 
 def invalid(checked: Checked) -> InvalidInput:
     n = len(checked.errors)
-    return InvalidInput(
-        f"{checked.source}: {n} problem{'s' if n != 1 else ''}; nothing was changed", list(checked.errors)
-    )
+    if n == 1:
+        detail = _("{source}: 1 problem; nothing was changed", source=checked.source)
+    else:
+        detail = _("{source}: {n} problems; nothing was changed", source=checked.source, n=n)
+    return InvalidInput(detail, list(checked.errors))
 
 
 def do_apply_config(

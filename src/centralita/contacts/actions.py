@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from centralita.contacts.schemas import (
-    ORDER_BY_NEEDED,
     HoursCreate,
     HoursUpdate,
     QueueCreate,
@@ -17,10 +16,12 @@ from centralita.contacts.schemas import (
     ReasonCreate,
     ReasonGroupCreate,
     ReasonUpdate,
+    order_by_needed,
 )
 from centralita.core.actor import Actor
 from centralita.core.diff import apply_changes
 from centralita.core.errors import Conflict, ErrorList, InvalidInput
+from centralita.core.i18n import _
 from centralita.crm.actions import resolve_code
 from centralita.events.log import append_event
 from centralita.store import tables as t
@@ -28,7 +29,17 @@ from centralita.store import tables as t
 
 def _ensure_new_code(session: Session, actor: Actor, model: Any, code: str, what: str) -> None:
     if session.scalar(select(model.id).where(model.tenant_id == actor.tenant_id, model.code == code)) is not None:
-        raise Conflict(f"{what} {code!r} already exists", [])
+        raise Conflict(_already_exists(what, code), [])
+
+
+def _already_exists(what: str, code: str) -> str:
+    messages = {
+        "hours calendar": lambda: _("hours calendar {code!r} already exists", code=code),
+        "queue": lambda: _("queue {code!r} already exists", code=code),
+        "reason group": lambda: _("reason group {code!r} already exists", code=code),
+        "reason": lambda: _("reason {code!r} already exists", code=code),
+    }
+    return messages[what]()
 
 
 # hours ---------------------------------------------------------------------------------------------
@@ -57,7 +68,7 @@ def do_update_hours(session: Session, actor: Actor, row: t.HoursCalendar, data: 
     values = data.model_dump(mode="json", exclude_unset=True)
     for key in ("name", "timezone", "weekly", "overrides"):
         if key in values and values[key] is None:
-            raise InvalidInput.field(key, "must not be null")
+            raise InvalidInput.field(key, _("must not be null"))
     changes = apply_changes(row, values)
     if changes:
         append_event(
@@ -74,7 +85,9 @@ def do_update_hours(session: Session, actor: Actor, row: t.HoursCalendar, data: 
 def do_delete_hours(session: Session, actor: Actor, row: t.HoursCalendar) -> None:
     users = list(session.scalars(select(t.Queue.code).where(t.Queue.hours_id == row.id)))
     if users:
-        raise Conflict(f"hours calendar {row.code!r} is used by queue(s) {', '.join(users)}")
+        raise Conflict(
+            _("hours calendar {code!r} is used by queue(s) {queues}", code=row.code, queues=", ".join(users))
+        )
     session.delete(row)
     append_event(session, actor.tenant_id, "hours.deleted", actor.now(), {"code": row.code}, user_id=actor.user_id)
 
@@ -117,10 +130,10 @@ def _queue_values(session: Session, actor: Actor, data: QueueFields, fields: set
         "active",
     ):
         if key in values and values[key] is None:
-            errors.add([key], "must not be null")
+            errors.add([key], _("must not be null"))
     if "sl_target" in raw:
         if raw["sl_target"] is None:
-            errors.add(["sl_target"], "must not be null")
+            errors.add(["sl_target"], _("must not be null"))
         else:
             values["sl_threshold_s"] = raw["sl_target"]["threshold_s"]
             values["sl_percent"] = raw["sl_target"]["percent"]
@@ -129,12 +142,12 @@ def _queue_values(session: Session, actor: Actor, data: QueueFields, fields: set
             session.scalar(select(t.Skill.id).where(t.Skill.tenant_id == actor.tenant_id, t.Skill.code == skill))
             is None
         ):
-            errors.add(["required_skills", skill], f"unknown skill {skill!r}")
+            errors.add(["required_skills", skill], _("unknown skill {code!r}", code=skill))
     tenant = session.get(t.Tenant, actor.tenant_id)
     allowed_segments = (tenant.settings or {}).get("segments") if tenant else None
     for segment in raw.get("segment_priority") or {}:
         if allowed_segments and segment not in allowed_segments:
-            errors.add(["segment_priority", segment], f"unknown segment {segment!r}")
+            errors.add(["segment_priority", segment], _("unknown segment {code!r}", code=segment))
     if "hours" in raw:
         try:
             values["hours_id"] = resolve_code(session, actor, t.HoursCalendar, raw["hours"], "hours")
@@ -147,13 +160,13 @@ def _queue_values(session: Session, actor: Actor, data: QueueFields, fields: set
                 select(t.Queue.id).where(t.Queue.tenant_id == actor.tenant_id, t.Queue.code == overflow["queue"])
             )
             if target is None and overflow["queue"] != getattr(data, "code", None):
-                errors.add(["overflow", "queue"], f"unknown queue {overflow['queue']!r}")
+                errors.add(["overflow", "queue"], _("unknown queue {code!r}", code=overflow["queue"]))
             if overflow["queue"] == getattr(data, "code", None):
-                errors.add(["overflow", "queue"], "a queue cannot overflow to itself")
+                errors.add(["overflow", "queue"], _("a queue cannot overflow to itself"))
             if overflow["after_s"] is None and not overflow["when_unstaffed"]:
-                errors.add(["overflow", "after_s"], "set after_s, when_unstaffed, or both")
+                errors.add(["overflow", "after_s"], _("set after_s, when_unstaffed, or both"))
         values["overflow"] = overflow
-    errors.raise_if_any("the queue is not valid")
+    errors.raise_if_any(_("the queue is not valid"))
     return values
 
 
@@ -180,9 +193,9 @@ def do_create_queue(session: Session, actor: Actor, data: QueueCreate) -> t.Queu
 def do_update_queue(session: Session, actor: Actor, row: t.Queue, data: QueueUpdate) -> t.Queue:
     values = _queue_values(session, actor, data, data.model_fields_set)
     if values.get("overflow") and values["overflow"]["queue"] == row.code:
-        raise InvalidInput.field(["overflow", "queue"], "a queue cannot overflow to itself")
+        raise InvalidInput.field(["overflow", "queue"], _("a queue cannot overflow to itself"))
     if values.get("agent_selection", row.agent_selection) == "order_by" and not values.get("order_by", row.order_by):
-        raise InvalidInput.field(["order_by"], ORDER_BY_NEEDED)
+        raise InvalidInput.field(["order_by"], order_by_needed())
     changes = apply_changes(row, values)
     if changes:
         append_event(
@@ -236,7 +249,7 @@ def do_update_reason_group(
 ) -> t.ReasonGroup:
     """Replace a reason group's names (its code stays)."""
     if data.code != row.code:
-        raise InvalidInput.field("code", "the code of a reason group cannot change")
+        raise InvalidInput.field("code", _("the code of a reason group cannot change"))
     changes = apply_changes(row, data.model_dump(exclude={"code"}))
     if changes:
         append_event(
@@ -264,14 +277,14 @@ def do_create_reason(session: Session, actor: Actor, data: ReasonCreate) -> t.Re
             select(t.Reason).where(t.Reason.tenant_id == actor.tenant_id, t.Reason.code == data.parent)
         )
         if parent is None:
-            errors.add(["parent"], f"unknown reason {data.parent!r}")
+            errors.add(["parent"], _("unknown reason {code!r}", code=data.parent))
         elif parent.parent_id is not None:
-            errors.add(["parent"], f"{data.parent!r} is itself a sub-reason; the taxonomy has two levels")
+            errors.add(["parent"], _("{code!r} is itself a sub-reason; the taxonomy has two levels", code=data.parent))
         else:
             parent_id = parent.id
             if group_id is not None and parent.group_id != group_id:
-                errors.add(["group"], "a sub-reason must be in its parent's group")
-    errors.raise_if_any("the reason is not valid")
+                errors.add(["group"], _("a sub-reason must be in its parent's group"))
+    errors.raise_if_any(_("the reason is not valid"))
     assert group_id is not None
     row = t.Reason(
         tenant_id=actor.tenant_id,
@@ -301,7 +314,7 @@ def do_update_reason(session: Session, actor: Actor, row: t.Reason, data: Reason
     values = data.model_dump(exclude_unset=True)
     for key, value in values.items():
         if value is None:
-            raise InvalidInput.field(key, "must not be null")
+            raise InvalidInput.field(key, _("must not be null"))
     changes = apply_changes(row, values)
     if changes:
         kind = "sub_reason" if row.parent_id else "reason"

@@ -10,7 +10,7 @@ import, says where the record came from.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -22,6 +22,7 @@ from sqlalchemy.orm.util import identity_key
 from centralita.contacts.schemas import CHANNELS, CODE, one_of
 from centralita.core.actor import Actor
 from centralita.core.errors import ErrorList, InvalidInput
+from centralita.core.i18n import _
 from centralita.crm.schemas import LIFECYCLE
 from centralita.events.log import PENDING_KEY, EventRecord
 from centralita.events.types import EVENT_TYPES
@@ -54,7 +55,7 @@ class _Strict(BaseModel):
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
-        raise ValueError("must be a UTC-aware timestamp")
+        raise ValueError(_("must be a UTC-aware timestamp"))
     return value
 
 
@@ -71,7 +72,7 @@ class RecordedOffer(_Strict):
     @model_validator(mode="after")
     def _order(self) -> RecordedOffer:
         if self.ended_ts < self.offered_ts:
-            raise ValueError("ended_ts is before offered_ts")
+            raise ValueError(_("ended_ts is before offered_ts"))
         return self
 
 
@@ -143,7 +144,7 @@ class RecordedContact(_Strict):
             _aware(start)
             _aware(end)
             if end < start:
-                raise ValueError("a hold ends before it starts")
+                raise ValueError(_("a hold ends before it starts"))
         return v
 
     _channel = field_validator("channel")(one_of("channel", CHANNELS))
@@ -161,28 +162,28 @@ class RecordedContact(_Strict):
         def before(a: str, b: str) -> None:
             x, y = getattr(self, a), getattr(self, b)
             if x is not None and y is not None and y < x:
-                problems.append(f"{b} is before {a}")
+                problems.append(_("{later} is before {earlier}", later=b, earlier=a))
 
         if (self.enqueue_ts is None) != (self.dequeue_ts is None):
-            problems.append("enqueue_ts and dequeue_ts go together")
+            problems.append(_("enqueue_ts and dequeue_ts go together"))
         if (self.enqueue_ts is None) != (self.queue_outcome is None):
-            problems.append("a queue episode needs enqueue_ts, dequeue_ts and queue_outcome")
+            problems.append(_("a queue episode needs enqueue_ts, dequeue_ts and queue_outcome"))
         if self.enqueue_ts is not None and self.queue is None:
-            problems.append("a queue episode needs its queue")
+            problems.append(_("a queue episode needs its queue"))
         if (self.agent_connected_ts is None) != (self.agent_end_ts is None):
-            problems.append("agent_connected_ts and agent_end_ts go together")
+            problems.append(_("agent_connected_ts and agent_end_ts go together"))
         if self.agent_connected_ts is not None and self.agent is None:
-            problems.append("a handled contact needs its agent")
+            problems.append(_("a handled contact needs its agent"))
         if self.queue_outcome == "answered" and self.agent_connected_ts is None:
-            problems.append("an answered contact needs agent_connected_ts")
+            problems.append(_("an answered contact needs agent_connected_ts"))
         if self.queue_outcome == "abandoned" and self.agent_connected_ts is not None:
-            problems.append("an abandoned contact has no agent leg")
+            problems.append(_("an abandoned contact has no agent leg"))
         if (self.acw_start_ts is None) != (self.acw_end_ts is None):
-            problems.append("acw_start_ts and acw_end_ts go together")
+            problems.append(_("acw_start_ts and acw_end_ts go together"))
         if self.acw_start_ts is not None and self.agent_connected_ts is None:
-            problems.append("after-contact work needs an agent leg")
+            problems.append(_("after-contact work needs an agent leg"))
         if (self.csat, self.ces, self.nps) != (None, None, None) and self.survey_ts is None:
-            problems.append("survey answers need survey_ts")
+            problems.append(_("survey answers need survey_ts"))
         for a, b in (
             ("initiation_ts", "enqueue_ts"),
             ("enqueue_ts", "dequeue_ts"),
@@ -197,13 +198,13 @@ class RecordedContact(_Strict):
         if self.agent_connected_ts is not None and self.agent_end_ts is not None:
             for start, end in self.holds:
                 if start < self.agent_connected_ts or end > self.agent_end_ts:
-                    problems.append("a hold lies outside the agent leg")
+                    problems.append(_("a hold lies outside the agent leg"))
                     break
         elif self.holds:
-            problems.append("holds need an agent leg")
+            problems.append(_("holds need an agent leg"))
         for offer in self.offers:
             if offer.offered_ts < self.initiation_ts:
-                problems.append("an offer is before initiation_ts")
+                problems.append(_("an offer is before initiation_ts"))
                 break
         if problems:
             raise ValueError("; ".join(problems))
@@ -226,6 +227,15 @@ def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat()
 
 
+# The message for an unknown code, by field (made when the error is, in the current language).
+_UNKNOWN: dict[str, Callable[[str], str]] = {
+    "reason": lambda code: _("unknown reason {code!r}", code=code),
+    "sub_reason": lambda code: _("unknown sub-reason {code!r}", code=code),
+    "queue": lambda code: _("unknown queue {code!r}", code=code),
+    "agent": lambda code: _("unknown agent {code!r}", code=code),
+}
+
+
 def _resolve(
     session: Session, tenant_id: int, data: RecordedContact, loc: list[str | int], errors: ErrorList
 ) -> dict[str, int | None]:
@@ -240,15 +250,15 @@ def _resolve(
         out[key] = None if code is None else _code_id(session, tenant_id, model, code)
         if code is not None and out[key] is None:
             field = key.removesuffix("_id")
-            errors.add([*loc, field], f"unknown {field.replace('_', '-')} {code!r}")
+            errors.add([*loc, field], _UNKNOWN[field](code))
     for i, code in enumerate(data.queues):
         if _code_id(session, tenant_id, t.Queue, code) is None:
-            errors.add([*loc, "queues", i], f"unknown queue {code!r}")
+            errors.add([*loc, "queues", i], _UNKNOWN["queue"](code))
     for i, offer in enumerate(data.offers):
         if _code_id(session, tenant_id, t.Agent, offer.agent) is None:
-            errors.add([*loc, "offers", i, "agent"], f"unknown agent {offer.agent!r}")
+            errors.add([*loc, "offers", i, "agent"], _UNKNOWN["agent"](offer.agent))
     if data.sub_reason is not None and data.reason is None:
-        errors.add([*loc, "sub_reason"], "a sub-reason needs its reason")
+        errors.add([*loc, "sub_reason"], _("a sub-reason needs its reason"))
     return out
 
 
@@ -324,8 +334,8 @@ def do_record_contacts(session: Session, actor: Actor, records: Sequence[Recorde
         customers = {row.id: row for row in found}
     for i, data in enumerate(records):
         if data.customer_id is not None and data.customer_id not in customers:
-            errors.add([i, "customer_id"], f"no customer {data.customer_id}")
-    errors.raise_if_any("the contact is not valid" if len(records) == 1 else "some contacts are not valid")
+            errors.add([i, "customer_id"], _("no customer {id}", id=data.customer_id))
+    errors.raise_if_any(_("the contact is not valid") if len(records) == 1 else _("some contacts are not valid"))
 
     values = [
         _row_values(tenant_id, data, ids, customers.get(data.customer_id) if data.customer_id else None)

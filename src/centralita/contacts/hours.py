@@ -11,6 +11,8 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
+from centralita.core.i18n import _
+
 OPEN, CLOSED, HOLIDAY = "open", "closed", "holiday"
 
 
@@ -18,10 +20,10 @@ def parse_hhmm(text: str) -> int:
     """Minutes since midnight for 'HH:MM' (00:00..24:00). Raises ValueError."""
     hh, sep, mm = text.partition(":")
     if not sep or not hh.isdigit() or not mm.isdigit() or len(mm) != 2:
-        raise ValueError(f"{text!r} is not HH:MM")
+        raise ValueError(_("{value!r} is not HH:MM", value=text))
     minutes = int(hh) * 60 + int(mm)
     if int(mm) > 59 or minutes > 24 * 60:
-        raise ValueError(f"{text!r} is not a time of day")
+        raise ValueError(_("{value!r} is not a time of day", value=text))
     return minutes
 
 
@@ -74,12 +76,12 @@ def validate_weekly(weekly: list[dict[str, Any]]) -> list[tuple[list[str | int],
     for i, item in enumerate(weekly):
         day = item.get("day")
         if not isinstance(day, int) or not 1 <= day <= 7:
-            problems.append(([i, "day"], "must be an ISO day 1 (Monday) .. 7 (Sunday)"))
+            problems.append(([i, "day"], _("must be an ISO day 1 (Monday) .. 7 (Sunday)")))
         for key in ("start", "end"):
             try:
                 parse_hhmm(str(item.get(key)))
             except ValueError as exc:
                 problems.append(([i, key], str(exc)))
         if item.get("start") == item.get("end"):
-            problems.append(([i, "end"], "an interval must not be empty"))
+            problems.append(([i, "end"], _("an interval must not be empty")))
     return problems

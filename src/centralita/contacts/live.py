@@ -23,6 +23,7 @@ racing on one contact are decided by the store: the second one gets a Conflict a
 from __future__ import annotations
 
 import datetime as dt
+from functools import reduce
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,6 +34,7 @@ from centralita.contacts.hours import OPEN, hours_status
 from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
 from centralita.core.actor import Actor
 from centralita.core.errors import Conflict, ErrorList, Forbidden, InvalidInput, NotFound
+from centralita.core.i18n import _
 from centralita.crm.queries import find_identity
 from centralita.events.log import append_event
 from centralita.store import tables as t
@@ -58,7 +60,7 @@ def lock_contact(session: Session, actor: Actor, contact_id: int) -> t.Contact:
         .execution_options(populate_existing=True)
     )
     if row is None:
-        raise NotFound(f"no contact {contact_id}")
+        raise NotFound(_("no contact {id}", id=contact_id))
     return row
 
 
@@ -114,15 +116,18 @@ def _set_routing(row: t.Contact, **changes: Any) -> None:
 
 def _require(row: t.Contact, *statuses: str) -> None:
     if row.status not in statuses:
-        raise Conflict(f"contact {row.id} is {row.status}; this needs it {' or '.join(statuses)}")
+        needed = reduce(lambda a, b: _("{a} or {b}", a=a, b=b), statuses)
+        raise Conflict(
+            _("contact {id} is {status}; this needs it {needed}", id=row.id, status=row.status, needed=needed)
+        )
 
 
 def _queue_by_code(session: Session, actor: Actor, code: str, field: str, errors: ErrorList) -> t.Queue | None:
     row = session.scalar(select(t.Queue).where(t.Queue.tenant_id == actor.tenant_id, t.Queue.code == code))
     if row is None:
-        errors.add([field], f"unknown queue {code!r}")
+        errors.add([field], _("unknown queue {code!r}", code=code))
     elif not row.active:
-        errors.add([field], f"queue {code!r} is deactivated")
+        errors.add([field], _("queue {code!r} is deactivated", code=code))
     return row
 
 
@@ -190,8 +195,16 @@ def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCrea
     errors = ErrorList()
     queue = _queue_by_code(session, actor, data.queue, "queue", errors)
     if queue is not None and queue.channels and data.channel not in queue.channels:
-        errors.add(["channel"], f"queue {data.queue!r} takes {', '.join(queue.channels)}, not {data.channel}")
-    errors.raise_if_any("the contact is not valid")
+        errors.add(
+            ["channel"],
+            _(
+                "queue {code!r} takes {channels}, not {channel}",
+                code=data.queue,
+                channels=", ".join(queue.channels),
+                channel=data.channel,
+            ),
+        )
+    errors.raise_if_any(_("the contact is not valid"))
     assert queue is not None
     tenant = session.get(t.Tenant, actor.tenant_id)
     assert tenant is not None
@@ -279,13 +292,13 @@ def do_offer_contact(
     offers = open_offers(row)
     queue = session.get(t.Queue, queue_id)
     if any(int(o["agent_id"]) == agent_id for o in offers):
-        raise Conflict(f"contact {row.id} is already offered to agent {agent_id}")
+        raise Conflict(_("contact {id} is already offered to agent {agent}", id=row.id, agent=agent_id))
     same_round = all(o["queue_id"] == queue_id and o["timeout_at"] == timeout_at for o in offers)
     if offers and not (same_round and queue is not None and queue.agent_selection == "ring_all"):
-        raise Conflict(f"contact {row.id} is already offered")
+        raise Conflict(_("contact {id} is already offered", id=row.id))
     agent = session.get(t.Agent, agent_id)
     if agent is None or agent.tenant_id != actor.tenant_id or not agent.active or agent.state != "available":
-        raise Conflict(f"agent {agent_id} is not available")
+        raise Conflict(_("agent {agent} is not available", agent=agent_id))
     now = actor.now()
     offer = {"agent_id": agent_id, "queue_id": queue_id, "offered_ts": _epoch(now), "timeout_at": timeout_at}
     _set_routing(row, offers=[*offers, offer])
@@ -303,11 +316,11 @@ def do_offer_contact(
 def _open_offer(row: t.Contact, agent_id: int) -> dict[str, Any]:
     offers = open_offers(row)
     if not offers:
-        raise Conflict(f"contact {row.id} has no open offer")
+        raise Conflict(_("contact {id} has no open offer", id=row.id))
     for offer in offers:
         if int(offer["agent_id"]) == agent_id:
             return offer
-    raise Conflict(f"contact {row.id} is not offered to agent {agent_id}")
+    raise Conflict(_("contact {id} is not offered to agent {agent}", id=row.id, agent=agent_id))
 
 
 def _record_offer_end(session: Session, actor: Actor, row: t.Contact, offer: dict[str, Any], result: str) -> None:
@@ -331,10 +344,10 @@ def do_end_offer(session: Session, actor: Actor, row: t.Contact, agent_id: int, 
     (the runner). Other agents' offers (ring_all) keep ringing; once none is left the contact is back at its
     original place."""
     if result not in ("rejected", "timeout", "withdrawn"):
-        raise InvalidInput.field("result", f"unknown offer result {result!r}")
+        raise InvalidInput.field("result", _("unknown offer result {result!r}", result=result))
     offer = _open_offer(row, agent_id)
     if result == "rejected" and offer["timeout_at"] <= actor.now().timestamp():
-        raise Conflict(f"the offer of contact {row.id} has expired")
+        raise Conflict(_("the offer of contact {id} has expired", id=row.id))
     _record_offer_end(session, actor, row, offer, result)
 
 
@@ -348,12 +361,12 @@ def do_overflow_contact(
     time (`age_adjust_s`, as the engine's `_apply_overflow`); with `add` the old one is marked `overflowed`."""
     _require(row, "queued")
     if mode not in ("add", "move", "stay"):
-        raise InvalidInput.field("mode", f"unknown overflow mode {mode!r}")
+        raise InvalidInput.field("mode", _("unknown overflow mode {mode!r}", mode=mode))
     routing = row.routing or {}
     memberships = [dict(m) for m in routing.get("memberships") or []]
     source = next((m for m in memberships if int(m["queue_id"]) == from_queue), None)
     if source is None or source.get("overflowed"):
-        raise Conflict(f"contact {row.id} is not waiting to overflow from queue {from_queue}")
+        raise Conflict(_("contact {id} is not waiting to overflow from queue {queue}", id=row.id, queue=from_queue))
     earliest = min(float(m["enqueue_ts"]) - float(m.get("age_adjust_s") or 0.0) for m in memberships)
     if mode == "move":
         memberships.remove(source)
@@ -406,7 +419,7 @@ def check_agent_acts(actor: Actor, agent_id: int | None) -> None:
     if actor.at_least("supervisor"):
         return
     if actor.agent_id is None or actor.agent_id != agent_id:
-        raise Forbidden("this contact is not yours")
+        raise Forbidden(_("this contact is not yours"))
 
 
 def offered_agent(row: t.Contact, actor: Actor | None = None, agent_id: int | None = None) -> int | None:
@@ -426,11 +439,11 @@ def do_accept_contact(session: Session, actor: Actor, row: t.Contact, agent_id: 
     agent_id = offered_agent(row, actor, agent_id)
     check_agent_acts(actor, agent_id)
     if agent_id is None:
-        raise Conflict(f"contact {row.id} has no open offer")
+        raise Conflict(_("contact {id} has no open offer", id=row.id))
     offer = _open_offer(row, agent_id)
     now = actor.now()
     if offer["timeout_at"] <= now.timestamp():
-        raise Conflict(f"the offer of contact {row.id} has expired")
+        raise Conflict(_("the offer of contact {id} has expired", id=row.id))
     others = [o for o in open_offers(row) if int(o["agent_id"]) != agent_id]
     agent = session.get(t.Agent, agent_id)
     assert agent is not None
@@ -472,7 +485,7 @@ def do_reject_contact(session: Session, actor: Actor, row: t.Contact, agent_id: 
     agent_id = offered_agent(row, actor, agent_id)
     check_agent_acts(actor, agent_id)
     if agent_id is None:
-        raise Conflict(f"contact {row.id} has no open offer")
+        raise Conflict(_("contact {id} has no open offer", id=row.id))
     do_end_offer(session, actor, row, agent_id, "rejected")
     return row
 
@@ -573,16 +586,18 @@ def do_transfer_contact(session: Session, actor: Actor, row: t.Contact, data: Tr
     if data.queue is not None:
         queue = _queue_by_code(session, actor, data.queue, "queue", errors)
         if queue is not None and queue.channels and row.channel not in queue.channels:
-            errors.add(["queue"], f"queue {data.queue!r} does not take {row.channel} contacts")
+            errors.add(
+                ["queue"], _("queue {code!r} does not take {channel} contacts", code=data.queue, channel=row.channel)
+            )
     else:
         assert data.agent is not None
         target_agent = session.scalar(
             select(t.Agent).where(t.Agent.tenant_id == actor.tenant_id, t.Agent.code == data.agent)
         )
         if target_agent is None or not target_agent.active:
-            errors.add(["agent"], f"unknown agent {data.agent!r}")
+            errors.add(["agent"], _("unknown agent {code!r}", code=data.agent))
         elif target_agent.id == row.agent_id:
-            errors.add(["agent"], "a contact cannot be transferred to its own agent")
+            errors.add(["agent"], _("a contact cannot be transferred to its own agent"))
         else:
             served = {
                 q.queue_id: q
@@ -592,10 +607,10 @@ def do_transfer_contact(session: Session, actor: Actor, row: t.Contact, data: Tr
             if qid is None and served:
                 qid = min(served.values(), key=lambda e: (e.rank, e.queue_id)).queue_id
             if qid is None:
-                errors.add(["agent"], f"agent {data.agent!r} serves no queue")
+                errors.add(["agent"], _("agent {code!r} serves no queue", code=data.agent))
             else:
                 queue = session.get(t.Queue, qid)
-    errors.raise_if_any("the transfer is not valid")
+    errors.raise_if_any(_("the transfer is not valid"))
     assert queue is not None
     target = f"agent:{target_agent.code}" if target_agent is not None else f"queue:{queue.code}"
     now = actor.now()
@@ -688,17 +703,20 @@ def do_wrap_up_contact(session: Session, actor: Actor, row: t.Contact, data: Wra
     errors = ErrorList()
     reason = _reason(session, actor, data.reason)
     if reason is None or not reason.active:
-        errors.add(["reason"], f"unknown reason {data.reason!r}")
+        errors.add(["reason"], _("unknown reason {code!r}", code=data.reason))
     elif reason.parent_id is not None:
-        errors.add(["reason"], f"{data.reason!r} is a sub-reason; give its parent as reason")
+        errors.add(["reason"], _("{code!r} is a sub-reason; give its parent as reason", code=data.reason))
     sub = None
     if data.sub_reason is not None:
         sub = _reason(session, actor, data.sub_reason)
         if sub is None or not sub.active:
-            errors.add(["sub_reason"], f"unknown sub-reason {data.sub_reason!r}")
+            errors.add(["sub_reason"], _("unknown sub-reason {code!r}", code=data.sub_reason))
         elif reason is not None and sub.parent_id != reason.id:
-            errors.add(["sub_reason"], f"{data.sub_reason!r} is not a sub-reason of {data.reason!r}")
-    errors.raise_if_any("the wrap-up is not valid")
+            errors.add(
+                ["sub_reason"],
+                _("{sub_reason!r} is not a sub-reason of {reason!r}", sub_reason=data.sub_reason, reason=data.reason),
+            )
+    errors.raise_if_any(_("the wrap-up is not valid"))
     _require(row, "acw")
     assert reason is not None
     handle = _close_acw(row, actor.now())

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from centralita.contacts.hours import hours_status
 from centralita.contacts.schemas import Overload, QueuePublic, ReasonPublic, SlTarget
 from centralita.core.errors import NotFound
+from centralita.core.i18n import _
 from centralita.events.log import EventRecord
 from centralita.store import tables as t
 
@@ -28,8 +29,21 @@ def code_or_not_found(session: Session, model: type[M], tenant_id: int, code: st
     """Like get_by_code, but a NotFound naming `what` when there is no such row."""
     row = get_by_code(session, model, tenant_id, code)
     if row is None:
-        raise NotFound(f"no {what} {code!r}")
+        raise NotFound(no_such(what, code))
     return row
+
+
+def no_such(what: str, code: str) -> str:
+    """`no <what> <code!r>`, for the kinds of row callers name (`what`: agent, skill, queue, …)."""
+    messages = {
+        "agent": lambda: _("no agent {code!r}", code=code),
+        "skill": lambda: _("no skill {code!r}", code=code),
+        "queue": lambda: _("no queue {code!r}", code=code),
+        "hours calendar": lambda: _("no hours calendar {code!r}", code=code),
+        "reason": lambda: _("no reason {code!r}", code=code),
+    }
+    message = messages.get(what)
+    return message() if message is not None else _("no {what} {code!r}", what=what, code=code)
 
 
 def list_by_code(session: Session, model: type[M], tenant_id: int) -> list[M]:

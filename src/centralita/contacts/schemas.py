@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from centralita.contacts.hours import parse_hhmm
+from centralita.core.i18n import _
 from centralita.routing.rules import AGENT_SELECTIONS
 
 CODE = r"^[a-z0-9][a-z0-9_.-]{0,49}$"
@@ -24,10 +25,27 @@ def one_of(what: str, allowed: Sequence[str]) -> Callable[[str | None], str | No
 
     def check(value: str | None) -> str | None:
         if value is not None and value not in allowed:
-            raise ValueError(f"unknown {what} {value!r}; one of {', '.join(allowed)}")
+            raise ValueError(unknown_choice(what, value, allowed))
         return value
 
     return check
+
+
+def unknown_choice(what: str, value: object, allowed: Sequence[str]) -> str:
+    """The message for a value not in `allowed`: `unknown <what> <value!r>; one of <allowed>`."""
+    choices = ", ".join(allowed)
+    messages: dict[str, Callable[[], str]] = {
+        "channel": lambda: _("unknown channel {value!r}; one of {choices}", value=value, choices=choices),
+        "direction": lambda: _("unknown direction {value!r}; one of {choices}", value=value, choices=choices),
+        "overload metric": lambda: _(
+            "unknown overload metric {value!r}; one of {choices}", value=value, choices=choices
+        ),
+    }
+    message = messages.get(what)
+    if message is not None:
+        return message()
+    # `what` is a field name (agent_selection, initiation_method, …): a technical token, kept as it is
+    return _("unknown {what} {value!r}; one of {choices}", what=what, value=value, choices=choices)
 
 
 class Strict(BaseModel):
@@ -47,7 +65,7 @@ class Interval(Strict):
     @model_validator(mode="after")
     def _not_empty(self) -> Interval:
         if self.start == self.end:
-            raise ValueError("an interval must not be empty")
+            raise ValueError(_("an interval must not be empty"))
         return self
 
 
@@ -64,9 +82,9 @@ class HoursOverride(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> HoursOverride:
         if self.closed and self.intervals:
-            raise ValueError("a closed day has no intervals")
+            raise ValueError(_("a closed day has no intervals"))
         if not self.closed and not self.intervals:
-            raise ValueError("special hours need intervals")
+            raise ValueError(_("special hours need intervals"))
         return self
 
 
@@ -74,7 +92,7 @@ def _tz(value: str) -> str:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}") from None
+        raise ValueError(_("unknown time zone {value!r}", value=value)) from None
     return value
 
 
@@ -91,7 +109,7 @@ class HoursCreate(Strict):
     def _unique_dates(self) -> HoursCreate:
         dates = [o.date for o in self.overrides]
         if len(dates) != len(set(dates)):
-            raise ValueError("an override date is listed twice")
+            raise ValueError(_("an override date is listed twice"))
         return self
 
 
@@ -147,7 +165,7 @@ class Overload(Strict):
     def _above_level1(cls, v: int, info: ValidationInfo) -> int:
         level1 = info.data.get("level1_s")
         if level1 is not None and v <= level1:
-            raise ValueError(f"level2_s must be greater than level1_s ({level1})")
+            raise ValueError(_("level2_s must be greater than level1_s ({level1})", level1=level1))
         return v
 
 
@@ -155,7 +173,7 @@ def order_by_clause(value: str) -> str:
     """One R5 `order_by` clause, `agent.<integer attribute> ASC|DESC` (ASC when left out), normalised."""
     found = ORDER_BY.match(value.strip())
     if found is None:
-        raise ValueError(f"{value!r} is not 'agent.<attribute> ASC|DESC'")
+        raise ValueError(_("{value!r} is not 'agent.<attribute> ASC|DESC'", value=value))
     return f"agent.{found.group(1)} {(found.group(2) or 'ASC').upper()}"
 
 
@@ -174,7 +192,11 @@ ORDER_BY_HELP = (
     "used with agent_selection order_by: ['agent.<integer attribute> ASC|DESC', …] (up to 5); agents lacking "
     "an attribute come last, ties by agent id"
 )
-ORDER_BY_NEEDED = "agent_selection order_by needs at least one order_by clause"
+
+
+def order_by_needed() -> str:
+    """The message for agent_selection order_by without clauses (shared by create and update)."""
+    return _("agent_selection order_by needs at least one order_by clause")
 
 
 class QueueFields(Strict):
@@ -198,7 +220,7 @@ class QueueFields(Strict):
     def _channels(cls, v: list[str] | None) -> list[str] | None:
         for c in v or []:
             if c not in CHANNELS:
-                raise ValueError(f"unknown channel {c!r}; one of {', '.join(CHANNELS)}")
+                raise ValueError(unknown_choice("channel", c, CHANNELS))
         return v
 
     @field_validator("required_skills")
@@ -206,7 +228,7 @@ class QueueFields(Strict):
     def _levels(cls, v: dict[str, int] | None) -> dict[str, int] | None:
         for skill, level in (v or {}).items():
             if not 1 <= level <= 5:
-                raise ValueError(f"skill {skill!r}: level must be 1..5 (5 = most proficient)")
+                raise ValueError(_("skill {skill!r}: level must be 1..5 (5 = most proficient)", skill=skill))
         return v
 
     _selection = field_validator("agent_selection")(one_of("agent_selection", AGENT_SELECTIONS))
@@ -223,7 +245,7 @@ class QueueCreate(QueueFields):
     @classmethod
     def _order_by_given(cls, v: list[str] | None, info: ValidationInfo) -> list[str] | None:
         if info.data.get("agent_selection") == "order_by" and not v:
-            raise ValueError(ORDER_BY_NEEDED)
+            raise ValueError(order_by_needed())
         return v
 
 
@@ -369,7 +391,7 @@ class TransferRequest(Strict):
     @model_validator(mode="after")
     def _one_target(self) -> TransferRequest:
         if (self.queue is None) == (self.agent is None):
-            raise ValueError("give exactly one of queue or agent")
+            raise ValueError(_("give exactly one of queue or agent"))
         return self
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from centralita.core.errors import FieldError, InvalidInput
+from centralita.core.i18n import _
 
 ENV_PREFIX = "CENTRALITA_"
 
@@ -66,17 +67,19 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             return int(value)
         except (TypeError, ValueError):
             raise InvalidInput(
-                f"{source}: {name} must be an integer",
-                [FieldError([name], "must be an integer", source=source)],
+                _("{source}: {name} must be an integer", source=source, name=name),
+                [FieldError([name], _("must be an integer"), source=source)],
             ) from None
     if name == "data_dir":
         return Path(str(value)).expanduser()
     if name == "language" and value not in ("es", "en"):
-        raise InvalidInput(f"{source}: language must be es or en", [FieldError([name], "must be es or en")])
+        raise InvalidInput(
+            _("{source}: language must be es or en", source=source), [FieldError([name], _("must be es or en"))]
+        )
     if name == "database_url" and not str(value).startswith(("sqlite", "postgresql")):
         raise InvalidInput(
-            f"{source}: database_url must start with sqlite:// or postgresql://",
-            [FieldError([name], "must start with sqlite:// or postgresql://", source=source)],
+            _("{source}: database_url must start with sqlite:// or postgresql://", source=source),
+            [FieldError([name], _("must start with sqlite:// or postgresql://"), source=source)],
         )
     return str(value)
 
@@ -109,21 +112,21 @@ def load_settings(options: dict[str, Any] | None = None, env: dict[str, str] | N
         try:
             from_file = tomllib.loads(candidate.read_text())
         except FileNotFoundError:
-            raise InvalidInput(f"config file not found: {candidate}") from None
+            raise InvalidInput(_("config file not found: {path}", path=candidate)) from None
         except tomllib.TOMLDecodeError as exc:
             raise InvalidInput(f"{candidate}: {exc}") from None
         unknown = sorted(set(from_file) - _KEYS)
         if unknown:
             raise InvalidInput(
-                f"{candidate}: unknown setting(s): {', '.join(unknown)}",
-                [FieldError([k], "unknown setting", source=str(candidate)) for k in unknown],
+                _("{path}: unknown setting(s): {names}", path=candidate, names=", ".join(unknown)),
+                [FieldError([k], _("unknown setting"), source=str(candidate)) for k in unknown],
             )
 
     resolved: dict[str, Any] = {}
     for key in _KEYS:
         for source_name, source in (
-            ("option", options),
-            ("environment", from_env),
+            (_("option"), options),  # where a bad value came from, in its message
+            (_("environment"), from_env),
             (str(candidate), from_file),
         ):
             if key in source:

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from centralita.core.actor import Actor
 from centralita.core.diff import apply_changes
-from centralita.core.errors import Conflict, ErrorList, InvalidInput, NotFound
+from centralita.core.errors import Conflict, ErrorList, FieldError, InvalidInput, NotFound
+from centralita.core.i18n import _
 from centralita.core.ids import new_case_reference
 from centralita.core.phones import normalize_identity
 from centralita.crm.schemas import (
@@ -27,7 +28,7 @@ from centralita.store import tables as t
 def _tenant(session: Session, actor: Actor) -> t.Tenant:
     tenant = session.get(t.Tenant, actor.tenant_id)
     if tenant is None:
-        raise NotFound("unknown contact center")
+        raise NotFound(_("unknown contact center"))
     return tenant
 
 
@@ -37,8 +38,21 @@ def resolve_code(session: Session, actor: Actor, model: Any, code: str | None, f
         return None
     found = session.scalar(select(model.id).where(model.tenant_id == actor.tenant_id, model.code == code))
     if found is None:
-        raise InvalidInput.field(field, f"unknown {field} {code!r}")
+        raise InvalidInput.field(field, _unknown_code(field, code))
     return int(found)
+
+
+def _unknown_code(field: str, code: str) -> str:
+    """`unknown <field> <code!r>`, for the fields callers name (owner, reason, queue, hours, group)."""
+    messages = {
+        "owner": lambda: _("unknown owner {code!r}", code=code),
+        "reason": lambda: _("unknown reason {code!r}", code=code),
+        "queue": lambda: _("unknown queue {code!r}", code=code),
+        "hours": lambda: _("unknown hours {code!r}", code=code),
+        "group": lambda: _("unknown group {code!r}", code=code),
+    }
+    message = messages.get(field)
+    return message() if message is not None else _("unknown {field} {code!r}", field=field, code=code)
 
 
 def _check_classification(tenant: t.Tenant, values: dict[str, Any], errors: ErrorList) -> None:
@@ -47,7 +61,11 @@ def _check_classification(tenant: t.Tenant, values: dict[str, Any], errors: Erro
         value = values.get(key)
         allowed = settings.get(allowed_key)
         if value is not None and allowed and value not in allowed:
-            errors.add([key], f"unknown {key} {value!r}; one of {', '.join(allowed)}")
+            choices = ", ".join(allowed)
+            if key == "segment":
+                errors.add([key], _("unknown segment {value!r}; one of {choices}", value=value, choices=choices))
+            else:
+                errors.add([key], _("unknown value_tier {value!r}; one of {choices}", value=value, choices=choices))
 
 
 def _normalized_identities(
@@ -56,7 +74,9 @@ def _normalized_identities(
     identities: list[IdentityCreate],
     errors: ErrorList,
     owner_id: int | None,
+    conflicts: list[FieldError] | None = None,
 ) -> list[tuple[str, str, bool]]:
+    """Canonical identities; problems go to `errors`, and those with another customer's identity to `conflicts` too."""
     out: list[tuple[str, str, bool]] = []
     seen: set[tuple[str, str]] = set()
     for i, ident in enumerate(identities):
@@ -66,7 +86,7 @@ def _normalized_identities(
             errors.add(["identities", i, "value"], exc.errors[0].message if exc.errors else exc.detail)
             continue
         if (ident.kind, value) in seen:
-            errors.add(["identities", i, "value"], f"{ident.kind} {value} is listed twice")
+            errors.add(["identities", i, "value"], _("{kind} {value} is listed twice", kind=ident.kind, value=value))
             continue
         seen.add((ident.kind, value))
         holder = session.scalar(
@@ -77,7 +97,12 @@ def _normalized_identities(
             )
         )
         if holder is not None and holder != owner_id:
-            errors.add(["identities", i, "value"], f"{ident.kind} {value} already belongs to customer {holder}")
+            message = _(
+                "{kind} {value} already belongs to customer {holder}", kind=ident.kind, value=value, holder=holder
+            )
+            errors.add(["identities", i, "value"], message)
+            if conflicts is not None:
+                conflicts.append(errors.errors[-1])
             continue
         out.append((ident.kind, value, ident.verified))
     return out
@@ -91,14 +116,16 @@ def do_create_customer(session: Session, actor: Actor, data: CustomerCreate) -> 
     if data.external_id is not None and session.scalar(
         select(t.Customer.id).where(t.Customer.tenant_id == actor.tenant_id, t.Customer.external_id == data.external_id)
     ):
-        errors.add(["external_id"], f"a customer with external_id {data.external_id!r} exists")
+        errors.add(
+            ["external_id"], _("a customer with external_id {external_id!r} exists", external_id=data.external_id)
+        )
     owner_id = None
     try:
         owner_id = resolve_code(session, actor, t.Agent, data.owner, "owner")
     except InvalidInput as exc:
         errors.errors.extend(exc.errors)
     identities = _normalized_identities(session, tenant, data.identities, errors, None)
-    errors.raise_if_any("the customer is not valid")
+    errors.raise_if_any(_("the customer is not valid"))
     now = actor.now()
     customer = t.Customer(tenant_id=actor.tenant_id, owner_agent_id=owner_id, created_at=now, updated_at=now, **values)
     session.add(customer)
@@ -122,7 +149,7 @@ def do_create_customer(session: Session, actor: Actor, data: CustomerCreate) -> 
         {
             "name": customer.name,
             "segment": customer.segment,
-            "identities": [[k, v] for k, v, _ in identities],
+            "identities": [[k, v] for k, v, _verified in identities],
         },
         customer_id=customer.id,
         user_id=actor.user_id,
@@ -148,11 +175,11 @@ def do_update_customer(session: Session, actor: Actor, customer: t.Customer, dat
             t.Customer.id != customer.id,
         )
     ):
-        errors.add(["external_id"], f"a customer with external_id {ext!r} exists")
+        errors.add(["external_id"], _("a customer with external_id {external_id!r} exists", external_id=ext))
     for required in ("name", "kind", "language", "attributes"):
         if required in values and values[required] is None:
-            errors.add([required], "must not be null")
-    errors.raise_if_any("the update is not valid")
+            errors.add([required], _("must not be null"))
+    errors.raise_if_any(_("the update is not valid"))
     changes = apply_changes(customer, values)
     if changes:
         customer.updated_at = actor.now()
@@ -171,13 +198,14 @@ def do_update_customer(session: Session, actor: Actor, customer: t.Customer, dat
 def do_add_identity(session: Session, actor: Actor, customer: t.Customer, data: IdentityCreate) -> t.CustomerIdentity:
     tenant = _tenant(session, actor)
     errors = ErrorList()
-    found = _normalized_identities(session, tenant, [data], errors, customer.id)
+    conflicts: list[FieldError] = []
+    found = _normalized_identities(session, tenant, [data], errors, customer.id, conflicts)
     if errors.errors:
         first = errors.errors[0]
         first.loc = first.loc[2:] or ["value"]
-        if "already belongs" in first.message:
+        if conflicts:
             raise Conflict(first.message, errors.errors)
-        errors.raise_if_any("the identity is not valid")
+        errors.raise_if_any(_("the identity is not valid"))
     kind, value, verified = found[0]
     existing = session.scalar(
         select(t.CustomerIdentity).where(
@@ -219,7 +247,7 @@ def do_remove_identity(session: Session, actor: Actor, customer: t.Customer, ide
         )
     )
     if ident is None:
-        raise NotFound(f"customer {customer.id} has no identity {identity_id}")
+        raise NotFound(_("customer {customer} has no identity {identity}", customer=customer.id, identity=identity_id))
     session.delete(ident)
     append_event(
         session,
@@ -236,11 +264,11 @@ MAX_REFERENCE_TRIES = 20
 
 
 def _free_reference(session: Session, tenant_id: int) -> str:
-    for _ in range(MAX_REFERENCE_TRIES):
+    for _attempt in range(MAX_REFERENCE_TRIES):
         ref = new_case_reference()
         if session.scalar(select(t.Case.id).where(t.Case.tenant_id == tenant_id, t.Case.reference == ref)) is None:
             return ref
-    raise Conflict("could not find a free case reference")  # 33M per tenant: practically unreachable
+    raise Conflict(_("could not find a free case reference"))  # 33M per tenant: practically unreachable
 
 
 def _case_refs(session: Session, actor: Actor, values: dict[str, Any], errors: ErrorList) -> dict[str, Any]:
@@ -268,15 +296,15 @@ def do_open_case(session: Session, actor: Actor, data: CaseCreate) -> t.Case:
         )
         is None
     ):
-        errors.add(["customer_id"], f"no customer {data.customer_id}")
+        errors.add(["customer_id"], _("no customer {id}", id=data.customer_id))
     contact = None
     if data.contact_id is not None:
         contact = session.scalar(
             select(t.Contact).where(t.Contact.tenant_id == actor.tenant_id, t.Contact.id == data.contact_id)
         )
         if contact is None:
-            errors.add(["contact_id"], f"no contact {data.contact_id}")
-    errors.raise_if_any("the case is not valid")
+            errors.add(["contact_id"], _("no contact {id}", id=data.contact_id))
+    errors.raise_if_any(_("the case is not valid"))
     now = actor.now()
     customer_id = data.customer_id if data.customer_id is not None else (contact.customer_id if contact else None)
     case = t.Case(
@@ -318,8 +346,8 @@ def do_update_case(session: Session, actor: Actor, case: t.Case, data: CaseUpdat
     values.update(_case_refs(session, actor, raw, errors))
     for required in ("subject", "status", "priority"):
         if required in values and values[required] is None:
-            errors.add([required], "must not be null")
-    errors.raise_if_any("the update is not valid")
+            errors.add([required], _("must not be null"))
+    errors.raise_if_any(_("the update is not valid"))
     changes = apply_changes(case, values)
     if "status" in changes:
         case.closed_at = actor.now() if case.status in ("resolved", "closed") else None
@@ -382,6 +410,6 @@ def do_link_case_contact(session: Session, actor: Actor, case: t.Case, contact_i
         select(t.Contact.id).where(t.Contact.tenant_id == actor.tenant_id, t.Contact.id == contact_id)
     )
     if contact is None:
-        raise InvalidInput.field("contact_id", f"no contact {contact_id}")
+        raise InvalidInput.field("contact_id", _("no contact {id}", id=contact_id))
     _link(session, actor, case, contact_id)
     return case

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from centralita.core.actor import Actor
 from centralita.core.errors import CentralitaError, ErrorList, FieldError, InvalidInput, NotFound, field_message
+from centralita.core.i18n import _
 from centralita.core.phones import normalize_identity
 from centralita.crm.actions import _check_classification, do_add_identity, do_create_customer, do_update_customer
 from centralita.crm.schemas import LIFECYCLE, CustomerCreate, CustomerUpdate, IdentityCreate
@@ -181,20 +182,20 @@ def read_customer_csv(path: Path) -> CsvFile:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise _file_error(str(path), "no such file") from None
+        raise _file_error(str(path), _("no such file")) from None
     except IsADirectoryError:
-        raise _file_error(str(path), "is a directory, not a CSV file") from None
+        raise _file_error(str(path), _("is a directory, not a CSV file")) from None
     except OSError as exc:
-        raise _file_error(str(path), f"cannot be read: {exc.strerror or exc}") from None
+        raise _file_error(str(path), _("cannot be read: {reason}", reason=exc.strerror or exc)) from None
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
-        raise _file_error(source, "not a CSV text file (it contains NUL bytes)", line=line)
+        raise _file_error(source, _("not a CSV text file (it contains NUL bytes)"), line=line)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise _file_error(
-            source, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8", line
+            source, _("not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8", byte=data[exc.start]), line
         ) from None
     return parse_customer_csv(text, source)
 
@@ -213,22 +214,28 @@ def _header(raw: list[str], source: str) -> list[str]:
         if lowered.startswith(ATTR_PREFIX):
             key = text[len(ATTR_PREFIX) :].strip()
             if not key:
-                errors.append(FieldError([text], "an attr. column needs a key, e.g. attr.plan", line=1, source=source))
+                message = _("an attr. column needs a key, e.g. attr.plan")
+                errors.append(FieldError([text], message, line=1, source=source))
             column = ATTR_PREFIX + key
         elif lowered in COLUMNS:
             column = lowered
         else:
-            unknown.append(text or f"(empty, position {position})")
+            unknown.append(text or _("(empty, position {position})", position=position))
             column = text
         if column in columns:
-            errors.append(FieldError([column], "this column appears twice", line=1, source=source))
+            errors.append(FieldError([column], _("this column appears twice"), line=1, source=source))
         columns.append(column)
     if unknown:
         names = ", ".join(repr(u) for u in unknown)
-        message = f"unknown column{'s' if len(unknown) > 1 else ''} {names}; known: {', '.join(COLUMNS)}, attr.<key>"
+        known = ", ".join(COLUMNS)
+        if len(unknown) > 1:
+            message = _("unknown columns {names}; known: {known}, attr.<key>", names=names, known=known)
+        else:
+            message = _("unknown column {names}; known: {known}, attr.<key>", names=names, known=known)
         errors.insert(0, FieldError(["columns"], message, line=1, source=source))
     if "name" not in columns and not unknown:
-        errors.append(FieldError(["columns"], "the header has no name column (it is required)", line=1, source=source))
+        message = _("the header has no name column (it is required)")
+        errors.append(FieldError(["columns"], message, line=1, source=source))
     if errors:
         raise ImportFileError(str(errors[0]), errors)
     return columns
@@ -238,7 +245,7 @@ def parse_customer_csv(text: str, source: str) -> CsvFile:
     """Parse CSV text whose first line is the header; rows keep their 1-based starting line number."""
     text = text.removeprefix("\ufeff")
     if not text.strip():
-        raise _file_error(source, "the file is empty; the first line must be the header", line=1)
+        raise _file_error(source, _("the file is empty; the first line must be the header"), line=1)
     delimiter = _detect_delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, dict[str, str]]] = []
@@ -250,7 +257,7 @@ def parse_customer_csv(text: str, source: str) -> CsvFile:
             start, end = end + 1, reader.line_num
             if columns is None:
                 if not any(cell.strip() for cell in record):
-                    raise _file_error(source, "the first line must be the header", line=1)
+                    raise _file_error(source, _("the first line must be the header"), line=1)
                 columns = _header(record, source)
                 continue
             if not any(cell.strip() for cell in record):
@@ -263,17 +270,25 @@ def parse_customer_csv(text: str, source: str) -> CsvFile:
                         RowProblem(
                             start,
                             "",
-                            f"{len(record)} fields but the header has {len(columns)} (is a '{delimiter}' unquoted?)",
+                            _(
+                                "{fields} fields but the header has {columns} (is a '{delimiter}' unquoted?)",
+                                fields=len(record),
+                                columns=len(columns),
+                                delimiter=delimiter,
+                            ),
                             values,
                         )
                     )
                     continue
             rows.append((start, values))
     except csv.Error as exc:
-        hint = " (a quoted field is never closed?)" if "end of data" in str(exc) else ""
-        raise _file_error(source, f"not valid CSV in the row starting here: {exc}{hint}", line=end + 1) from None
+        if "end of data" in str(exc):
+            message = _("not valid CSV in the row starting here: {error} (a quoted field is never closed?)", error=exc)
+        else:
+            message = _("not valid CSV in the row starting here: {error}", error=exc)
+        raise _file_error(source, message, line=end + 1) from None
     if columns is None:  # pragma: no cover - text.strip() was not empty, so there was a first record
-        raise _file_error(source, "the first line must be the header", line=1)
+        raise _file_error(source, _("the first line must be the header"), line=1)
     return CsvFile(source=source, delimiter=delimiter, columns=columns, rows=rows, problems=problems)
 
 
@@ -300,13 +315,28 @@ def _schema_problems(exc: ValidationError, values: dict[str, str]) -> list[tuple
         name = str(loc[0]) if loc else ""
         column = ATTR_PREFIX + str(loc[1]) if name == "attributes" and len(loc) > 1 else name
         if err["type"] == "missing":
-            message = "is required"
+            message = _("is required")
         elif err["type"] == "string_pattern_mismatch" and name in _CHOICES:
-            message = f"unknown {name} {values.get(name, '')!r}; one of {', '.join(_CHOICES[name])}"
+            message = _unknown_choice(name, values.get(name, ""))
         else:
             message = field_message(err)
         out.append((column, message))
     return out
+
+
+def _unknown_choice(name: str, value: str) -> str:
+    choices = ", ".join(_CHOICES[name])
+    messages = {
+        "kind": lambda: _("unknown kind {value!r}; one of {choices}", value=value, choices=choices),
+        "lifecycle_stage": lambda: _(
+            "unknown lifecycle_stage {value!r}; one of {choices}", value=value, choices=choices
+        ),
+        "language": lambda: _("unknown language {value!r}; one of {choices}", value=value, choices=choices),
+    }
+    message = messages.get(name)
+    if message is not None:
+        return message()
+    return _("unknown {field} {value!r}; one of {choices}", field=name, value=value, choices=choices)
 
 
 def _check_row(
@@ -343,7 +373,7 @@ def _check_row(
     if given.get("owner"):
         owner_id = owners.get(given["owner"])
         if owner_id is None:
-            bad("owner", f"unknown owner {given['owner']!r} (an agent code)")
+            bad("owner", _("unknown owner {code!r} (an agent code)", code=given["owner"]))
     identities: list[_Identity] = []
     seen: dict[tuple[str, str], str] = {}
     for column, kind in IDENTITY_COLUMNS.items():
@@ -360,15 +390,20 @@ def _check_row(
             bad(column, exc.errors[0].message if exc.errors else exc.detail)
             continue
         if (kind, value) in seen:
-            bad(column, f"{kind} {value} is already in column {seen[kind, value]}")
+            bad(
+                column,
+                _("{kind} {value} is already in column {column}", kind=kind, value=value, column=seen[kind, value]),
+            )
             continue
         seen[kind, value] = column
         identities.append(_Identity(column, kind, value))
     if not problems and not values.get("external_id") and not identities:
         bad(
             "external_id",
-            "needs an external_id or an identity (phone, phone2, email, chat, national_id) "
-            "so that importing the file again finds this customer",
+            _(
+                "needs an external_id or an identity (phone, phone2, email, chat, national_id) "
+                "so that importing the file again finds this customer"
+            ),
         )
     if problems or data is None:
         return None, problems
@@ -443,8 +478,22 @@ def _match(
                 RowProblem(
                     row.line,
                     ident.column,
-                    f"{ident.kind} {ident.value} belongs to customer {holder}, "
-                    f"but {matched_by} {'matches' if matched_by == 'external_id' else 'belongs to'} customer {target}",
+                    _(
+                        "{kind} {value} belongs to customer {holder}, but external_id matches customer {target}",
+                        kind=ident.kind,
+                        value=ident.value,
+                        holder=holder,
+                        target=target,
+                    )
+                    if matched_by == "external_id"
+                    else _(
+                        "{kind} {value} belongs to customer {holder}, but {column} belongs to customer {target}",
+                        kind=ident.kind,
+                        value=ident.value,
+                        holder=holder,
+                        column=matched_by,
+                        target=target,
+                    ),
                     row.values,
                 )
             )
@@ -455,7 +504,12 @@ def _match(
                 RowProblem(
                     row.line,
                     matched_by,
-                    f"{row.values[matched_by]} belongs to customer {target}, whose external_id is {stored_ext!r}",
+                    _(
+                        "{value} belongs to customer {target}, whose external_id is {external_id!r}",
+                        value=row.values[matched_by],
+                        target=target,
+                        external_id=stored_ext,
+                    ),
                     row.values,
                 )
             )
@@ -553,19 +607,36 @@ def _claim_problems(
     if ext and ("external_id", ext) in claims:
         problems.append(
             RowProblem(
-                row.line, "external_id", f"external_id {ext!r} is also on line {claims['external_id', ext]}", row.values
+                row.line,
+                "external_id",
+                _(
+                    "external_id {external_id!r} is also on line {line}",
+                    external_id=ext,
+                    line=claims["external_id", ext],
+                ),
+                row.values,
             )
         )
     for ident in row.identities:
         earlier = claims.get(("identity", ident.kind, ident.value))
         if earlier is not None:
             problems.append(
-                RowProblem(row.line, ident.column, f"{ident.kind} {ident.value} is also on line {earlier}", row.values)
+                RowProblem(
+                    row.line,
+                    ident.column,
+                    _("{kind} {value} is also on line {line}", kind=ident.kind, value=ident.value, line=earlier),
+                    row.values,
+                )
             )
     if not problems and target is not None and ("customer", str(target)) in claims:
         earlier = claims["customer", str(target)]
         problems.append(
-            RowProblem(row.line, matched_by, f"matches customer {target}, as line {earlier} does", row.values)
+            RowProblem(
+                row.line,
+                matched_by,
+                _("matches customer {customer}, as line {line} does", customer=target, line=earlier),
+                row.values,
+            )
         )
     return problems
 
@@ -580,7 +651,7 @@ def _apply(session: Session, actor: Actor, plan: _Plan) -> None:
     else:
         customer = session.get(t.Customer, plan.customer_id)
         if customer is None or customer.tenant_id != actor.tenant_id:
-            raise NotFound(f"customer {plan.customer_id} was removed while importing")
+            raise NotFound(_("customer {customer} was removed while importing", customer=plan.customer_id))
         if plan.update is not None:
             do_update_customer(session, actor, customer, plan.update)
         for ident in plan.new_identities:
@@ -603,7 +674,7 @@ def _problems_from_error(plan: _Plan, exc: Exception) -> list[RowProblem]:
     message = (
         exc.detail
         if isinstance(exc, CentralitaError)
-        else f"conflicts with a concurrent change ({exc.__class__.__name__})"
+        else _("conflicts with a concurrent change ({error})", error=exc.__class__.__name__)
     )
     return [RowProblem(plan.line, "", message, plan.values)]
 
@@ -693,7 +764,7 @@ def import_customers(
     with db.read() as s:
         tenant = s.get(t.Tenant, actor.tenant_id)
         if tenant is None:
-            raise NotFound("unknown contact center")
+            raise NotFound(_("unknown contact center"))
         plans = _plan(s, tenant, parsed.rows, problems, progress)
     result.problems = problems
     result.unchanged = sum(1 for p in plans if p.action == "unchanged")

@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from centralita.core.errors import InvalidInput
+from centralita.core.i18n import _
 from centralita.core.ids import normalize_case_reference
 from centralita.core.phones import normalize_identity
 from centralita.crm.schemas import (
@@ -156,7 +157,9 @@ def get_case(session: Session, tenant_id: int, case_id_or_ref: str) -> t.Case | 
         return session.scalar(select(t.Case).where(t.Case.tenant_id == tenant_id, t.Case.id == int(case_id_or_ref)))
     ref = normalize_case_reference(case_id_or_ref)
     if ref is None:
-        raise InvalidInput.field("reference", f"{case_id_or_ref!r} is not a valid case reference")
+        raise InvalidInput.field(
+            "reference", _("{reference!r} is not a valid case reference", reference=case_id_or_ref)
+        )
     return session.scalar(select(t.Case).where(t.Case.tenant_id == tenant_id, t.Case.reference == ref))
 
 

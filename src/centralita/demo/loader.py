@@ -291,26 +291,26 @@ def load_demo(
     """Create the demo contact center `tenant_slug`. Raises Conflict (nothing changed) when it exists."""
     started = time.perf_counter()
     if not 0 <= customers <= MAX_CUSTOMERS:
-        raise InvalidInput.field("customers", f"must be 0..{MAX_CUSTOMERS}")
+        raise InvalidInput.field("customers", _("must be 0..{max}", max=MAX_CUSTOMERS))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput.field("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput.field("password", _("must have at least {n} characters", n=MIN_PASSWORD_LENGTH))
     if not 1 <= days <= 366:
-        raise InvalidInput.field("days", "must be 1..366")
+        raise InvalidInput.field("days", _("must be 1..366"))
     try:
         tenant_data = TenantCreate(slug=tenant_slug, name=tenant_name, timezone=c.TIMEZONE)
     except ValidationError:
         raise InvalidInput.field(
-            "tenant_slug", "use 1 to 50 lower-case letters, digits, '-' or '_', starting with a letter or digit"
+            "tenant_slug", _("use 1 to 50 lower-case letters, digits, '-' or '_', starting with a letter or digit")
         ) from None
     with svc.db.read() as s:
         if s.scalar(select(t.Tenant.id).where(t.Tenant.slug == tenant_slug)) is not None:
-            raise Conflict(f"contact center {tenant_slug!r} already exists; nothing was changed")
+            raise Conflict(_("contact center {slug!r} already exists; nothing was changed", slug=tenant_slug))
 
     now = svc.clock.now()
     rng = random.Random(seed)
     people = PeopleFactory(rng)
     customer_plans = plan_customers(rng, people, customers, now)
-    anonymous = [people.mobile() for _ in range(customers // 25)]
+    anonymous = [people.mobile() for _n in range(customers // 25)]
     today = now.astimezone(zoneinfo.ZoneInfo(c.TIMEZONE)).date()
     planner = HistoryPlanner(seed, Calendar(today, days, now))
 

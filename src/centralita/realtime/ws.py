@@ -30,6 +30,7 @@ from centralita.agents.queries import queue_ids_of_agent
 from centralita.api.auth import authenticate, public
 from centralita.core.actor import Actor
 from centralita.core.errors import CentralitaError
+from centralita.core.i18n import _
 from centralita.events.log import EventRecord, last_seq, read_events
 from centralita.service import Service
 from centralita.store import tables as t
@@ -88,6 +89,11 @@ def _backlog(svc: Service, tenant_id: int, after: int, upto: int | None) -> list
     return [e for e in events if upto is None or e.seq <= upto]
 
 
+def _close_reason(text: str) -> str:
+    """A close reason, cut to fit a close frame (123 bytes of UTF-8; Spanish text has multi-byte letters)."""
+    return text.encode("utf-8")[:120].decode("utf-8", errors="ignore")
+
+
 def _origin_ok(ws: WebSocket) -> bool:
     origin = ws.headers.get("origin")
     if origin is None:  # not a browser
@@ -116,17 +122,18 @@ def install(app: FastAPI) -> None:
         try:
             actor = await run_in_threadpool(authenticate, _WsRequest(ws), svc)  # type: ignore[arg-type]
         except CentralitaError as exc:
-            await ws.close(code=4401, reason=exc.detail[:120])
+            await ws.close(code=4401, reason=_close_reason(exc.detail))
             return
         by_cookie = "authorization" not in {k.lower() for k in ws.headers} and not ws.query_params.get("token")
         if by_cookie and not _origin_ok(ws):
-            await ws.close(code=4403, reason="cross-origin WebSocket refused")
+            await ws.close(code=4403, reason=_close_reason(_("cross-origin WebSocket refused")))
             return
         after_raw = ws.query_params.get("after")
         after: int | None = None
         if after_raw is not None:
             if not after_raw.isdigit():
-                await ws.close(code=4422, reason="after must be a non-negative integer (an event seq)")
+                reason = _("after must be a non-negative integer (an event seq)")
+                await ws.close(code=4422, reason=_close_reason(reason))
                 return
             after = int(after_raw)
         want_stats = ws.query_params.get("stats") in ("1", "true")
@@ -141,7 +148,8 @@ def install(app: FastAPI) -> None:
                 await ws.send_json({"type": "hello", "last_seq": seq, "snapshot": snapshot})
             else:
                 if after > seq:
-                    await ws.close(code=4422, reason=f"after={after} is beyond the last event {seq}")
+                    reason = _("after={after} is beyond the last event {seq}", after=after, seq=seq)
+                    await ws.close(code=4422, reason=_close_reason(reason))
                     return
                 await ws.send_json({"type": "hello", "last_seq": seq, "resumed_from": after})
                 cursor = after
@@ -164,7 +172,7 @@ def install(app: FastAPI) -> None:
                 if stats_queue is not None:
                     stats_getter = stats_getter or asyncio.create_task(stats_queue.get())
                     waiting.add(stats_getter)
-                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                done, _pending = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 if receiver in done:
                     getter.cancel()
                     if stats_getter is not None:

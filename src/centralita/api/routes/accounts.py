@@ -26,6 +26,7 @@ from centralita.api.auth import (
     public,
 )
 from centralita.core.errors import NotFound, Unauthorized
+from centralita.core.i18n import _
 from centralita.store.tables import Tenant
 
 router = APIRouter(tags=["accounts"])
@@ -54,7 +55,7 @@ def login(body: LoginRequest, request: Request, response: Response, svc: Service
             burn_verification_time(body.password)
         if user is None or not verify_password(user.password_hash, body.password):
             limiter.failed(client, body.username)
-            raise Unauthorized("wrong username or password")
+            raise Unauthorized(_("wrong username or password"))
         token, row = actions.do_login(s, user, svc.clock.now())
         tenant = s.get_one(Tenant, user.tenant_id)
         result = LoginResult(
@@ -111,7 +112,7 @@ def update_user(user_id: int, body: UserUpdate, actor: AdminActor, svc: ServiceD
     with svc.db.write() as s:
         user = queries.get_user(s, actor.tenant_id, user_id)
         if user is None:
-            raise NotFound(f"no user {user_id}")
+            raise NotFound(_("no user {id}", id=user_id))
         return UserPublic.model_validate(actions.do_update_user(s, actor, user, body))
 
 

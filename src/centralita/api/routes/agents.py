@@ -21,6 +21,7 @@ from centralita.api.auth import AdminActor, AgentActor, ServiceDep, SupervisorAc
 from centralita.contacts.queries import code_or_not_found, list_by_code
 from centralita.core.actor import Actor
 from centralita.core.errors import Forbidden, NotFound
+from centralita.core.i18n import _
 from centralita.store import tables as t
 
 router = APIRouter(tags=["agents"])
@@ -32,10 +33,10 @@ def _agent(s: Session, actor: Actor, code: str) -> t.Agent:
 
 def _own_agent(s: Session, actor: Actor) -> t.Agent:
     if actor.agent_id is None:
-        raise NotFound("this user is not an agent")
+        raise NotFound(_("this user is not an agent"))
     agent = s.get(t.Agent, actor.agent_id)
     if agent is None or agent.tenant_id != actor.tenant_id:
-        raise NotFound("this user's agent no longer exists")
+        raise NotFound(_("this user's agent no longer exists"))
     return agent
 
 
@@ -68,7 +69,7 @@ def get_agent(code: str, actor: AgentActor, svc: ServiceDep) -> AgentPublic:
     with svc.db.read() as s:
         agent = _agent(s, actor, code)
         if not actor.at_least("supervisor") and agent.id != actor.agent_id:
-            raise Forbidden("agents see only their own profile")
+            raise Forbidden(_("agents see only their own profile"))
         return queries.agent_public(s, agent)
 
 
@@ -90,7 +91,7 @@ def change_state(code: str, body: AgentStateChange, actor: AgentActor, svc: Serv
     with svc.db.write() as s:
         agent = _agent(s, actor, code)
         if not actor.at_least("supervisor") and agent.id != actor.agent_id:
-            raise Forbidden("agents change only their own state")
+            raise Forbidden(_("agents change only their own state"))
         return queries.agent_public(s, actions.do_change_agent_state(s, actor, agent, body))
 
 

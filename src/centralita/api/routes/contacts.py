@@ -11,8 +11,9 @@ from pydantic import BaseModel
 from centralita.agents.queries import queue_ids_of_agent
 from centralita.api.auth import AgentActor, ServiceDep, SupervisorActor
 from centralita.contacts import queries
-from centralita.contacts.schemas import CHANNELS, ContactPublic
+from centralita.contacts.schemas import CHANNELS, ContactPublic, unknown_choice
 from centralita.core.errors import Forbidden, InvalidInput, NotFound
+from centralita.core.i18n import _
 from centralita.events.log import read_events
 from centralita.store import tables as t
 
@@ -32,7 +33,7 @@ class ContactDetail(ContactPublic):
 
 def _aware(name: str, value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
-        raise InvalidInput.field(name, "give an offset or Z (e.g. 2026-11-23T08:00:00Z)")
+        raise InvalidInput.field(name, _("give an offset or Z (e.g. 2026-11-23T08:00:00Z)"))
     return value
 
 
@@ -56,15 +57,20 @@ def search_contacts(
     _aware("since", since)
     _aware("until", until)
     if since and until and until <= since:
-        raise InvalidInput.field("until", "must be after since")
+        raise InvalidInput.field("until", _("must be after since"))
     if channel is not None and channel not in CHANNELS:
-        raise InvalidInput.field("channel", f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}")
+        raise InvalidInput.field("channel", unknown_choice("channel", channel, CHANNELS))
     with svc.db.read() as s:
         ids: dict[str, int | None] = {}
         for name, model, code in (("queue", t.Queue, queue), ("agent", t.Agent, agent), ("reason", t.Reason, reason)):
             row: Any = queries.get_by_code(s, model, actor.tenant_id, code) if code else None
             if code and row is None:
-                raise InvalidInput.field(name, f"unknown {name} {code!r}")
+                unknown = {
+                    "queue": lambda c: _("unknown queue {code!r}", code=c),
+                    "agent": lambda c: _("unknown agent {code!r}", code=c),
+                    "reason": lambda c: _("unknown reason {code!r}", code=c),
+                }
+                raise InvalidInput.field(name, unknown[name](code))
             ids[name] = row.id if row is not None else None
         visible = None
         if not actor.at_least("supervisor"):
@@ -96,11 +102,11 @@ def get_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> ContactD
     with svc.db.read() as s:
         row = s.get(t.Contact, contact_id)
         if row is None or row.tenant_id != actor.tenant_id:
-            raise NotFound(f"no contact {contact_id}")
+            raise NotFound(_("no contact {id}", id=contact_id))
         if not actor.at_least("supervisor"):
             mine = queue_ids_of_agent(s, actor.agent_id) if actor.agent_id else []
             if row.agent_id != actor.agent_id and row.queue_id not in mine:
-                raise Forbidden(f"contact {contact_id} is not yours nor in your queues")
+                raise Forbidden(_("contact {id} is not yours nor in your queues", id=contact_id))
         timeline = [e.to_dict() for e in queries.contact_timeline(s, actor.tenant_id, contact_id)]
         return ContactDetail(timeline=timeline, **ContactPublic.model_validate(row).model_dump())
 

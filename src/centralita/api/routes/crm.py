@@ -12,6 +12,7 @@ from centralita.agents.queries import queue_ids_of_agent
 from centralita.api.auth import AgentActor, ServiceDep, SupervisorActor
 from centralita.core.actor import Actor
 from centralita.core.errors import Forbidden, InvalidInput, NotFound
+from centralita.core.i18n import _
 from centralita.crm import actions, queries
 from centralita.crm.schemas import (
     CaseCreate,
@@ -52,7 +53,7 @@ Offset = Annotated[int, Query(ge=0)]
 def _customer(s: Session, actor: Actor, customer_id: int) -> t.Customer:
     customer = queries.get_customer(s, actor.tenant_id, customer_id)
     if customer is None:
-        raise NotFound(f"no customer {customer_id}")
+        raise NotFound(_("no customer {id}", id=customer_id))
     return customer
 
 
@@ -106,7 +107,7 @@ def lookup_customer(
         if v is not None
     }
     if len(given) != 1:
-        raise InvalidInput.field("query", "give exactly one of phone, email, chat, external, national_id")
+        raise InvalidInput.field("query", _("give exactly one of phone, email, chat, external, national_id"))
     ((kind, value),) = given.items()
     with svc.db.read() as s:
         tenant = s.get_one(t.Tenant, actor.tenant_id)
@@ -115,7 +116,7 @@ def lookup_customer(
         except InvalidInput as exc:
             raise InvalidInput.field(kind, exc.errors[0].message if exc.errors else exc.detail) from None
         if found is None:
-            raise NotFound(f"no customer with {kind} {value}")
+            raise NotFound(_("no customer with {kind} {value}", kind=kind, value=value))
         return found
 
 
@@ -164,9 +165,9 @@ def _visible_case(s: Session, actor: Actor, case: t.Case) -> bool:
 def _case(s: Session, actor: Actor, case_ref: str) -> t.Case:
     case = queries.get_case(s, actor.tenant_id, case_ref)
     if case is None:
-        raise NotFound(f"no case {case_ref}")
+        raise NotFound(_("no case {case}", case=case_ref))
     if not _visible_case(s, actor, case):
-        raise Forbidden(f"case {case.reference} belongs to another agent's queue")
+        raise Forbidden(_("case {reference} belongs to another agent's queue", reference=case.reference))
     return case
 
 

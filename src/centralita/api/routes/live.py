@@ -25,6 +25,7 @@ from centralita.contacts.queries import code_or_not_found
 from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
 from centralita.core.actor import Actor
 from centralita.core.errors import Forbidden, Unavailable
+from centralita.core.i18n import _
 from centralita.service import Service
 from centralita.store import tables as t
 
@@ -35,7 +36,7 @@ def _check_channel_side(actor: Actor) -> None:
     """Contacts enter (and customers leave) through supervisors, admins or integration tokens."""
     integration = actor.username.startswith("token:") and actor.agent_id is None
     if not (actor.at_least("supervisor") or integration):
-        raise Forbidden("this needs the supervisor role or an integration token")
+        raise Forbidden(_("this needs the supervisor role or an integration token"))
 
 
 @router.post("/contacts", status_code=201)
@@ -116,7 +117,7 @@ def customer_disconnect(contact_id: int, actor: AgentActor, svc: ServiceDep) -> 
 
 def _stats(svc: Service, actor: Actor, queue_ids: set[int] | None) -> list[dict[str, Any]]:
     if svc.dispatch is None or not svc.dispatch.is_leader:
-        raise Unavailable("live queue statistics come from the routing process; this one does not route")
+        raise Unavailable(_("live queue statistics come from the routing process; this one does not route"))
     return svc.dispatch.queue_stats(actor.tenant_id, queue_ids)
 
 
@@ -142,8 +143,8 @@ def queue_stats(code: str, actor: AgentActor, svc: ServiceDep) -> dict[str, Any]
         queue = code_or_not_found(s, t.Queue, actor.tenant_id, code, "queue")
         visible = _visible_queues(s, actor)
     if visible is not None and queue.id not in visible:
-        raise Forbidden(f"queue {code!r} is not one of yours")
+        raise Forbidden(_("queue {code!r} is not one of yours", code=code))
     found = _stats(svc, actor, {queue.id})
     if not found:
-        raise Unavailable(f"queue {code!r} is not routed yet; try again in a moment")
+        raise Unavailable(_("queue {code!r} is not routed yet; try again in a moment", code=code))
     return found[0]

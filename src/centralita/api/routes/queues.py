@@ -25,7 +25,8 @@ from centralita.contacts.schemas import (
     ReasonUpdate,
 )
 from centralita.core.actor import Actor
-from centralita.core.errors import Forbidden
+from centralita.core.errors import Forbidden, InvalidInput
+from centralita.core.i18n import _
 from centralita.store import tables as t
 
 router = APIRouter(tags=["queues, hours and reasons"])
@@ -59,7 +60,7 @@ def get_queue(code: str, actor: AgentActor, svc: ServiceDep) -> QueuePublic:
         if not actor.at_least("supervisor") and row.id not in (
             queue_ids_of_agent(s, actor.agent_id) if actor.agent_id else []
         ):
-            raise Forbidden(f"queue {code!r} is not one of yours")
+            raise Forbidden(_("queue {code!r} is not one of yours", code=code))
         return queries.queue_public(s, row)
 
 
@@ -102,9 +103,7 @@ def hours_status(code: str, actor: AgentActor, svc: ServiceDep, at: dt.datetime 
     """`open`, `closed` or `holiday` now (or at `at`, an ISO instant with offset)."""
     when = at or svc.clock.now()
     if when.tzinfo is None:
-        from centralita.core.errors import InvalidInput
-
-        raise InvalidInput.field("at", "give an offset or Z (e.g. 2026-12-25T10:00:00+01:00)")
+        raise InvalidInput.field("at", _("give an offset or Z (e.g. 2026-12-25T10:00:00+01:00)"))
     with svc.db.read() as s:
         row = _hours(s, actor, code)
         return HoursStatus(code=row.code, at=when, status=queries.hours_status_of(row, when))
