@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
-from centralita.core.i18n import _
+from centralita.core.i18n import _, language
 
 SESSION_COOKIE = "centralita_session"  # api/auth.py (the simulator is a client: it does not import the API)
 
@@ -60,7 +60,8 @@ class Connection:
 
     def __init__(self, base_url: str, timeout: float = 15.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self.http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        # the server's messages in the simulator's language (--lang)
+        self.http = httpx.Client(base_url=self.base_url, timeout=timeout, headers={"Accept-Language": language()})
         self.token: str | None = None
         self.csrf: str | None = None
 
