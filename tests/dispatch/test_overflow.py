@@ -137,3 +137,41 @@ def test_a_refused_overflow_cycle_is_recorded_and_stays_refused_after_a_restart(
     live.advance(120)
     assert [e["type"] for e in live.contact(cid)["timeline"]].count("contact.overflowed") == 2
     assert [m["queue_id"] for m in _memberships(live, cid)] == [ids["cobros"]]
+
+
+def test_max_contacts_counts_the_contacts_an_overflow_brought(live: Live) -> None:
+    """atencion holds 2 at most. A contact that overflowed into it from cobros counts there (it arrived
+    in cobros): with one more waiting, the next arrival finds the queue full and is recorded and ended."""
+    admin = live.client("admin")
+    assert admin.patch("/api/queues/atencion", json={"max_contacts": 2}).status_code == 200
+    overflow = {"queue": "atencion", "when_unstaffed": True, "mode": "move"}
+    assert admin.patch("/api/queues/cobros", json={"overflow": overflow}).status_code == 200
+    ids = _queue_ids(live)
+    moved = live.new_contact(queue="cobros", channel="voice")["id"]  # nobody staffs cobros: it moves
+    assert [m["queue_id"] for m in _memberships(live, moved)] == [ids["atencion"]]
+    second = live.new_contact(channel="voice")
+    assert second["status"] == "queued"
+    full = live.new_contact(channel="voice")
+    assert full["status"] == "closed" and full["outcome"] == "queue_full"
+    assert live.contact(full["id"])["disconnect_reason"] == "CONTACT_FLOW_DISCONNECT"
+    live.client("supervisor").post(f"/api/contacts/{moved}/customer-disconnect")
+    live.sync()
+    assert live.new_contact(channel="voice")["status"] == "queued"  # room again
+
+
+def test_max_contacts_holds_under_concurrent_arrivals(live: Live) -> None:
+    """Ten arrivals at once into a queue that holds three: each arrival counts after the one before has
+    committed (its first event holds the tenant's event counter), so exactly three wait."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert live.client("admin").patch("/api/queues/atencion", json={"max_contacts": 3}).status_code == 200
+    sup = live.client("supervisor")
+
+    def arrive(n: int) -> str:
+        resp = sup.post("/api/contacts", json={"channel": "voice", "from": f"+3460000000{n}", "queue": "atencion"})
+        assert resp.status_code == 201, resp.text
+        return str(resp.json()["status"])
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(pool.map(arrive, range(10)))
+    assert sorted(statuses) == ["closed"] * 7 + ["queued"] * 3

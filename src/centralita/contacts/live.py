@@ -26,7 +26,7 @@ import datetime as dt
 from functools import reduce
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from centralita.agents.actions import record_state
@@ -139,15 +139,32 @@ def _closed_outcome(session: Session, queue: t.Queue, when: dt.datetime) -> str 
             status = hours_status(hours.timezone, hours.weekly, hours.overrides, when)
             if status != OPEN:
                 return "holiday" if status == "holiday" else "closed_hours"
-    if queue.max_contacts is not None:
-        waiting = session.scalar(
-            select(func.count())
-            .select_from(t.Contact)
-            .where(t.Contact.tenant_id == queue.tenant_id, t.Contact.status == "queued", t.Contact.queue_id == queue.id)
-        )
-        if (waiting or 0) >= queue.max_contacts:
-            return "queue_full"
+    if queue.max_contacts is not None and waiting_in(session, queue) >= queue.max_contacts:
+        return "queue_full"
     return None
+
+
+def waiting_in(session: Session, queue: t.Queue) -> int:
+    """Contacts queued in `queue` now, by membership: those that arrived there and those an overflow
+    brought (not those it moved away). Concurrent arrivals count one after the other: the arrival's first
+    event already holds the tenant's event counter until commit (and SQLite writers are serial), so
+    `max_contacts` holds exactly."""
+    text_queues = cast(t.Contact.queues, String)
+    rows = session.execute(
+        select(t.Contact.queue_id, t.Contact.routing).where(
+            t.Contact.tenant_id == queue.tenant_id,
+            t.Contact.status == "queued",
+            (t.Contact.queue_id == queue.id) | text_queues.like(f'%"{queue.code}"%'),
+        )
+    )
+    count = 0
+    for first_queue, routing in rows:
+        memberships = (routing or {}).get("memberships")
+        if memberships is None:
+            count += first_queue == queue.id
+        else:
+            count += any(int(m["queue_id"]) == queue.id for m in memberships)
+    return count
 
 
 def _enqueue(
