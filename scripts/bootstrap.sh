@@ -10,11 +10,23 @@ want=$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
-if ! command -v uv >/dev/null 2>&1 && ! "$py" -m uv --version >/dev/null 2>&1; then
+uvcmd=""
+if command -v uv >/dev/null 2>&1; then
+  uvcmd="uv"
+elif "$py" -m uv --version >/dev/null 2>&1; then
+  uvcmd="$py -m uv"
+elif [ -x .venv/bin/uv ]; then
+  uvcmd=".venv/bin/uv"
+else
   echo "centralita: installing uv (package installer)" >&2
-  "$py" -m pip install --quiet uv
+  if "$py" -m pip install --quiet uv 2>/dev/null; then
+    uvcmd="$py -m uv"
+  else  # a system Python that refuses pip (PEP 668, Debian's): put uv in the project's venv
+    [ -x .venv/bin/python ] || "$py" -m venv .venv
+    .venv/bin/python -m pip install --quiet uv
+    uvcmd=".venv/bin/uv"
+  fi
 fi
-uvcmd="uv"; command -v uv >/dev/null 2>&1 || uvcmd="$py -m uv"
 [ -x .venv/bin/python ] || $uvcmd venv --quiet --python "$py" .venv
 echo "centralita: installing Python packages from requirements.lock" >&2
 VIRTUAL_ENV="$root/.venv" $uvcmd pip sync --quiet --python .venv/bin/python requirements.lock

@@ -2,11 +2,12 @@
 # Makes sure PostgreSQL (127.0.0.1:5432, trust auth, database `test`) and Redis (127.0.0.1:6379) answer:
 # installs them from Debian's packages when missing and starts them when stopped.
 set -euo pipefail
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"  # Debian packages need root
 apt_updated=0
 need_pkg() {
   if ! dpkg -s "$1" >/dev/null 2>&1; then
-    if [ "$apt_updated" = 0 ]; then apt-get update -qq; apt_updated=1; fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+    if [ "$apt_updated" = 0 ]; then $sudo apt-get update -qq; apt_updated=1; fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
   fi
 }
 pg_ok() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
@@ -18,10 +19,10 @@ if ! command -v pg_isready >/dev/null 2>&1 || ! pg_ok; then
     ver=$(ls /etc/postgresql | sort -n | tail -1)
     conf=/etc/postgresql/$ver/main
     grep -q "centralita-trust" "$conf/pg_hba.conf" 2>/dev/null || {
-      sed -i '1i host all all 127.0.0.1/32 trust # centralita-trust' "$conf/pg_hba.conf"
-      sed -i '1i local all all trust # centralita-trust' "$conf/pg_hba.conf"
+      $sudo sed -i '1i host all all 127.0.0.1/32 trust # centralita-trust' "$conf/pg_hba.conf"
+      $sudo sed -i '1i local all all trust # centralita-trust' "$conf/pg_hba.conf"
     }
-    pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+    $sudo pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
     for _ in $(seq 1 30); do pg_ok && break; sleep 1; done
   fi
 fi
@@ -32,8 +33,8 @@ psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='tes
 if ! command -v redis-cli >/dev/null 2>&1 || ! redis_ok; then
   need_pkg redis-server
   if ! redis_ok; then
-    mkdir -p /var/lib/redis /var/log/redis
-    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    $sudo mkdir -p /var/lib/redis /var/log/redis
+    $sudo redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
       --dir /var/lib/redis --logfile /var/log/redis/ci.log
     for _ in $(seq 1 30); do redis_ok && break; sleep 1; done
   fi
