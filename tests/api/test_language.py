@@ -30,10 +30,15 @@ def test_problems_follow_the_request_language(api: Api, headers: dict[str, str],
     fields = {e["field"]: e["message"] for e in body["errors"]}
     if lang == "es":
         assert body["title"] == "Datos no válidos"
-        assert fields["code"] == "es obligatorio"
+        assert fields == {"code": "es obligatorio", "name": "no puede estar vacío"}
     else:
         assert body["title"] == "Invalid input"
-        assert fields["code"] == "is required"
+        assert fields == {"code": "is required", "name": "must not be empty"}
+    broken = admin.post(
+        f"/api/queues{query}", content=b'{"code": ', headers={**headers, "content-type": "application/json"}
+    )
+    assert broken.status_code == 422
+    assert [e["field"] for e in broken.json()["errors"]] == ["body"]  # not the parser's character position
     missing = admin.get(f"/api/queues/nope{query}", headers=headers)
     assert missing.status_code == 404
     assert missing.json()["title"] == ("No encontrado" if lang == "es" else "Not found")

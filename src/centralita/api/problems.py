@@ -64,7 +64,8 @@ def install(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for err in exc.errors():
-            errors.append({"field": _loc(tuple(err.get("loc", ()))), "message": field_message(err)})
+            where = "body" if err.get("type") == "json_invalid" else _loc(tuple(err.get("loc", ())))  # not a position
+            errors.append({"field": where, "message": field_message(err)})
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, "invalid-input", _("Invalid input"), detail, request.url.path, errors)
 

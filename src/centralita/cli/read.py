@@ -103,7 +103,7 @@ def lookup(
         with svc.db.read() as s:
             found = crm.customer_360(s, row_tenant.id, row_tenant.country, kind, value)
     if found is None:
-        err_console.print(_("no customer with {kind} {value}", kind=kind, value=value))
+        err_console.print(crm.no_customer_with(kind, value))
         raise typer.Exit(1)
     if as_json:
         emit(found, True)

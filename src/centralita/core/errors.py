@@ -165,5 +165,9 @@ def field_message(err: Mapping[str, Any]) -> str:
         "json_invalid": lambda: _("is not valid JSON"),
         "model_attributes_type": lambda: _("must be an object"),
     }
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return _("must not be empty")
+    if kind == "too_short" and ctx.get("min_length") == 1:
+        return _("must have at least one item")
     make = builtin.get(kind)
     return make() if make is not None else msg

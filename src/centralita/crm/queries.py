@@ -207,3 +207,16 @@ def list_cases(
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = list(session.scalars(stmt.order_by(t.Case.created_at.desc(), t.Case.id.desc()).limit(limit).offset(offset)))
     return rows, int(total)
+
+
+def no_customer_with(kind: str, value: str) -> str:
+    """`no customer with <kind> <value>`, the kind in words (Spanish needs its own noun for each)."""
+    messages = {
+        "phone": lambda: _("no customer with phone {value}", value=value),
+        "email": lambda: _("no customer with e-mail {value}", value=value),
+        "chat": lambda: _("no customer with chat id {value}", value=value),
+        "external": lambda: _("no customer with external id {value}", value=value),
+        "national_id": lambda: _("no customer with national id {value}", value=value),
+    }
+    message = messages.get(kind)
+    return message() if message is not None else _("no customer with {kind} {value}", kind=kind, value=value)

@@ -116,7 +116,7 @@ def lookup_customer(
         except InvalidInput as exc:
             raise InvalidInput.field(kind, exc.errors[0].message if exc.errors else exc.detail) from None
         if found is None:
-            raise NotFound(_("no customer with {kind} {value}", kind=kind, value=value))
+            raise NotFound(queries.no_customer_with(kind, value))
         return found
 
 
