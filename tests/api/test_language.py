@@ -42,3 +42,22 @@ def test_problems_follow_the_request_language(api: Api, headers: dict[str, str],
     missing = admin.get(f"/api/queues/nope{query}", headers=headers)
     assert missing.status_code == 404
     assert missing.json()["title"] == ("No encontrado" if lang == "es" else "Not found")
+
+
+def test_an_unexpected_error_speaks_the_request_language(api: Api) -> None:
+    """The catch-all handler runs outside the middleware: it reads the request's language itself."""
+    from fastapi.testclient import TestClient
+
+    from centralita.api.app import create_app
+
+    app = create_app(api.service)
+
+    @app.get("/api/boom")
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    for lang, title in (("es", "Error interno"), ("en", "Internal error")):
+        resp = client.get(f"/api/boom?lang={lang}")
+        assert resp.status_code == 500 and resp.json()["title"] == title
+        assert resp.headers["content-language"] == lang

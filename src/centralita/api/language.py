@@ -37,7 +37,11 @@ class LanguageMiddleware:
 
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), (b"content-language", lang.encode())]
+                headers = [
+                    *message.get("headers", []),
+                    (b"content-language", lang.encode()),
+                    (b"vary", b"Accept-Language"),
+                ]
                 message = {**message, "headers": headers}
             await send(message)
 

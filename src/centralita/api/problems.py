@@ -9,8 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from centralita.api.language import request_language
 from centralita.core.errors import CentralitaError, TooManyRequests, field_message, title
-from centralita.core.i18n import _
+from centralita.core.i18n import _, using
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://centralita.dev/problems/"
@@ -94,10 +95,13 @@ def install(app: FastAPI) -> None:
         import logging
 
         logging.getLogger("centralita.api").exception("unhandled error on %s", request.url.path)
-        return problem(
-            500,
-            "internal-error",
-            _("Internal error"),
-            _("an unexpected error occurred; nothing was changed"),
-            request.url.path,
-        )
+        lang = request_language(request.scope)  # this handler runs outside the language middleware
+        with using(lang):
+            return problem(
+                500,
+                "internal-error",
+                _("Internal error"),
+                _("an unexpected error occurred; nothing was changed"),
+                request.url.path,
+                headers={"Content-Language": lang, "Vary": "Accept-Language"},
+            )

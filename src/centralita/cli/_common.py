@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from centralita.core import i18n
 from centralita.core.actor import Actor
 from centralita.core.errors import CentralitaError
 from centralita.core.i18n import _
@@ -38,6 +39,7 @@ class Context:
         if self._settings is None:
             with fail_on_error():
                 self._settings = load_settings(self.options)
+            i18n.set_language(self._settings.language)  # --lang, else CENTRALITA_LANGUAGE, else the config file
         return self._settings
 
     @contextmanager

@@ -130,6 +130,11 @@ def title(error: type[CentralitaError] | CentralitaError) -> str:
     return titles.get(error.type_slug, error.title)
 
 
+def _choices(expected: str) -> str:
+    """pydantic's English `'a', 'b' or 'c'` as a plain list: `'a', 'b', 'c'`."""
+    return expected.replace(" or ", ", ")
+
+
 def field_message(err: Mapping[str, Any]) -> str:
     """One pydantic validation error as a message in the current language. A validator's own message
     (`ValueError(_("…"))`) is already translated; the common built-in checks get ours."""
@@ -157,7 +162,7 @@ def field_message(err: Mapping[str, Any]) -> str:
         "bool_parsing": lambda: _("must be true or false"),
         "dict_type": lambda: _("must be an object"),
         "list_type": lambda: _("must be a list"),
-        "literal_error": lambda: _("must be one of {choices}", choices=ctx.get("expected")),
+        "literal_error": lambda: _("must be one of {choices}", choices=_choices(str(ctx.get("expected", "")))),
         "datetime_parsing": lambda: _("must be a date and time (ISO 8601)"),
         "datetime_type": lambda: _("must be a date and time (ISO 8601)"),
         "date_parsing": lambda: _("must be a date (YYYY-MM-DD)"),

@@ -40,6 +40,7 @@ from centralita.routing.rules import (
 )
 
 MAX_QUEUES_PER_CONTACT = 3  # R10
+MAX_SETTLE_PASSES = 10  # a guard: the settle stands after two passes (a risen level's offers only lock)
 ALPHA = 0.25  # weight of the newest value in the AHT and rolling ASA averages (R7)
 
 # Wake-up keys: (time, kind, a, b, extra), processed in ascending order.
@@ -417,7 +418,7 @@ class RouterBase:
         """Overflow when unstaffed, then overload levels, until nothing moves: the offers a risen level
         leads to lock contacts, which changes the levels' inputs (a reserve that took the only waiting
         contact brings its queue back to 0), so the levels are read again until they stand."""
-        while True:
+        for _pass in range(MAX_SETTLE_PASSES):
             self._overflow_unstaffed(now)
             # R9: levels; a risen level lets reserves in, so the queue's contacts are offered again
             risen = []
@@ -434,6 +435,8 @@ class RouterBase:
                     self._contact_ready(contact.id, now)
             if not risen:
                 break
+        else:  # offers only lock contacts, so levels can only fall after the first pass: never reached
+            raise RoutingError(f"overload levels still rising after {MAX_SETTLE_PASSES} passes")
         self._after_settle()
 
     def _overflow_unstaffed(self, now: float) -> None:

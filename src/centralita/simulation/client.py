@@ -118,7 +118,7 @@ class Connection:
         url = self.base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/api/realtime"
         if after is not None:
             url += f"?after={after}"
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = {"Accept-Language": language()}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         else:
