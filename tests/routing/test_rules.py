@@ -553,6 +553,25 @@ def test_r9_and_r3_thresholds_hold_at_the_instant_of_their_wake_up() -> None:
     assert r.fast.levels[1] == 1
 
 
+def test_r9_two_levels_rising_at_one_instant_are_both_read_at_the_first_settle() -> None:
+    """Queues 3 and 4 both reach level 1 at t = 5. Queue 3's wake-up settles first, and queue 4's level
+    has risen by then too: contact 1 (waiting in 3 and 4) reaches the queue-4 reserve at that settle,
+    though contact 2 is ahead of it in queue 4 (R1 per queue; the first queue to rise offers first)."""
+    overload = Overload(metric="oldest_wait", level1_s=5.0, level2_s=40.0)
+    r = Both(
+        [
+            QueueConfig(id=1),
+            QueueConfig(id=2),
+            QueueConfig(id=3, overload=overload),
+            QueueConfig(id=4, overload=overload),
+        ]
+    )
+    r.enqueue(WaitingContact(1, "voice", 1, [Membership(q, 0.0) for q in (1, 3, 4)]), 0.0)
+    r.enqueue(WaitingContact(2, "voice", 2, [Membership(q, 0.0, age_adjust_s=30.0) for q in (4, 1, 2)]), 0.0)
+    r.set_agent(agent(1, queues={}, reserve={2: 1, 4: 1}), 0.0)
+    assert r.offers(5.0) == [(1, 1)]
+
+
 def test_r9_ewt_metric_and_back_to_zero() -> None:
     q = QueueConfig(id=1, default_aht_s=100.0, overload=Overload(metric="ewt", level1_s=150.0, level2_s=1000.0))
     r = Both([q])

@@ -73,6 +73,7 @@ class Router(RouterBase):
         self._dirty_levels: set[int] = set()
         self._dirty_overflow: set[int] = set()
         self._dirty_wake: set[int] = set()
+        self._thresholds: list[tuple[float, int]] = []  # (instant, queue): oldest_wait level thresholds
         super().__init__(queues)
 
     # --- reading the indexes ---------------------------------------------------------------------
@@ -154,8 +155,13 @@ class Router(RouterBase):
         queues = self.queues
         return [q for q in dirty if q in queues and (ov := queues[q].overflow) is not None and ov.when_unstaffed]
 
-    def _level_candidates(self) -> Iterable[int]:
+    def _level_candidates(self, now: float) -> Iterable[int]:
         dirty, self._dirty_levels = self._dirty_levels, set()
+        # a threshold crossed by time at or before `now` counts even before its own wake-up runs (another
+        # wake-up of the same instant may settle first: the reference reads every level at every settle)
+        due = self._thresholds
+        while due and due[0][0] <= now:
+            dirty.add(heapq.heappop(due)[1])
         return dirty
 
     # --- wake-ups --------------------------------------------------------------------------------
@@ -227,8 +233,9 @@ class Router(RouterBase):
                 continue
             oldest = self._oldest_enqueue(qid)
             if oldest is not None:
-                self._push((oldest + queue.overload.level1_s, OVERLOAD, qid, 1, 0.0))
-                self._push((oldest + queue.overload.level2_s, OVERLOAD, qid, 2, 0.0))
+                for level, threshold in ((1, queue.overload.level1_s), (2, queue.overload.level2_s)):
+                    self._push((oldest + threshold, OVERLOAD, qid, level, 0.0))
+                    heapq.heappush(self._thresholds, (oldest + threshold, qid))
 
     def _steps_moved(self, contact: WaitingContact, m: Membership) -> None:
         for t in step_boundaries(m):

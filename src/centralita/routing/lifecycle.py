@@ -422,7 +422,7 @@ class RouterBase:
             self._overflow_unstaffed(now)
             # R9: levels; a risen level lets reserves in, so the queue's contacts are offered again
             risen = []
-            for qid in sorted(self._level_candidates()):
+            for qid in sorted(self._level_candidates(now)):
                 config = self.queues.get(qid)
                 if config is None or config.overload is None:
                     continue
@@ -670,7 +670,9 @@ class RouterBase:
     def _overflow_candidates(self) -> Iterable[int]:
         raise NotImplementedError
 
-    def _level_candidates(self) -> Iterable[int]:
+    def _level_candidates(self, now: float) -> Iterable[int]:
+        """Queues whose level may have changed: every one (reference), or those marked or whose
+        `oldest_wait` threshold time has come by `now`, its wake-up maybe not run yet (indexed)."""
         raise NotImplementedError
 
     # hooks for indexes: the reference router keeps none

@@ -114,5 +114,5 @@ class ReferenceRouter(RouterBase):
     def _overflow_candidates(self) -> Iterable[int]:
         return [q.id for q in self.queues.values() if q.overflow is not None and q.overflow.when_unstaffed]
 
-    def _level_candidates(self) -> Iterable[int]:
+    def _level_candidates(self, now: float) -> Iterable[int]:
         return list(self.queues)
