@@ -54,7 +54,7 @@ def install(app: FastAPI) -> None:
         return problem(
             exc.status,
             exc.type_slug,
-            title(exc),
+            title(exc.type_slug, exc.title),
             exc.detail,
             request.url.path,
             [e.as_dict() for e in exc.errors],
@@ -68,19 +68,14 @@ def install(app: FastAPI) -> None:
             where = "body" if err.get("type") == "json_invalid" else _loc(tuple(err.get("loc", ())))  # not a position
             errors.append({"field": where, "message": field_message(err)})
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return problem(422, "invalid-input", _("Invalid input"), detail, request.url.path, errors)
+        return problem(422, "invalid-input", title("invalid-input", ""), detail, request.url.path, errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden"}.get(
             exc.status_code, "http-error"
         )
-        said = {
-            404: _("Not found"),
-            405: _("Method not allowed"),
-            401: _("Not authenticated"),
-            403: _("Forbidden"),
-        }.get(exc.status_code, str(exc.detail))
+        said = title(slug, str(exc.detail))
         return problem(
             exc.status_code,
             slug,
@@ -100,7 +95,7 @@ def install(app: FastAPI) -> None:
             return problem(
                 500,
                 "internal-error",
-                _("Internal error"),
+                title("internal-error", ""),
                 _("an unexpected error occurred; nothing was changed"),
                 request.url.path,
                 headers={"Content-Language": lang, "Vary": "Accept-Language"},

@@ -10,7 +10,7 @@ import, says where the record came from.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -21,7 +21,7 @@ from sqlalchemy.orm.util import identity_key
 
 from centralita.contacts.schemas import CHANNELS, CODE, one_of
 from centralita.core.actor import Actor
-from centralita.core.errors import ErrorList, InvalidInput
+from centralita.core.errors import ErrorList, InvalidInput, unknown_code
 from centralita.core.i18n import _
 from centralita.crm.schemas import LIFECYCLE
 from centralita.events.log import PENDING_KEY, EventRecord
@@ -228,14 +228,6 @@ def _iso(value: dt.datetime) -> str:
 
 
 # The message for an unknown code, by field (made when the error is, in the current language).
-_UNKNOWN: dict[str, Callable[[str], str]] = {
-    "reason": lambda code: _("unknown reason {code!r}", code=code),
-    "sub_reason": lambda code: _("unknown sub-reason {code!r}", code=code),
-    "queue": lambda code: _("unknown queue {code!r}", code=code),
-    "agent": lambda code: _("unknown agent {code!r}", code=code),
-}
-
-
 def _resolve(
     session: Session, tenant_id: int, data: RecordedContact, loc: list[str | int], errors: ErrorList
 ) -> dict[str, int | None]:
@@ -250,13 +242,13 @@ def _resolve(
         out[key] = None if code is None else _code_id(session, tenant_id, model, code)
         if code is not None and out[key] is None:
             field = key.removesuffix("_id")
-            errors.add([*loc, field], _UNKNOWN[field](code))
+            errors.add([*loc, field], unknown_code(field, code))
     for i, code in enumerate(data.queues):
         if _code_id(session, tenant_id, t.Queue, code) is None:
-            errors.add([*loc, "queues", i], _UNKNOWN["queue"](code))
+            errors.add([*loc, "queues", i], unknown_code("queue", code))
     for i, offer in enumerate(data.offers):
         if _code_id(session, tenant_id, t.Agent, offer.agent) is None:
-            errors.add([*loc, "offers", i, "agent"], _UNKNOWN["agent"](offer.agent))
+            errors.add([*loc, "offers", i, "agent"], unknown_code("agent", offer.agent))
     if data.sub_reason is not None and data.reason is None:
         errors.add([*loc, "sub_reason"], _("a sub-reason needs its reason"))
     return out

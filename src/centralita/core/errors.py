@@ -115,8 +115,9 @@ class Unavailable(CentralitaError):
     title = "Service unavailable"
 
 
-def title(error: type[CentralitaError] | CentralitaError) -> str:
-    """The problem title of an error class, in the current language."""
+def title(slug: str, fallback: str) -> str:
+    """The title of a problem type (`CentralitaError.type_slug`, or an HTTP status's) in the current
+    language; `fallback` for a type without one."""
     titles = {
         "bad-request": _("Bad request"),
         "invalid-input": _("Invalid input"),
@@ -126,8 +127,26 @@ def title(error: type[CentralitaError] | CentralitaError) -> str:
         "unauthorized": _("Not authenticated"),
         "too-many-requests": _("Too many requests"),
         "unavailable": _("Service unavailable"),
+        "method-not-allowed": _("Method not allowed"),
+        "internal-error": _("Internal error"),
     }
-    return titles.get(error.type_slug, error.title)
+    return titles.get(slug, fallback)
+
+
+def unknown_code(what: str, code: object) -> str:
+    """`unknown <what> <code!r>` for a code that names no row. One whole sentence per kind of row, so
+    Spanish gets its own noun and article; any other `what` is a field name, kept as it is."""
+    messages = {
+        "agent": lambda: _("unknown agent {code!r}", code=code),
+        "queue": lambda: _("unknown queue {code!r}", code=code),
+        "reason": lambda: _("unknown reason {code!r}", code=code),
+        "sub_reason": lambda: _("unknown sub-reason {code!r}", code=code),
+        "owner": lambda: _("unknown owner {code!r}", code=code),
+        "hours": lambda: _("unknown hours {code!r}", code=code),
+        "group": lambda: _("unknown group {code!r}", code=code),
+    }
+    message = messages.get(what)
+    return message() if message is not None else _("unknown {field} {code!r}", field=what, code=code)
 
 
 def _choices(expected: str) -> str:

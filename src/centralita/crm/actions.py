@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from centralita.core.actor import Actor
 from centralita.core.diff import apply_changes
-from centralita.core.errors import Conflict, ErrorList, FieldError, InvalidInput, NotFound
+from centralita.core.errors import Conflict, ErrorList, FieldError, InvalidInput, NotFound, unknown_code
 from centralita.core.i18n import _
 from centralita.core.ids import new_case_reference
 from centralita.core.phones import normalize_identity
@@ -38,21 +38,8 @@ def resolve_code(session: Session, actor: Actor, model: Any, code: str | None, f
         return None
     found = session.scalar(select(model.id).where(model.tenant_id == actor.tenant_id, model.code == code))
     if found is None:
-        raise InvalidInput.field(field, _unknown_code(field, code))
+        raise InvalidInput.field(field, unknown_code(field, code))
     return int(found)
-
-
-def _unknown_code(field: str, code: str) -> str:
-    """`unknown <field> <code!r>`, for the fields callers name (owner, reason, queue, hours, group)."""
-    messages = {
-        "owner": lambda: _("unknown owner {code!r}", code=code),
-        "reason": lambda: _("unknown reason {code!r}", code=code),
-        "queue": lambda: _("unknown queue {code!r}", code=code),
-        "hours": lambda: _("unknown hours {code!r}", code=code),
-        "group": lambda: _("unknown group {code!r}", code=code),
-    }
-    message = messages.get(field)
-    return message() if message is not None else _("unknown {field} {code!r}", field=field, code=code)
 
 
 def _check_classification(tenant: t.Tenant, values: dict[str, Any], errors: ErrorList) -> None:

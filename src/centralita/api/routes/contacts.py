@@ -12,7 +12,7 @@ from centralita.agents.queries import queue_ids_of_agent
 from centralita.api.auth import AgentActor, ServiceDep, SupervisorActor
 from centralita.contacts import queries
 from centralita.contacts.schemas import CHANNELS, ContactPublic, unknown_choice
-from centralita.core.errors import Forbidden, InvalidInput, NotFound
+from centralita.core.errors import Forbidden, InvalidInput, NotFound, unknown_code
 from centralita.core.i18n import _
 from centralita.events.log import read_events
 from centralita.store import tables as t
@@ -65,12 +65,7 @@ def search_contacts(
         for name, model, code in (("queue", t.Queue, queue), ("agent", t.Agent, agent), ("reason", t.Reason, reason)):
             row: Any = queries.get_by_code(s, model, actor.tenant_id, code) if code else None
             if code and row is None:
-                unknown = {
-                    "queue": lambda c: _("unknown queue {code!r}", code=c),
-                    "agent": lambda c: _("unknown agent {code!r}", code=c),
-                    "reason": lambda c: _("unknown reason {code!r}", code=c),
-                }
-                raise InvalidInput.field(name, unknown[name](code))
+                raise InvalidInput.field(name, unknown_code(name, code))
             ids[name] = row.id if row is not None else None
         visible = None
         if not actor.at_least("supervisor"):
