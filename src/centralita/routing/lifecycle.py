@@ -27,7 +27,6 @@ from centralita.routing.rules import (
     contact_choice_key,
     eligible,
     has_free_slot,
-    occupancy_at,
     occupancy_state,
     order_key,
     overload_ewt,
@@ -125,19 +124,15 @@ class RouterBase:
             self._account(old, now)
             agent.offered, agent.missed, agent.missed_offers = old.offered, old.missed, old.missed_offers
             agent.active, agent.acw, agent.idle_since = old.active, old.acw, old.idle_since
-            agent.occupancy, agent.logged_in_since = old.occupancy, old.logged_in_since
-            agent.busy_s, agent.busy_mark = old.busy_s, old.busy_mark
+            agent.logged_in_since, agent.busy_s, agent.busy_mark = old.logged_in_since, old.busy_s, old.busy_mark
             if agent.status == "available" and old.status != "available":
                 agent.missed, agent.missed_offers, agent.idle_since = False, 0, now
         if agent.status == "offline":
-            agent.logged_in_since, agent.busy_s, agent.occupancy = None, 0.0, 0.0
+            agent.logged_in_since, agent.busy_s = None, 0.0
         elif agent.logged_in_since is None:  # a login
             agent.logged_in_since, agent.busy_s, agent.busy_mark = now, 0.0, now
-            if old is not None:
-                agent.occupancy = 0.0
         elif old is None:  # recovery: busy time and login come from the store, counted up to now
             agent.busy_mark = now
-            agent.occupancy = occupancy_at(agent, now)
         self._judge_occupancy(agent, now)
         self.agents[agent.id] = agent
         self._agent_config_changed(old, agent)
@@ -585,10 +580,9 @@ class RouterBase:
         return offer
 
     def _account(self, agent: AgentState, now: float) -> None:
-        """R8: bring the agent's busy time and occupancy up to `now`, before what it does changes."""
+        """R8: bring the agent's busy time up to `now`, before what it does changes."""
         if agent.logged_in_since is None:
             return
-        agent.occupancy = occupancy_at(agent, now)
         if busy(agent):
             agent.busy_s += now - agent.busy_mark
         agent.busy_mark = now

@@ -96,8 +96,7 @@ class AgentState:
     max_occupancy: float | None = None
     acw_counts_as_idle: bool = False  # R8: after-contact work left out of the busy time
     # R8 bookkeeping, kept by the router from login: busy time (offered, connected, on hold, ACW) up to
-    # `busy_mark`, and the routing occupancy = busy / logged-in time as of the agent's last change
-    occupancy: float = 0.0
+    # `busy_mark`; routing occupancy at t = busy / (t - login) (`rules.occupancy_at`)
     logged_in_since: float | None = None  # None: offline (a new agent may bring it with busy_s: recovery)
     busy_s: float = 0.0
     busy_mark: float = 0.0

@@ -130,9 +130,9 @@ OCCUPANCY_TOLERANCE_S = 1e-6  # busy time is a sum of differences: a rounding st
 
 def occupancy_at(agent: AgentState, now: float) -> float:
     """R8 routing occupancy at `now`: busy time (up to `busy_mark`, plus since then if busy) over the time
-    logged in. Before any logged-in time it is the value last kept."""
+    logged in; 0 before any logged-in time."""
     if agent.logged_in_since is None or now <= agent.logged_in_since:
-        return agent.occupancy
+        return 0.0
     busy_s = agent.busy_s + (now - agent.busy_mark if busy(agent) else 0.0)
     return busy_s / (now - agent.logged_in_since)
 
@@ -232,7 +232,7 @@ def agent_key(queue: QueueConfig, agent: AgentState, rank: int, now: float | Non
 
 
 def _occupancy(agent: AgentState, now: float | None) -> float:
-    return agent.occupancy if now is None else occupancy_at(agent, now)
+    return occupancy_at(agent, agent.busy_mark if now is None else now)
 
 
 def round_robin_key(agent_id: int, last: int | None) -> tuple[int, int]:
