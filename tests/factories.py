@@ -10,9 +10,9 @@ from centralita.accounts.actions import do_create_tenant, do_create_user
 from centralita.accounts.schemas import TenantCreate, UserCreate
 from centralita.agents.actions import do_create_agent, do_create_away_reason, do_create_skill
 from centralita.agents.schemas import AgentCreate, AwayReasonCreate, ProfileEntry, SkillCreate
-from centralita.contacts.actions import do_create_queue
-from centralita.contacts.schemas import QueueCreate
 from centralita.core.actor import Actor
+from centralita.queues.actions import do_create_queue
+from centralita.queues.schemas import QueueCreate
 from centralita.service import Service
 
 PASSWORD = "correct horse battery"

@@ -17,14 +17,15 @@ from centralita.configuration.export import export_config, export_document
 from centralita.configuration.loader import load_yaml
 from centralita.configuration.plan import Plan, do_apply_config
 from centralita.configuration.state import read_current
-from centralita.contacts.actions import do_update_queue
-from centralita.contacts.queries import get_by_code, queue_public, reason_public
-from centralita.contacts.schemas import Overflow, QueueUpdate
 from centralita.core.actor import Actor
 from centralita.core.errors import InvalidInput
 from centralita.events.log import last_seq, read_events
+from centralita.queues.actions import do_update_queue
+from centralita.queues.queries import queue_public, reason_public
+from centralita.queues.schemas import Overflow, QueueUpdate
 from centralita.service import Service
 from centralita.store import tables as t
+from centralita.store.lookup import get_by_code
 from tests.clirun import run_cli as _cli
 from tests.factories import World, make_world
 

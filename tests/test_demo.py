@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from centralita.contacts.history import RecordedContact, RecordedOffer, do_record_contact
-from centralita.contacts.hours import hours_status
 from centralita.core.errors import Conflict, InvalidInput
 from centralita.demo import catalog, loader
 from centralita.demo.generator import Calendar, HistoryPlanner, plan_customers
 from centralita.demo.people import PeopleFactory, dni
+from centralita.queues.hours import hours_status
 from centralita.service import Service
 from centralita.store import tables as t
 from tests.factories import make_world

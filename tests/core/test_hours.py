@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from centralita.contacts.hours import hours_status
+from centralita.queues.hours import hours_status
 
 UTC = dt.UTC
 NIGHT = [{"day": 5, "start": "22:00", "end": "02:00"}]  # Friday night into Saturday

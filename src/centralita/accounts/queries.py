@@ -11,10 +11,6 @@ from centralita.accounts.passwords import token_hash
 from centralita.store import tables as t
 
 
-def get_tenant_by_slug(session: Session, slug: str) -> t.Tenant | None:
-    return session.scalar(select(t.Tenant).where(t.Tenant.slug == slug))
-
-
 def list_tenants(session: Session) -> list[t.Tenant]:
     return list(session.scalars(select(t.Tenant).order_by(t.Tenant.id)))
 

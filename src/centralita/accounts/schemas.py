@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from centralita.accounts.passwords import MIN_PASSWORD_LENGTH
 from centralita.core.i18n import _
+from centralita.core.vocabulary import Strict
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,49}$"
 Role = str
@@ -20,10 +21,6 @@ def _check_tz(value: str) -> str:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ValueError(_("unknown time zone {value!r}", value=value)) from None
     return value
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class TenantCreate(Strict):

@@ -7,15 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from centralita.contacts.schemas import CHANNELS, CODE, one_of
 from centralita.core.i18n import _
+from centralita.core.vocabulary import CHANNELS, CODE, Strict, one_of
 from centralita.routing.rules import CALL_SELECTIONS
 
 AGENT_STATES = ("offline", "available", "away")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SkillCreate(Strict):

@@ -46,7 +46,7 @@ def create_app(service: Service, close_on_shutdown: bool = False) -> FastAPI:
     )
     problems.install(app)
     app.add_middleware(LanguageMiddleware)
-    for module in (accounts, crm, agents, live, queues, contacts):  # live first: /queues/stats
+    for module in (accounts, crm, agents, queues, live, contacts):
         app.include_router(module.router, prefix="/api")
 
     @app.get("/", dependencies=[Depends(public())], include_in_schema=False)

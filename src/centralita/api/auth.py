@@ -52,6 +52,7 @@ def authenticate(request: Request, svc: Service) -> Actor:
                 agent_id=user.agent_id if user else None,
                 username=f"token:{row.name}",
                 clock=svc.clock,
+                token_id=row.id,
             )
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:

@@ -9,10 +9,13 @@ import typer
 from centralita.agents.queries import agent_public, list_agents
 from centralita.cli._common import JsonOption, TenantOption, ctx_obj, emit, err_console, fail_on_error, resolve_tenant
 from centralita.contacts import queries as cq
-from centralita.contacts.schemas import ContactPublic, HoursPublic
+from centralita.contacts.schemas import ContactPublic
 from centralita.core.i18n import _
 from centralita.crm import queries as crm
 from centralita.events.log import read_events
+from centralita.queues import queries as qq
+from centralita.queues.schemas import HoursPublic
+from centralita.store import lookup as rows_by_code
 from centralita.store import tables as t
 
 
@@ -134,7 +137,7 @@ def queues_cmd(ctx: typer.Context, as_json: bool = JsonOption, tenant: str | Non
     with ctx_obj(ctx).service() as svc:
         row_tenant = resolve_tenant(svc, tenant)
         with svc.db.read() as s:
-            items = [cq.queue_public(s, q) for q in cq.list_by_code(s, t.Queue, row_tenant.id)]
+            items = [qq.queue_public(s, q) for q in rows_by_code.list_by_code(s, t.Queue, row_tenant.id)]
     if as_json:
         emit(items, True)
         return
@@ -166,7 +169,7 @@ def reasons_cmd(ctx: typer.Context, as_json: bool = JsonOption, tenant: str | No
     with ctx_obj(ctx).service() as svc:
         row_tenant = resolve_tenant(svc, tenant)
         with svc.db.read() as s:
-            items = [cq.reason_public(s, r) for r in cq.list_reasons(s, row_tenant.id)]
+            items = [qq.reason_public(s, r) for r in qq.list_reasons(s, row_tenant.id)]
     emit(items, as_json, ["group", "code", "parent", "name_es", "name_en", "avoidable"])
 
 
@@ -176,8 +179,8 @@ def hours_cmd(ctx: typer.Context, as_json: bool = JsonOption, tenant: str | None
         with svc.db.read() as s:
             now = svc.clock.now()
             items = [
-                {**HoursPublic.model_validate(h).model_dump(mode="json"), "now": cq.hours_status_of(h, now)}
-                for h in cq.list_by_code(s, t.HoursCalendar, row_tenant.id)
+                {**HoursPublic.model_validate(h).model_dump(mode="json"), "now": qq.hours_status_of(h, now)}
+                for h in rows_by_code.list_by_code(s, t.HoursCalendar, row_tenant.id)
             ]
     emit(items, as_json, ["code", "name", "timezone", "now"])
 
@@ -210,7 +213,7 @@ def contacts_cmd(
         with svc.db.read() as s:
             queue_id = None
             if queue:
-                row = cq.get_by_code(s, t.Queue, row_tenant.id, queue)
+                row = rows_by_code.get_by_code(s, t.Queue, row_tenant.id, queue)
                 if row is None:
                     raise typer.BadParameter(_("unknown queue {code!r}", code=queue), param_hint="--queue")
                 queue_id = row.id

@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from centralita.agents.schemas import AgentCreate, AwayReasonCreate, SkillCreate
 from centralita.configuration.loader import Located, Path, load_yaml
 from centralita.configuration.state import KINDS, SCHEMAS, Current
-from centralita.contacts.schemas import HoursCreate, QueueCreate, ReasonCreate, ReasonGroupCreate
 from centralita.core.errors import FieldError, field_message
 from centralita.core.i18n import _
+from centralita.queues.schemas import HoursCreate, QueueCreate, ReasonCreate, ReasonGroupCreate
 
 VERSION = 1
 

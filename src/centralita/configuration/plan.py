@@ -28,7 +28,11 @@ from centralita.agents.schemas import AgentCreate, AgentUpdate, AwayReasonCreate
 from centralita.configuration.document import Checked, Item, check
 from centralita.configuration.loader import Path
 from centralita.configuration.state import DEACTIVATABLE, KINDS, Current, desired, read_current
-from centralita.contacts.actions import (
+from centralita.core.actor import Actor
+from centralita.core.errors import CentralitaError, FieldError, InvalidInput
+from centralita.core.i18n import _
+from centralita.events.log import append_event
+from centralita.queues.actions import (
     do_create_hours,
     do_create_queue,
     do_create_reason,
@@ -40,8 +44,7 @@ from centralita.contacts.actions import (
     do_update_reason,
     do_update_reason_group,
 )
-from centralita.contacts.queries import get_by_code
-from centralita.contacts.schemas import (
+from centralita.queues.schemas import (
     HoursCreate,
     HoursUpdate,
     QueueCreate,
@@ -50,11 +53,8 @@ from centralita.contacts.schemas import (
     ReasonGroupCreate,
     ReasonUpdate,
 )
-from centralita.core.actor import Actor
-from centralita.core.errors import CentralitaError, FieldError, InvalidInput
-from centralita.core.i18n import _
-from centralita.events.log import append_event
 from centralita.store import tables as t
+from centralita.store.lookup import get_by_code
 
 CREATE, UPDATE, UNCHANGED, DEACTIVATE = "create", "update", "unchanged", "deactivate"
 ACTIONS = (CREATE, UPDATE, DEACTIVATE, UNCHANGED)

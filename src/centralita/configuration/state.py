@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 from centralita.agents.actions import DEFAULT_CAPACITY
 from centralita.agents.queries import agent_public
 from centralita.agents.schemas import AgentCreate, AwayReasonCreate, SkillCreate
-from centralita.contacts.queries import list_by_code
-from centralita.contacts.schemas import (
+from centralita.queues.schemas import (
     HoursCreate,
     QueueCreate,
     ReasonCreate,
     ReasonGroupCreate,
 )
 from centralita.store import tables as t
+from centralita.store.lookup import list_by_code
 
 # In apply order: what an item refers to comes first (reasons sort parents before sub-reasons).
 KINDS = ("skills", "away_reasons", "hours", "queues", "reason_groups", "reasons", "agents")

@@ -1,1 +1,1 @@
-"""Contacts: queues, contact reasons, hours calendars, contacts and their search."""
+"""Contacts: live contacts and their routing state, imported history, search and timelines."""

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from centralita.contacts.schemas import CHANNELS, CODE, one_of
 from centralita.core.actor import Actor
 from centralita.core.errors import ErrorList, InvalidInput, unknown_code
 from centralita.core.i18n import _
+from centralita.core.vocabulary import CHANNELS, CODE, one_of
 from centralita.crm.schemas import LIFECYCLE
 from centralita.events.log import PENDING_KEY, EventRecord
 from centralita.events.types import EVENT_TYPES

@@ -30,13 +30,13 @@ from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from centralita.agents.actions import record_state
-from centralita.contacts.hours import OPEN, hours_status
 from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
 from centralita.core.actor import Actor
 from centralita.core.errors import Conflict, ErrorList, Forbidden, InvalidInput, NotFound
 from centralita.core.i18n import _
 from centralita.crm.queries import find_identity
 from centralita.events.log import append_event
+from centralita.queues.hours import OPEN, hours_status
 from centralita.store import tables as t
 
 IDENTITY_BY_CHANNEL = {"voice": "phone", "sms": "phone", "email": "email", "chat": "chat"}

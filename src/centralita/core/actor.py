@@ -23,9 +23,15 @@ class Actor:
     agent_id: int | None = None
     username: str = "system"
     clock: Clock = field(default_factory=SystemClock)
+    token_id: int | None = None  # the API token it authenticated with (None: a session, the CLI, the system)
 
     def now(self) -> dt.datetime:
         return self.clock.now()
 
     def at_least(self, minimum: str) -> bool:
         return role_at_least(self.role, minimum)
+
+    @property
+    def integration(self) -> bool:
+        """An API token that acts for no agent: a channel connector, a CRM, a simulator."""
+        return self.token_id is not None and self.agent_id is None

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from centralita.core.actor import Actor
 from centralita.core.diff import apply_changes
-from centralita.core.errors import Conflict, ErrorList, FieldError, InvalidInput, NotFound, unknown_code
+from centralita.core.errors import Conflict, ErrorList, FieldError, InvalidInput, NotFound
 from centralita.core.i18n import _
 from centralita.core.ids import new_case_reference
 from centralita.core.phones import normalize_identity
@@ -23,6 +23,7 @@ from centralita.crm.schemas import (
 )
 from centralita.events.log import append_event
 from centralita.store import tables as t
+from centralita.store.lookup import resolve_code
 
 
 def _tenant(session: Session, actor: Actor) -> t.Tenant:
@@ -30,16 +31,6 @@ def _tenant(session: Session, actor: Actor) -> t.Tenant:
     if tenant is None:
         raise NotFound(_("unknown contact center"))
     return tenant
-
-
-def resolve_code(session: Session, actor: Actor, model: Any, code: str | None, field: str) -> int | None:
-    """Id of the tenant's row with `code`; a precise error naming `field` when there is none."""
-    if code is None:
-        return None
-    found = session.scalar(select(model.id).where(model.tenant_id == actor.tenant_id, model.code == code))
-    if found is None:
-        raise InvalidInput.field(field, unknown_code(field, code))
-    return int(found)
 
 
 def _check_classification(tenant: t.Tenant, values: dict[str, Any], errors: ErrorList) -> None:

@@ -8,14 +8,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from centralita.core.phones import IDENTITY_KINDS
+from centralita.core.vocabulary import Strict
 
 _KINDS = "^(" + "|".join(IDENTITY_KINDS) + ")$"
 LIFECYCLE = "^(prospect|new|active|at_risk|lapsed)$"
 CASE_STATUS = "^(open|pending|resolved|closed)$"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class IdentityCreate(Strict):

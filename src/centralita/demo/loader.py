@@ -36,18 +36,7 @@ from centralita.accounts.passwords import MIN_PASSWORD_LENGTH
 from centralita.accounts.schemas import TenantCreate, UserCreate
 from centralita.agents.actions import do_create_agent, do_create_away_reason, do_create_skill
 from centralita.agents.schemas import AgentCreate, AwayReasonCreate, ProfileEntry, SkillCreate
-from centralita.contacts.actions import do_create_hours, do_create_queue, do_create_reason, do_create_reason_group
 from centralita.contacts.history import do_record_contacts
-from centralita.contacts.schemas import (
-    HoursCreate,
-    HoursOverride,
-    Overflow,
-    QueueCreate,
-    ReasonCreate,
-    ReasonGroupCreate,
-    SlTarget,
-    WeeklyInterval,
-)
 from centralita.core.actor import Actor
 from centralita.core.clock import FakeClock
 from centralita.core.errors import Conflict, InvalidInput
@@ -57,6 +46,17 @@ from centralita.crm.schemas import CaseCreate, CaseUpdate
 from centralita.demo import catalog as c
 from centralita.demo.generator import Calendar, ContactPlan, CustomerPlan, HistoryPlanner, plan_customers
 from centralita.demo.people import PeopleFactory
+from centralita.queues.actions import do_create_hours, do_create_queue, do_create_reason, do_create_reason_group
+from centralita.queues.schemas import (
+    HoursCreate,
+    HoursOverride,
+    Overflow,
+    QueueCreate,
+    ReasonCreate,
+    ReasonGroupCreate,
+    SlTarget,
+    WeeklyInterval,
+)
 from centralita.service import Service
 from centralita.store import tables as t
 

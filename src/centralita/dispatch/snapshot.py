@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from centralita.contacts.live import open_offers
-from centralita.contacts.schemas import parse_order_by
+from centralita.queues.schemas import parse_order_by
 from centralita.routing.model import (
     AgentState,
     Membership,

@@ -14,7 +14,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from centralita.events.log import EventRecord
 
@@ -50,14 +50,6 @@ class Subscription:
 
     def close(self) -> None:
         self.bus.unsubscribe(self)
-
-
-class EventBus(Protocol):
-    def publish(self, records: list[EventRecord]) -> None: ...
-    def subscribe(self, tenant_id: int | None, loop: asyncio.AbstractEventLoop | None = None) -> Subscription: ...
-    def unsubscribe(self, sub: Subscription) -> None: ...
-    def add_handler(self, handler: Callable[[EventRecord], None]) -> None: ...
-    def close(self) -> None: ...
 
 
 class LocalBus:

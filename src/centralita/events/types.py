@@ -99,6 +99,3 @@ _ALL = [
 
 EVENT_TYPES: dict[str, EventType] = {e.name: e for e in _ALL}
 
-
-def is_known(name: str) -> bool:
-    return name in EVENT_TYPES

@@ -18,11 +18,11 @@ from centralita.agents.schemas import (
     SkillUpdate,
 )
 from centralita.api.auth import AdminActor, AgentActor, ServiceDep, SupervisorActor
-from centralita.contacts.queries import code_or_not_found, list_by_code
 from centralita.core.actor import Actor
 from centralita.core.errors import Forbidden, NotFound
 from centralita.core.i18n import _
 from centralita.store import tables as t
+from centralita.store.lookup import code_or_not_found, list_by_code
 
 router = APIRouter(tags=["agents"])
 

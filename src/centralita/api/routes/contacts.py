@@ -11,11 +11,13 @@ from pydantic import BaseModel
 from centralita.agents.queries import queue_ids_of_agent
 from centralita.api.auth import AgentActor, ServiceDep, SupervisorActor
 from centralita.contacts import queries
-from centralita.contacts.schemas import CHANNELS, ContactPublic, unknown_choice
+from centralita.contacts.schemas import ContactPublic
 from centralita.core.errors import Forbidden, InvalidInput, NotFound, unknown_code
 from centralita.core.i18n import _
+from centralita.core.vocabulary import CHANNELS, unknown_choice
 from centralita.events.log import read_events
 from centralita.store import tables as t
+from centralita.store.lookup import get_by_code
 
 router = APIRouter(tags=["contacts and events"])
 
@@ -63,7 +65,7 @@ def search_contacts(
     with svc.db.read() as s:
         ids: dict[str, int | None] = {}
         for name, model, code in (("queue", t.Queue, queue), ("agent", t.Agent, agent), ("reason", t.Reason, reason)):
-            row: Any = queries.get_by_code(s, model, actor.tenant_id, code) if code else None
+            row: Any = get_by_code(s, model, actor.tenant_id, code) if code else None
             if code and row is None:
                 raise InvalidInput.field(name, unknown_code(name, code))
             ids[name] = row.id if row is not None else None

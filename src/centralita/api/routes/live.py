@@ -1,4 +1,4 @@
-"""Live contacts and live queue statistics (issue 4).
+"""Live contacts (issue 4): arrive, offers answered, held, transferred, ended, wrapped up.
 
 - `POST /api/contacts`: a contact enters now (chat, e-mail or a simulated call) — supervisors, admins or an
   integration token (an API token not bound to a user).
@@ -7,35 +7,31 @@
   (`?agent=CODE` says whose offer, when a ring_all contact rings several).
 - `POST /api/contacts/{id}/customer-disconnect`: the customer's side (channel connectors, simulators): an
   abandon while queued, the end of the conversation while connected. Same roles as creating a contact.
-- `GET /api/queues/stats`, `GET /api/queues/{code}/stats`: live queue figures from the routing runner.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from centralita.agents.queries import queue_ids_of_agent
 from centralita.api.auth import AgentActor, ServiceDep
 from centralita.contacts import live
-from centralita.contacts.queries import code_or_not_found
 from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
 from centralita.core.actor import Actor
-from centralita.core.errors import Forbidden, Unavailable
+from centralita.core.errors import Forbidden
 from centralita.core.i18n import _
 from centralita.service import Service
 from centralita.store import tables as t
+from centralita.store.lookup import code_or_not_found
 
 router = APIRouter(tags=["live contacts"])
 
 
 def _check_channel_side(actor: Actor) -> None:
     """Contacts enter (and customers leave) through supervisors, admins or integration tokens."""
-    integration = actor.username.startswith("token:") and actor.agent_id is None
-    if not (actor.at_least("supervisor") or integration):
+    if not (actor.at_least("supervisor") or actor.integration):
         raise Forbidden(_("this needs the supervisor role or an integration token"))
 
 
@@ -113,38 +109,3 @@ def customer_disconnect(contact_id: int, actor: AgentActor, svc: ServiceDep) -> 
     """The customer hung up or left: an abandon while queued, else the end of the conversation."""
     _check_channel_side(actor)
     return _act(svc, actor, contact_id, live.do_customer_disconnect)
-
-
-def _stats(svc: Service, actor: Actor, queue_ids: set[int] | None) -> list[dict[str, Any]]:
-    if svc.dispatch is None or not svc.dispatch.is_leader:
-        raise Unavailable(_("live queue statistics come from the routing process; this one does not route"))
-    return svc.dispatch.queue_stats(actor.tenant_id, queue_ids)
-
-
-def _visible_queues(s: Session, actor: Actor) -> set[int] | None:
-    if actor.at_least("supervisor"):
-        return None
-    return set(queue_ids_of_agent(s, actor.agent_id)) if actor.agent_id is not None else set()
-
-
-@router.get("/queues/stats")
-def all_queue_stats(actor: AgentActor, svc: ServiceDep) -> list[dict[str, Any]]:
-    """Live figures per queue: waiting, oldest wait, EWT (null: nobody staffed), agents staffed / available /
-    busy / in wrap-up, rolling ASA, AHT, and service level over the last 15 and 30 minutes. Agents get
-    the queues they serve."""
-    with svc.db.read() as s:
-        visible = _visible_queues(s, actor)
-    return _stats(svc, actor, visible)
-
-
-@router.get("/queues/{code}/stats")
-def queue_stats(code: str, actor: AgentActor, svc: ServiceDep) -> dict[str, Any]:
-    with svc.db.read() as s:
-        queue = code_or_not_found(s, t.Queue, actor.tenant_id, code, "queue")
-        visible = _visible_queues(s, actor)
-    if visible is not None and queue.id not in visible:
-        raise Forbidden(_("queue {code!r} is not one of yours", code=code))
-    found = _stats(svc, actor, {queue.id})
-    if not found:
-        raise Unavailable(_("queue {code!r} is not routed yet; try again in a moment", code=code))
-    return found[0]

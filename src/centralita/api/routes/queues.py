@@ -1,16 +1,21 @@
-"""Queues, hours calendars and contact reasons."""
+"""Queues (with their live figures: `GET /api/queues/stats`, `GET /api/queues/{code}/stats`, from the routing
+runner), hours calendars and contact reasons. `/queues/stats` is declared before `/queues/{code}`."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from centralita.agents.queries import queue_ids_of_agent
 from centralita.api.auth import AdminActor, AgentActor, ServiceDep
-from centralita.contacts import actions, queries
-from centralita.contacts.schemas import (
+from centralita.core.actor import Actor
+from centralita.core.errors import Forbidden, InvalidInput, Unavailable
+from centralita.core.i18n import _
+from centralita.queues import actions, queries
+from centralita.queues.schemas import (
     HoursCreate,
     HoursPublic,
     HoursStatus,
@@ -24,27 +29,61 @@ from centralita.contacts.schemas import (
     ReasonPublic,
     ReasonUpdate,
 )
-from centralita.core.actor import Actor
-from centralita.core.errors import Forbidden, InvalidInput
-from centralita.core.i18n import _
+from centralita.service import Service
 from centralita.store import tables as t
+from centralita.store.lookup import code_or_not_found, list_by_code
 
 router = APIRouter(tags=["queues, hours and reasons"])
 
 
 def _queue(s: Session, actor: Actor, code: str) -> t.Queue:
-    return queries.code_or_not_found(s, t.Queue, actor.tenant_id, code, "queue")
+    return code_or_not_found(s, t.Queue, actor.tenant_id, code, "queue")
 
 
 @router.get("/queues")
 def list_queues(actor: AgentActor, svc: ServiceDep) -> list[QueuePublic]:
     """Supervisors see every queue; an agent sees the queues it serves."""
     with svc.db.read() as s:
-        rows = queries.list_by_code(s, t.Queue, actor.tenant_id)
+        rows = list_by_code(s, t.Queue, actor.tenant_id)
         if not actor.at_least("supervisor"):
             mine = set(queue_ids_of_agent(s, actor.agent_id)) if actor.agent_id else set()
             rows = [q for q in rows if q.id in mine]
         return [queries.queue_public(s, q) for q in rows]
+
+
+def _stats(svc: Service, actor: Actor, queue_ids: set[int] | None) -> list[dict[str, Any]]:
+    if svc.dispatch is None or not svc.dispatch.is_leader:
+        raise Unavailable(_("live queue statistics come from the routing process; this one does not route"))
+    return svc.dispatch.queue_stats(actor.tenant_id, queue_ids)
+
+
+def _visible_queues(s: Session, actor: Actor) -> set[int] | None:
+    if actor.at_least("supervisor"):
+        return None
+    return set(queue_ids_of_agent(s, actor.agent_id)) if actor.agent_id is not None else set()
+
+
+@router.get("/queues/stats")
+def all_queue_stats(actor: AgentActor, svc: ServiceDep) -> list[dict[str, Any]]:
+    """Live figures per queue: waiting, oldest wait, EWT (null: nobody staffed), agents staffed / available /
+    busy / in wrap-up, rolling ASA, AHT, and service level over the last 15 and 30 minutes. Agents get
+    the queues they serve."""
+    with svc.db.read() as s:
+        visible = _visible_queues(s, actor)
+    return _stats(svc, actor, visible)
+
+
+@router.get("/queues/{code}/stats")
+def queue_stats(code: str, actor: AgentActor, svc: ServiceDep) -> dict[str, Any]:
+    with svc.db.read() as s:
+        queue = code_or_not_found(s, t.Queue, actor.tenant_id, code, "queue")
+        visible = _visible_queues(s, actor)
+    if visible is not None and queue.id not in visible:
+        raise Forbidden(_("queue {code!r} is not one of yours", code=code))
+    found = _stats(svc, actor, {queue.id})
+    if not found:
+        raise Unavailable(_("queue {code!r} is not routed yet; try again in a moment", code=code))
+    return found[0]
 
 
 @router.post("/queues", status_code=201)
@@ -77,13 +116,13 @@ def delete_queue(code: str, actor: AdminActor, svc: ServiceDep) -> None:
 
 
 def _hours(s: Session, actor: Actor, code: str) -> t.HoursCalendar:
-    return queries.code_or_not_found(s, t.HoursCalendar, actor.tenant_id, code, "hours calendar")
+    return code_or_not_found(s, t.HoursCalendar, actor.tenant_id, code, "hours calendar")
 
 
 @router.get("/hours")
 def list_hours(actor: AgentActor, svc: ServiceDep) -> list[HoursPublic]:
     with svc.db.read() as s:
-        return [HoursPublic.model_validate(r) for r in queries.list_by_code(s, t.HoursCalendar, actor.tenant_id)]
+        return [HoursPublic.model_validate(r) for r in list_by_code(s, t.HoursCalendar, actor.tenant_id)]
 
 
 @router.post("/hours", status_code=201)
@@ -124,7 +163,7 @@ def delete_hours(code: str, actor: AdminActor, svc: ServiceDep) -> None:
 @router.get("/reason-groups")
 def list_reason_groups(actor: AgentActor, svc: ServiceDep) -> list[ReasonGroupPublic]:
     with svc.db.read() as s:
-        return [ReasonGroupPublic.model_validate(r) for r in queries.list_by_code(s, t.ReasonGroup, actor.tenant_id)]
+        return [ReasonGroupPublic.model_validate(r) for r in list_by_code(s, t.ReasonGroup, actor.tenant_id)]
 
 
 @router.post("/reason-groups", status_code=201)
@@ -134,7 +173,7 @@ def create_reason_group(body: ReasonGroupCreate, actor: AdminActor, svc: Service
 
 
 def _reason(s: Session, actor: Actor, code: str) -> t.Reason:
-    return queries.code_or_not_found(s, t.Reason, actor.tenant_id, code, "reason")
+    return code_or_not_found(s, t.Reason, actor.tenant_id, code, "reason")
 
 
 @router.get("/reasons")

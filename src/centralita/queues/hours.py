@@ -68,20 +68,3 @@ def hours_status(
     if o is not None and o.get("closed"):
         return HOLIDAY
     return CLOSED
-
-
-def validate_weekly(weekly: list[dict[str, Any]]) -> list[tuple[list[str | int], str]]:
-    """Problems in weekly intervals as (path, message)."""
-    problems: list[tuple[list[str | int], str]] = []
-    for i, item in enumerate(weekly):
-        day = item.get("day")
-        if not isinstance(day, int) or not 1 <= day <= 7:
-            problems.append(([i, "day"], _("must be an ISO day 1 (Monday) .. 7 (Sunday)")))
-        for key in ("start", "end"):
-            try:
-                parse_hhmm(str(item.get(key)))
-            except ValueError as exc:
-                problems.append(([i, key], str(exc)))
-        if item.get("start") == item.get("end"):
-            problems.append(([i, "end"], _("an interval must not be empty")))
-    return problems

@@ -7,7 +7,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from centralita.contacts.schemas import (
+from centralita.core.actor import Actor
+from centralita.core.diff import apply_changes
+from centralita.core.errors import Conflict, ErrorList, InvalidInput
+from centralita.core.i18n import _
+from centralita.events.log import append_event
+from centralita.queues.schemas import (
     HoursCreate,
     HoursUpdate,
     QueueCreate,
@@ -18,13 +23,8 @@ from centralita.contacts.schemas import (
     ReasonUpdate,
     order_by_needed,
 )
-from centralita.core.actor import Actor
-from centralita.core.diff import apply_changes
-from centralita.core.errors import Conflict, ErrorList, InvalidInput
-from centralita.core.i18n import _
-from centralita.crm.actions import resolve_code
-from centralita.events.log import append_event
 from centralita.store import tables as t
+from centralita.store.lookup import resolve_code
 
 
 def _ensure_new_code(session: Session, actor: Actor, model: Any, code: str, what: str) -> None:

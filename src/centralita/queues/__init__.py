@@ -1,0 +1,1 @@
+"""Queues, hours calendars (with holidays) and the contact-reason taxonomy: actions, queries, schemas."""
