@@ -35,7 +35,6 @@ import array
 import dataclasses
 import gc
 import heapq
-import inspect
 import itertools
 import json
 import math
@@ -220,13 +219,14 @@ def make_center(n_agents: int, n_skills: int, rng: random.Random) -> Center:
 _AGENT_FIELDS = {f.name for f in dataclasses.fields(AgentState)}
 
 
-def has_room(spec: AgentSpec, active: dict[str, int]) -> bool:
+def has_room(spec: AgentSpec, contacts: dict[int, str]) -> bool:
+    active = Counter(contacts.values())
     if spec.kind == "voice":
         return not active
     return not active.get("voice") and active.get("chat", 0) < 3
 
 
-def build_agent(spec: AgentSpec, status: str, active: dict[str, int], idle_since: float) -> AgentState:
+def build_agent(spec: AgentSpec, status: str, contacts: dict[int, str], idle_since: float) -> AgentState:
     """A fresh AgentState (each router gets its own objects: the routers mutate them)."""
     capacity = {"voice": {"voice": 1}, "chat": {"chat": 3}, "blended": {"voice": 1, "chat": 3}}[spec.kind]
     kwargs: dict[str, Any] = {
@@ -235,7 +235,7 @@ def build_agent(spec: AgentSpec, status: str, active: dict[str, int], idle_since
         "profile": {q: ProfileEntry(rank=rank, delay_s=delay) for q, rank, delay in spec.profile},
         "reserve": dict(spec.reserve),
         "capacity": capacity,
-        "active": dict(active),
+        "contacts": dict(contacts),
         "exclusive_channels": frozenset({"voice"}) if spec.kind == "blended" else frozenset(),
         "idle_since": idle_since,
         "max_missed_offers": spec.max_missed_offers,
@@ -258,51 +258,19 @@ def build_contact(spec: ContactSpec, widening: dict[int, tuple[Step, ...]]) -> W
 
 
 class Api:
-    """One router's calls in the shape of the finished API (`now` everywhere, `release(..., acw)`,
-    `end_acw`, `next_wakeup()`). Where the router already has that shape, the bound method itself is used
-    (no wrapper in the timing); a missing piece is shimmed and named in `shims`."""
+    """One router's calls, bound once (no wrapper in the timing)."""
 
     def __init__(self, router: Any) -> None:
         self.router = router
-        self.shims: list[str] = []
-        self.set_agent = self._takes_now(router.set_agent, 1, "set_agent")
-        self.enqueue = self._takes_now(router.enqueue, 1, "enqueue")
-        self.remove = self._takes_now(router.remove, 1, "remove")
+        self.set_agent: Callable[[AgentState, float], Any] = router.set_agent
+        self.enqueue: Callable[[WaitingContact, float], Any] = router.enqueue
+        self.remove: Callable[[int, float], Any] = router.remove
         self.accept: Callable[[int, int, float], Any] = router.accept
         self.reject: Callable[[int, int, float], Any] = router.reject
         self.step: Callable[[float], tuple[list[Any], list[Any]]] = router.step
-        self.release: Callable[[int, str, float, bool], Any]
-        self.end_acw: Callable[[int, float], Any]
-        if "acw" in inspect.signature(router.release).parameters and hasattr(router, "end_acw"):
-            self.release, self.end_acw = router.release, router.end_acw
-        else:  # ACW keeps the slot taken until it ends
-            self.shims.append("release(acw)/end_acw emulated: the slot is released when ACW ends")
-            in_acw: dict[int, str] = {}
-            plain_release = router.release
-
-            def release(agent_id: int, channel: str, now: float, acw: bool = False) -> Any:
-                if acw:
-                    in_acw[agent_id] = channel
-                    return None
-                return plain_release(agent_id, channel, now)
-
-            def end_acw(agent_id: int, now: float) -> Any:
-                return plain_release(agent_id, in_acw.pop(agent_id), now)
-
-            self.release, self.end_acw = release, end_acw
-        wake = router.next_wakeup
-        self.next_wakeup: Callable[[float], float | None]
-        if any(p.default is p.empty for p in inspect.signature(wake).parameters.values()):
-            self.next_wakeup = wake
-            self.shims.append("next_wakeup(now)")
-        else:
-            self.next_wakeup = lambda now: wake()
-
-    def _takes_now(self, method: Callable[..., Any], n_args: int, name: str) -> Callable[..., Any]:
-        if len(inspect.signature(method).parameters) > n_args:
-            return method
-        self.shims.append(f"{name} without now")
-        return lambda *args: method(*args[:n_args])
+        self.release: Callable[[int, float, bool], Any] = router.release
+        self.end_acw: Callable[[int, float], Any] = router.end_acw
+        self.next_wakeup: Callable[[float], float | None] = router.next_wakeup
 
 
 def decisions(offers: list[Any], ended: list[Any], ret: Any) -> tuple[Any, ...]:
@@ -386,25 +354,26 @@ class Sim:
 
     # --- the initial steady state -------------------------------------------------------------------
 
-    def setup(self) -> tuple[list[tuple[AgentSpec, str, dict[str, int], float]], list[ContactSpec]]:
+    def setup(self) -> tuple[list[tuple[AgentSpec, str, dict[int, str], float]], list[ContactSpec]]:
         rng, now = self.rng, self.now
         agents = []
         for spec in self.c.agents:
             r = rng.random()
             status = "offline" if r < 0.03 else "custom:break" if r < 0.07 else "available"
-            active: dict[str, int] = {}
+            active: dict[int, str] = {}  # contacts in progress: id → channel
+            n_voice = n_chat = 0
             if status != "offline":
                 if spec.kind == "voice" or (spec.kind == "blended" and rng.random() < 0.5):
-                    if rng.random() < 0.92:
-                        active["voice"] = 1
+                    n_voice = 1 if rng.random() < 0.92 else 0
                 elif spec.kind == "chat" or rng.random() < 0.8:
-                    n = rng.choices((0, 1, 2, 3), (0.05, 0.15, 0.3, 0.5))[0]
-                    if n:
-                        active["chat"] = n
-            for channel, n in active.items():
-                for _ in range(n):  # a contact in progress: its residual handle time
-                    self.at(now + rng.random() * self.handle_time(channel), EV_RELEASE, spec.id, channel)
-            self.busy[spec.id] = sum(active.values())
+                    n_chat = rng.choices((0, 1, 2, 3), (0.05, 0.15, 0.3, 0.5))[0]
+            for channel in ["voice"] * n_voice + ["chat"] * n_chat:
+                self.next_cid += 1
+                active[self.next_cid] = channel
+                self.channel[self.next_cid] = channel
+                # a contact in progress: its residual handle time
+                self.at(now + rng.random() * self.handle_time(channel), EV_RELEASE, spec.id, self.next_cid)
+            self.busy[spec.id] = len(active)
             self.status[spec.id] = status
             if status == "offline":
                 self.at(now + rng.uniform(0, LOGGED_OUT_S[1]), EV_LOGIN, spec.id)
@@ -449,20 +418,20 @@ class Sim:
             aid = offer.agent_id
             if accept and self.status[aid] == "available":
                 self.waiting.discard(offer.contact_id)
-                channel = self.channel.pop(offer.contact_id)
+                channel = self.channel[offer.contact_id]
                 self.busy[aid] += 1
                 stats.accepts += 1
-                self.at(t + self.handle_time(channel), EV_RELEASE, aid, channel)
+                self.at(t + self.handle_time(channel), EV_RELEASE, aid, offer.contact_id)
                 return OP_ACCEPT, offer.contact_id, aid, "accept"
             stats.rejects += 1
             return OP_REJECT, offer.contact_id, aid, "reject"
-        if ev == EV_RELEASE:
+        if ev == EV_RELEASE:  # a: the agent, b: the contact
             self.busy[a] -= 1
-            if b == "voice" and rng.random() < ACW_SHARE:
+            if self.channel.pop(b) == "voice" and rng.random() < ACW_SHARE:
                 self.acw[a] = True
                 self.at(t + rng.uniform(*ACW_RANGE_S), EV_END_ACW, a)
-                return OP_RELEASE, a, (b, True), "release_acw"
-            return OP_RELEASE, a, (b, False), "release"
+                return OP_RELEASE, b, True, "release_acw"
+            return OP_RELEASE, b, False, "release"
         if ev == EV_END_ACW:
             self.acw[a] = False
             return OP_END_ACW, a, None, "end_acw"
@@ -560,7 +529,7 @@ def execute(api: Api, op: int, a: Any, b: Any, arg: Any, now: float) -> tuple[in
     elif op == OP_ACCEPT:
         api.accept(a, b, now)
     elif op == OP_RELEASE:
-        api.release(a, b[0], now, b[1])
+        api.release(a, now, b)
     elif op == OP_SET_AGENT:
         api.set_agent(arg, now)
     elif op == OP_REMOVE:
@@ -595,8 +564,6 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> tuple[dict[str,
     sim = Sim(center, args, rng)
     fast = Api(_Fast(center.queues))
     naive = Api(ReferenceRouter(center.queues)) if args.naive_events > 0 else None
-    if fast.shims:
-        log(f"API shims in use (the engine is unfinished): {'; '.join(fast.shims)}")
 
     setup_started = time.perf_counter()
     agents, contacts = sim.setup()
@@ -856,7 +823,6 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> tuple[dict[str,
             "without_gc_p99_us": s_no_gc["p99_us"],
             "without_gc_max_us": s_no_gc["max_us"],
         },
-        "api_shims": fast.shims,
         "seed": args.seed,
         "python": sys.version.split()[0],
         "machine": machine(),

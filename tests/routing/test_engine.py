@@ -46,7 +46,7 @@ def test_accept_takes_the_contact_out_of_every_queue() -> None:
     assert r.step(3.0) == ([], [])
     with pytest.raises(RoutingError):
         r.fast.accept(1, 7, 4.0)
-    r.release(7, "voice", 100.0)
+    r.release(1, 100.0)
     assert r.fast.agents[7].idle_since == 100.0
 
 
@@ -227,9 +227,8 @@ class RouterMachine(RuleBasedStateMachine):
     @rule(data=st.data(), acw=st.booleans())
     def hang_up(self, data: st.DataObject, acw: bool) -> None:
         cid = data.draw(st.sampled_from(sorted(self.connected)))
-        aid, channel = self.connected.pop(cid)
-        if aid in self.r.fast.agents:
-            self.r.release(aid, channel, self.now, acw=acw)
+        self.connected.pop(cid)
+        self.r.release(cid, self.now, acw=acw)
 
     @precondition(lambda self: any(a.acw for a in self.r.fast.agents.values()))
     @rule(data=st.data())
@@ -368,7 +367,7 @@ class FifoMachine(RuleBasedStateMachine):
         offer = data.draw(st.sampled_from(sorted(self.r.fast.offers.values(), key=lambda o: o.contact_id)))
         if accept:
             self._check("accept", offer.contact_id, offer.agent_id, self.now)
-            self._check("release", offer.agent_id, "voice", self.now)
+            self._check("release", offer.contact_id, self.now)
         else:
             self._check("reject", offer.contact_id, offer.agent_id, self.now)
 

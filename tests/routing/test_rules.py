@@ -175,8 +175,8 @@ def test_r3_capacity_and_exclusive_voice() -> None:
     r.enqueue(contact(3, 3.0, channel="chat"), 3.0)
     assert r.offers(3.0) == [(1, 9), (3, 9)]
     r.accept(3, 9, 4.0)
-    r.release(9, "chat", 5.0)
-    r.release(9, "chat", 6.0)
+    r.release(1, 5.0)
+    r.release(3, 6.0)
     assert r.offers(6.0) == [(2, 9)]  # empty again: the call gets through
     r.accept(2, 9, 7.0)
     r.enqueue(contact(4, 8.0, channel="chat"), 8.0)
@@ -188,7 +188,7 @@ def test_r3_after_contact_work_blocks_offers() -> None:
     r.set_agent(agent(9), 0.0)
     r.enqueue(contact(1, 0.0), 0.0)
     r.accept(1, 9, 1.0)
-    r.release(9, "voice", 10.0, acw=True)
+    r.release(1, 10.0, acw=True)
     r.enqueue(contact(2, 11.0), 11.0)
     assert r.offers(11.0) == [(1, 9)]
     r.end_acw(9, 40.0)
@@ -209,7 +209,7 @@ def test_r3_profile_delay_and_rank_behaviour_7() -> None:
     r.accept(1, 9, 21.0)
     r.enqueue(contact(2, 22.0, queue_id=3), 22.0)
     r.enqueue(contact(3, 50.0, queue_id=2), 50.0)
-    r.release(9, "voice", 60.0)
+    r.release(1, 60.0)
     assert r.offers(60.0) == [(3, 9)]  # rank beats age
 
 
@@ -231,7 +231,7 @@ def test_r8_maximum_occupancy_behaviour_13() -> None:
     r.enqueue(contact(1, 0.0), 0.0)
     assert r.offers(0.0) == [(1, 9)]
     r.accept(1, 9, 10.0)
-    r.release(9, "voice", 60.0, acw=True)
+    r.release(1, 60.0, acw=True)
     r.end_acw(9, 80.0)  # busy 80 s of 80: occupancy 1.0
     assert occupancy_at(r.fast.agents[9], 80.0) == 1.0 and r.fast.agents[9].over_occupancy
     r.enqueue(contact(2, 90.0), 90.0)
@@ -256,8 +256,8 @@ def test_r8_a_busy_chat_agent_reaches_the_limit_while_busy() -> None:
     r.accept(2, 9, 150.0)
     r.enqueue(contact(3, 250.0, channel="chat"), 250.0)
     assert r.offers(250.0) == [] and r.fast.agents[9].over_occupancy
-    r.release(9, "chat", 300.0)
-    r.release(9, "chat", 300.0)
+    r.release(1, 300.0)
+    r.release(2, 300.0)
     assert r.offers(399.0) == []
     assert r.offers(400.0) == [(3, 9)]
 
@@ -268,13 +268,13 @@ def test_r8_acw_counts_as_idle_and_a_new_login_starts_again() -> None:
     r.enqueue(contact(1, 0.0), 0.0)
     r.offers(0.0)
     r.accept(1, 9, 0.0)
-    r.release(9, "voice", 40.0, acw=True)
+    r.release(1, 40.0, acw=True)
     r.end_acw(9, 100.0)  # busy 40 s of 100
     assert occupancy_at(r.fast.agents[9], 100.0) == 0.4 and not r.fast.agents[9].over_occupancy
     r.enqueue(contact(2, 100.0), 100.0)
     assert r.offers(100.0) == [(2, 9)]
     r.accept(2, 9, 100.0)
-    r.release(9, "voice", 400.0)  # busy 340 of 400
+    r.release(2, 400.0)  # busy 340 of 400
     assert r.fast.agents[9].over_occupancy
     r.set_agent(agent(9, max_occupancy=0.5, status="offline"), 410.0)
     r.set_agent(agent(9, max_occupancy=0.5), 500.0)  # logs in again: occupancy starts from zero
@@ -374,11 +374,11 @@ def test_r5_least_occupied_reads_occupancy_now() -> None:
     r.enqueue(contact(1, 0.0), 0.0)
     assert r.offers(0.0) == [(1, 7)]  # both 0: longest idle, then agent id
     r.accept(1, 7, 0.0)
-    r.release(7, "voice", 90.0)
+    r.release(1, 90.0)
     r.enqueue(contact(2, 9000.0), 9000.0)
     assert r.offers(9000.0) == [(2, 8)]  # 8 at 0, 7 at 0.01
     r.accept(2, 8, 9000.0)
-    r.release(8, "voice", 9900.0)
+    r.release(2, 9900.0)
     r.enqueue(contact(3, 10000.0), 10000.0)
     assert r.offers(10000.0) == [(3, 7)]
 
@@ -585,10 +585,10 @@ def test_r9_ewt_metric_and_back_to_zero() -> None:
     r.accept(1, 4, 3.0)
     r.accept(2, 5, 3.0)
     assert r.fast.levels[1] == 1  # contact 3 waits: (1 + 1) × 100 / 1
-    r.release(5, "voice", 4.0)
+    r.release(2, 4.0)
     assert r.offers(4.0) == [(3, 5)]  # the reserve, free again, takes it while the level is 1
     r.enqueue(contact(4, 5.0), 5.0)
-    r.release(4, "voice", 6.0)
+    r.release(1, 6.0)
     assert r.offers(6.0) == [(4, 4)]
     assert r.fast.levels[1] == 0  # nobody waits: (0 + 1) × 100 / 1 < 150
 

@@ -259,11 +259,10 @@ class Dispatcher:
                     row = s.get(t.Contact, e.contact_id)
                     agent = s.get(t.Agent, e.agent_id)
                     assert row is not None
-                    channel = row.channel
                     due = acw_deadline(row, agent.acw_timeout_s if agent is not None else 0)
                 if due is not None:
                     tr.acw_due[e.contact_id] = due
-                r.release(e.agent_id, str(channel), now, acw=True)
+                r.release(e.contact_id, now, acw=True)
             elif kind == "contact.wrapped_up" and e.agent_id is not None:
                 tr.acw_due.pop(e.contact_id, None)
                 r.end_acw(e.agent_id, now)

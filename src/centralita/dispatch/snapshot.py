@@ -241,7 +241,7 @@ def load_tenant(session: Session, tenant_id: int, now: dt.datetime, history: int
     live = list(
         session.scalars(select(t.Contact).where(t.Contact.tenant_id == tenant_id, t.Contact.status.in_(LIVE_STATUSES)))
     )
-    active: dict[int, dict[str, int]] = {}
+    handling: dict[int, dict[int, str]] = {}  # agent id → its connected or held contacts: id → channel
     acw: dict[int, int] = {}
     in_acw: list[t.Contact] = []
     waiting: list[WaitingContact] = []
@@ -253,8 +253,7 @@ def load_tenant(session: Session, tenant_id: int, now: dt.datetime, history: int
                 waiting.append(w)
             offers.extend((c.id, int(offer["agent_id"])) for offer in open_offers(c))
         elif c.agent_id is not None and c.status in ("connected", "held"):
-            slots = active.setdefault(c.agent_id, {})
-            slots[c.channel] = slots.get(c.channel, 0) + 1
+            handling.setdefault(c.agent_id, {})[c.id] = c.channel
         elif c.agent_id is not None and c.status == "acw":
             acw[c.agent_id] = acw.get(c.agent_id, 0) + 1
             in_acw.append(c)
@@ -265,7 +264,7 @@ def load_tenant(session: Session, tenant_id: int, now: dt.datetime, history: int
         if not row.active:
             continue
         state = agent_state(session, row, skill_codes)
-        state.active = active.get(row.id, {})
+        state.contacts = handling.get(row.id, {})
         state.acw = acw.get(row.id, 0)
         state.busy_s = busy.get(row.id, 0.0)
         agents.append(state)

@@ -91,6 +91,7 @@ class RouterBase:
         self.contacts: dict[int, WaitingContact] = {}
         self.offered: dict[int, dict[int, Offer]] = {}  # contact id → agent id → open offer (several: ring_all)
         self.agent_offer: dict[int, int] = {}  # agent id → contact id offered to it
+        self.handled_by: dict[int, int] = {}  # contact id → agent id, connected or on hold (until `release`)
         self.levels: dict[int, int] = {}  # R9 overload level per queue, as of the last settle
         self.aht_s: dict[int, float] = {}
         self.rolling_asa_s: dict[int, float | None] = {}
@@ -124,9 +125,17 @@ class RouterBase:
             self._account(old, now)
             agent.offered, agent.missed, agent.missed_offers = old.offered, old.missed, old.missed_offers
             agent.active, agent.acw, agent.idle_since = old.active, old.acw, old.idle_since
+            agent.contacts = old.contacts
             agent.logged_in_since, agent.busy_s, agent.busy_mark = old.logged_in_since, old.busy_s, old.busy_mark
             if agent.status == "available" and old.status != "available":
                 agent.missed, agent.missed_offers, agent.idle_since = False, 0, now
+        else:
+            if agent.contacts:
+                agent.active = {}
+                for channel in agent.contacts.values():
+                    agent.active[channel] = agent.active.get(channel, 0) + 1
+            for contact_id in agent.contacts:
+                self.handled_by[contact_id] = agent.id
         if agent.status == "offline":
             agent.logged_in_since, agent.busy_s = None, 0.0
         elif agent.logged_in_since is None:  # a login
@@ -212,6 +221,8 @@ class RouterBase:
         self._account(agent, now)
         agent.offered, agent.missed_offers = False, 0
         agent.active[contact.channel] = agent.active.get(contact.channel, 0) + 1
+        agent.contacts[contact_id] = contact.channel
+        self.handled_by[contact_id] = agent_id
         self._judge_occupancy(agent, now)
         self._agent_touched(agent)
         self._agent_free(agent_id, now)  # a chat agent may take another one
@@ -224,13 +235,18 @@ class RouterBase:
         self._settle(now)
         return ended
 
-    def release(self, agent_id: int, channel: str, now: float, acw: bool = False) -> None:
-        """The agent's contact on `channel` ended: its slot frees up; with `acw` the agent goes into
-        after-contact work and gets nothing until `end_acw`."""
+    def release(self, contact_id: int, now: float, acw: bool = False) -> None:
+        """The contact's conversation ended: its agent's slot on its channel frees up; with `acw` the agent
+        goes into after-contact work and gets nothing until `end_acw`. An agent removed meanwhile has
+        nothing to free."""
         now = self._advance(now)
-        agent = self._agent(agent_id)
-        if agent.active.get(channel, 0) <= 0:
-            raise RoutingError(f"agent {agent_id} has no {channel} contact to release")
+        agent_id = self.handled_by.pop(contact_id, None)
+        if agent_id is None:
+            raise RoutingError(f"contact {contact_id} is not connected to an agent")
+        agent = self.agents.get(agent_id)
+        if agent is None or contact_id not in agent.contacts:
+            return
+        channel = agent.contacts.pop(contact_id)
         self._account(agent, now)
         agent.active[channel] -= 1
         if acw:

@@ -76,8 +76,9 @@ class ProfileEntry:
 
 @dataclass
 class AgentState:
-    """An agent as routing sees it. `offered`, `missed`, `missed_offers`, `active` and `acw` are the
-    router's own bookkeeping: `set_agent` keeps them for an agent it already knows."""
+    """An agent as routing sees it. `offered`, `missed`, `missed_offers`, `active`, `contacts` and `acw` are
+    the router's own bookkeeping: `set_agent` keeps them for an agent it already knows. A new agent may
+    bring the contacts it is handling (recovery): `active` is then counted from them."""
 
     id: int
     status: str = "available"  # offline | available | custom:<name>
@@ -86,6 +87,7 @@ class AgentState:
     reserve: dict[int, int] = field(default_factory=dict)  # queue id → reserve level 1 | 2 (R9)
     capacity: dict[str, int] = field(default_factory=lambda: {"voice": 1, "chat": 1})
     active: dict[str, int] = field(default_factory=dict)  # channel → contacts connected or on hold
+    contacts: dict[int, str] = field(default_factory=dict)  # those contacts: id → channel (`release` reads it)
     acw: int = 0  # contacts in after-contact work: the agent gets no offer meanwhile (R3.1)
     exclusive_channels: frozenset[str] = frozenset()
     idle_since: float = 0.0  # max(available since, last contact or ACW end)
