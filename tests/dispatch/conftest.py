@@ -58,13 +58,12 @@ class Live:
 
     def offered_agents(self, contact_id: int) -> list[int]:
         """The agents the contact rings now, as stored (several for a ring_all queue)."""
-        from centralita.contacts.live import open_offers
+        from centralita.contacts.queries import open_offers
         from centralita.store import tables as t
 
         with self.service.db.read() as s:
-            row = s.get(t.Contact, contact_id)
-            assert row is not None
-            return [int(o["agent_id"]) for o in open_offers(row)]
+            assert s.get(t.Contact, contact_id) is not None
+            return [o.agent_id for o in open_offers(s, contact_id)]
 
     def agent_id(self, code: str) -> int:
         from sqlalchemy import select

@@ -156,7 +156,7 @@ def test_offer_timeout_marks_agent_missed_then_reoffered(live: Live) -> None:
     ended = [e for e in timeline if e["type"] == "contact.offer_ended"]
     assert [e["data"]["result"] for e in ended] == ["timeout"]
     late = live.client("agent").post(f"/api/contacts/{cid}/accept")
-    assert late.status_code == 403  # not offered to ana any more
+    assert late.status_code == 409  # not offered to ana any more: too late, not forbidden
     live.available()
     assert live.offered_to(cid) == ana
 

@@ -96,7 +96,7 @@ def test_bad_input_is_precise_and_changes_nothing(live: Live) -> None:
     assert resp.status_code == 422 and "own agent" in resp.json()["errors"][0]["message"]
     assert agent.post(f"/api/contacts/{cid}/wrap-up", json={"disposition": "x", "reason": "y"}).status_code == 422
     assert agent.post(f"/api/contacts/{cid}/resume").status_code == 409  # not on hold
-    assert agent.post(f"/api/contacts/{cid}/accept").status_code == 403  # no offer open for ana
+    assert agent.post(f"/api/contacts/{cid}/accept").status_code == 409  # her offer ended when she accepted it
     assert agent.post("/api/contacts/999999/accept").status_code == 404
     assert live.contact(cid)["status"] == "connected"
 

@@ -18,6 +18,7 @@ import httpx2 as httpx
 import pytest
 from sqlalchemy import select
 
+from centralita.contacts.queries import open_memberships, open_offers
 from centralita.store import tables as t
 from centralita.store.db import Database
 from tests.e2e.test_crash import _cli, _free_port, _start
@@ -61,10 +62,9 @@ def _queued(db_url: str) -> dict[int, tuple[float, int, tuple[int, ...]]]:
             rows = list(s.scalars(select(t.Contact).where(t.Contact.status == "queued")))
             out = {}
             for r in rows:
-                routing = r.routing or {}
-                offers = routing.get("offers") or ([routing["offer"]] if routing.get("offer") else [])
-                agents = tuple(int(o["agent_id"]) for o in offers)
-                out[r.id] = (_ts(r.enqueue_ts), int(routing["arrival_seq"]), agents)
+                agents = tuple(o.agent_id for o in open_offers(s, r.id))
+                arrival = min(m.arrival_seq for m in open_memberships(s, r.id))
+                out[r.id] = (_ts(r.enqueue_ts), arrival, agents)
             return out
     finally:
         db.dispose()

@@ -14,18 +14,15 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from centralita.core.actor import Actor
 from centralita.core.errors import ErrorList, InvalidInput, unknown_code
 from centralita.core.i18n import _
 from centralita.core.vocabulary import CHANNELS, CODE, one_of
 from centralita.crm.schemas import LIFECYCLE
-from centralita.events.log import PENDING_KEY, EventRecord
-from centralita.events.types import EVENT_TYPES
+from centralita.events.log import append_events
 from centralita.store import tables as t
 
 DIRECTIONS = ("inbound", "outbound")
@@ -40,13 +37,6 @@ _contacts = cast(Table, t.Contact.__table__)
 _events = cast(Table, t.Event.__table__)
 _tenants = cast(Table, t.Tenant.__table__)
 _INSERT_CONTACTS = insert(_contacts).returning(_contacts.c.id, sort_by_parameter_order=True)
-_INSERT_EVENTS = insert(_events).returning(_events.c.id, sort_by_parameter_order=True)
-_RESERVE_SEQ = (
-    update(_tenants)
-    .where(_tenants.c.id == bindparam("tenant"))
-    .values(event_seq=_tenants.c.event_seq + bindparam("n"))
-    .returning(_tenants.c.event_seq)
-)
 
 
 class _Strict(BaseModel):
@@ -254,12 +244,17 @@ def _resolve(
     return out
 
 
-def _row_values(
-    tenant_id: int, data: RecordedContact, ids: dict[str, int | None], customer: t.Customer | None
-) -> dict[str, Any]:
+def _queues_of(data: RecordedContact) -> list[str]:
+    """Every queue the contact waited in: the one its episode is attributed to first."""
     queues = list(data.queues)
     if data.queue is not None and data.queue not in queues:
         queues.insert(0, data.queue)
+    return queues
+
+
+def _row_values(
+    tenant_id: int, data: RecordedContact, ids: dict[str, int | None], customer: t.Customer | None
+) -> dict[str, Any]:
     snapshot = {
         key: getattr(data, key) if getattr(data, key) is not None else getattr(customer, key, None)
         for key in ("segment", "value_tier", "lifecycle_stage")
@@ -279,7 +274,6 @@ def _row_values(
         "customer_id": data.customer_id,
         "self_service": data.self_service,
         "resolved": data.resolved,
-        "queues": queues,
         "priority": data.priority,
         "initiation_ts": data.initiation_ts,
         "enqueue_ts": data.enqueue_ts,
@@ -339,6 +333,8 @@ def do_record_contacts(session: Session, actor: Actor, records: Sequence[Recorde
         update(_contacts).where(_contacts.c.id.in_(contact_ids)).values(initial_contact_id=_contacts.c.id)
     )
     contacts = []
+    membership_rows: list[dict[str, Any]] = []
+    offer_rows: list[dict[str, Any]] = []
     timelines: list[tuple[str, dt.datetime, dict[str, Any], dict[str, int | None]]] = []
     for contact_id, data, row in zip(contact_ids, records, values, strict=True):
         contact = t.Contact(**dict(row, id=contact_id, initial_contact_id=contact_id))
@@ -352,10 +348,20 @@ def do_record_contacts(session: Session, actor: Actor, records: Sequence[Recorde
             "agent_id": row["agent_id"],
             "user_id": actor.user_id,
         }
-        items = _timeline(data, row["queues"], row["segment"])
+        queues = _queues_of(data)
+        items = _timeline(
+            data, queues, row["segment"], {c: _code_id(session, tenant_id, t.Queue, c) or 0 for c in queues}
+        )
+        memberships, offers = _record_routing(session, tenant_id, contact_id, data, queues)
+        membership_rows += memberships
+        offer_rows += offers
         items.append(("contact.recorded", actor.now(), {"channel": data.channel, "source": data.source}))
         timelines.extend((type_, ts, payload, subjects) for type_, ts, payload in items)
-    _append_events(session, tenant_id, timelines)
+    if membership_rows:
+        session.execute(insert(t.ContactMembership), membership_rows)
+    if offer_rows:
+        session.execute(insert(t.ContactOffer), offer_rows)
+    append_events(session, tenant_id, timelines)
     return contacts
 
 
@@ -369,73 +375,119 @@ def do_record_contact(session: Session, actor: Actor, data: RecordedContact) -> 
         raise
 
 
-def _append_events(
-    session: Session, tenant_id: int, items: list[tuple[str, dt.datetime, dict[str, Any], dict[str, int | None]]]
-) -> list[EventRecord]:
-    """Append events at once: one counter update reserves their numbers (gap-free, in the given order).
-
-    Same guarantees as `events.log.append_event`: the rows are in the caller's transaction and are
-    published after it commits.
-    """
-    for type_, _ts, _data, _subjects in items:
-        if type_ not in EVENT_TYPES:
-            raise ValueError(f"unknown event type {type_!r}: add it to centralita.events.types first")
-    last = int(session.execute(_RESERVE_SEQ, {"tenant": tenant_id, "n": len(items)}).scalar_one())
-    loaded = session.identity_map.get(identity_key(t.Tenant, tenant_id))
-    if loaded is not None:  # keep a loaded tenant row in step with the counter
-        set_committed_value(loaded, "event_seq", last)
-    first = last - len(items) + 1
-    params: list[dict[str, Any]] = [
-        {"tenant_id": tenant_id, "seq": first + i, "type": type_, "ts": ts, "data": data, **subjects}
-        for i, (type_, ts, data, subjects) in enumerate(items)
+def _record_routing(
+    session: Session, tenant_id: int, contact_id: int, data: RecordedContact, queues: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The recorded contact's memberships (every queue it waited in, left when it left them) and offers,
+    as rows to insert."""
+    if data.enqueue_ts is None:
+        return [], []
+    left_at = data.dequeue_ts or data.disconnect_ts
+    memberships = [
+        {
+            "tenant_id": tenant_id,
+            "contact_id": contact_id,
+            "queue_id": _code_id(session, tenant_id, t.Queue, code),
+            "joined_at": data.enqueue_ts,
+            "arrival_seq": 0,
+            "priority": data.priority,
+            "age_adjust_s": 0.0,
+            "for_agent_id": None,
+            "overflowed": False,
+            "left_at": left_at,
+            "left_why": data.queue_outcome or "ended",
+        }
+        for code in queues
     ]
-    ids = session.execute(_INSERT_EVENTS, params).scalars()
-    # The after-commit publisher takes EventRecord objects, as append_event queues them.
-    records = [
-        EventRecord(id=int(event_id), tenant_id=tenant_id, seq=first + i, type=type_, ts=ts, data=data, **subjects)
-        for i, (event_id, (type_, ts, data, subjects)) in enumerate(zip(ids, items, strict=True))
+    offers = [
+        {
+            "tenant_id": tenant_id,
+            "contact_id": contact_id,
+            "agent_id": _code_id(session, tenant_id, t.Agent, offer.agent),
+            "queue_id": memberships[0]["queue_id"],
+            "offered_at": offer.offered_ts,
+            "timeout_at": offer.ended_ts,
+            "ended_at": offer.ended_ts,
+            "result": offer.result,
+        }
+        for offer in (data.offers if memberships else [])
     ]
-    session.info.setdefault(PENDING_KEY, []).extend(records)
-    return records
+    return memberships, offers
 
 
 def _timeline(
-    data: RecordedContact, queues: list[str], segment: str | None
+    data: RecordedContact, queues: list[str], segment: str | None, queue_ids: dict[str, int]
 ) -> list[tuple[str, dt.datetime, dict[str, Any]]]:
-    """The contact's events in time order (ties keep the order of the lifecycle)."""
+    """The contact's events in time order (ties keep the order of the lifecycle), with the same payloads
+    as a live contact's (`events/types.py`)."""
     items: list[tuple[str, dt.datetime, dict[str, Any]]] = [
         (
             "contact.arrived",
             data.initiation_ts,
-            {"channel": data.channel, "direction": data.direction, "ani": data.ani, "dnis": data.dnis},
+            {
+                "channel": data.channel,
+                "direction": data.direction,
+                "ani": data.ani,
+                "dnis": data.dnis,
+                "initiation_method": data.initiation_method,
+                "previous_contact_id": None,
+            },
         )
     ]
     if data.customer_id is not None:
         by = data.identified_by or {"voice": "phone", "sms": "phone", "email": "email"}.get(data.channel, "chat")
         items.append(("contact.identified", data.initiation_ts, {"by": by, "segment": segment}))
     if data.enqueue_ts is not None and data.dequeue_ts is not None:
-        for code in queues:
-            items.append(("contact.queued", data.enqueue_ts, {"queue": code, "priority": data.priority}))
+        memberships = [
+            {
+                "queue_id": queue_ids[code],
+                "joined_at": _iso(data.enqueue_ts),
+                "priority": data.priority,
+                "age_adjust_s": 0.0,
+                "for_agent_id": None,
+                "overflowed": False,
+            }
+            for code in queues
+        ]
+        for i, code in enumerate(queues):
+            queued = {"queue": code, "priority": data.priority, "for_agent": None, "channel": data.channel}
+            items.append(("contact.queued", data.enqueue_ts, {**queued, "memberships": memberships[: i + 1]}))
         for offer in data.offers:
-            items.append(("contact.offered", offer.offered_ts, {"agent": offer.agent, "result": offer.result}))
-        items.append(("contact.dequeued", data.dequeue_ts, {"outcome": data.queue_outcome}))
+            offered = {"agent": offer.agent, "queue": queues[0] if queues else "", "timeout_at": _iso(offer.ended_ts)}
+            items.append(("contact.offered", offer.offered_ts, offered))
+            ended = {"agent": offer.agent, "result": offer.result, "offers_left": 0}
+            items.append(("contact.offer_ended", offer.ended_ts, ended))
+        wait = (data.dequeue_ts - data.enqueue_ts).total_seconds()
+        dequeued = {"outcome": data.queue_outcome or "other:ended", "queue": data.queue or None, "wait_s": wait}
+        items.append(("contact.dequeued", data.dequeue_ts, dequeued))
     if data.agent_connected_ts is not None:
         items.append(("contact.connected", data.agent_connected_ts, {"agent": data.agent}))
     for start, end in data.holds:
         items.append(("contact.held", start, {}))
         items.append(("contact.resumed", end, {}))
     if data.transferred_to is not None:
-        items.append(("contact.transferred", data.agent_end_ts or data.disconnect_ts, {"to": data.transferred_to}))
-    items.append(("contact.ended", data.disconnect_ts, {"reason": data.disconnect_reason}))
+        transferred = {"to": data.transferred_to, "next_contact_id": None}
+        items.append(("contact.transferred", data.agent_end_ts or data.disconnect_ts, transferred))
+    ended = {
+        "reason": data.disconnect_reason,
+        "acw": data.acw_start_ts is not None,
+        "outcome": None,
+        "channel": data.channel,
+        "acw_due": None,
+    }
+    items.append(("contact.ended", data.disconnect_ts, ended))
     if data.agent_connected_ts is not None and (data.acw_end_ts is not None or data.disposition is not None):
         wrapped = data.acw_end_ts or data.agent_end_ts or data.disconnect_ts
-        items.append(
-            (
-                "contact.wrapped_up",
-                wrapped,
-                {"disposition": data.disposition, "reason": data.reason, "resolved": data.resolved},
-            )
-        )
+        handle = (wrapped - data.agent_connected_ts).total_seconds()
+        wrapped_up = {
+            "disposition": data.disposition,
+            "reason": data.reason,
+            "sub_reason": data.sub_reason,
+            "resolved": data.resolved,
+            "handle_s": handle,
+            "timed_out": False,
+        }
+        items.append(("contact.wrapped_up", wrapped, wrapped_up))
     if data.survey_ts is not None:
         items.append(("contact.surveyed", data.survey_ts, {"csat": data.csat, "ces": data.ces, "nps": data.nps}))
     return sorted(items, key=lambda item: item[1])  # stable: ties keep the lifecycle order

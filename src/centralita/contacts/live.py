@@ -1,54 +1,59 @@
 """Live contacts: the only writers of a contact's routing life, one `do_*` per change, rows and events together.
 
-A live contact goes `queued` → (offered: `routing.offer`, still queued) → `connected` ⇄ `held` → `acw` →
-`closed`; a customer disconnect while queued is an abandon (`closed`, outcome `abandoned`). A transfer ends
-the agent's leg (the agent wraps its part up) and creates the next contact of the chain (initiation method
-`TRANSFER`, `previous_contact_id`), queued in the target queue or for the target agent: metrics.md §1.2
-("a transfer creates a new contact with its own episode"); the chain shares `initial_contact_id`.
+A live contact moves along `contacts/status.py` (`arrived` → `queued` → `connected` ⇄ `held` → `acw` →
+`closed`; a customer disconnect while queued is an abandon). While queued it has one to three open
+**memberships** (`contact_memberships`: queue, joined at, arrival order, priority, for one agent only,
+overflowed, left at / why) and, while an agent's phone rings, open **offers** (`contact_offers`: several
+only for a ring_all round). A transfer ends the agent's leg (the agent wraps its part up) and creates the
+next contact of the chain (initiation method `TRANSFER`, `previous_contact_id`), queued in the target
+queue or for the target agent: metrics.md §1.2 ("a transfer creates a new contact with its own episode");
+the chain shares `initial_contact_id`.
 
-`contacts.routing` keeps what recovery needs (dispatch/snapshot.py reads it back):
-`{"arrival_seq", "memberships": [{queue_id, enqueue_ts, priority, agent_ids, after_steps, age_adjust_s,
-overflowed}], "offers": [{agent_id, queue_id, offered_ts, timeout_at}], "outcome"}`; times are epoch
-seconds. `arrival_seq` is the seq of the contact's first `contact.queued` event (per tenant, increasing:
-FIFO within a priority). `offers` holds every open offer: one, or several for a `ring_all` queue (one
-round: same queue, same timeout); the first accept withdraws the others. Rows written before `offers`
-carry one `offer` (or null), read as a one-offer list.
+Decisions (offers, timeouts, withdrawals, overflows, `missed` agents, ACW time-outs) come from the routing
+runner (dispatch/), one routing round per transaction (`do_route_round`); the agent's and the customer's
+side (accept, reject, hold, transfer, end, wrap-up) from the API. Every action locks the contact row
+(`FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so an accept and an offer timeout racing on one
+contact are decided by the store: the second one gets a Conflict and changes nothing.
 
-Decisions (offer, timeout, withdrawal, `missed`) come from the routing runner (dispatch/); the agent's and
-the customer's side (accept, reject, hold, transfer, end, wrap-up) from the API. Every action locks the
-contact row (`FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so an accept and an offer timeout
-racing on one contact are decided by the store: the second one gets a Conflict and changes nothing.
+Events carry what their consumers need (the routing runner never reads a row back to learn what an event
+should have said): `contact.queued` and `contact.overflowed` the contact's open memberships,
+`contact.ended` the channel and the ACW deadline, `contact.offer_ended` how many offers still ring.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import reduce
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from centralita.agents.actions import record_state
+from centralita.contacts.queries import open_memberships, open_offers, queue_codes, waiting_in
 from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
+from centralita.contacts.status import ContactStatus, check_move, require
 from centralita.core.actor import Actor
-from centralita.core.errors import Conflict, ErrorList, Forbidden, InvalidInput, NotFound
+from centralita.core.errors import CentralitaError, Conflict, ErrorList, Forbidden, InvalidInput, NotFound
 from centralita.core.i18n import _
 from centralita.crm.queries import find_identity
 from centralita.events.log import append_event
 from centralita.queues.hours import OPEN, hours_status
+from centralita.routing.lifecycle import Overflowed
+from centralita.routing.model import Offer, OfferEnded
 from centralita.store import tables as t
 
 IDENTITY_BY_CHANNEL = {"voice": "phone", "sms": "phone", "email": "email", "chat": "chat"}
-LIVE = ("queued", "connected", "held", "acw")
+OFFER_RESULTS = ("accepted", "rejected", "timeout", "withdrawn")
+S = ContactStatus
 
 
 def _ts(value: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(value, dt.UTC)
 
 
-def _epoch(value: dt.datetime) -> float:
-    return value.timestamp()
+# reads ----------------------------------------------------------------------------------------------
 
 
 def lock_contact(session: Session, actor: Actor, contact_id: int) -> t.Contact:
@@ -64,29 +69,47 @@ def lock_contact(session: Session, actor: Actor, contact_id: int) -> t.Contact:
     return row
 
 
-def open_offers(row: t.Contact) -> list[dict[str, Any]]:
-    """The contact's open offers (several for a ring_all queue), oldest first; none unless it is queued."""
-    if row.status != "queued":
-        return []
-    routing = row.routing or {}
-    offers = routing.get("offers")
-    if offers is None:  # written before `offers`: one `offer` or none
-        offers = [routing["offer"]] if routing.get("offer") else []
-    return [dict(o) for o in offers]
+def _lock_contacts(session: Session, actor: Actor, ids: Iterable[int]) -> dict[int, t.Contact]:
+    """The tenant's contacts among `ids`, locked in id order (two rounds never wait on each other)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(t.Contact)
+        .where(t.Contact.tenant_id == actor.tenant_id, t.Contact.id.in_(wanted))
+        .order_by(t.Contact.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.id: row for row in rows}
 
 
-def live_public(row: t.Contact) -> LiveContactPublic:
-    routing = row.routing or {}
-    offered = [int(o["agent_id"]) for o in open_offers(row)]
+def live_public(session: Session, row: t.Contact) -> LiveContactPublic:
+    offered = [o.agent_id for o in open_offers(session, row.id)]
     base = LiveContactPublic.model_validate(row, from_attributes=True)
     return base.model_copy(
         update={
-            "outcome": routing.get("outcome"),
+            "outcome": row.outcome,
             "offered_to": offered[0] if offered else None,
             "offered_agents": offered,
-            "queues": list(row.queues or []),
+            "queues": queue_codes(session, row.id),
         }
     )
+
+
+def membership_payload(m: t.ContactMembership) -> dict[str, Any]:
+    """A membership as events carry it (the routing runner builds its waiting contact from these)."""
+    return {
+        "queue_id": m.queue_id,
+        "joined_at": m.joined_at.isoformat(),
+        "priority": m.priority,
+        "age_adjust_s": m.age_adjust_s,
+        "for_agent_id": m.for_agent_id,
+        "overflowed": m.overflowed,
+    }
+
+
+# events ---------------------------------------------------------------------------------------------
 
 
 def _subjects(actor: Actor, row: t.Contact, **extra: int | None) -> dict[str, int | None]:
@@ -105,21 +128,17 @@ def _event(session: Session, actor: Actor, row: t.Contact, type_: str, data: dic
     return append_event(session, actor.tenant_id, type_, actor.now(), data, **_subjects(actor, row, **subjects)).seq
 
 
-def _set_routing(row: t.Contact, **changes: Any) -> None:
-    routing = dict(row.routing or {})
-    legacy = routing.pop("offer", None)  # the one-offer form of older rows: `offers` replaces it
-    if "offers" not in routing:
-        routing["offers"] = [legacy] if legacy else []
-    routing.update(changes)
-    row.routing = routing  # a new dict: the JSON column sees the change
+def _move(row: t.Contact, to: ContactStatus, *needs: ContactStatus) -> None:
+    """Change the status along `contacts/status.py` (a Conflict naming what is needed, else)."""
+    row.status = check_move(row.id, row.status, to, needs or None)
 
 
-def _require(row: t.Contact, *statuses: str) -> None:
-    if row.status not in statuses:
-        needed = reduce(lambda a, b: _("{a} or {b}", a=a, b=b), statuses)
-        raise Conflict(
-            _("contact {id} is {status}; this needs it {needed}", id=row.id, status=row.status, needed=needed)
-        )
+def _leave_queues(session: Session, row: t.Contact, when: dt.datetime, why: str) -> None:
+    for m in open_memberships(session, row.id):
+        m.left_at, m.left_why = when, why
+
+
+# arrival --------------------------------------------------------------------------------------------
 
 
 def _queue_by_code(session: Session, actor: Actor, code: str, field: str, errors: ErrorList) -> t.Queue | None:
@@ -131,8 +150,18 @@ def _queue_by_code(session: Session, actor: Actor, code: str, field: str, errors
     return row
 
 
+def _lock_queue(session: Session, queue: t.Queue) -> None:
+    """With `max_contacts`, concurrent arrivals in the queue take turns from here to commit, so each counts
+    the others' memberships and the limit holds exactly (SQLite writers are serial anyway). Taken before
+    anything else is written: `FOR NO KEY UPDATE` does not wait on the key-share locks that other
+    transactions' foreign keys to the queue hold, and no writer holds the tenant's event counter yet."""
+    if queue.max_contacts is not None:
+        session.execute(select(t.Queue.id).where(t.Queue.id == queue.id).with_for_update(key_share=True))
+
+
 def _closed_outcome(session: Session, queue: t.Queue, when: dt.datetime) -> str | None:
-    """`closed_hours` or `holiday` when the queue's calendar is not open; `queue_full` at max_contacts."""
+    """`closed_hours` or `holiday` when the queue's calendar is not open; `queue_full` at max_contacts (the
+    caller holds the queue's lock: `_lock_queue`)."""
     if queue.hours_id is not None:
         hours = session.get(t.HoursCalendar, queue.hours_id)
         if hours is not None:
@@ -144,29 +173,6 @@ def _closed_outcome(session: Session, queue: t.Queue, when: dt.datetime) -> str 
     return None
 
 
-def waiting_in(session: Session, queue: t.Queue) -> int:
-    """Contacts queued in `queue` now, by membership: those that arrived there and those an overflow
-    brought (not those it moved away). Concurrent arrivals count one after the other: the arrival's first
-    event already holds the tenant's event counter until commit (and SQLite writers are serial), so
-    `max_contacts` holds exactly."""
-    text_queues = cast(t.Contact.queues, String)
-    rows = session.execute(
-        select(t.Contact.queue_id, t.Contact.routing).where(
-            t.Contact.tenant_id == queue.tenant_id,
-            t.Contact.status == "queued",
-            (t.Contact.queue_id == queue.id) | text_queues.like(f'%"{queue.code}"%'),
-        )
-    )
-    count = 0
-    for first_queue, routing in rows:
-        memberships = (routing or {}).get("memberships")
-        if memberships is None:
-            count += first_queue == queue.id
-        else:
-            count += any(int(m["queue_id"]) == queue.id for m in memberships)
-    return count
-
-
 def _enqueue(
     session: Session,
     actor: Actor,
@@ -175,22 +181,27 @@ def _enqueue(
     priority: int,
     for_agent: t.Agent | None = None,
 ) -> None:
-    """Start the contact's queue episode in `queue` (for one agent only when `for_agent`)."""
+    """Start the contact's queue episode in `queue` (for one agent only when `for_agent`). Its arrival
+    order is the seq of this `contact.queued` event."""
     now = actor.now()
-    row.status = "queued"
+    _move(row, S.QUEUED, S.ARRIVED)
     row.queue_id = queue.id
-    row.queues = [queue.code]
     row.priority = priority
     row.enqueue_ts = now
-    membership = {
-        "queue_id": queue.id,
-        "enqueue_ts": _epoch(now),
-        "priority": priority,
-        "agent_ids": [for_agent.id] if for_agent is not None else None,
-        "after_steps": "keep_last" if for_agent is not None else "any_agent",
-    }
-    _set_routing(row, memberships=[membership], offers=[])
-    seq = _event(
+    membership = t.ContactMembership(
+        tenant_id=actor.tenant_id,
+        contact_id=row.id,
+        queue_id=queue.id,
+        joined_at=now,
+        arrival_seq=0,  # the event's seq, below
+        priority=priority,
+        age_adjust_s=0.0,
+        for_agent_id=for_agent.id if for_agent is not None else None,
+        overflowed=False,
+    )
+    session.add(membership)
+    session.flush()
+    membership.arrival_seq = _event(
         session,
         actor,
         row,
@@ -199,11 +210,12 @@ def _enqueue(
             "queue": queue.code,
             "priority": priority,
             "for_agent": for_agent.code if for_agent is not None else None,
+            "channel": row.channel,
+            "memberships": [membership_payload(membership)],
         },
         queue_id=queue.id,
         agent_id=for_agent.id if for_agent is not None else None,
     )
-    _set_routing(row, arrival_seq=seq)
 
 
 def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCreate) -> t.Contact:
@@ -223,6 +235,7 @@ def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCrea
         )
     errors.raise_if_any(_("the contact is not valid"))
     assert queue is not None
+    _lock_queue(session, queue)
     tenant = session.get(t.Tenant, actor.tenant_id)
     assert tenant is not None
     now = actor.now()
@@ -243,7 +256,7 @@ def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCrea
         channel=data.channel,
         direction="inbound",
         initiation_method="API",
-        status="arrived",
+        status=S.ARRIVED,
         ani=data.from_,
         dnis=data.to,
         language=data.language,
@@ -252,12 +265,10 @@ def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCrea
         value_tier=customer.value_tier if customer else None,
         lifecycle_stage=customer.lifecycle_stage if customer else None,
         queue_id=queue.id,
-        queues=[],
         priority=priority,
         initiation_ts=now,
         holds=[],
         attributes=dict(data.attributes),
-        routing={},
     )
     session.add(row)
     session.flush()
@@ -273,22 +284,29 @@ def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCrea
             "ani": row.ani,
             "dnis": row.dnis,
             "initiation_method": row.initiation_method,
+            "previous_contact_id": None,
         },
     )
     if customer is not None:
         _event(session, actor, row, "contact.identified", {"by": kind, "segment": customer.segment})
     outcome = _closed_outcome(session, queue, now)
     if outcome is not None:
-        row.status = "closed"
+        _move(row, S.CLOSED, S.ARRIVED)
         row.disconnect_ts = now
         row.disconnect_reason = "CONTACT_FLOW_DISCONNECT"
-        _set_routing(row, outcome=outcome)
+        row.outcome = outcome
         _event(
             session,
             actor,
             row,
             "contact.ended",
-            {"reason": row.disconnect_reason, "acw": False, "outcome": outcome},
+            {
+                "reason": row.disconnect_reason,
+                "acw": False,
+                "outcome": outcome,
+                "channel": row.channel,
+                "acw_due": None,
+            },
             queue_id=queue.id,
         )
         return row
@@ -299,114 +317,235 @@ def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCrea
 # routing decisions (the runner) ---------------------------------------------------------------------
 
 
-def do_offer_contact(
-    session: Session, actor: Actor, row: t.Contact, agent_id: int, queue_id: int, timeout_at: float
-) -> None:
-    """The runner offers the waiting contact to an agent (R6): the contact stays in its queues, locked.
-    A `ring_all` queue rings several agents for one contact: one such offer each, in the same round (same
-    queue and timeout); any other second offer is a Conflict."""
-    _require(row, "queued")
-    offers = open_offers(row)
-    queue = session.get(t.Queue, queue_id)
-    if any(int(o["agent_id"]) == agent_id for o in offers):
-        raise Conflict(_("contact {id} is already offered to agent {agent}", id=row.id, agent=agent_id))
-    same_round = all(o["queue_id"] == queue_id and o["timeout_at"] == timeout_at for o in offers)
-    if offers and not (same_round and queue is not None and queue.agent_selection == "ring_all"):
-        raise Conflict(_("contact {id} is already offered", id=row.id))
-    agent = session.get(t.Agent, agent_id)
-    if agent is None or agent.tenant_id != actor.tenant_id or not agent.active or agent.state != "available":
-        raise Conflict(_("agent {agent} is not available", agent=agent_id))
+@dataclass
+class RoundResult:
+    """What a routing round could not write, each with the store's reason (the runner corrects the router)."""
+
+    offers_made: list[Offer] = field(default_factory=list)
+    # (offer, why: not_waiting | already_offered | agent_unavailable, message)
+    offers_refused: list[tuple[Offer, str, str]] = field(default_factory=list)
+    ends_refused: list[tuple[OfferEnded, str]] = field(default_factory=list)
+    overflows_refused: list[tuple[Overflowed, str]] = field(default_factory=list)
+    acw_refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+def do_route_round(
+    session: Session,
+    actor: Actor,
+    *,
+    ended: Sequence[OfferEnded] = (),
+    missed: Sequence[int] = (),
+    overflows: Sequence[Overflowed] = (),
+    offers: Sequence[Offer] = (),
+    acw_due: Sequence[tuple[int, dt.datetime]] = (),
+) -> RoundResult:
+    """One routing round, in one transaction: offers that ended (timeout, withdrawn), agents that missed too
+    many offers (R6), overflows applied (R10), new offers (R5; a ring_all round rings several agents for
+    one contact), and after-contact work past its deadline. Each item is checked against the store before
+    it writes anything; one that no longer fits (the contact was answered or abandoned meanwhile, the agent
+    went away) is left out and reported, the others are written. Contacts are locked in id order."""
+    result = RoundResult()
+    involved = [e.offer.contact_id for e in ended] + [o.contact_id for o in overflows]
+    involved += [o.contact_id for o in offers] + [cid for cid, _due in acw_due]
+    rows = _lock_contacts(session, actor, involved)
+
+    def contact(contact_id: int) -> t.Contact:
+        row = rows.get(contact_id)
+        if row is None:
+            raise NotFound(_("no contact {id}", id=contact_id))
+        return row
+
+    for end in ended:
+        try:
+            _end_offer(session, actor, contact(end.offer.contact_id), end.offer.agent_id, end.result)
+        except CentralitaError as exc:
+            result.ends_refused.append((end, exc.detail))
+    for agent_id in sorted(set(missed)):
+        agent = session.get(t.Agent, agent_id, with_for_update=True)
+        if agent is not None and agent.tenant_id == actor.tenant_id:
+            do_mark_agent_missed(session, actor, agent)
+    for overflow in overflows:
+        try:
+            _overflow(session, actor, contact(overflow.contact_id), overflow)
+        except CentralitaError as exc:
+            result.overflows_refused.append((overflow, exc.detail))
+    by_contact: dict[int, list[Offer]] = {}
+    for offer in offers:
+        by_contact.setdefault(offer.contact_id, []).append(offer)
+    for contact_id, round_ in by_contact.items():
+        try:
+            made, refused = _offer(session, actor, contact(contact_id), round_)
+        except OfferRefused as exc:
+            result.offers_refused.extend((o, exc.kind, exc.detail) for o in round_)
+        except CentralitaError as exc:
+            result.offers_refused.extend((o, "not_waiting", exc.detail) for o in round_)
+        else:
+            result.offers_made.extend(made)
+            result.offers_refused.extend(refused)
+    for contact_id, deadline in acw_due:
+        try:
+            do_time_out_acw(session, actor, contact(contact_id), deadline)
+        except CentralitaError as exc:
+            result.acw_refused.append((contact_id, exc.detail))
+    return result
+
+
+class OfferRefused(Conflict):
+    """The store refuses a routing round's offer; `kind` says why (the runner corrects its router by it)."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+
+
+def _offer(
+    session: Session, actor: Actor, row: t.Contact, round_: Sequence[Offer]
+) -> tuple[list[Offer], list[tuple[Offer, str, str]]]:
+    """Ring the waiting contact's agents (one, or several for a ring_all queue: same queue, same timeout).
+    The contact stays in its queues. An agent no longer available is left out; when none is left, the
+    whole round is refused (a Conflict)."""
+    _require_status(row, S.QUEUED)
+    if open_offers(session, row.id):
+        raise OfferRefused("already_offered", _("contact {id} is already offered", id=row.id))
+    first = round_[0]
+    queue = session.get(t.Queue, first.queue_id)
+    if queue is None or queue.tenant_id != actor.tenant_id:
+        raise Conflict(_("contact {id} is not waiting in queue {queue}", id=row.id, queue=first.queue_id))
+    if len(round_) > 1 and (
+        queue.agent_selection != "ring_all"
+        or any(o.queue_id != first.queue_id or o.timeout_at != first.timeout_at for o in round_)
+        or len({o.agent_id for o in round_}) != len(round_)
+    ):
+        raise OfferRefused("already_offered", _("contact {id} is already offered", id=row.id))
+    waiting = {m.queue_id for m in open_memberships(session, row.id)}
+    if first.queue_id not in waiting:
+        raise Conflict(_("contact {id} is not waiting in queue {queue}", id=row.id, queue=queue.code))
+    made: list[Offer] = []
+    refused: list[tuple[Offer, str, str]] = []
     now = actor.now()
-    offer = {"agent_id": agent_id, "queue_id": queue_id, "offered_ts": _epoch(now), "timeout_at": timeout_at}
-    _set_routing(row, offers=[*offers, offer])
-    _event(
-        session,
-        actor,
-        row,
-        "contact.offered",
-        {"agent": agent.code, "queue": queue.code if queue else None, "timeout_at": _ts(timeout_at).isoformat()},
-        agent_id=agent_id,
-        queue_id=queue_id,
-    )
+    for offer in round_:
+        agent = session.get(t.Agent, offer.agent_id)
+        if agent is None or agent.tenant_id != actor.tenant_id or not agent.active or agent.state != "available":
+            refused.append((offer, "agent_unavailable", _("agent {agent} is not available", agent=offer.agent_id)))
+            continue
+        session.add(
+            t.ContactOffer(
+                tenant_id=actor.tenant_id,
+                contact_id=row.id,
+                agent_id=agent.id,
+                queue_id=queue.id,
+                offered_at=now,
+                timeout_at=_ts(offer.timeout_at),
+            )
+        )
+        _event(
+            session,
+            actor,
+            row,
+            "contact.offered",
+            {"agent": agent.code, "queue": queue.code, "timeout_at": _ts(offer.timeout_at).isoformat()},
+            agent_id=agent.id,
+            queue_id=queue.id,
+        )
+        made.append(offer)
+    if not made:
+        raise OfferRefused("agent_unavailable", refused[0][2])
+    return made, refused
 
 
-def _open_offer(row: t.Contact, agent_id: int) -> dict[str, Any]:
-    offers = open_offers(row)
+def _open_offer(session: Session, row: t.Contact, agent_id: int) -> t.ContactOffer:
+    offers = open_offers(session, row.id)
     if not offers:
         raise Conflict(_("contact {id} has no open offer", id=row.id))
     for offer in offers:
-        if int(offer["agent_id"]) == agent_id:
+        if offer.agent_id == agent_id:
             return offer
     raise Conflict(_("contact {id} is not offered to agent {agent}", id=row.id, agent=agent_id))
 
 
-def _record_offer_end(session: Session, actor: Actor, row: t.Contact, offer: dict[str, Any], result: str) -> None:
-    """Drop one open offer from the row and record its `contact.offer_ended`."""
-    agent_id = int(offer["agent_id"])
-    _set_routing(row, offers=[o for o in open_offers(row) if int(o["agent_id"]) != agent_id])
-    agent = session.get(t.Agent, agent_id)
+def _close_offer(session: Session, actor: Actor, row: t.Contact, offer: t.ContactOffer, result: str) -> None:
+    """End one open offer and record its `contact.offer_ended` (with how many still ring)."""
+    offer.ended_at, offer.result = actor.now(), result
+    session.flush()
+    agent = session.get(t.Agent, offer.agent_id)
+    left = len(open_offers(session, row.id))
     _event(
         session,
         actor,
         row,
         "contact.offer_ended",
-        {"agent": agent.code if agent else None, "result": result},
-        agent_id=agent_id,
-        queue_id=offer["queue_id"],
+        {"agent": agent.code if agent else None, "result": result, "offers_left": left},
+        agent_id=offer.agent_id,
+        queue_id=offer.queue_id,
     )
 
 
-def do_end_offer(session: Session, actor: Actor, row: t.Contact, agent_id: int, result: str) -> None:
+def _end_offer(session: Session, actor: Actor, row: t.Contact, agent_id: int, result: str) -> None:
     """The offer to `agent_id` ended without an accept: `rejected` (the agent), `timeout` or `withdrawn`
     (the runner). Other agents' offers (ring_all) keep ringing; once none is left the contact is back at its
     original place."""
     if result not in ("rejected", "timeout", "withdrawn"):
         raise InvalidInput.field("result", _("unknown offer result {result!r}", result=result))
-    offer = _open_offer(row, agent_id)
-    if result == "rejected" and offer["timeout_at"] <= actor.now().timestamp():
+    _require_status(row, S.QUEUED)
+    offer = _open_offer(session, row, agent_id)
+    if result == "rejected" and offer.timeout_at <= actor.now():
         raise Conflict(_("the offer of contact {id} has expired", id=row.id))
-    _record_offer_end(session, actor, row, offer, result)
+    _close_offer(session, actor, row, offer, result)
 
 
-def do_overflow_contact(
-    session: Session, actor: Actor, row: t.Contact, from_queue: int, to_queue: int | None, mode: str, at: float
-) -> None:
-    """R10 as the router applied it at `at`: the waiting contact also joins (`add`) or moves to (`move`)
-    `to_queue` (None: it could not), or stays (`stay`: refused, a cycle), and its stored memberships and
-    the queues it overflowed out of follow, so recovery rebuilds the same ones.
-    The new membership starts at `at` with the old one's priority and keeps the contact's earliest ordering
-    time (`age_adjust_s`, as the engine's `_apply_overflow`); with `add` the old one is marked `overflowed`."""
-    _require(row, "queued")
+def do_withdraw_offers(session: Session, actor: Actor, row: t.Contact) -> None:
+    """Every open offer of the contact ends as `withdrawn` (recovery: the router that made them is gone)."""
+    for offer in open_offers(session, row.id):
+        _close_offer(session, actor, row, offer, "withdrawn")
+
+
+def _overflow(session: Session, actor: Actor, row: t.Contact, overflow: Overflowed) -> None:
+    """R10 as the router applied it at `overflow.at`: the waiting contact also joins (`add`) or moves to
+    (`move`) `to_queue` (None: it could not), or stays (`stay`: refused, a cycle), and its stored
+    memberships follow, so recovery rebuilds the same ones. The new membership starts at `at` with the old
+    one's priority and keeps the contact's earliest ordering time (`age_adjust_s`, as the engine's
+    `_apply_overflow`); with `add` and `stay` the old one is marked `overflowed`, with `move` it is left."""
+    _require_status(row, S.QUEUED)
+    mode, at = overflow.mode, _ts(overflow.at)
     if mode not in ("add", "move", "stay"):
         raise InvalidInput.field("mode", _("unknown overflow mode {mode!r}", mode=mode))
-    routing = row.routing or {}
-    memberships = [dict(m) for m in routing.get("memberships") or []]
-    source = next((m for m in memberships if int(m["queue_id"]) == from_queue), None)
-    if source is None or source.get("overflowed"):
-        raise Conflict(_("contact {id} is not waiting to overflow from queue {queue}", id=row.id, queue=from_queue))
-    earliest = min(float(m["enqueue_ts"]) - float(m.get("age_adjust_s") or 0.0) for m in memberships)
+    memberships = open_memberships(session, row.id)
+    source = next((m for m in memberships if m.queue_id == overflow.from_queue), None)
+    if source is None or source.overflowed:
+        raise Conflict(
+            _("contact {id} is not waiting to overflow from queue {queue}", id=row.id, queue=overflow.from_queue)
+        )
+    earliest = min(m.joined_at.timestamp() - m.age_adjust_s for m in memberships)
     if mode == "move":
+        source.left_at, source.left_why = at, "moved"
         memberships.remove(source)
     else:
-        source["overflowed"] = True
-    old_queue = session.get(t.Queue, from_queue)
-    new_queue = session.get(t.Queue, to_queue) if to_queue is not None and mode != "stay" else None
-    if new_queue is not None and all(int(m["queue_id"]) != new_queue.id for m in memberships):
-        memberships.append(
-            {
-                "queue_id": new_queue.id,
-                "enqueue_ts": at,
-                "priority": int(source.get("priority") or 0),
-                "agent_ids": None,
-                "after_steps": "any_agent",
-                "age_adjust_s": at - earliest,
-                "overflowed": False,
-            }
+        source.overflowed = True
+    old_queue = session.get(t.Queue, overflow.from_queue)
+    new_queue = session.get(t.Queue, overflow.to_queue) if overflow.to_queue is not None and mode != "stay" else None
+    if new_queue is not None and all(m.queue_id != new_queue.id for m in memberships):
+        if session.scalar(
+            select(t.ContactMembership.id).where(
+                t.ContactMembership.contact_id == row.id, t.ContactMembership.queue_id == new_queue.id
+            )
+        ):
+            raise Conflict(
+                _("contact {id} is not waiting to overflow from queue {queue}", id=row.id, queue=new_queue.code)
+            )
+        added = t.ContactMembership(
+            tenant_id=actor.tenant_id,
+            contact_id=row.id,
+            queue_id=new_queue.id,
+            joined_at=at,
+            arrival_seq=source.arrival_seq,
+            priority=source.priority,
+            age_adjust_s=overflow.at - earliest,
+            for_agent_id=None,
+            overflowed=False,
         )
-        if new_queue.code not in (row.queues or []):
-            row.queues = [*(row.queues or []), new_queue.code]
-    overflowed_from = sorted({*(int(q) for q in routing.get("overflowed_from") or []), from_queue})
-    _set_routing(row, memberships=memberships, overflowed_from=overflowed_from)
+        session.add(added)
+        memberships.append(added)
+    session.flush()
     _event(
         session,
         actor,
@@ -416,8 +555,9 @@ def do_overflow_contact(
             "from": old_queue.code if old_queue else None,
             "to": new_queue.code if new_queue else None,
             "mode": mode,
+            "memberships": [membership_payload(m) for m in memberships],
         },
-        queue_id=new_queue.id if new_queue is not None else from_queue,
+        queue_id=new_queue.id if new_queue is not None else overflow.from_queue,
     )
 
 
@@ -431,6 +571,10 @@ def do_mark_agent_missed(session: Session, actor: Actor, agent: t.Agent) -> None
 # the agent's side ---------------------------------------------------------------------------------
 
 
+def _require_status(row: t.Contact, *statuses: ContactStatus) -> None:
+    require(row.id, row.status, *statuses)
+
+
 def check_agent_acts(actor: Actor, agent_id: int | None) -> None:
     """An agent acts only on its own offers and contacts; supervisors and admins for any agent."""
     if actor.at_least("supervisor"):
@@ -439,53 +583,58 @@ def check_agent_acts(actor: Actor, agent_id: int | None) -> None:
         raise Forbidden(_("this contact is not yours"))
 
 
-def offered_agent(row: t.Contact, actor: Actor | None = None, agent_id: int | None = None) -> int | None:
-    """Whose offer an accept or reject acts on: `agent_id` when given, else the acting agent's own offer,
-    else (a supervisor acting for an agent) the first open offer. None when the contact has no open offer."""
-    offered = [int(o["agent_id"]) for o in open_offers(row)]
+def offered_agent(
+    session: Session, row: t.Contact, actor: Actor | None = None, agent_id: int | None = None
+) -> int | None:
+    """Whose offer an accept or reject acts on: `agent_id` when given, else the acting agent's own offer
+    (an agent with none gets a Conflict: the offer ended, or another agent took the contact), else (a
+    supervisor acting for an agent) the first open offer. None when the contact has no open offer."""
     if agent_id is not None:
         return agent_id
-    if actor is not None and actor.agent_id is not None and actor.agent_id in offered:
-        return actor.agent_id
+    offered = [o.agent_id for o in open_offers(session, row.id)]
+    if actor is not None and not actor.at_least("supervisor") and actor.agent_id is not None:
+        if actor.agent_id in offered:
+            return actor.agent_id
+        ever = session.scalar(
+            select(t.ContactOffer.id).where(
+                t.ContactOffer.contact_id == row.id, t.ContactOffer.agent_id == actor.agent_id
+            )
+        )
+        if ever is None:
+            raise Forbidden(_("contact {id} was never offered to you", id=row.id))
+        raise Conflict(
+            _("your offer of contact {id} has ended (answered elsewhere, timed out or withdrawn)", id=row.id)
+        )
     return offered[0] if offered else None
 
 
 def do_accept_contact(session: Session, actor: Actor, row: t.Contact, agent_id: int | None = None) -> t.Contact:
     """The agent accepts its offer: the contact leaves every queue (answered) and connects; with ring_all
-    the other agents' offers are withdrawn (first accept wins)."""
-    agent_id = offered_agent(row, actor, agent_id)
+    the other agents' offers are withdrawn (first accept wins). An accept at or after the offer's timeout
+    is too late."""
+    agent_id = offered_agent(session, row, actor, agent_id)
     check_agent_acts(actor, agent_id)
     if agent_id is None:
         raise Conflict(_("contact {id} has no open offer", id=row.id))
-    offer = _open_offer(row, agent_id)
+    _require_status(row, S.QUEUED)
+    offer = _open_offer(session, row, agent_id)
     now = actor.now()
-    if offer["timeout_at"] <= now.timestamp():
+    if offer.timeout_at <= now:
         raise Conflict(_("the offer of contact {id} has expired", id=row.id))
-    others = [o for o in open_offers(row) if int(o["agent_id"]) != agent_id]
     agent = session.get(t.Agent, agent_id)
     assert agent is not None
-    queue = session.get(t.Queue, offer["queue_id"])
+    queue = session.get(t.Queue, offer.queue_id)
     wait = (now - row.enqueue_ts).total_seconds() if row.enqueue_ts else 0.0
-    _set_routing(row, offers=[])
-    _event(
-        session,
-        actor,
-        row,
-        "contact.offer_ended",
-        {"agent": agent.code, "result": "accepted"},
-        agent_id=agent.id,
-        queue_id=offer["queue_id"],
-    )
-    for other in others:
-        _record_offer_end(session, actor, row, other, "withdrawn")
-    row.status = "connected"
+    _close_offer(session, actor, row, offer, "accepted")
+    for other in open_offers(session, row.id):
+        _close_offer(session, actor, row, other, "withdrawn")
+    _move(row, S.CONNECTED, S.QUEUED)
     row.agent_id = agent.id
-    row.queue_id = offer["queue_id"]  # the queue that answered (metrics.md §1.2)
-    if queue is not None and queue.code not in (row.queues or []):
-        row.queues = [*(row.queues or []), queue.code]
+    row.queue_id = offer.queue_id  # the queue that answered (metrics.md §1.2)
     row.dequeue_ts = now
     row.queue_outcome = "answered"
     row.agent_connected_ts = now
+    _leave_queues(session, row, now, "answered")
     _event(
         session,
         actor,
@@ -499,11 +648,11 @@ def do_accept_contact(session: Session, actor: Actor, row: t.Contact, agent_id: 
 
 def do_reject_contact(session: Session, actor: Actor, row: t.Contact, agent_id: int | None = None) -> t.Contact:
     """The agent declines its offer; with ring_all the others keep ringing."""
-    agent_id = offered_agent(row, actor, agent_id)
+    agent_id = offered_agent(session, row, actor, agent_id)
     check_agent_acts(actor, agent_id)
     if agent_id is None:
         raise Conflict(_("contact {id} has no open offer", id=row.id))
-    do_end_offer(session, actor, row, agent_id, "rejected")
+    _end_offer(session, actor, row, agent_id, "rejected")
     return row
 
 
@@ -516,8 +665,7 @@ def _close_hold(row: t.Contact, now: dt.datetime) -> None:
 
 def do_hold_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
     check_agent_acts(actor, row.agent_id)
-    _require(row, "connected")
-    row.status = "held"
+    _move(row, S.HELD, S.CONNECTED)
     row.holds = [*(row.holds or []), [actor.now().isoformat(), None]]
     _event(session, actor, row, "contact.held", {})
     return row
@@ -525,31 +673,39 @@ def do_hold_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact
 
 def do_resume_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
     check_agent_acts(actor, row.agent_id)
-    _require(row, "held")
-    row.status = "connected"
+    _move(row, S.CONNECTED, S.HELD)
     _close_hold(row, actor.now())
     _event(session, actor, row, "contact.resumed", {})
     return row
 
 
 def _end_agent_leg(session: Session, actor: Actor, row: t.Contact, reason: str, outcome: str | None = None) -> None:
-    """The agent's leg ends; the agent goes to after-contact work on this contact."""
+    """The agent's leg ends; the agent goes to after-contact work on this contact (until it wraps up, or
+    its `acw_timeout_s` passes: the deadline travels on `contact.ended`)."""
     now = actor.now()
+    _move(row, S.ACW, S.CONNECTED, S.HELD)
     _close_hold(row, now)
-    row.status = "acw"
     row.agent_end_ts = now
     row.disconnect_ts = now
     row.disconnect_reason = reason
     row.acw_start_ts = now
     if outcome is not None:
-        _set_routing(row, outcome=outcome)
-    _event(session, actor, row, "contact.ended", {"reason": reason, "acw": True, "outcome": outcome})
+        row.outcome = outcome
+    agent = session.get(t.Agent, row.agent_id) if row.agent_id is not None else None
+    timeout_s = agent.acw_timeout_s if agent is not None else 0
+    due = (now + dt.timedelta(seconds=timeout_s)).isoformat() if timeout_s > 0 else None
+    _event(
+        session,
+        actor,
+        row,
+        "contact.ended",
+        {"reason": reason, "acw": True, "outcome": outcome, "channel": row.channel, "acw_due": due},
+    )
 
 
 def do_end_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
     """The agent hangs up (or closes the chat / e-mail): after-contact work starts."""
     check_agent_acts(actor, row.agent_id)
-    _require(row, "connected", "held")
     _end_agent_leg(session, actor, row, "AGENT_DISCONNECT")
     return row
 
@@ -566,29 +722,41 @@ def live_in_chain(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
 def do_customer_disconnect(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
     """The customer hangs up or leaves the chat: an abandon while queued (R11), else the end of the leg."""
     row = live_in_chain(session, actor, row)
-    if row.status == "queued":
-        now = actor.now()
-        for offer in open_offers(row):
-            _record_offer_end(session, actor, row, offer, "withdrawn")
-        wait = (now - row.enqueue_ts).total_seconds() if row.enqueue_ts else 0.0
-        queue = session.get(t.Queue, row.queue_id) if row.queue_id else None
-        row.status = "closed"
-        row.dequeue_ts = now
-        row.queue_outcome = "abandoned"
-        row.disconnect_ts = now
-        row.disconnect_reason = "CUSTOMER_DISCONNECT"
-        _set_routing(row, outcome="abandoned")
-        _event(
-            session,
-            actor,
-            row,
-            "contact.dequeued",
-            {"outcome": "abandoned", "queue": queue.code if queue else None, "wait_s": wait},
-        )
-        _event(session, actor, row, "contact.ended", {"reason": "CUSTOMER_DISCONNECT", "acw": False})
+    if row.status != S.QUEUED:
+        _end_agent_leg(session, actor, row, "CUSTOMER_DISCONNECT")
         return row
-    _require(row, "connected", "held")
-    _end_agent_leg(session, actor, row, "CUSTOMER_DISCONNECT")
+    now = actor.now()
+    for offer in open_offers(session, row.id):
+        _close_offer(session, actor, row, offer, "withdrawn")
+    wait = (now - row.enqueue_ts).total_seconds() if row.enqueue_ts else 0.0
+    queue = session.get(t.Queue, row.queue_id) if row.queue_id else None
+    _move(row, S.CLOSED, S.QUEUED)
+    row.dequeue_ts = now
+    row.queue_outcome = "abandoned"
+    row.disconnect_ts = now
+    row.disconnect_reason = "CUSTOMER_DISCONNECT"
+    row.outcome = "abandoned"
+    _leave_queues(session, row, now, "abandoned")
+    _event(
+        session,
+        actor,
+        row,
+        "contact.dequeued",
+        {"outcome": "abandoned", "queue": queue.code if queue else None, "wait_s": wait},
+    )
+    _event(
+        session,
+        actor,
+        row,
+        "contact.ended",
+        {
+            "reason": "CUSTOMER_DISCONNECT",
+            "acw": False,
+            "outcome": "abandoned",
+            "channel": row.channel,
+            "acw_due": None,
+        },
+    )
     return row
 
 
@@ -596,7 +764,7 @@ def do_transfer_contact(session: Session, actor: Actor, row: t.Contact, data: Tr
     """Blind transfer: the agent's leg ends (it wraps its part up) and the next contact of the chain is
     queued in `data.queue`, or for `data.agent` only (in a queue that agent serves). Returns the new contact."""
     check_agent_acts(actor, row.agent_id)
-    _require(row, "connected", "held")
+    _require_status(row, S.CONNECTED, S.HELD)
     errors = ErrorList()
     target_agent: t.Agent | None = None
     queue: t.Queue | None = None
@@ -638,7 +806,7 @@ def do_transfer_contact(session: Session, actor: Actor, row: t.Contact, data: Tr
         channel=row.channel,
         direction=row.direction,
         initiation_method="TRANSFER",
-        status="arrived",
+        status=S.ARRIVED,
         ani=row.ani,
         dnis=row.dnis,
         language=row.language,
@@ -649,12 +817,10 @@ def do_transfer_contact(session: Session, actor: Actor, row: t.Contact, data: Tr
         reason_id=row.reason_id,
         sub_reason_id=row.sub_reason_id,
         queue_id=queue.id,
-        queues=[],
         priority=row.priority,
         initiation_ts=now,
         holds=[],
         attributes=dict(row.attributes or {}),
-        routing={},
     )
     session.add(new)
     session.flush()
@@ -686,7 +852,7 @@ def _reason(session: Session, actor: Actor, code: str) -> t.Reason | None:
 
 def _close_acw(row: t.Contact, now: dt.datetime) -> float:
     """After-contact work ends: the contact closes. Returns its handle time (talk + hold + ACW)."""
-    row.status = "closed"
+    _move(row, S.CLOSED, S.ACW)
     row.acw_end_ts = now
     return (now - row.agent_connected_ts).total_seconds() if row.agent_connected_ts else 0.0
 
@@ -695,7 +861,6 @@ def do_time_out_acw(session: Session, actor: Actor, row: t.Contact, deadline: dt
     """The agent's `acw_timeout_s` passed without a wrap-up: after-contact work ends at `deadline` (not
     later, however late the runner gets to it: ACW and handle time stay true) and the contact closes with
     no disposition or reason (the routing runner's action; the agent gets offers again)."""
-    _require(row, "acw")
     handle = _close_acw(row, min(actor.now(), deadline))
     _event(
         session,
@@ -715,7 +880,8 @@ def do_time_out_acw(session: Session, actor: Actor, row: t.Contact, deadline: dt
 
 
 def do_wrap_up_contact(session: Session, actor: Actor, row: t.Contact, data: WrapUp) -> t.Contact:
-    """After-contact work done: disposition and contact reason (taxonomy), resolved, notes."""
+    """After-contact work done: disposition and contact reason (taxonomy), resolved, notes. Only in
+    after-contact work (a connected contact is ended first)."""
     check_agent_acts(actor, row.agent_id)
     errors = ErrorList()
     reason = _reason(session, actor, data.reason)
@@ -734,7 +900,6 @@ def do_wrap_up_contact(session: Session, actor: Actor, row: t.Contact, data: Wra
                 _("{sub_reason!r} is not a sub-reason of {reason!r}", sub_reason=data.sub_reason, reason=data.reason),
             )
     errors.raise_if_any(_("the wrap-up is not valid"))
-    _require(row, "acw")
     assert reason is not None
     handle = _close_acw(row, actor.now())
     row.disposition = data.disposition
@@ -753,6 +918,7 @@ def do_wrap_up_contact(session: Session, actor: Actor, row: t.Contact, data: Wra
             "sub_reason": data.sub_reason,
             "resolved": data.resolved,
             "handle_s": handle,
+            "timed_out": False,
         },
     )
     return row

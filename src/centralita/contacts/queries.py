@@ -1,8 +1,10 @@
-"""Reads for contacts: search with filters, a contact's timeline, the tenant's counts."""
+"""Reads for contacts: search with filters, a contact's timeline, its memberships and offers, the tenant's
+counts."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -83,3 +85,57 @@ def counts(session: Session, tenant_id: int) -> dict[str, Any]:
     ):
         out[name] = session.scalar(select(func.count()).select_from(model).where(model.tenant_id == tenant_id)) or 0
     return out
+
+
+def open_memberships(session: Session, contact_id: int) -> list[t.ContactMembership]:
+    """The queues the contact waits in now (none unless it is queued), in the order it joined them."""
+    return list(
+        session.scalars(
+            select(t.ContactMembership)
+            .where(t.ContactMembership.contact_id == contact_id, t.ContactMembership.left_at.is_(None))
+            .order_by(t.ContactMembership.id)
+        )
+    )
+
+
+def open_offers(session: Session, contact_id: int) -> list[t.ContactOffer]:
+    """The contact's open offers (several for a ring_all round), oldest first."""
+    return list(
+        session.scalars(
+            select(t.ContactOffer)
+            .where(t.ContactOffer.contact_id == contact_id, t.ContactOffer.ended_at.is_(None))
+            .order_by(t.ContactOffer.id)
+        )
+    )
+
+
+def queue_codes(session: Session, contact_id: int) -> list[str]:
+    """Every queue the contact waited in (also those it left), in the order it joined them."""
+    return list(
+        session.scalars(
+            select(t.Queue.code)
+            .join(t.ContactMembership, t.ContactMembership.queue_id == t.Queue.id)
+            .where(t.ContactMembership.contact_id == contact_id)
+            .order_by(t.ContactMembership.id)
+        )
+    )
+
+
+def waiting_in(session: Session, queue: t.Queue) -> int:
+    """Contacts waiting in `queue` now, by open membership: those that arrived there and those an overflow
+    brought (not those it moved on). An indexed count (`ix_memberships_open`)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(t.ContactMembership)
+        .where(
+            t.ContactMembership.tenant_id == queue.tenant_id,
+            t.ContactMembership.queue_id == queue.id,
+            t.ContactMembership.left_at.is_(None),
+        )
+    )
+    return int(count or 0)
+
+
+def overflowed_from(memberships: Iterable[t.ContactMembership]) -> set[int]:
+    """The queues the contact overflowed out of (R10: never back): applied there, or moved on."""
+    return {m.queue_id for m in memberships if m.overflowed or m.left_why == "moved"}

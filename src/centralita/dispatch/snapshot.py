@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from centralita.contacts.live import open_offers
+from centralita.contacts.status import LIVE, ContactStatus
 from centralita.queues.schemas import parse_order_by
 from centralita.routing.model import (
     AgentState,
@@ -28,7 +28,7 @@ from centralita.routing.model import (
 )
 from centralita.store import tables as t
 
-LIVE_STATUSES = ("queued", "connected", "held", "acw")
+S = ContactStatus
 SL_WINDOW_S = 30 * 60  # the longest live service-level window
 
 
@@ -129,31 +129,38 @@ def agent_state(session: Session, row: t.Agent, skill_codes: dict[int, str] | No
     )
 
 
-def waiting_contact(row: t.Contact) -> WaitingContact:
-    """A queued contact as it was queued: original enqueue times, priority and arrival order."""
-    routing = row.routing or {}
-    memberships = []
-    for m in routing.get("memberships") or []:
-        steps: tuple[Step, ...] = ()
-        if m.get("agent_ids"):
-            steps = (Step(Requirement(agent_ids=frozenset(int(a) for a in m["agent_ids"])), None),)
-        memberships.append(
-            Membership(
-                queue_id=int(m["queue_id"]),
-                enqueue_ts=float(m["enqueue_ts"]),
-                priority=int(m.get("priority") or 0),
-                steps=steps,
-                after_steps=m.get("after_steps") or "any_agent",
-                age_adjust_s=float(m.get("age_adjust_s") or 0.0),
-                overflowed=bool(m.get("overflowed")),
-            )
-        )
+def membership(
+    queue_id: int, joined_at: float, priority: int, age_adjust_s: float, for_agent_id: int | None, overflowed: bool
+) -> Membership:
+    """A stored (or event-carried) membership as the router's value: a membership for one agent is one
+    step only that agent meets, kept for ever (a transfer to an agent)."""
+    steps: tuple[Step, ...] = ()
+    if for_agent_id is not None:
+        steps = (Step(Requirement(agent_ids=frozenset({for_agent_id})), None),)
+    return Membership(
+        queue_id=queue_id,
+        enqueue_ts=joined_at,
+        priority=priority,
+        steps=steps,
+        after_steps="keep_last" if for_agent_id is not None else "any_agent",
+        age_adjust_s=age_adjust_s,
+        overflowed=overflowed,
+    )
+
+
+def waiting_contact(contact_id: int, channel: str, rows: list[t.ContactMembership]) -> WaitingContact:
+    """A queued contact as it was queued, from its membership rows (open and left): original enqueue
+    times, priority, arrival order, and the queues it overflowed out of."""
+    open_rows = [m for m in rows if m.left_at is None]
     return WaitingContact(
-        id=row.id,
-        channel=row.channel,
-        arrival_seq=int(routing.get("arrival_seq") or row.id),
-        memberships=memberships,
-        overflowed_from={int(q) for q in routing.get("overflowed_from") or []},
+        id=contact_id,
+        channel=channel,
+        arrival_seq=min((m.arrival_seq for m in rows), default=contact_id) or contact_id,
+        memberships=[
+            membership(m.queue_id, m.joined_at.timestamp(), m.priority, m.age_adjust_s, m.for_agent_id, m.overflowed)
+            for m in open_rows
+        ],
+        overflowed_from={m.queue_id for m in rows if m.overflowed or m.left_why == "moved"},
     )
 
 
@@ -239,22 +246,38 @@ def load_tenant(session: Session, tenant_id: int, now: dt.datetime, history: int
     queues = load_queues(session, tenant_id)
     skill_codes = _skill_codes(session, tenant_id)
     live = list(
-        session.scalars(select(t.Contact).where(t.Contact.tenant_id == tenant_id, t.Contact.status.in_(LIVE_STATUSES)))
+        session.scalars(select(t.Contact).where(t.Contact.tenant_id == tenant_id, t.Contact.status.in_(sorted(LIVE))))
     )
+    queued = {c.id: c for c in live if c.status == S.QUEUED}
+    memberships: dict[int, list[t.ContactMembership]] = {}
+    for m in session.scalars(
+        select(t.ContactMembership)
+        .join(t.Contact, t.Contact.id == t.ContactMembership.contact_id)
+        .where(t.Contact.tenant_id == tenant_id, t.Contact.status == S.QUEUED)
+        .order_by(t.ContactMembership.id)
+    ):
+        memberships.setdefault(m.contact_id, []).append(m)
+    offers = [
+        (o.contact_id, o.agent_id)
+        for o in session.scalars(
+            select(t.ContactOffer)
+            .where(t.ContactOffer.tenant_id == tenant_id, t.ContactOffer.ended_at.is_(None))
+            .order_by(t.ContactOffer.id)
+        )
+        if o.contact_id in queued
+    ]
     handling: dict[int, dict[int, str]] = {}  # agent id → its connected or held contacts: id → channel
     acw: dict[int, int] = {}
     in_acw: list[t.Contact] = []
     waiting: list[WaitingContact] = []
-    offers: list[tuple[int, int]] = []
     for c in live:
-        if c.status == "queued":
-            w = waiting_contact(c)
-            if all(m.queue_id in queues for m in w.memberships) and w.memberships:
+        if c.status == S.QUEUED:
+            w = waiting_contact(c.id, c.channel, memberships.get(c.id, []))
+            if w.memberships and all(m.queue_id in queues for m in w.memberships):
                 waiting.append(w)
-            offers.extend((c.id, int(offer["agent_id"])) for offer in open_offers(c))
-        elif c.agent_id is not None and c.status in ("connected", "held"):
+        elif c.agent_id is not None and c.status in (S.CONNECTED, S.HELD):
             handling.setdefault(c.agent_id, {})[c.id] = c.channel
-        elif c.agent_id is not None and c.status == "acw":
+        elif c.agent_id is not None and c.status == S.ACW:
             acw[c.agent_id] = acw.get(c.agent_id, 0) + 1
             in_acw.append(c)
     agents = []

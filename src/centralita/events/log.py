@@ -8,15 +8,20 @@ sees N+2 knows N+1 exists and reads it from the log (no event is skipped by a re
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from centralita.events.types import EVENT_TYPES
+from centralita.events.types import check_payload
 from centralita.store.tables import Event, Tenant
+
+__all__ = ["BUS_KEY", "PENDING_KEY", "EventRecord", "append_event", "append_events", "last_seq", "read_events"]
 
 PENDING_KEY = "centralita_pending_events"
 BUS_KEY = "centralita_bus"
@@ -94,6 +99,13 @@ _NEXT_SEQ = (
     .returning(_TENANTS.c.event_seq)
 )
 _INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
+_INSERT_MANY = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
+_RESERVE_SEQ = (
+    update(_TENANTS)
+    .where(_TENANTS.c.id == bindparam("tenant_id"))
+    .values(event_seq=_TENANTS.c.event_seq + bindparam("n"))
+    .returning(_TENANTS.c.event_seq)
+)
 
 
 def append_event(
@@ -104,13 +116,13 @@ def append_event(
     data: dict[str, Any] | None = None,
     **subjects: int | None,
 ) -> EventRecord:
-    """Append one event in the caller's transaction; it is published only after that commits."""
-    if type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {type!r}: add it to centralita.events.types first")
+    """Append one event in the caller's transaction; it is published only after that commits. The payload
+    must match the type's declaration (`events/types.py`)."""
+    payload = data or {}
+    check_payload(type, payload)
     session.flush()  # rows first, so ids exist and the counter lock is held as briefly as possible
     conn = session.connection()
     seq = int(conn.execute(_NEXT_SEQ, {"tenant_id": tenant_id}).scalar_one())
-    payload = data or {}
     event_id = int(
         conn.execute(
             _INSERT, {"tenant_id": tenant_id, "seq": seq, "type": type, "ts": ts, "data": payload, **subjects}
@@ -119,6 +131,35 @@ def append_event(
     record = EventRecord(id=event_id, tenant_id=tenant_id, seq=seq, type=type, ts=ts, data=payload, **subjects)
     session.info.setdefault(PENDING_KEY, []).append(record)
     return record
+
+
+PendingEvent = tuple[str, dt.datetime, dict[str, Any], dict[str, int | None]]  # type, ts, data, subjects
+
+
+def append_events(session: Session, tenant_id: int, items: Sequence[PendingEvent]) -> list[EventRecord]:
+    """Append several events at once (an import): one counter update reserves their numbers, gapless, in
+    the given order. Same guarantees as `append_event`: checked payloads, rows in the caller's transaction,
+    published after it commits."""
+    if not items:
+        return []
+    for type_, _ts, data, _subjects in items:
+        check_payload(type_, data)
+    last = int(session.execute(_RESERVE_SEQ, {"tenant_id": tenant_id, "n": len(items)}).scalar_one())
+    loaded = session.identity_map.get(identity_key(Tenant, tenant_id))
+    if loaded is not None:  # keep a loaded tenant row in step with the counter
+        set_committed_value(loaded, "event_seq", last)
+    first = last - len(items) + 1
+    params: list[dict[str, Any]] = [
+        {"tenant_id": tenant_id, "seq": first + i, "type": type_, "ts": ts, "data": data, **subjects}
+        for i, (type_, ts, data, subjects) in enumerate(items)
+    ]
+    ids = session.execute(_INSERT_MANY, params).scalars()
+    records = [
+        EventRecord(id=int(event_id), tenant_id=tenant_id, seq=first + i, type=type_, ts=ts, data=data, **subjects)
+        for i, (event_id, (type_, ts, data, subjects)) in enumerate(zip(ids, items, strict=True))
+    ]
+    session.info.setdefault(PENDING_KEY, []).extend(records)
+    return records
 
 
 def read_events(

@@ -360,7 +360,6 @@ class Contact(Base):
     self_service: Mapped[bool] = mapped_column(Boolean, default=False)
     resolved: Mapped[bool | None] = mapped_column(Boolean)
     queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id", ondelete="SET NULL"))
-    queues: Mapped[list[Any]] = mapped_column(default=list)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     initiation_ts: Mapped[dt.datetime]
@@ -383,8 +382,69 @@ class Contact(Base):
     survey_ts: Mapped[dt.datetime | None]
     cost: Mapped[float | None] = mapped_column(Float)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # Live routing state (contacts/live.py): arrival_seq, memberships, the open offer, the outcome.
-    routing: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # how the contact ended when it never reached an agent, or left its agent early: closed_hours, holiday,
+    # queue_full, abandoned, transferred (contacts/live.py)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+
+
+class ContactMembership(Base):
+    """A contact's place in one queue (R10: up to three at once). Open while `left_at` is null; the open
+    memberships of a queue are what `max_contacts` counts. `arrival_seq` is the contact's arrival order
+    (the seq of its first `contact.queued` event: FIFO within a priority), the same on every membership
+    of the contact; `joined_at` and `age_adjust_s` place it in this queue (an overflow keeps the contact's
+    earliest ordering time). `for_agent_id`: only that agent may take it here (a transfer to an agent: the
+    membership's one routing step, kept for ever). `overflowed`: this queue's overflow rule has been
+    applied (R10, never twice). `left_why`: answered, abandoned, moved (an overflow moved it on), ended."""
+
+    __tablename__ = "contact_memberships"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "queue_id", name="uq_membership_contact_queue"),
+        Index(
+            "ix_memberships_open",
+            "tenant_id",
+            "queue_id",
+            sqlite_where=text("left_at IS NULL"),
+            postgresql_where=text("left_at IS NULL"),
+        ),
+        Index("ix_memberships_queue_time", "tenant_id", "queue_id", "joined_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"))
+    joined_at: Mapped[dt.datetime]
+    arrival_seq: Mapped[int] = mapped_column(BigInteger)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    age_adjust_s: Mapped[float] = mapped_column(Float, default=0.0)
+    for_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    overflowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    left_at: Mapped[dt.datetime | None]
+    left_why: Mapped[str | None] = mapped_column(String(20))
+
+
+class ContactOffer(Base):
+    """One offer of a contact to an agent (R6): open while `ended_at` is null (several at once only for a
+    ring_all round: same queue, same timeout). `result`: accepted, rejected, timeout or withdrawn."""
+
+    __tablename__ = "contact_offers"
+    __table_args__ = (
+        Index(
+            "ix_offers_open_contact",
+            "contact_id",
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        Index("ix_offers_agent_time", "tenant_id", "agent_id", "offered_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"))
+    offered_at: Mapped[dt.datetime]
+    timeout_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    result: Mapped[str | None] = mapped_column(String(20))
 
 
 class Event(Base):

@@ -30,6 +30,7 @@ class ContactPage(BaseModel):
 
 
 class ContactDetail(ContactPublic):
+    queues: list[str]  # every queue it waited in, in the order it joined them
     timeline: list[dict[str, Any]]
 
 
@@ -105,7 +106,8 @@ def get_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> ContactD
             if row.agent_id != actor.agent_id and row.queue_id not in mine:
                 raise Forbidden(_("contact {id} is not yours nor in your queues", id=contact_id))
         timeline = [e.to_dict() for e in queries.contact_timeline(s, actor.tenant_id, contact_id)]
-        return ContactDetail(timeline=timeline, **ContactPublic.model_validate(row).model_dump())
+        queues = queries.queue_codes(s, contact_id)
+        return ContactDetail(timeline=timeline, queues=queues, **ContactPublic.model_validate(row).model_dump())
 
 
 class EventPage(BaseModel):

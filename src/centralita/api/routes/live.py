@@ -40,7 +40,7 @@ def create_contact(body: LiveContactCreate, actor: AgentActor, svc: ServiceDep) 
     """A contact arrives now: recognised by `from`, then queued in `queue` (or ended when it is closed)."""
     _check_channel_side(actor)
     with svc.db.write() as s:
-        return live.live_public(live.do_create_live_contact(s, actor, body))
+        return live.live_public(s, live.do_create_live_contact(s, actor, body))
 
 
 def _act(
@@ -48,7 +48,7 @@ def _act(
 ) -> LiveContactPublic:
     with svc.db.write() as s:
         row = live.lock_contact(s, actor, contact_id)
-        return live.live_public(action(s, actor, row))
+        return live.live_public(s, action(s, actor, row))
 
 
 def _offered_agent_id(s: Session, actor: Actor, code: str | None) -> int | None:
