@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from centralita.access import supervisor_only_customer_fields
 from centralita.accounts.passwords import hash_password, new_token, token_hash
-from centralita.accounts.schemas import ApiTokenCreate, TenantCreate, UserCreate, UserUpdate
+from centralita.accounts.schemas import (
+    ApiTokenCreate,
+    TenantCreate,
+    TenantSettingsPublic,
+    TenantSettingsUpdate,
+    UserCreate,
+    UserUpdate,
+)
 from centralita.core.actor import Actor
 from centralita.core.clock import Clock
 from centralita.core.diff import apply_changes
@@ -177,3 +186,31 @@ def do_revoke_api_token(session: Session, actor: Actor, token_id: int) -> t.ApiT
             user_id=actor.user_id,
         )
     return row
+
+
+def tenant_settings(tenant: t.Tenant) -> TenantSettingsPublic:
+    settings = tenant.settings or {}
+    return TenantSettingsPublic(
+        segments=list(settings.get("segments") or []),
+        value_tiers=list(settings.get("value_tiers") or []),
+        supervisor_only_customer_fields=sorted(supervisor_only_customer_fields(settings)),
+    )
+
+
+def do_update_tenant_settings(session: Session, actor: Actor, data: TenantSettingsUpdate) -> t.Tenant:
+    """Change the contact center's settings (a `tenant.updated` event with what changed)."""
+    tenant = session.get_one(t.Tenant, actor.tenant_id, with_for_update=True)
+    settings = dict(tenant.settings or {})
+    changes: dict[str, Any] = {}
+    if data.supervisor_only_customer_fields is not None:
+        new = sorted(set(data.supervisor_only_customer_fields))
+        old = sorted(supervisor_only_customer_fields(settings))
+        if new != old:
+            settings["supervisor_only_customer_fields"] = new
+            changes["supervisor_only_customer_fields"] = [old, new]
+    if changes:
+        tenant.settings = settings
+        append_event(
+            session, actor.tenant_id, "tenant.updated", actor.now(), {"changes": changes}, user_id=actor.user_id
+        )
+    return tenant

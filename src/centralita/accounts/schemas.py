@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -12,6 +13,20 @@ from centralita.core.i18n import _
 from centralita.core.vocabulary import Strict
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,49}$"
+CustomerField = Literal[
+    "name",
+    "kind",
+    "external_id",
+    "segment",
+    "value_tier",
+    "lifecycle_stage",
+    "lifetime_value",
+    "owner",
+    "language",
+    "notes",
+    "attributes",
+    "identities",
+]  # access.CUSTOMER_FIELDS (a test keeps them the same)
 Role = str
 
 
@@ -94,3 +109,19 @@ class ApiTokenPublic(BaseModel):
 
 class ApiTokenIssued(ApiTokenPublic):
     token: str = Field(description="shown once; only its hash is stored")
+
+
+class TenantSettingsUpdate(Strict):
+    """Contact-center settings an admin changes (`PATCH /api/tenant/settings`)."""
+
+    supervisor_only_customer_fields: list[CustomerField] | None = Field(
+        default=None,
+        description="customer fields only supervisors and admins may set; default: segment, value_tier,"
+        " lifetime_value, owner",
+    )
+
+
+class TenantSettingsPublic(BaseModel):
+    segments: list[str]
+    value_tiers: list[str]
+    supervisor_only_customer_fields: list[str]

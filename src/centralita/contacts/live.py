@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from centralita.access import check_acts_on_contact, was_offered
 from centralita.agents.actions import record_state
 from centralita.contacts.queries import open_memberships, open_offers, queue_codes, waiting_in
 from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
@@ -575,14 +576,6 @@ def _require_status(row: t.Contact, *statuses: ContactStatus) -> None:
     require(row.id, row.status, *statuses)
 
 
-def check_agent_acts(actor: Actor, agent_id: int | None) -> None:
-    """An agent acts only on its own offers and contacts; supervisors and admins for any agent."""
-    if actor.at_least("supervisor"):
-        return
-    if actor.agent_id is None or actor.agent_id != agent_id:
-        raise Forbidden(_("this contact is not yours"))
-
-
 def offered_agent(
     session: Session, row: t.Contact, actor: Actor | None = None, agent_id: int | None = None
 ) -> int | None:
@@ -595,12 +588,7 @@ def offered_agent(
     if actor is not None and not actor.at_least("supervisor") and actor.agent_id is not None:
         if actor.agent_id in offered:
             return actor.agent_id
-        ever = session.scalar(
-            select(t.ContactOffer.id).where(
-                t.ContactOffer.contact_id == row.id, t.ContactOffer.agent_id == actor.agent_id
-            )
-        )
-        if ever is None:
+        if not was_offered(session, row.id, actor.agent_id):
             raise Forbidden(_("contact {id} was never offered to you", id=row.id))
         raise Conflict(
             _("your offer of contact {id} has ended (answered elsewhere, timed out or withdrawn)", id=row.id)
@@ -613,7 +601,7 @@ def do_accept_contact(session: Session, actor: Actor, row: t.Contact, agent_id: 
     the other agents' offers are withdrawn (first accept wins). An accept at or after the offer's timeout
     is too late."""
     agent_id = offered_agent(session, row, actor, agent_id)
-    check_agent_acts(actor, agent_id)
+    check_acts_on_contact(actor, agent_id)
     if agent_id is None:
         raise Conflict(_("contact {id} has no open offer", id=row.id))
     _require_status(row, S.QUEUED)
@@ -649,7 +637,7 @@ def do_accept_contact(session: Session, actor: Actor, row: t.Contact, agent_id: 
 def do_reject_contact(session: Session, actor: Actor, row: t.Contact, agent_id: int | None = None) -> t.Contact:
     """The agent declines its offer; with ring_all the others keep ringing."""
     agent_id = offered_agent(session, row, actor, agent_id)
-    check_agent_acts(actor, agent_id)
+    check_acts_on_contact(actor, agent_id)
     if agent_id is None:
         raise Conflict(_("contact {id} has no open offer", id=row.id))
     _end_offer(session, actor, row, agent_id, "rejected")
@@ -664,7 +652,7 @@ def _close_hold(row: t.Contact, now: dt.datetime) -> None:
 
 
 def do_hold_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
-    check_agent_acts(actor, row.agent_id)
+    check_acts_on_contact(actor, row.agent_id)
     _move(row, S.HELD, S.CONNECTED)
     row.holds = [*(row.holds or []), [actor.now().isoformat(), None]]
     _event(session, actor, row, "contact.held", {})
@@ -672,7 +660,7 @@ def do_hold_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact
 
 
 def do_resume_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
-    check_agent_acts(actor, row.agent_id)
+    check_acts_on_contact(actor, row.agent_id)
     _move(row, S.CONNECTED, S.HELD)
     _close_hold(row, actor.now())
     _event(session, actor, row, "contact.resumed", {})
@@ -705,7 +693,7 @@ def _end_agent_leg(session: Session, actor: Actor, row: t.Contact, reason: str, 
 
 def do_end_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
     """The agent hangs up (or closes the chat / e-mail): after-contact work starts."""
-    check_agent_acts(actor, row.agent_id)
+    check_acts_on_contact(actor, row.agent_id)
     _end_agent_leg(session, actor, row, "AGENT_DISCONNECT")
     return row
 
@@ -763,7 +751,7 @@ def do_customer_disconnect(session: Session, actor: Actor, row: t.Contact) -> t.
 def do_transfer_contact(session: Session, actor: Actor, row: t.Contact, data: TransferRequest) -> t.Contact:
     """Blind transfer: the agent's leg ends (it wraps its part up) and the next contact of the chain is
     queued in `data.queue`, or for `data.agent` only (in a queue that agent serves). Returns the new contact."""
-    check_agent_acts(actor, row.agent_id)
+    check_acts_on_contact(actor, row.agent_id)
     _require_status(row, S.CONNECTED, S.HELD)
     errors = ErrorList()
     target_agent: t.Agent | None = None
@@ -882,7 +870,7 @@ def do_time_out_acw(session: Session, actor: Actor, row: t.Contact, deadline: dt
 def do_wrap_up_contact(session: Session, actor: Actor, row: t.Contact, data: WrapUp) -> t.Contact:
     """After-contact work done: disposition and contact reason (taxonomy), resolved, notes. Only in
     after-contact work (a connected contact is ended first)."""
-    check_agent_acts(actor, row.agent_id)
+    check_acts_on_contact(actor, row.agent_id)
     errors = ErrorList()
     reason = _reason(session, actor, data.reason)
     if reason is None or not reason.active:

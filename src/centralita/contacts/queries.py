@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from centralita.events.log import EventRecord
@@ -27,14 +27,13 @@ def search_contacts(
     segment: str | None = None,
     customer_id: int | None = None,
     status: str | None = None,
-    visible_to_agent: tuple[int, list[int]] | None = None,
+    visible: ColumnElement[bool] | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[t.Contact], int]:
     """Contacts by time range [since, until) on initiation, and by any of the filters.
 
-    `visible_to_agent` = (agent id, queue ids the agent serves): an agent sees its own contacts and
-    those of its queues, nothing else.
+    `visible`: the contacts the actor may see (`access.contacts_visible`).
     """
     stmt = select(t.Contact).where(t.Contact.tenant_id == tenant_id)
     if since is not None:
@@ -55,9 +54,8 @@ def search_contacts(
         stmt = stmt.where(t.Contact.customer_id == customer_id)
     if status:
         stmt = stmt.where(t.Contact.status == status)
-    if visible_to_agent is not None:
-        own, queues = visible_to_agent
-        stmt = stmt.where(or_(t.Contact.agent_id == own, t.Contact.queue_id.in_(queues or [-1])))
+    if visible is not None:
+        stmt = stmt.where(visible)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = list(
         session.scalars(stmt.order_by(t.Contact.initiation_ts.desc(), t.Contact.id.desc()).limit(limit).offset(offset))

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from centralita.access import check_customer_fields
 from centralita.core.actor import Actor
 from centralita.core.diff import apply_changes
 from centralita.core.errors import Conflict, ErrorList, FieldError, InvalidInput, NotFound
@@ -88,6 +89,8 @@ def _normalized_identities(
 
 def do_create_customer(session: Session, actor: Actor, data: CustomerCreate) -> t.Customer:
     tenant = _tenant(session, actor)
+    given = {f for f in data.model_fields_set if getattr(data, f) not in (None, {}, [])}
+    check_customer_fields(actor, tenant.settings, given)
     errors = ErrorList()
     values = data.model_dump(exclude={"identities", "owner"})
     _check_classification(tenant, values, errors)
@@ -136,7 +139,10 @@ def do_create_customer(session: Session, actor: Actor, data: CustomerCreate) -> 
 
 
 def do_update_customer(session: Session, actor: Actor, customer: t.Customer, data: CustomerUpdate) -> t.Customer:
+    """Change the customer's profile. An agent corrects contact details and notes; the fields the tenant
+    reserves to supervisors (segment, value tier, lifetime value, owner by default) are refused (403)."""
     tenant = _tenant(session, actor)
+    check_customer_fields(actor, tenant.settings, data.model_fields_set)
     errors = ErrorList()
     values = data.model_dump(exclude_unset=True, exclude={"owner"})
     _check_classification(tenant, values, errors)

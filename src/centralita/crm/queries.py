@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from centralita.core.errors import InvalidInput
@@ -184,7 +184,7 @@ def list_cases(
     status: str | None = None,
     customer_id: int | None = None,
     owner_agent_id: int | None = None,
-    visible_to_agent: tuple[int | None, list[int]] | None = None,
+    visible: ColumnElement[bool] | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[t.Case], int]:
@@ -195,15 +195,8 @@ def list_cases(
         stmt = stmt.where(t.Case.customer_id == customer_id)
     if owner_agent_id is not None:
         stmt = stmt.where(t.Case.owner_agent_id == owner_agent_id)
-    if visible_to_agent is not None:
-        own, queue_ids = visible_to_agent
-        stmt = stmt.where(
-            or_(
-                t.Case.owner_agent_id == (own if own is not None else -1),
-                t.Case.queue_id.in_(queue_ids or [-1]),
-                (t.Case.queue_id.is_(None) & t.Case.owner_agent_id.is_(None)),
-            )
-        )
+    if visible is not None:  # the cases the actor may see (`access.cases_visible`)
+        stmt = stmt.where(visible)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = list(session.scalars(stmt.order_by(t.Case.created_at.desc(), t.Case.id.desc()).limit(limit).offset(offset)))
     return rows, int(total)

@@ -39,6 +39,7 @@ class CustomerCreate(Strict):
     lifetime_value: float | None = Field(default=None, ge=0)
     owner: str | None = Field(default=None, description="owner agent code")
     language: str = Field(default="es", pattern="^(es|en)$")
+    notes: str | None = Field(default=None, max_length=4000)
     attributes: dict[str, Any] = Field(default_factory=dict)
     identities: list[IdentityCreate] = Field(default_factory=list, max_length=50)
 
@@ -53,6 +54,7 @@ class CustomerUpdate(Strict):
     lifetime_value: float | None = Field(default=None, ge=0)
     owner: str | None = None
     language: str | None = Field(default=None, pattern="^(es|en)$")
+    notes: str | None = Field(default=None, max_length=4000)
     attributes: dict[str, Any] | None = None
 
 
@@ -68,6 +70,7 @@ class CustomerPublic(BaseModel):
     lifetime_value: float | None
     owner_agent_id: int | None
     language: str
+    notes: str | None = None
     attributes: dict[str, Any]
     created_at: dt.datetime
     updated_at: dt.datetime

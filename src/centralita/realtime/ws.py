@@ -26,7 +26,7 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from centralita.agents.queries import queue_ids_of_agent
+from centralita import access
 from centralita.api.auth import authenticate, public
 from centralita.core.actor import Actor
 from centralita.core.errors import CentralitaError
@@ -40,26 +40,20 @@ MAX_BACKLOG = 100_000
 
 
 class _Filter:
-    def __init__(self, actor: Actor, queue_ids: set[int]) -> None:
+    """What this socket's actor may see (`access`): its queues, fixed at connect."""
+
+    def __init__(self, actor: Actor, served: access.Served) -> None:
         self.actor = actor
-        self.queue_ids = queue_ids
+        self.served = served
 
     def allows(self, e: EventRecord) -> bool:
-        if e.tenant_id != self.actor.tenant_id:
-            return False
-        if self.actor.at_least("supervisor"):
-            return True
-        if self.actor.agent_id is not None and e.agent_id == self.actor.agent_id:
-            return True
-        if e.queue_id is not None and e.queue_id in self.queue_ids:
-            return True
-        return self.actor.user_id is not None and e.user_id == self.actor.user_id
+        return access.can_see_event(self.actor, self.served, e)
 
 
-def _snapshot(svc: Service, actor: Actor) -> tuple[int, dict[str, Any], set[int]]:
+def _snapshot(svc: Service, actor: Actor) -> tuple[int, dict[str, Any], access.Served]:
     with svc.db.read() as s:
         seq = last_seq(s, actor.tenant_id)
-        queue_ids = set(queue_ids_of_agent(s, actor.agent_id)) if actor.agent_id else set()
+        served = access.served_queues(s, actor)
         agents_stmt = select(t.Agent).where(t.Agent.tenant_id == actor.tenant_id, t.Agent.active.is_(True))
         if not actor.at_least("supervisor"):
             agents_stmt = agents_stmt.where(t.Agent.id == (actor.agent_id or -1))
@@ -78,9 +72,9 @@ def _snapshot(svc: Service, actor: Actor) -> tuple[int, dict[str, Any], set[int]
         queues = [
             {"id": q.id, "code": q.code, "name": q.name}
             for q in s.scalars(queues_stmt.order_by(t.Queue.code))
-            if actor.at_least("supervisor") or q.id in queue_ids
+            if access.can_see_queue(actor, served, q.id)
         ]
-        return seq, {"agents": agents, "queues": queues}, queue_ids
+        return seq, {"agents": agents, "queues": queues}, served
 
 
 def _backlog(svc: Service, tenant_id: int, after: int, upto: int | None) -> list[EventRecord]:
@@ -141,8 +135,8 @@ def install(app: FastAPI) -> None:
         await ws.accept()
         sub = svc.bus.subscribe(actor.tenant_id, asyncio.get_running_loop())
         try:
-            seq, snapshot, queue_ids = await run_in_threadpool(_snapshot, svc, actor)
-            flt = _Filter(actor, queue_ids)
+            seq, snapshot, served = await run_in_threadpool(_snapshot, svc, actor)
+            flt = _Filter(actor, served)
             sent = seq
             if after is None:
                 await ws.send_json({"type": "hello", "last_seq": seq, "snapshot": snapshot})
@@ -204,9 +198,11 @@ def install(app: FastAPI) -> None:
 
 
 def _stats_for(message: dict[str, Any], flt: _Filter) -> dict[str, Any]:
-    if flt.actor.at_least("supervisor"):
+    if flt.served is None:
         return message
-    return dict(message, queues=[q for q in message["queues"] if q["queue_id"] in flt.queue_ids])
+    return dict(
+        message, queues=[q for q in message["queues"] if access.can_see_queue(flt.actor, flt.served, q["queue_id"])]
+    )
 
 
 async def _drain_client(ws: WebSocket) -> None:

@@ -269,6 +269,7 @@ class Customer(Base):
     lifetime_value: Mapped[float | None] = mapped_column(Float)
     owner_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     language: Mapped[str] = mapped_column(String(5), default="es")
+    notes: Mapped[str | None] = mapped_column(Text)  # free notes agents keep about the customer
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]

@@ -13,6 +13,8 @@ from centralita.accounts.schemas import (
     ApiTokenPublic,
     LoginRequest,
     TenantPublic,
+    TenantSettingsPublic,
+    TenantSettingsUpdate,
     UserCreate,
     UserPublic,
     UserUpdate,
@@ -23,6 +25,7 @@ from centralita.api.auth import (
     AdminActor,
     AgentActor,
     ServiceDep,
+    SupervisorActor,
     public,
 )
 from centralita.core.errors import NotFound, Unauthorized
@@ -133,3 +136,16 @@ def create_token(body: ApiTokenCreate, actor: AdminActor, svc: ServiceDep) -> Ap
 def revoke_token(token_id: int, actor: AdminActor, svc: ServiceDep) -> ApiTokenPublic:
     with svc.db.write() as s:
         return ApiTokenPublic.model_validate(actions.do_revoke_api_token(s, actor, token_id))
+
+
+@router.get("/tenant/settings")
+def get_tenant_settings(actor: SupervisorActor, svc: ServiceDep) -> TenantSettingsPublic:
+    """The contact center's settings: segments, value tiers, the customer fields reserved to supervisors."""
+    with svc.db.read() as s:
+        return actions.tenant_settings(s.get_one(Tenant, actor.tenant_id))
+
+
+@router.patch("/tenant/settings")
+def update_tenant_settings(body: TenantSettingsUpdate, actor: AdminActor, svc: ServiceDep) -> TenantSettingsPublic:
+    with svc.db.write() as s:
+        return actions.tenant_settings(actions.do_update_tenant_settings(s, actor, body))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
+from centralita import access
 from centralita.agents import actions, queries
 from centralita.agents.schemas import (
     AgentCreate,
@@ -68,8 +69,7 @@ def change_my_state(body: AgentStateChange, actor: AgentActor, svc: ServiceDep) 
 def get_agent(code: str, actor: AgentActor, svc: ServiceDep) -> AgentPublic:
     with svc.db.read() as s:
         agent = _agent(s, actor, code)
-        if not actor.at_least("supervisor") and agent.id != actor.agent_id:
-            raise Forbidden(_("agents see only their own profile"))
+        access.check_sees_agent(actor, agent.id)
         return queries.agent_public(s, agent)
 
 
@@ -90,7 +90,7 @@ def change_state(code: str, body: AgentStateChange, actor: AgentActor, svc: Serv
     """An agent changes its own state; a supervisor may change anyone's (e.g. log off a forgotten seat)."""
     with svc.db.write() as s:
         agent = _agent(s, actor, code)
-        if not actor.at_least("supervisor") and agent.id != actor.agent_id:
+        if not access.can_change_agent_state(actor, agent.id):
             raise Forbidden(_("agents change only their own state"))
         return queries.agent_public(s, actions.do_change_agent_state(s, actor, agent, body))
 

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from centralita.agents.queries import queue_ids_of_agent
+from centralita import access
 from centralita.api.auth import AgentActor, ServiceDep, SupervisorActor
 from centralita.contacts import queries
 from centralita.contacts.schemas import ContactPublic
-from centralita.core.errors import Forbidden, InvalidInput, NotFound, unknown_code
+from centralita.core.errors import InvalidInput, unknown_code
 from centralita.core.i18n import _
 from centralita.core.vocabulary import CHANNELS, unknown_choice
 from centralita.events.log import read_events
@@ -70,10 +70,7 @@ def search_contacts(
             if code and row is None:
                 raise InvalidInput.field(name, unknown_code(name, code))
             ids[name] = row.id if row is not None else None
-        visible = None
-        if not actor.at_least("supervisor"):
-            own = actor.agent_id if actor.agent_id is not None else -1
-            visible = (own, queue_ids_of_agent(s, own))
+        visible = access.contacts_visible(actor, access.served_queues(s, actor))
         rows, total = queries.search_contacts(
             s,
             actor.tenant_id,
@@ -86,7 +83,7 @@ def search_contacts(
             segment=segment,
             customer_id=customer_id,
             status=status,
-            visible_to_agent=visible,
+            visible=visible,
             limit=limit,
             offset=offset,
         )
@@ -98,13 +95,7 @@ def search_contacts(
 @router.get("/contacts/{contact_id}")
 def get_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> ContactDetail:
     with svc.db.read() as s:
-        row = s.get(t.Contact, contact_id)
-        if row is None or row.tenant_id != actor.tenant_id:
-            raise NotFound(_("no contact {id}", id=contact_id))
-        if not actor.at_least("supervisor"):
-            mine = queue_ids_of_agent(s, actor.agent_id) if actor.agent_id else []
-            if row.agent_id != actor.agent_id and row.queue_id not in mine:
-                raise Forbidden(_("contact {id} is not yours nor in your queues", id=contact_id))
+        row = access.access_contact(s, actor, contact_id)
         timeline = [e.to_dict() for e in queries.contact_timeline(s, actor.tenant_id, contact_id)]
         queues = queries.queue_codes(s, contact_id)
         return ContactDetail(timeline=timeline, queues=queues, **ContactPublic.model_validate(row).model_dump())

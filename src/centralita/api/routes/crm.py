@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from centralita.agents.queries import queue_ids_of_agent
+from centralita import access
 from centralita.api.auth import AgentActor, ServiceDep, SupervisorActor
 from centralita.core.actor import Actor
-from centralita.core.errors import Forbidden, InvalidInput, NotFound
+from centralita.core.errors import InvalidInput, NotFound
 from centralita.core.i18n import _
 from centralita.crm import actions, queries
 from centralita.crm.schemas import (
@@ -151,24 +151,9 @@ def remove_identity(customer_id: int, identity_id: int, actor: SupervisorActor, 
         actions.do_remove_identity(s, actor, _customer(s, actor, customer_id), identity_id)
 
 
-def _visible_case(s: Session, actor: Actor, case: t.Case) -> bool:
-    """Agents see cases they own, cases of their queues and unassigned ones; supervisors see all."""
-    if actor.at_least("supervisor"):
-        return True
-    if case.owner_agent_id is not None and case.owner_agent_id == actor.agent_id:
-        return True
-    if case.queue_id is None and case.owner_agent_id is None:
-        return True
-    return actor.agent_id is not None and case.queue_id in queue_ids_of_agent(s, actor.agent_id)
-
-
 def _case(s: Session, actor: Actor, case_ref: str) -> t.Case:
     case = queries.get_case(s, actor.tenant_id, case_ref)
-    if case is None:
-        raise NotFound(_("no case {case}", case=case_ref))
-    if not _visible_case(s, actor, case):
-        raise Forbidden(_("case {reference} belongs to another agent's queue", reference=case.reference))
-    return case
+    return access.access_case(actor, access.served_queues(s, actor), case, case_ref)
 
 
 @router.get("/cases")
@@ -181,15 +166,13 @@ def list_cases(
     offset: Offset = 0,
 ) -> CasePage:
     with svc.db.read() as s:
-        visible = None
-        if not actor.at_least("supervisor"):
-            visible = (actor.agent_id, queue_ids_of_agent(s, actor.agent_id) if actor.agent_id else [])
+        visible = access.cases_visible(actor, access.served_queues(s, actor))
         rows, total = queries.list_cases(
             s,
             actor.tenant_id,
             status=status,
             customer_id=customer_id,
-            visible_to_agent=visible,
+            visible=visible,
             limit=limit,
             offset=offset,
         )

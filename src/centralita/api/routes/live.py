@@ -16,12 +16,11 @@ from collections.abc import Callable
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
+from centralita import access
 from centralita.api.auth import AgentActor, ServiceDep
 from centralita.contacts import live
 from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
 from centralita.core.actor import Actor
-from centralita.core.errors import Forbidden
-from centralita.core.i18n import _
 from centralita.service import Service
 from centralita.store import tables as t
 from centralita.store.lookup import code_or_not_found
@@ -29,16 +28,10 @@ from centralita.store.lookup import code_or_not_found
 router = APIRouter(tags=["live contacts"])
 
 
-def _check_channel_side(actor: Actor) -> None:
-    """Contacts enter (and customers leave) through supervisors, admins or integration tokens."""
-    if not (actor.at_least("supervisor") or actor.integration):
-        raise Forbidden(_("this needs the supervisor role or an integration token"))
-
-
 @router.post("/contacts", status_code=201)
 def create_contact(body: LiveContactCreate, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
     """A contact arrives now: recognised by `from`, then queued in `queue` (or ended when it is closed)."""
-    _check_channel_side(actor)
+    access.check_brings_contacts(actor)
     with svc.db.write() as s:
         return live.live_public(s, live.do_create_live_contact(s, actor, body))
 
@@ -46,8 +39,10 @@ def create_contact(body: LiveContactCreate, actor: AgentActor, svc: ServiceDep) 
 def _act(
     svc: Service, actor: Actor, contact_id: int, action: Callable[[Session, Actor, t.Contact], t.Contact]
 ) -> LiveContactPublic:
+    """The agent's side: the contact, visible to the actor and locked, then the action (which checks that
+    the actor may act on it)."""
     with svc.db.write() as s:
-        row = live.lock_contact(s, actor, contact_id)
+        row = access.access_contact(s, actor, contact_id, lock=True)
         return live.live_public(s, action(s, actor, row))
 
 
@@ -107,5 +102,7 @@ def wrap_up_contact(contact_id: int, body: WrapUp, actor: AgentActor, svc: Servi
 @router.post("/contacts/{contact_id}/customer-disconnect")
 def customer_disconnect(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
     """The customer hung up or left: an abandon while queued, else the end of the conversation."""
-    _check_channel_side(actor)
-    return _act(svc, actor, contact_id, live.do_customer_disconnect)
+    access.check_brings_contacts(actor)
+    with svc.db.write() as s:
+        row = live.lock_contact(s, actor, contact_id)  # the channel's side sees every contact of its tenant
+        return live.live_public(s, live.do_customer_disconnect(s, actor, row))

@@ -9,10 +9,10 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from centralita.agents.queries import queue_ids_of_agent
+from centralita import access
 from centralita.api.auth import AdminActor, AgentActor, ServiceDep
 from centralita.core.actor import Actor
-from centralita.core.errors import Forbidden, InvalidInput, Unavailable
+from centralita.core.errors import InvalidInput, Unavailable
 from centralita.core.i18n import _
 from centralita.queues import actions, queries
 from centralita.queues.schemas import (
@@ -45,9 +45,8 @@ def list_queues(actor: AgentActor, svc: ServiceDep) -> list[QueuePublic]:
     """Supervisors see every queue; an agent sees the queues it serves."""
     with svc.db.read() as s:
         rows = list_by_code(s, t.Queue, actor.tenant_id)
-        if not actor.at_least("supervisor"):
-            mine = set(queue_ids_of_agent(s, actor.agent_id)) if actor.agent_id else set()
-            rows = [q for q in rows if q.id in mine]
+        served = access.served_queues(s, actor)
+        rows = [q for q in rows if access.can_see_queue(actor, served, q.id)]
         return [queries.queue_public(s, q) for q in rows]
 
 
@@ -57,29 +56,21 @@ def _stats(svc: Service, actor: Actor, queue_ids: set[int] | None) -> list[dict[
     return svc.dispatch.queue_stats(actor.tenant_id, queue_ids)
 
 
-def _visible_queues(s: Session, actor: Actor) -> set[int] | None:
-    if actor.at_least("supervisor"):
-        return None
-    return set(queue_ids_of_agent(s, actor.agent_id)) if actor.agent_id is not None else set()
-
-
 @router.get("/queues/stats")
 def all_queue_stats(actor: AgentActor, svc: ServiceDep) -> list[dict[str, Any]]:
     """Live figures per queue: waiting, oldest wait, EWT (null: nobody staffed), agents staffed / available /
     busy / in wrap-up, rolling ASA, AHT, and service level over the last 15 and 30 minutes. Agents get
     the queues they serve."""
     with svc.db.read() as s:
-        visible = _visible_queues(s, actor)
-    return _stats(svc, actor, visible)
+        served = access.served_queues(s, actor)
+    return _stats(svc, actor, None if served is None else set(served))
 
 
 @router.get("/queues/{code}/stats")
 def queue_stats(code: str, actor: AgentActor, svc: ServiceDep) -> dict[str, Any]:
     with svc.db.read() as s:
         queue = code_or_not_found(s, t.Queue, actor.tenant_id, code, "queue")
-        visible = _visible_queues(s, actor)
-    if visible is not None and queue.id not in visible:
-        raise Forbidden(_("queue {code!r} is not one of yours", code=code))
+        access.check_sees_queue(actor, access.served_queues(s, actor), queue)
     found = _stats(svc, actor, {queue.id})
     if not found:
         raise Unavailable(_("queue {code!r} is not routed yet; try again in a moment", code=code))
@@ -96,10 +87,7 @@ def create_queue(body: QueueCreate, actor: AdminActor, svc: ServiceDep) -> Queue
 def get_queue(code: str, actor: AgentActor, svc: ServiceDep) -> QueuePublic:
     with svc.db.read() as s:
         row = _queue(s, actor, code)
-        if not actor.at_least("supervisor") and row.id not in (
-            queue_ids_of_agent(s, actor.agent_id) if actor.agent_id else []
-        ):
-            raise Forbidden(_("queue {code!r} is not one of yours", code=code))
+        access.check_sees_queue(actor, access.served_queues(s, actor), row)
         return queries.queue_public(s, row)
 
 

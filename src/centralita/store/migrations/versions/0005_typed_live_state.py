@@ -5,8 +5,8 @@ Existing rows are converted: each membership of `routing.memberships` (or, for r
 memberships, one per code in `queues`) becomes a `contact_memberships` row, open while the contact is
 queued, left when it was answered, abandoned or moved on by an overflow (`routing.overflowed_from`); each
 open offer (`routing.offers`, or the older single `routing.offer`) becomes a `contact_offers` row;
-`routing.outcome` becomes `contacts.outcome`. Offers that ended before this migration are in the event
-log only.
+`routing.outcome` becomes `contacts.outcome`. Customers get `notes` (free text agents keep). Offers that
+ended before this migration are in the event log only.
 
 Revision ID: 0005
 Revises: 0004
@@ -255,6 +255,7 @@ def upgrade() -> None:
     # cascades to every table that refers to contacts (case links, the new memberships and offers).
     _create_tables()
     op.add_column("contacts", sa.Column("outcome", sa.String(length=40), nullable=True))
+    op.add_column("customers", sa.Column("notes", sa.Text(), nullable=True))
     convert_rows(op.get_bind())
     op.execute("ALTER TABLE contacts DROP COLUMN routing")
     op.execute("ALTER TABLE contacts DROP COLUMN queues")
@@ -264,5 +265,6 @@ def downgrade() -> None:
     op.add_column("contacts", sa.Column("queues", _JSON, nullable=False, server_default=sa.text("'[]'")))
     op.add_column("contacts", sa.Column("routing", _JSON, nullable=True))
     op.execute("ALTER TABLE contacts DROP COLUMN outcome")
+    op.execute("ALTER TABLE customers DROP COLUMN notes")
     op.drop_table("contact_offers")
     op.drop_table("contact_memberships")
