@@ -145,8 +145,14 @@ def emit(
         return
     items = [_plain(r) for r in rows]
     keys = list(columns) or (list(items[0].keys()) if items else [])
-    cols = [Col(k, column_label(k), wrap=k not in _UNBROKEN) for k in keys]
+    cols = [Col(k, column_label(k), wrap=k not in _UNBROKEN, right=_numeric(items, k)) for k in keys]
     print_table(cols, [cells(i, keys, kinds) for i in items], title)
+
+
+def _numeric(items: Sequence[Mapping[str, Any]], key: str) -> bool:
+    """Whether a column holds only numbers (right-aligned)."""
+    values = [i.get(key) for i in items if i.get(key) is not None]
+    return bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
 
 
 _UNBROKEN = frozenset({"id", "code", "slug", "username", "password", "seq", "reference"})

@@ -68,9 +68,9 @@ def register(app: typer.Typer) -> None:
 # ---- display helpers ---------------------------------------------------------------------------------------
 
 
-def col(key: str, drop: int = 0, *, wrap: bool = True, right: bool = False, fold: bool = False) -> Col:
+def col(key: str, drop: int = 0, *, wrap: bool = True, right: bool = False, detail: bool = False) -> Col:
     """A column headed by the field's label in the current language."""
-    return Col(key, column_label(key), drop=drop, wrap=wrap, right=right, fold=fold)
+    return Col(key, column_label(key), drop=drop, wrap=wrap, right=right, detail=detail)
 
 
 def local_time(value: dt.datetime | str | None, zone: str, seconds: bool = False) -> str | None:
@@ -87,9 +87,15 @@ def times_note(zone: str) -> str:
     return _("Times in {zone}.", zone=zone)
 
 
+def term(kind: Kind, code: str | None) -> str | None:
+    """A code's label as one unbreakable piece (`ofertas perdidas`, `en cola`): a short term, never split."""
+    words = label(kind, code)
+    return None if words is None else keep(words)
+
+
 def labelled(kind: Kind, codes: Iterable[str]) -> str:
     """`voz, chat, correo`: each code's label, joined."""
-    return ", ".join(label(kind, c) or c for c in codes)
+    return ", ".join(term(kind, c) or c for c in codes)
 
 
 def levels(values: Mapping[str, Any]) -> str | None:
@@ -146,7 +152,7 @@ def customers_list(
                 "name": c.name,
                 "segment": c.segment,
                 "value_tier": c.value_tier,
-                "lifecycle_stage": label("lifecycle_stage", c.lifecycle_stage),
+                "lifecycle_stage": term("lifecycle_stage", c.lifecycle_stage),
                 "lifetime_value": money(c.lifetime_value),
             }
             for c in items
@@ -161,11 +167,11 @@ def customer_record(c: CustomerPublic, zone: str) -> list[tuple[str, str | None]
     return [
         (column_label("id"), str(c.id)),
         (column_label("name"), c.name),
-        (column_label("kind"), label("customer_kind", c.kind)),
+        (column_label("kind"), term("customer_kind", c.kind)),
         (column_label("external_id"), c.external_id),
         (column_label("segment"), c.segment),
         (column_label("value_tier"), c.value_tier),
-        (column_label("lifecycle_stage"), label("lifecycle_stage", c.lifecycle_stage)),
+        (column_label("lifecycle_stage"), term("lifecycle_stage", c.lifecycle_stage)),
         (column_label("lifetime_value"), money(c.lifetime_value)),
         (column_label("language"), c.language),
         (column_label("identities"), "\n".join(identity(i) for i in c.identities) or None),
@@ -250,10 +256,12 @@ def lookup(
 # ---- agents, queues, reasons, hours ------------------------------------------------------------------------
 
 
-def agent_state(a: AgentPublic) -> str | None:
-    """`away (lunch)`: the state in words, with the away reason."""
-    state = label("agent_state", a.state)
-    return f"{state} ({a.away_reason})" if a.state == "away" and a.away_reason else state
+def agent_state(a: AgentPublic, away_reasons: Mapping[str, str]) -> str | None:
+    """`away (Lunch)`: the state in words, with the away reason's name."""
+    state = term("agent_state", a.state)
+    if a.state == "away" and a.away_reason:
+        return f"{state} {keep('(' + away_reasons.get(a.away_reason, a.away_reason) + ')')}"
+    return state
 
 
 def agent_queues(a: AgentPublic) -> str | None:
@@ -269,16 +277,19 @@ def agents_cmd(ctx: typer.Context, as_json: bool = JsonOption, tenant: str | Non
         row_tenant = resolve_tenant(svc, tenant)
         with svc.db.read() as s:
             items = [agent_public(s, a) for a in list_agents(s, row_tenant.id)]
+            name = t.AwayReason.name_en if language() == "en" else t.AwayReason.name_es
+            rows = s.execute(select(t.AwayReason.code, name).where(t.AwayReason.tenant_id == row_tenant.id))
+            away_reasons = {code: text for code, text in rows}
     if as_json:
         print_json(items)
         return
     print_table(
         [
             col("code", wrap=False),
-            col("name", 3),
+            col("name", 2),
             col("state"),
             col("queues", 1),
-            col("skills", 2),
+            col("skills", 3),
             col("capacity", 4),
             col("languages", 5),
         ],
@@ -286,10 +297,10 @@ def agents_cmd(ctx: typer.Context, as_json: bool = JsonOption, tenant: str | Non
             {
                 "code": a.code,
                 "name": a.name,
-                "state": agent_state(a),
+                "state": agent_state(a, away_reasons),
                 "queues": agent_queues(a),
                 "skills": levels(a.skills),
-                "capacity": levels({label("channel", k) or k: v for k, v in a.capacity.items()}),
+                "capacity": levels({term("channel", k) or k: v for k, v in a.capacity.items()}),
                 "languages": ", ".join(a.languages) or None,
             }
             for a in items
@@ -304,7 +315,7 @@ def overflow_cell(overflow: Mapping[str, Any] | None) -> str | None:
     parts = [str(overflow["queue"])]
     if overflow.get("after_s") is not None:
         parts.append(keep(f"{overflow['after_s']} s"))
-    parts.append(keep(label("overflow_mode", str(overflow.get("mode") or "add")) or ""))
+    parts.append(term("overflow_mode", str(overflow.get("mode") or "add")) or "")
     if overflow.get("when_unstaffed"):
         parts.append(keep(_("when unstaffed")))
     return " ".join(keep(f"{p} ·") for p in parts[:-1]) + " " + parts[-1] if len(parts) > 1 else parts[0]
@@ -352,7 +363,7 @@ def queues_cmd(ctx: typer.Context, as_json: bool = JsonOption, tenant: str | Non
                 "agent_selection": selection_cell(q),
                 "sl_target": sl_cell(q),
                 "overflow": overflow_cell(q.overflow),
-                "priority_mode": label("priority_mode", q.priority_mode),
+                "priority_mode": term("priority_mode", q.priority_mode),
                 "required_skills": levels(q.required_skills),
                 "segment_priority": levels(q.segment_priority),
                 "hours": q.hours,
@@ -370,32 +381,32 @@ def reasons_cmd(ctx: typer.Context, as_json: bool = JsonOption, tenant: str | No
     if as_json:
         print_json(items)
         return
-    # each reason followed by its sub-reasons; the name in the current language, the other one when it fits
+    # each reason followed by its sub-reasons, indented; the name in the current language, the other when it fits
     children: dict[str | None, list[Any]] = {}
     for r in items:
         children.setdefault(r.parent, []).append(r)
-    ordered = [x for r in children.get(None, []) for x in (r, *children.pop(r.code, []))]
-    ordered += [r for parent, rows in children.items() if parent is not None for r in rows]  # orphans last
+    ordered = [(x, x is not r) for r in children.get(None, []) for x in (r, *children.pop(r.code, []))]
+    ordered += [(r, True) for parent, rows in children.items() if parent is not None for r in rows]  # orphans last
     mine, other = ("name_en", "name_es") if language() == "en" else ("name_es", "name_en")
     print_table(
         [
             col("code", wrap=False),
             Col("name", column_label("name")),
-            col("parent", 2, wrap=False),
             col("group", 1, wrap=False),
-            col("avoidable", 3),
+            col("avoidable", 2),
+            col("parent", 3, wrap=False),
             col(other, 4),
         ],
         [
             {
-                "code": r.code,
+                "code": keep("  ") + r.code if sub else r.code,
                 "name": getattr(r, mine),
                 "parent": r.parent,
                 "group": r.group,
                 "avoidable": yes_no(r.avoidable),
                 other: getattr(r, other),
             }
-            for r in ordered
+            for r, sub in ordered
         ],
     )
 
@@ -414,7 +425,7 @@ def hours_cmd(ctx: typer.Context, as_json: bool = JsonOption, tenant: str | None
         return
     print_table(
         [col("code", wrap=False), col("name"), col("timezone", 1, wrap=False), col("now")],
-        [{**{k: h[k] for k in ("code", "name", "timezone")}, "now": label("hours_status", h["now"])} for h in items],
+        [{**{k: h[k] for k in ("code", "name", "timezone")}, "now": term("hours_status", h["now"])} for h in items],
     )
 
 
@@ -430,7 +441,7 @@ def case_row(c: CasePublic, zone: str) -> dict[str, str | None]:
     return {
         "reference": c.reference,
         "subject": c.subject,
-        "status": label("case_status", c.status),
+        "status": term("case_status", c.status),
         "customer_id": None if c.customer_id is None else str(c.customer_id),
         "created_at": local_time(c.created_at, zone),
     }
@@ -461,9 +472,9 @@ def contact_row(
     return {
         "id": str(c.id),
         "initiation_ts": local_time(c.initiation_ts, zone),
-        "channel": label("channel", c.channel),
-        "direction": label("direction", c.direction),
-        "status": label("contact_status", c.status),
+        "channel": term("channel", c.channel),
+        "direction": term("direction", c.direction),
+        "status": term("contact_status", c.status),
         "queue": None if c.queue_id is None else queues.get(c.queue_id, str(c.queue_id)),
         "agent": None if c.agent_id is None else agents.get(c.agent_id, str(c.agent_id)),
         "customer_id": str(c.customer_id) if isinstance(c, ContactPublic) and c.customer_id is not None else None,
@@ -529,7 +540,7 @@ def event_about(event: Mapping[str, Any], codes: Mapping[str, Mapping[int, str]]
         "user_id": _("user {id}"),
     }
     lines = [
-        keep(names[k].format(id=codes.get(k, {}).get(event[k], event[k])))
+        names[k].format(id=codes.get(k, {}).get(event[k], event[k]))
         for k in _EVENT_SUBJECTS
         if event.get(k) is not None
     ]
@@ -537,13 +548,13 @@ def event_about(event: Mapping[str, Any], codes: Mapping[str, Mapping[int, str]]
 
 
 def event_data(data: Mapping[str, Any]) -> str | None:
-    """`key: value, key: value` (nested values as compact JSON)."""
+    """`key: value, key: value` (nested values as JSON)."""
     return ", ".join(f"{k}: {_compact(v)}" for k, v in data.items()) or None
 
 
 def _compact(value: Any) -> str:
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        return json.dumps(value, ensure_ascii=False, default=str)
     return "null" if value is None else str(value)
 
 
@@ -570,7 +581,7 @@ def events_cmd(
             col("ts"),
             col("type", wrap=False),
             col("about", 1),
-            col("data", 2, fold=True),
+            col("data", detail=True),
         ],
         [
             {

@@ -2,22 +2,21 @@
 
 Each column is as wide as its longest line when the terminal allows, else narrower down to its longest
 unbreakable piece (a word, a code, `80 % ≤ 20 s`): codes, ids and figures are never broken, text wraps
-between words. When even that does not fit, the columns that matter least go (`Col.drop`, highest
-first), and the caption names them: a wider terminal, or `--json`, shows them.
+between words. When the columns do not fit at a comfortable width (COMFORT, or their longest piece), the
+columns that matter least go (`Col.drop`, highest first), and the caption names them: a wider terminal,
+or `--json`, shows them.
 
 Cells are plain text: `\\n` starts a new line, and `keep("60 s")` joins words that must stay on one line.
-Text is wrapped here, not by Rich, so that the layout is exactly the one computed.
+Text is wrapped and laid out here (a Rich `Text`, not a Rich table), so that the layout is exactly the one
+computed and nothing is cut short.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from rich import box
 from rich.cells import cell_len
-from rich.table import Table
 from rich.text import Text
 
 from centralita.core.i18n import _
@@ -25,6 +24,8 @@ from centralita.core.i18n import _
 GLUE = "\u00a0"  # a space where a line must not break; shown as a space
 GAP = 2  # blank columns between two columns
 FOLD = 16
+COMFORT = 12
+DETAIL = 40  # a detail column stays beside the others only when they all fit with it this wide
 SAMPLE = 100  # rows that decide the column widths of a long table
 MISSING = "—"
 
@@ -42,6 +43,7 @@ class Col:
     wrap: bool = True  # False: each line on one line (a code, a time), never wrapped
     right: bool = False  # right-aligned (figures)
     fold: bool = False  # long text (event data): a piece wider than FOLD characters may be cut across lines
+    detail: bool = False  # long text shown under each row, across the table, when it does not fit beside
     bold: bool = False
 
 
@@ -98,9 +100,10 @@ def _cut(word: str, width: int) -> str:
 
 @dataclass(frozen=True)
 class Layout:
-    columns: list[Col]  # the columns shown, in order
+    columns: list[Col]  # the columns shown side by side, in order
     widths: list[int]  # their widths (without the gaps)
     hidden: list[Col]  # the columns left out for lack of room
+    below: list[Col]  # `detail` columns shown under each row, across the table
 
 
 def layout(columns: Sequence[Col], cells: Sequence[Sequence[str]], width: int) -> Layout:
@@ -112,21 +115,29 @@ def layout(columns: Sequence[Col], cells: Sequence[Sequence[str]], width: int) -
         else max([min_width(c.header), *(min_width(row[i], c.wrap) for row in cells)])
         for i, c in enumerate(columns)
     ]
+    # a column is comfortable at COMFORT characters (or its longest line, when shorter): narrower, short labels
+    # break into a tall stack of words, so a column that matters less gives way first
+    comfort = [max(mins[i], min(maxs[i], DETAIL if c.detail else COMFORT)) for i, c in enumerate(columns)]
+
+    def needed(indexes: list[int], floor: list[int]) -> int:
+        return sum(floor[i] for i in indexes) + GAP * max(len(indexes) - 1, 0)
+
     shown = list(range(len(columns)))
-
-    def needed(indexes: list[int]) -> int:
-        return sum(mins[i] for i in indexes) + GAP * max(len(indexes) - 1, 0)
-
-    while needed(shown) > width:
+    below: list[int] = []
+    if needed(shown, comfort) > width:  # too narrow for the details beside the rest: under each row
+        below = [i for i in shown if columns[i].detail]
+        shown = [i for i in shown if i not in below]
+    while needed(shown, comfort) > width:
         droppable = [i for i in shown if columns[i].drop > 0]
         if not droppable:
             break
         shown.remove(max(droppable, key=lambda i: (columns[i].drop, i)))
     room = width - GAP * max(len(shown) - 1, 0)
+    floor = comfort if needed(shown, comfort) <= width else mins
     if sum(maxs[i] for i in shown) <= room:
         widths = {i: maxs[i] for i in shown}
     else:
-        widths = _share(room, shown, mins, maxs, [columns[i].header for i in range(len(columns))], cells)
+        widths = _share(room, shown, floor, maxs, [columns[i].header for i in range(len(columns))], cells)
     excess = sum(widths.values()) - room
     while excess > 0:  # a single piece wider than the terminal: cut, widest first
         widest = max(shown, key=lambda i: (widths[i], i))
@@ -137,39 +148,48 @@ def layout(columns: Sequence[Col], cells: Sequence[Sequence[str]], width: int) -
     return Layout(
         columns=[columns[i] for i in shown],
         widths=[widths[i] for i in shown],
-        hidden=[c for i, c in enumerate(columns) if i not in shown],
+        hidden=[c for i, c in enumerate(columns) if i not in shown and i not in below],
+        below=[columns[i] for i in below],
     )
 
 
 def _share(
     room: int, shown: list[int], mins: list[int], maxs: list[int], headers: list[str], cells: Sequence[Sequence[str]]
 ) -> dict[int, int]:
-    """Widths between each column's minimum and maximum that fit `room`, with as few wrapped lines as it can:
-    each spare character goes where it saves the most lines per character (judged on the first SAMPLE rows)."""
+    """Widths between each column's minimum and maximum that fit `room`, keeping the table short: each step
+    widens the column that saves the most table lines (then wrapped lines) per character it takes; judged
+    on the header and the first SAMPLE rows."""
     widths = {i: mins[i] for i in shown}
     spare = room - sum(widths.values())
-    sample = cells[:SAMPLE]
-    known: dict[tuple[int, int], int] = {}
+    texts = {i: [headers[i], *(row[i] for row in cells[:SAMPLE])] for i in shown}
+    known: dict[tuple[int, int], list[int]] = {}
 
-    def lines(i: int, w: int) -> int:
+    def lines(i: int, w: int) -> list[int]:
+        """Lines of each cell of column i (header first) at width w."""
         if (i, w) not in known:
-            texts = [headers[i], *(row[i] for row in sample)]
-            known[i, w] = sum(wrap(text, w).count("\n") + 1 for text in texts)
+            known[i, w] = [wrap(text, w).count("\n") + 1 for text in texts[i]]
         return known[i, w]
 
     while spare > 0:
-        best: tuple[float, int, int, int] | None = None  # (lines saved per character, lines saved, column, width)
+        now = {i: lines(i, widths[i]) for i in shown}
+        best: tuple[float, int, int] | None = None  # (score per character, -column, width)
         for i in shown:
-            now = lines(i, widths[i])
+            others = [max([now[j][r] for j in shown if j != i], default=1) for r in range(len(texts[i]))]
+            height = sum(max(o, n) for o, n in zip(others, now[i], strict=True))
+            total = sum(now[i])
+            last = total
             for w in range(widths[i] + 1, min(maxs[i], widths[i] + spare) + 1):
-                saved = now - lines(i, w)
-                if saved > 0:
-                    candidate = (saved / (w - widths[i]), saved, -i, w)
-                    if best is None or candidate > best:
-                        best = candidate
+                after = lines(i, w)
+                if sum(after) == last:
+                    continue  # the same lines as one character narrower: not a width worth trying
+                last = sum(after)
+                saved_height = height - sum(max(o, n) for o, n in zip(others, after, strict=True))
+                score = (saved_height * 1000 + total - last) / (w - widths[i])
+                if best is None or (score, -i) > best[:2]:
+                    best = (score, -i, w)
         if best is None:
             break
-        _rate, _saved, neg_i, w = best
+        _score, neg_i, w = best
         spare -= w - widths[-neg_i]
         widths[-neg_i] = w
     return widths
@@ -181,10 +201,45 @@ def render(
     width: int,
     title: str | None = None,
     note: str | None = None,
-) -> Table:
-    """A Rich table of `rows` (field → display text, None shown as —) laid out for `width` characters."""
+    header: bool = True,
+) -> Text:
+    """`rows` (field → display text, None shown as —) as a table `width` characters wide at most: the title, the
+    headers (bold) over a rule, the rows, then the notes and the names of the columns left out."""
     cells = [[MISSING if row.get(c.key) is None else str(row.get(c.key)) for c in columns] for row in rows]
     plan = layout(columns, cells, width)
+    out = Text(no_wrap=True, overflow="ignore")
+
+    def line(text: str = "", style: str = "") -> None:
+        out.append(text.rstrip() + "\n", style=style)
+
+    if title:
+        for part in wrap(title, width).split("\n"):
+            line(part, "italic")
+    positions = [columns.index(c) for c in plan.columns]
+    table_width = sum(plan.widths) + GAP * max(len(plan.widths) - 1, 0)
+    if header:
+        headers = [wrap(c.header, w).split("\n") for c, w in zip(plan.columns, plan.widths, strict=True)]
+        height = max((len(h) for h in headers), default=0)
+        headers = [[""] * (height - len(h)) + h for h in headers]  # at the bottom, next to the rule
+        for n in range(height):
+            line(_join(plan, [h[n] for h in headers]), "bold")
+        line("─" * table_width)
+    indent = plan.widths[0] + GAP if plan.widths else 0
+    for row_cells in cells:
+        parts = [wrap(row_cells[i], w).split("\n") for i, w in zip(positions, plan.widths, strict=True)]
+        for n in range(max((len(p) for p in parts), default=0)):
+            texts = [p[n] if n < len(p) else "" for p in parts]
+            if any(c.bold for c in plan.columns):  # a record: the labels bold
+                first = _join(plan, texts[:1])
+                out.append(first, style="bold")
+                line(_join(plan, texts)[len(first) :])
+            else:
+                line(_join(plan, texts))
+        for col in plan.below:
+            text = row_cells[columns.index(col)]
+            if text != MISSING:
+                for part in wrap(text, max(width - indent, 1)).split("\n"):
+                    line(" " * indent + part, "dim")
     notes = [note] if note else []
     if plan.hidden:
         notes.append(
@@ -193,36 +248,26 @@ def render(
                 columns=", ".join(c.header for c in plan.hidden),
             )
         )
-    table = Table(
-        title=title,
-        caption="\n".join(notes) or None,
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        padding=(0, 1),
-        collapse_padding=True,  # with the blank divider: GAP columns between two columns
-        show_edge=False,
-        caption_justify="left",
-        title_justify="left",
-    )
-    positions = [columns.index(c) for c in plan.columns]
-    wrapped = [[wrap(row_cells[i], w) for i, w in zip(positions, plan.widths, strict=True)] for row_cells in cells]
-    justify: Literal["left", "right"]
-    for col, w in zip(plan.columns, plan.widths, strict=True):
-        justify = "right" if col.right else "left"
-        table.add_column(Text(wrap(col.header, w)), width=w, no_wrap=True, overflow="crop", justify=justify)
-    for row in wrapped:
-        table.add_row(
-            *(Text(text, style="bold" if col.bold else "") for col, text in zip(plan.columns, row, strict=True))
-        )
-    return table
+    for text in notes:
+        for part in wrap(text, width).split("\n"):
+            line(part, "dim")
+    out.rstrip()
+    return out
+
+
+def _join(plan: Layout, texts: Sequence[str]) -> str:
+    """One line of a row: each text padded to its column's width (right-aligned where asked), GAP apart."""
+    padded = []
+    for col, w, text in zip(plan.columns, plan.widths, texts, strict=False):
+        pad = " " * max(w - cell_len(text), 0)
+        padded.append(pad + text if col.right else text + pad)
+    return (" " * GAP).join(padded)
 
 
 def render_record(
     pairs: Sequence[tuple[str, str | None]], width: int, title: str | None = None, note: str | None = None
-) -> Table:
-    """One item as `field  value` lines (a single customer, the counts): labels on the left, never wrapped."""
+) -> Text:
+    """One item as `label  value` lines (a single customer, the counts): labels on the left, bold, never wrapped."""
     columns = [Col("field", "", wrap=False, bold=True), Col("value", "")]
-    table = render(columns, [{"field": k, "value": v} for k, v in pairs], width, title=title, note=note)
-    table.show_header = False
-    table.box = None
-    return table
+    rows = [{"field": k, "value": v} for k, v in pairs]
+    return render(columns, rows, width, title=title, note=note, header=False)
