@@ -218,3 +218,18 @@ def test_customers_list_contacts_cases_events_reasons_hours_status_es(demo: Path
         "chat",
         "email",
     }
+
+
+def test_a_very_narrow_terminal_keeps_codes_whole(demo: Path) -> None:
+    code, out, err = run_cli(demo, "queues", lang="es", width=40)
+    assert code == 0, err
+    readable(out, ["código", "selección de agente", "objetivo NS"], width=40)
+    assert re.search(r"^soporte-digital\s", out, re.M) and "80 % ≤ 30 s" in out
+    assert "desborde" in out.split("─")[-1]  # named among the columns left out
+    code, out, err = run_cli(demo, "customers", "show", "1", width=40)
+    assert code == 0 and all(cell_len(line) <= 40 for line in out.splitlines()), out
+
+
+def test_nothing_to_show(demo: Path) -> None:
+    code, out, _err = run_cli(demo, "contacts", "--channel", "sms", lang="es")
+    assert code == 0 and out.strip() == "Nada que mostrar."

@@ -116,7 +116,7 @@ def print_table(
 ) -> None:
     """Rows of display text (see cli/tables.py) as a table as wide as the terminal."""
     if not rows:
-        console.print(f"{title}: {_('none')}" if title else _("none"), highlight=False)
+        console.print(f"{title}: {_('none')}" if title else _("Nothing to show."), highlight=False)
         return
     console.print(tables.render(columns, rows, console.width, title=title, note=note))
 
@@ -246,6 +246,7 @@ def column_label(name: str) -> str:
         "type": _("type"),
         "up_to_date": _("up to date"),
         "username": _("username"),
+        "users": _("users"),
         "value_tier": _("value tier"),
     }
     return labels.get(name, name)

@@ -25,6 +25,7 @@ GLUE = "\u00a0"  # a space where a line must not break; shown as a space
 GAP = 2  # blank columns between two columns
 FOLD = 16
 COMFORT = 12
+CUT = 6  # in a terminal too narrow for whole pieces, text columns are cut down to this width before codes
 DETAIL = 40  # a detail column stays beside the others only when they all fit with it this wide
 SAMPLE = 100  # rows that decide the column widths of a long table
 MISSING = "—"
@@ -132,6 +133,8 @@ def layout(columns: Sequence[Col], cells: Sequence[Sequence[str]], width: int) -
         if not droppable:
             break
         shown.remove(max(droppable, key=lambda i: (columns[i].drop, i)))
+    while needed(shown, mins) > width and len(shown) > 1:  # a very narrow terminal: the last columns go too
+        shown.pop()
     room = width - GAP * max(len(shown) - 1, 0)
     floor = comfort if needed(shown, comfort) <= width else mins
     if sum(maxs[i] for i in shown) <= room:
@@ -139,8 +142,8 @@ def layout(columns: Sequence[Col], cells: Sequence[Sequence[str]], width: int) -
     else:
         widths = _share(room, shown, floor, maxs, [columns[i].header for i in range(len(columns))], cells)
     excess = sum(widths.values()) - room
-    while excess > 0:  # a single piece wider than the terminal: cut, widest first
-        widest = max(shown, key=lambda i: (widths[i], i))
+    while excess > 0:  # a very narrow terminal: cut pieces, text first (widest first), codes last
+        widest = max(shown, key=lambda i: (columns[i].wrap and widths[i] > CUT, widths[i], i))
         if widths[widest] <= 1:
             break
         widths[widest] -= 1
