@@ -3,8 +3,8 @@
 Each column is as wide as its longest line when the terminal allows, else narrower down to its longest
 unbreakable piece (a word, a code, `80 % ≤ 20 s`): codes, ids and figures are never broken, text wraps
 between words. When the columns do not fit at a comfortable width (COMFORT, or their longest piece), the
-columns that matter least go (`Col.drop`, highest first), and the caption names them: a wider terminal,
-or `--json`, shows them.
+columns that matter least go (`Col.drop`, highest first), and a note under the table names them: a wider
+terminal, or `--json`, shows them. Long text marked `detail` (event data) goes under its row instead.
 
 Cells are plain text: `\\n` starts a new line, and `keep("60 s")` joins words that must stay on one line.
 Text is wrapped and laid out here (a Rich `Text`, not a Rich table), so that the layout is exactly the one
@@ -23,7 +23,6 @@ from centralita.core.i18n import _
 
 GLUE = "\u00a0"  # a space where a line must not break; shown as a space
 GAP = 2  # blank columns between two columns
-FOLD = 16
 COMFORT = 12
 CUT = 6  # in a terminal too narrow for whole pieces, text columns are cut down to this width before codes
 DETAIL = 40  # a detail column stays beside the others only when they all fit with it this wide
@@ -43,7 +42,6 @@ class Col:
     drop: int = 0  # 0: always shown; when the terminal is too narrow, the highest `drop` goes first
     wrap: bool = True  # False: each line on one line (a code, a time), never wrapped
     right: bool = False  # right-aligned (figures)
-    fold: bool = False  # long text (event data): a piece wider than FOLD characters may be cut across lines
     detail: bool = False  # long text shown under each row, across the table, when it does not fit beside
     bold: bool = False
 
@@ -101,21 +99,16 @@ def _cut(word: str, width: int) -> str:
 
 @dataclass(frozen=True)
 class Layout:
-    columns: list[Col]  # the columns shown side by side, in order
+    shown: list[int]  # the positions of the columns shown side by side, in order
     widths: list[int]  # their widths (without the gaps)
-    hidden: list[Col]  # the columns left out for lack of room
-    below: list[Col]  # `detail` columns shown under each row, across the table
+    hidden: list[int]  # the columns left out for lack of room
+    below: list[int]  # `detail` columns shown under each row, across the table
 
 
 def layout(columns: Sequence[Col], cells: Sequence[Sequence[str]], width: int) -> Layout:
     """Which columns to show and how wide, for rows of `cells` (one string per column) in `width` characters."""
     maxs = [max([max_width(c.header), *(max_width(row[i]) for row in cells)]) for i, c in enumerate(columns)]
-    mins = [
-        max(min_width(c.header), min(FOLD, maxs[i]))
-        if c.fold
-        else max([min_width(c.header), *(min_width(row[i], c.wrap) for row in cells)])
-        for i, c in enumerate(columns)
-    ]
+    mins = [max([min_width(c.header), *(min_width(row[i], c.wrap) for row in cells)]) for i, c in enumerate(columns)]
     # a column is comfortable at COMFORT characters (or its longest line, when shorter): narrower, short labels
     # break into a tall stack of words, so a column that matters less gives way first
     comfort = [max(mins[i], min(maxs[i], DETAIL if c.detail else COMFORT)) for i, c in enumerate(columns)]
@@ -149,10 +142,10 @@ def layout(columns: Sequence[Col], cells: Sequence[Sequence[str]], width: int) -
         widths[widest] -= 1
         excess -= 1
     return Layout(
-        columns=[columns[i] for i in shown],
+        shown=shown,
         widths=[widths[i] for i in shown],
-        hidden=[c for i, c in enumerate(columns) if i not in shown and i not in below],
-        below=[columns[i] for i in below],
+        hidden=[i for i in range(len(columns)) if i not in shown and i not in below],
+        below=below,
     )
 
 
@@ -207,64 +200,59 @@ def render(
     header: bool = True,
 ) -> Text:
     """`rows` (field → display text, None shown as —) as a table `width` characters wide at most: the title, the
-    headers (bold) over a rule, the rows, then the notes and the names of the columns left out."""
+    headers (bold) over a rule, the rows, then the note and the names of the columns left out."""
     cells = [[MISSING if row.get(c.key) is None else str(row.get(c.key)) for c in columns] for row in rows]
     plan = layout(columns, cells, width)
+    shown = [columns[i] for i in plan.shown]
     out = Text(no_wrap=True, overflow="ignore")
 
-    def line(text: str = "", style: str = "") -> None:
-        out.append(text.rstrip() + "\n", style=style)
+    def line(parts: Sequence[tuple[str, str]]) -> None:
+        """One line of (text, style) parts, without trailing blanks."""
+        end = len("".join(text for text, _style in parts).rstrip())
+        for text, style in parts:
+            out.append(text[: max(end, 0)], style=style)
+            end -= len(text)
+        out.append("\n")
 
-    if title:
-        for part in wrap(title, width).split("\n"):
-            line(part, "italic")
-    positions = [columns.index(c) for c in plan.columns]
-    table_width = sum(plan.widths) + GAP * max(len(plan.widths) - 1, 0)
+    def row_line(texts: Sequence[str], style: str = "") -> None:
+        parts: list[tuple[str, str]] = []
+        for n, (col, w, text) in enumerate(zip(shown, plan.widths, texts, strict=True)):
+            pad = " " * max(w - cell_len(text), 0)
+            gap = " " * GAP if n else ""
+            parts += [(gap, ""), (pad + text if col.right else text + pad, style or ("bold" if col.bold else ""))]
+        line(parts)
+
+    for part in wrap(title, width).split("\n") if title else []:
+        line([(part, "italic")])
     if header:
-        headers = [wrap(c.header, w).split("\n") for c, w in zip(plan.columns, plan.widths, strict=True)]
-        height = max((len(h) for h in headers), default=0)
+        headers = [wrap(c.header, w).split("\n") for c, w in zip(shown, plan.widths, strict=True)]
+        height = max(len(h) for h in headers)
         headers = [[""] * (height - len(h)) + h for h in headers]  # at the bottom, next to the rule
         for n in range(height):
-            line(_join(plan, [h[n] for h in headers]), "bold")
-        line("─" * table_width)
-    indent = plan.widths[0] + GAP if plan.widths else 0
+            row_line([h[n] for h in headers], "bold")
+        line([("─" * (sum(plan.widths) + GAP * (len(plan.widths) - 1)), "")])
+    indent = plan.widths[0] + GAP
     for row_cells in cells:
-        parts = [wrap(row_cells[i], w).split("\n") for i, w in zip(positions, plan.widths, strict=True)]
-        for n in range(max((len(p) for p in parts), default=0)):
-            texts = [p[n] if n < len(p) else "" for p in parts]
-            if any(c.bold for c in plan.columns):  # a record: the labels bold
-                first = _join(plan, texts[:1])
-                out.append(first, style="bold")
-                line(_join(plan, texts)[len(first) :])
-            else:
-                line(_join(plan, texts))
-        for col in plan.below:
-            text = row_cells[columns.index(col)]
-            if text != MISSING:
-                for part in wrap(text, max(width - indent, 1)).split("\n"):
-                    line(" " * indent + part, "dim")
+        parts = [wrap(row_cells[i], w).split("\n") for i, w in zip(plan.shown, plan.widths, strict=True)]
+        for n in range(max(len(p) for p in parts)):
+            row_line([p[n] if n < len(p) else "" for p in parts])
+        for i in plan.below:
+            if row_cells[i] != MISSING:
+                for part in wrap(row_cells[i], max(width - indent, 1)).split("\n"):
+                    line([(" " * indent + part, "dim")])
     notes = [note] if note else []
     if plan.hidden:
         notes.append(
             _(
                 "Not shown at this width: {columns} (a wider terminal or --json shows them)",
-                columns=", ".join(c.header for c in plan.hidden),
+                columns=", ".join(columns[i].header for i in plan.hidden),
             )
         )
     for text in notes:
         for part in wrap(text, width).split("\n"):
-            line(part, "dim")
+            line([(part, "dim")])
     out.rstrip()
     return out
-
-
-def _join(plan: Layout, texts: Sequence[str]) -> str:
-    """One line of a row: each text padded to its column's width (right-aligned where asked), GAP apart."""
-    padded = []
-    for col, w, text in zip(plan.columns, plan.widths, texts, strict=False):
-        pad = " " * max(w - cell_len(text), 0)
-        padded.append(pad + text if col.right else text + pad)
-    return (" " * GAP).join(padded)
 
 
 def render_record(
