@@ -233,3 +233,18 @@ def test_a_very_narrow_terminal_keeps_codes_whole(demo: Path) -> None:
 def test_nothing_to_show(demo: Path) -> None:
     code, out, _err = run_cli(demo, "contacts", "--channel", "sms", lang="es")
     assert code == 0 and out.strip() == "Nada que mostrar."
+
+
+def test_filters_take_the_code_or_the_words_shown(demo: Path) -> None:
+    """A Spanish table says `cerrado` and `voz`: typing what it shows filters like the code does."""
+    _c, by_code, _e = run_cli(demo, "cases", "--status", "closed", "--json", lang="es")
+    _c, by_words, _e = run_cli(demo, "cases", "--status", "Cerrado", "--json", lang="es")
+    assert json.loads(by_code) and json.loads(by_words) == json.loads(by_code)
+    assert {c["status"] for c in json.loads(by_words)} == {"closed"}
+    _c, by_code, _e = run_cli(demo, "contacts", "--channel", "voice", "--json", lang="es")
+    _c, by_words, _e = run_cli(demo, "contacts", "--channel", "voz", "--json", lang="es")
+    assert json.loads(by_code) and json.loads(by_words) == json.loads(by_code)
+    code, _out, err = run_cli(demo, "cases", "--status", "nada", lang="es")
+    assert code == 2 and "--status" in err and "pending (pendiente)" in err
+    code, _out, err = run_cli(demo, "contacts", "--channel", "fax")
+    assert code == 2 and "--channel" in err and "voice" in err

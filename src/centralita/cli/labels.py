@@ -136,6 +136,22 @@ def labels(kind: Kind) -> dict[str, str]:
     return dict(_labels(language())[kind])
 
 
+def code_of(kind: Kind, text: str) -> str | None:
+    """The code a person typed: the code itself, or its words in the current language (any case); else None."""
+    words = _labels(language())[kind]
+    if text in words:
+        return text
+    wanted = text.strip().casefold()
+    return next((code for code, label_ in words.items() if label_.casefold() == wanted), None)
+
+
+def choices(kind: Kind) -> str:
+    """`open (abierto), pending (pendiente), …`: the codes of `kind`, each with its words when they differ."""
+    return ", ".join(
+        code if words == code else f"{code} ({words})" for code, words in _labels(language())[kind].items()
+    )
+
+
 def yes_no(value: bool | None) -> str | None:
     if value is None:
         return None

@@ -32,7 +32,7 @@ from centralita.cli._common import (
     print_table,
     resolve_tenant,
 )
-from centralita.cli.labels import Kind, label, yes_no
+from centralita.cli.labels import Kind, choices, code_of, label, yes_no
 from centralita.cli.tables import Col, keep
 from centralita.contacts import queries as cq
 from centralita.contacts.schemas import ContactPublic
@@ -107,6 +107,17 @@ def identity(i: IdentityPublic) -> str:
     """`phone +34600000000`: the kind in words, then the value; `(unverified)` when it is not."""
     text = f"{label('identity_kind', i.kind)} {i.value}"
     return text if i.verified else f"{text} {_('(unverified)')}"
+
+
+def option_code(kind: Kind, value: str | None, option: str) -> str | None:
+    """A filter's value as a code: the code or its words (`--status pendiente` is `pending`); else exit 2."""
+    if value is None:
+        return None
+    code = code_of(kind, value)
+    if code is None:
+        message = _("{value!r} is not one of: {choices}", value=value, choices=choices(kind))
+        raise typer.BadParameter(message, param_hint=option)
+    return code
 
 
 def codes_by_id(session: Session, model: Any, tenant_id: int) -> dict[int, str]:
@@ -449,7 +460,9 @@ def case_row(c: CasePublic, zone: str) -> dict[str, str | None]:
 
 def cases_cmd(
     ctx: typer.Context,
-    status: str | None = None,
+    status: Annotated[
+        str | None, typer.Option(help=_("Only cases in this status: open, pending, resolved, closed (or its words)"))
+    ] = None,
     limit: Annotated[int, typer.Option(min=1)] = 20,
     as_json: bool = JsonOption,
     tenant: str | None = TenantOption,
@@ -457,7 +470,8 @@ def cases_cmd(
     with ctx_obj(ctx).service() as svc:
         row_tenant = resolve_tenant(svc, tenant)
         with svc.db.read() as s:
-            rows, _total = crm.list_cases(s, row_tenant.id, status=status, limit=limit)
+            code = option_code("case_status", status, "--status")
+            rows, _total = crm.list_cases(s, row_tenant.id, status=code, limit=limit)
             items = [crm.case_public(s, c) for c in rows]
     if as_json:
         print_json(items)
@@ -485,8 +499,10 @@ def contact_row(
 
 def contacts_cmd(
     ctx: typer.Context,
-    channel: str | None = None,
-    queue: str | None = None,
+    channel: Annotated[
+        str | None, typer.Option(help=_("Only contacts of this channel: voice, chat, email, … (or its words)"))
+    ] = None,
+    queue: Annotated[str | None, typer.Option(help=_("Only contacts of this queue (its code)"))] = None,
     limit: Annotated[int, typer.Option(min=1)] = 20,
     as_json: bool = JsonOption,
     tenant: str | None = TenantOption,
@@ -500,7 +516,8 @@ def contacts_cmd(
                 if row is None:
                     raise typer.BadParameter(_("unknown queue {code!r}", code=queue), param_hint="--queue")
                 queue_id = row.id
-            rows, _total = cq.search_contacts(s, row_tenant.id, channel=channel, queue_id=queue_id, limit=limit)
+            code = option_code("channel", channel, "--channel")
+            rows, _total = cq.search_contacts(s, row_tenant.id, channel=code, queue_id=queue_id, limit=limit)
             items = [ContactPublic.model_validate(r) for r in rows]
             queues = codes_by_id(s, t.Queue, row_tenant.id)
             agents = codes_by_id(s, t.Agent, row_tenant.id)
