@@ -9,20 +9,21 @@ from typer.testing import CliRunner
 from centralita.cli import _common, app
 
 
-def run_cli(tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `centralita --lang en --data-dir … --database-url … ARGS`."""
-    _common.console.width = 200  # made at import, maybe before COLUMNS was set: as wide as the env says
+def run_cli(tmp_path: Path, *args: str, lang: str = "en", width: int = 200) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `centralita --lang LANG --data-dir … --database-url … ARGS` in a terminal
+    `width` columns wide."""
+    _common.console.width = width  # made at import, maybe before COLUMNS was set: as wide as the env says
     result = CliRunner().invoke(
         app,
         [
             "--lang",
-            "en",
+            lang,
             "--data-dir",
             str(tmp_path / "data"),
             "--database-url",
             f"sqlite:///{tmp_path / 'cli.db'}",
             *args,
         ],
-        env={"CENTRALITA_REDIS_URL": "", "COLUMNS": "200"},
+        env={"CENTRALITA_REDIS_URL": "", "COLUMNS": str(width)},
     )
     return result.exit_code, result.stdout, result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -514,7 +515,9 @@ def test_cli_check_apply_export(tmp_path: Path) -> None:
     assert code == 0 and out.count('"code"') == 5
     code, out, _err = _cli(tmp_path, "queues")  # the table shows how each queue routes
     assert code == 0 and "80 % ≤ 20 s" in out and "general · 120 s · add" in out
-    assert "fraude · add · when unstaffed" in out and "skill_then_longest_idle" in out
+    assert "fraude · add · when unstaffed" in out and "most skilled," in out  # the selection in words
+    code, out, _err = _cli(tmp_path, "queues", "--json")  # and as its code in JSON
+    assert {q["code"]: q["agent_selection"] for q in json.loads(out)}["tarjetas"] == "skill_then_longest_idle"
 
 
 def test_cli_bad_file_exits_2_with_every_problem(tmp_path: Path) -> None:

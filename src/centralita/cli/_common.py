@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,9 +12,11 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import select
 
+from centralita.cli import tables
+from centralita.cli.labels import Kind, label, yes_no
+from centralita.cli.tables import Col
 from centralita.core import i18n
 from centralita.core.actor import Actor
 from centralita.core.errors import CentralitaError
@@ -103,77 +105,136 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def emit(rows: Sequence[Any] | Any, as_json: bool, columns: Sequence[str] = (), title: str | None = None) -> None:
-    """Print rows (models or dicts) as JSON, or a Rich table of `columns`."""
-    if as_json:
-        data = [_plain(r) for r in rows] if isinstance(rows, list) else _plain(rows)
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+def print_json(data: Any) -> None:
+    """Models, dicts or lists of them as JSON on stdout: field names and codes as they are, untranslated."""
+    plain = [_plain(r) for r in data] if isinstance(data, list) else _plain(data)
+    sys.stdout.write(json.dumps(plain, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def print_table(
+    columns: Sequence[Col], rows: Sequence[Mapping[str, str | None]], title: str | None = None, note: str | None = None
+) -> None:
+    """Rows of display text (see cli/tables.py) as a table as wide as the terminal."""
+    if not rows:
+        console.print(f"{title}: {_('none')}" if title else _("Nothing to show."), highlight=False)
         return
-    items = [_plain(r) for r in (rows if isinstance(rows, list) else [rows])]
-    table = Table(title=title, show_lines=False)
-    cols = list(columns) or (list(items[0].keys()) if items else [])
-    for col in cols:
-        table.add_column(column_label(col))
-    for item in items:
-        table.add_row(*["—" if item.get(c) is None else _cell(item.get(c)) for c in cols])
-    console.print(table)
+    console.print(tables.render(columns, rows, console.width, title=title, note=note))
+
+
+def print_record(pairs: Sequence[tuple[str, str | None]], title: str | None = None, note: str | None = None) -> None:
+    """One item as `label  value` lines."""
+    console.print(tables.render_record(pairs, console.width, title=title, note=note))
+
+
+def emit(
+    rows: Sequence[Any] | Any,
+    as_json: bool,
+    columns: Sequence[str] = (),
+    title: str | None = None,
+    kinds: Mapping[str, Kind] | None = None,
+) -> None:
+    """Print rows (models or dicts) as JSON, or a table of `columns` (field names) with their values as text;
+    the fields named in `kinds` hold codes of that kind, shown by their label."""
+    if as_json:
+        print_json(rows)
+        return
+    if not isinstance(rows, list):  # one item: `label  value` lines
+        item = _plain(rows)
+        keys = list(columns) or list(item)
+        print_record([(column_label(k), v) for k, v in cells(item, keys, kinds).items()], title)
+        return
+    items = [_plain(r) for r in rows]
+    keys = list(columns) or (list(items[0].keys()) if items else [])
+    cols = [Col(k, column_label(k), wrap=k not in _UNBROKEN, right=_numeric(items, k)) for k in keys]
+    print_table(cols, [cells(i, keys, kinds) for i in items], title)
+
+
+def _numeric(items: Sequence[Mapping[str, Any]], key: str) -> bool:
+    """Whether a column holds only numbers (right-aligned)."""
+    values = [i.get(key) for i in items if i.get(key) is not None]
+    return bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
+_UNBROKEN = frozenset({"id", "code", "slug", "username", "password", "seq", "reference"})
+
+
+def cells(
+    item: Mapping[str, Any], keys: Sequence[str], kinds: Mapping[str, Kind] | None = None
+) -> dict[str, str | None]:
+    """The display text of `item`'s `keys`: None stays None (shown as —), codes of `kinds` by their label, the
+    rest through `cell`."""
+    out: dict[str, str | None] = {}
+    for k in keys:
+        value = item.get(k)
+        if value is None:
+            out[k] = None
+        elif kinds and k in kinds:
+            out[k] = label(kinds[k], str(value))
+        else:
+            out[k] = cell(value)
+    return out
 
 
 def column_label(name: str) -> str:
     """A column's header in the current language (field names stay the keys of --json output)."""
     labels = {
+        "about": _("about"),
         "active": _("active"),
-        "agent_id": _("agent_id"),
+        "agent": _("agent"),
+        "agent_id": _("agent"),
         "agents": _("agents"),
+        "attributes": _("attributes"),
         "avoidable": _("avoidable"),
         "capacity": _("capacity"),
         "cases": _("cases"),
         "channel": _("channel"),
         "channels": _("channels"),
         "code": _("code"),
-        "contact_id": _("contact_id"),
+        "contact_id": _("contact"),
         "contacts": _("contacts"),
         "country": _("country"),
-        "created_at": _("created_at"),
-        "customer_id": _("customer_id"),
+        "created_at": _("created at"),
+        "customer_id": _("customer"),
         "customers": _("customers"),
         "data": _("data"),
         "database": _("database"),
         "direction": _("direction"),
-        "display_name": _("display_name"),
+        "display_name": _("display name"),
         "disposition": _("disposition"),
         "events": _("events"),
-        "external_id": _("external_id"),
+        "external_id": _("external id"),
         "group": _("group"),
         "head": _("head"),
         "hours": _("hours"),
         "id": _("id"),
         "identities": _("identities"),
-        "initiation_ts": _("initiation_ts"),
+        "initiation_ts": _("started"),
         "kind": _("kind"),
-        "agent_selection": _("agent_selection"),
+        "agent_selection": _("agent selection"),
         "overflow": _("overflow"),
         "language": _("language"),
         "languages": _("languages"),
-        "lifecycle_stage": _("lifecycle_stage"),
-        "lifetime_value": _("lifetime_value"),
+        "lifecycle_stage": _("lifecycle stage"),
+        "lifetime_value": _("lifetime value"),
         "name": _("name"),
-        "name_en": _("name_en"),
-        "name_es": _("name_es"),
+        "name_en": _("name (English)"),
+        "name_es": _("name (Spanish)"),
         "now": _("now"),
         "parent": _("parent"),
         "password": _("password"),
+        "priority_mode": _("priority mode"),
+        "queue": _("queue"),
         "queues": _("queues"),
         "reasons": _("reasons"),
         "reference": _("reference"),
-        "required_skills": _("required_skills"),
+        "required_skills": _("required skills"),
         "revision": _("revision"),
         "role": _("role"),
         "segment": _("segment"),
-        "segment_priority": _("segment_priority"),
+        "segment_priority": _("segment priority"),
         "seq": _("seq"),
         "skills": _("skills"),
-        "sl_target": _("sl_target"),
+        "sl_target": _("SL target"),
         "slug": _("slug"),
         "state": _("state"),
         "status": _("status"),
@@ -181,18 +242,24 @@ def column_label(name: str) -> str:
         "tenant": _("tenant"),
         "tenants": _("tenants"),
         "timezone": _("timezone"),
-        "ts": _("ts"),
+        "ts": _("time"),
         "type": _("type"),
-        "up_to_date": _("up_to_date"),
+        "up_to_date": _("up to date"),
         "username": _("username"),
-        "value_tier": _("value_tier"),
+        "users": _("users"),
+        "value_tier": _("value tier"),
     }
     return labels.get(name, name)
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
+    """A value as table text: yes/no for booleans, `key: value` for mappings, lists joined by commas."""
+    if isinstance(value, bool):
+        return yes_no(value) or ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
     if isinstance(value, dict):
-        return ", ".join(f"{k}:{v}" for k, v in value.items())
+        return ", ".join(f"{k}: {cell(v)}" for k, v in value.items())
     if isinstance(value, list):
-        return ", ".join(_cell(v) for v in value)
+        return ", ".join(cell(v) for v in value)
     return str(value)

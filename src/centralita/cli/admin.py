@@ -97,7 +97,7 @@ def user_list(ctx: typer.Context, as_json: bool = JsonOption, tenant: str | None
         row_tenant = resolve_tenant(svc, tenant)
         with svc.db.read() as s:
             rows = [UserPublic.model_validate(u) for u in queries.list_users(s, row_tenant.id)]
-    emit(rows, as_json, ["id", "username", "display_name", "role", "agent_id", "active"])
+    emit(rows, as_json, ["id", "username", "display_name", "role", "agent_id", "active"], kinds={"role": "role"})
 
 
 def token_create(

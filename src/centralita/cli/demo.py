@@ -39,5 +39,5 @@ def demo(
             _("Loaded the demo contact center {slug} in {seconds:.1f} s", slug=result.slug, seconds=result.seconds)
         )
         emit(result.counts, False, list(result.counts))
-        emit(result.logins, False, ["role", "username", "password"], title=_("Demo logins"))
+        emit(result.logins, False, ["role", "username", "password"], title=_("Demo logins"), kinds={"role": "role"})
         console.print(_("Logins saved in {path} (readable only by you)", path=result.logins_path), highlight=False)

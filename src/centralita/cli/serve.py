@@ -50,7 +50,7 @@ def up(
     console.print(f"[bold green]Centralita[/] {_('is running at')} [link={url}]{url}[/link]  (API: {url}/docs)")
     console.print(f"{_('Database')}: {svc.db.engine.url.render_as_string(hide_password=True)}")
     if logins:
-        emit(logins, False, ["role", "username", "password"], title=_("Demo logins"))
+        emit(logins, False, ["role", "username", "password"], title=_("Demo logins"), kinds={"role": "role"})
     elif demo:
         console.print(
             _("Demo logins were printed on first start and saved in {path}", path=settings.data_dir / "demo-logins.txt")

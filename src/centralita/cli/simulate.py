@@ -13,7 +13,8 @@ import typer
 from rich.live import Live
 
 from centralita.cli._common import console, ctx_obj, err_console
-from centralita.core.i18n import _
+from centralita.cli.labels import label
+from centralita.core.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from centralita.simulation.live import Simulator, Stats
@@ -169,10 +170,10 @@ def simulate(
             raise _fail(exc.message, exc.option) from None
         console.print(
             _(
-                "Simulating on {url}: {agents} bot agents ({codes}), {rate}/h at the peak, speed ×{speed}, "
+                "Simulating on {url}: {agents} ({codes}), {rate}/h at the peak, speed ×{speed}, "
                 "seed {seed}. Ctrl-C stops (the bots log out).",
                 url=url,
-                agents=len(sim.bots),
+                agents=ngettext("{n} bot agent", "{n} bot agents", len(sim.bots)),
                 codes=", ".join(b.code for b in sim.bots.values()),
                 rate=f"{config.rate:g}",
                 speed=f"{config.speed:g}",
@@ -218,32 +219,35 @@ def _run(sim: Simulator) -> Stats:
         signal.signal(signal.SIGINT, previous)
 
 
+def final_summary(stats: Stats) -> list[str]:
+    """The closing lines: every count with the word in its right number (`1 abandono`, `2 abandonos`)."""
+    lines = [
+        _(
+            "Final: {arrivals}, {answered}, {abandoned}, {wrapped}; {offered} to bots ({rejected}, {no_answer}); "
+            "{closed}; {hung_up}; {errors}.",
+            arrivals=ngettext("{n} arrival", "{n} arrivals", stats.arrivals),
+            answered=ngettext("{n} answered", "{n} answered", stats.answered),
+            abandoned=ngettext("{n} abandoned", "{n} abandoned", stats.abandoned),
+            wrapped=ngettext("{n} wrapped up", "{n} wrapped up", stats.wrapped_up),
+            offered=ngettext("{n} offer", "{n} offers", stats.offered),
+            rejected=ngettext("{n} rejected", "{n} rejected", stats.rejected),
+            no_answer=ngettext("{n} rang out", "{n} rang out", stats.no_answer),
+            closed=ngettext("{n} closed on arrival", "{n} closed on arrival", stats.closed_on_arrival),
+            hung_up=ngettext(
+                "{n} still waiting at the end (hung up)",
+                "{n} still waiting at the end (hung up)",
+                stats.hung_up_at_stop,
+            ),
+            errors=ngettext("{n} error", "{n} errors", stats.errors),
+        )
+    ]
+    if stats.closed_outcomes:
+        outcomes = ", ".join(f"{label('queue_outcome', k)} {v}" for k, v in sorted(stats.closed_outcomes.items()))
+        lines.append(_("Closed on arrival, by cause: {outcomes}", outcomes=outcomes))
+    return lines
+
+
 def _final(stats: Stats) -> None:
     console.print(_summary_line(stats), highlight=False)
-    console.print(
-        _(
-            "Final: {arrivals} arrivals, {answered} answered, {abandoned} abandoned, {wrapped} wrapped up; "
-            "{offered} offers to bots ({rejected} rejected, {no_answer} rang out); {closed} closed on arrival; "
-            "{hung_up} still waiting at the end (hung up); {errors} errors.",
-            arrivals=stats.arrivals,
-            answered=stats.answered,
-            abandoned=stats.abandoned,
-            wrapped=stats.wrapped_up,
-            offered=stats.offered,
-            rejected=stats.rejected,
-            no_answer=stats.no_answer,
-            closed=stats.closed_on_arrival,
-            hung_up=stats.hung_up_at_stop,
-            errors=stats.errors,
-        ),
-        highlight=False,
-    )
-    if stats.closed_outcomes:
-        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(stats.closed_outcomes.items()))
-        console.print(
-            _(
-                "Closed on arrival by outcome: {outcomes} (closed_hours: outside the queue's hours calendar)",
-                outcomes=outcomes,
-            ),
-            highlight=False,
-        )
+    for line in final_summary(stats):
+        console.print(line, highlight=False)
