@@ -14,6 +14,7 @@ import centralita
 from centralita.api import problems
 from centralita.api.auth import LoginRateLimiter, RedisLoginRateLimiter, ServiceDep, public
 from centralita.api.language import LanguageMiddleware
+from centralita.api.limits import BodyLimitMiddleware
 from centralita.api.routes import accounts, agents, contacts, crm, live, queues
 from centralita.service import Service
 
@@ -45,7 +46,8 @@ def create_app(service: Service, close_on_shutdown: bool = False) -> FastAPI:
         else LoginRateLimiter(per_minute)
     )
     problems.install(app)
-    app.add_middleware(LanguageMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=service.settings.max_body_bytes)
+    app.add_middleware(LanguageMiddleware)  # outermost: the body limit's answer is in the request's language
     for module in (accounts, crm, agents, queues, live, contacts):
         app.include_router(module.router, prefix="/api")
 
