@@ -6,10 +6,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from centralita.api.app import create_app
+from centralita.core.errors import InvalidInput
 from centralita.core.settings import load_settings
 from tests.conftest import Api
 from tests.factories import PASSWORD
@@ -40,10 +43,15 @@ def _assert_413(resp: object, limit: int) -> None:
     assert problem["title"] == "Content too large" and str(limit) in problem["detail"]
 
 
-def test_default_limit_is_one_mebibyte() -> None:
-    assert load_settings({}, env={"CENTRALITA_DATA_DIR": "/nonexistent"}).max_body_bytes == 1024 * 1024
-    env = {"CENTRALITA_DATA_DIR": "/nonexistent", "CENTRALITA_MAX_BODY_BYTES": "2048"}
-    assert load_settings({}, env=env).max_body_bytes == 2048
+def test_limit_is_a_setting_one_mebibyte_by_default(tmp_path: Path) -> None:
+    env = {"CENTRALITA_DATA_DIR": str(tmp_path)}
+    assert load_settings({}, env=env).max_body_bytes == 1024 * 1024
+    (tmp_path / "centralita.toml").write_text("max_body_bytes = 4096\n")
+    assert load_settings({}, env=env).max_body_bytes == 4096
+    assert load_settings({}, env={**env, "CENTRALITA_MAX_BODY_BYTES": "2048"}).max_body_bytes == 2048
+    assert load_settings({"max_body_bytes": 1000}, env=env).max_body_bytes == 1000
+    with pytest.raises(InvalidInput, match="max_body_bytes must be a positive integer"):
+        load_settings({}, env={**env, "CENTRALITA_MAX_BODY_BYTES": "0"})
 
 
 def test_declared_body_over_the_limit_is_413_and_nothing_is_written(api: Api) -> None:
