@@ -154,7 +154,7 @@ def waiting_in(session: Session, queue: t.Queue) -> int:
         select(t.Contact.queue_id, t.Contact.routing).where(
             t.Contact.tenant_id == queue.tenant_id,
             t.Contact.status == "queued",
-            (t.Contact.queue_id == queue.id) | text_queues.like(f'%"{queue.code}"%'),
+            (t.Contact.queue_id == queue.id) | text_queues.contains(f'"{queue.code}"', autoescape=True),
         )
     )
     count = 0

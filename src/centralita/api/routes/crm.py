@@ -13,6 +13,7 @@ from centralita.api.auth import AgentActor, ServiceDep, SupervisorActor
 from centralita.core.actor import Actor
 from centralita.core.errors import Forbidden, InvalidInput, NotFound
 from centralita.core.i18n import _
+from centralita.core.vocabulary import Strict
 from centralita.crm import actions, queries
 from centralita.crm.schemas import (
     CaseCreate,
@@ -221,7 +222,7 @@ def add_note(case_ref: str, body: NoteCreate, actor: AgentActor, svc: ServiceDep
         return NotePublic.model_validate(actions.do_add_case_note(s, actor, _case(s, actor, case_ref), body))
 
 
-class LinkContact(BaseModel):
+class LinkContact(Strict):
     contact_id: int
 
 
