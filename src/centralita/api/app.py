@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 import centralita
-from centralita.api import problems
+from centralita.api import openapi, problems
 from centralita.api.auth import LoginRateLimiter, RedisLoginRateLimiter, ServiceDep, public
 from centralita.api.language import LanguageMiddleware
 from centralita.api.limits import BodyLimitMiddleware
@@ -47,6 +47,7 @@ def create_app(service: Service, close_on_shutdown: bool = False) -> FastAPI:
         else LoginRateLimiter(per_minute)
     )
     problems.install(app)
+    openapi.install(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=service.settings.max_body_bytes)
     app.add_middleware(LanguageMiddleware)  # outermost: the body limit's answer is in the request's language
     checked = [Depends(check_parameters)]  # query and path parameters: storable text, 64-bit integers

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from centralita.agents.queries import queue_ids_of_agent
 from centralita.api.auth import AdminActor, AgentActor, ServiceDep
+from centralita.api.openapi import problem_response
 from centralita.core.actor import Actor
 from centralita.core.errors import Forbidden, InvalidInput, Unavailable
 from centralita.core.i18n import _
@@ -63,7 +64,7 @@ def _visible_queues(s: Session, actor: Actor) -> set[int] | None:
     return set(queue_ids_of_agent(s, actor.agent_id)) if actor.agent_id is not None else set()
 
 
-@router.get("/queues/stats")
+@router.get("/queues/stats", responses={503: problem_response("This process does not route")})
 def all_queue_stats(actor: AgentActor, svc: ServiceDep) -> list[dict[str, Any]]:
     """Live figures per queue: waiting, oldest wait, EWT (null: nobody staffed), agents staffed / available /
     busy / in wrap-up, rolling ASA, AHT, and service level over the last 15 and 30 minutes. Agents get
@@ -73,7 +74,7 @@ def all_queue_stats(actor: AgentActor, svc: ServiceDep) -> list[dict[str, Any]]:
     return _stats(svc, actor, visible)
 
 
-@router.get("/queues/{code}/stats")
+@router.get("/queues/{code}/stats", responses={503: problem_response("This process does not route")})
 def queue_stats(code: str, actor: AgentActor, svc: ServiceDep) -> dict[str, Any]:
     with svc.db.read() as s:
         queue = code_or_not_found(s, t.Queue, actor.tenant_id, code, "queue")
