@@ -72,6 +72,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8, nested beyond any reason)
+            errors = [{"field": "body", "message": _("is not valid JSON")}]
+            detail = f"body: {errors[0]['message']}"
+            return problem(422, "invalid-input", title("invalid-input", ""), detail, request.url.path, errors)
         slug = {
             404: "not-found",
             405: "method-not-allowed",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from centralita.agents.queries import queue_ids_of_agent
 from centralita.api.auth import AgentActor, ServiceDep, SupervisorActor
+from centralita.api.openapi import problem_response
 from centralita.core.actor import Actor
 from centralita.core.errors import Forbidden, InvalidInput, NotFound
 from centralita.core.i18n import _
@@ -85,7 +86,7 @@ def list_customers(
         )
 
 
-@router.get("/customers/lookup")
+@router.get("/customers/lookup", responses={404: problem_response("No customer has that identity")})
 def lookup_customer(
     actor: AgentActor,
     svc: ServiceDep,
