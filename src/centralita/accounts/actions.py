@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
+from pydantic import MISSING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -96,7 +97,7 @@ def do_create_user(session: Session, actor: Actor, data: UserCreate) -> t.User:
 def do_update_user(session: Session, actor: Actor, user: t.User, data: UserUpdate) -> t.User:
     values = data.model_dump(exclude_unset=True, exclude={"password"})
     changes = apply_changes(user, values)
-    if data.password is not None:
+    if data.password is not MISSING:
         user.password_hash = hash_password(data.password)
         changes["password"] = ["***", "***"]
         # a new password ends every open session of that user

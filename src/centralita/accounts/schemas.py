@@ -6,7 +6,7 @@ import datetime as dt
 import zoneinfo
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import MISSING, BaseModel, ConfigDict, Field, field_validator
 
 from centralita.accounts.passwords import MIN_PASSWORD_LENGTH
 from centralita.core.i18n import _
@@ -68,11 +68,13 @@ class UserCreate(Strict):
 
 
 class UserUpdate(Strict):
-    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=200)
-    role: str | None = Field(default=None, pattern="^(admin|supervisor|agent)$")
-    display_name: str | None = None
-    active: bool | None = None
-    language: str | None = Field(default=None, pattern="^(es|en)$")
+    """Only the fields given change; none of them may be null."""
+
+    password: str | MISSING = Field(default=MISSING, min_length=MIN_PASSWORD_LENGTH, max_length=200)
+    role: str | MISSING = Field(default=MISSING, pattern="^(admin|supervisor|agent)$")
+    display_name: str | MISSING = MISSING
+    active: bool | MISSING = MISSING
+    language: str | MISSING = Field(default=MISSING, pattern="^(es|en)$")
 
 
 class UserPublic(BaseModel):

@@ -11,9 +11,11 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 import centralita
-from centralita.api import problems
+from centralita.api import openapi, problems
 from centralita.api.auth import LoginRateLimiter, RedisLoginRateLimiter, ServiceDep, public
 from centralita.api.language import LanguageMiddleware
+from centralita.api.limits import BodyLimitMiddleware
+from centralita.api.params import check_parameters
 from centralita.api.routes import accounts, agents, contacts, crm, live, queues
 from centralita.service import Service
 
@@ -45,15 +47,18 @@ def create_app(service: Service, close_on_shutdown: bool = False) -> FastAPI:
         else LoginRateLimiter(per_minute)
     )
     problems.install(app)
-    app.add_middleware(LanguageMiddleware)
+    openapi.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=service.settings.max_body_bytes)
+    app.add_middleware(LanguageMiddleware)  # outermost: the body limit's answer is in the request's language
+    checked = [Depends(check_parameters)]  # query and path parameters: storable text, 64-bit integers
     for module in (accounts, crm, agents, queues, live, contacts):
-        app.include_router(module.router, prefix="/api")
+        app.include_router(module.router, prefix="/api", dependencies=checked)
 
     @app.get("/", dependencies=[Depends(public())], include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/docs")  # the browser product arrives with its own issue
 
-    @app.get("/api/health", dependencies=[Depends(public())], tags=["service"])
+    @app.get("/api/health", dependencies=[Depends(public()), *checked], tags=["service"])
     def health(svc: ServiceDep) -> Health:
         from sqlalchemy import text
 

@@ -28,6 +28,9 @@ def up(
     host: Annotated[str | None, typer.Option(help=_("Address to listen on (env CENTRALITA_HOST)"))] = None,
     port: Annotated[int | None, typer.Option(help=_("Port (env CENTRALITA_PORT)"), min=1, max=65535)] = None,
     demo: Annotated[bool, typer.Option(help=_("Load the demo contact center when the database is empty"))] = True,
+    max_body_bytes: Annotated[
+        int | None, typer.Option(help=_("Largest request body in bytes (env CENTRALITA_MAX_BODY_BYTES)"), min=1)
+    ] = None,
 ) -> None:
     import uvicorn
 
@@ -40,6 +43,8 @@ def up(
         c.options["host"] = host
     if port is not None:
         c.options["port"] = port
+    if max_body_bytes is not None:
+        c.options["max_body_bytes"] = max_body_bytes
     settings = c.settings()
     from centralita.cli._common import fail_on_error
 

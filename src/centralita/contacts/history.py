@@ -13,14 +13,14 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from centralita.core.actor import Actor
 from centralita.core.errors import ErrorList, InvalidInput, unknown_code
 from centralita.core.i18n import _
-from centralita.core.vocabulary import CHANNELS, CODE, one_of
+from centralita.core.vocabulary import CHANNELS, CODE, Attributes, Strict, Text, one_of
 from centralita.crm.schemas import LIFECYCLE
 from centralita.events.log import append_events
 from centralita.store import tables as t
@@ -39,17 +39,13 @@ _tenants = cast(Table, t.Tenant.__table__)
 _INSERT_CONTACTS = insert(_contacts).returning(_contacts.c.id, sort_by_parameter_order=True)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError(_("must be a UTC-aware timestamp"))
     return value
 
 
-class RecordedOffer(_Strict):
+class RecordedOffer(Strict):
     """One offer of the contact to an agent (metrics.md §1.1 `offers[]`)."""
 
     agent: str = Field(pattern=CODE, description="agent code")
@@ -66,7 +62,7 @@ class RecordedOffer(_Strict):
         return self
 
 
-class RecordedContact(_Strict):
+class RecordedContact(Strict):
     """A finished contact with the timestamps of metrics.md §1.1. Codes name queues, agents and reasons.
 
     The segment, value tier and lifecycle stage are the snapshot when the contact happened; when left out
@@ -106,14 +102,14 @@ class RecordedContact(_Strict):
     disconnect_reason: str | None = None
     transferred_to: str | None = Field(default=None, max_length=100)
     disposition: str | None = Field(default=None, max_length=50)
-    notes: str | None = Field(default=None, max_length=10000)
+    notes: Text | None = Field(default=None, max_length=10000)
     csat: int | None = Field(default=None, ge=1, le=5)
     ces: int | None = Field(default=None, ge=1, le=7)
     nps: int | None = Field(default=None, ge=0, le=10)
     survey_ts: dt.datetime | None = None
     cost: float | None = Field(default=None, ge=0)
     source: str = Field(default="import", min_length=1, max_length=50, description="where the record came from")
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: Attributes = Field(default_factory=dict)
 
     _tz = field_validator(
         "initiation_ts",

@@ -128,6 +128,7 @@ def title(slug: str, fallback: str) -> str:
         "too-many-requests": _("Too many requests"),
         "unavailable": _("Service unavailable"),
         "method-not-allowed": _("Method not allowed"),
+        "content-too-large": _("Content too large"),
         "internal-error": _("Internal error"),
     }
     return titles.get(slug, fallback)
@@ -177,6 +178,7 @@ def field_message(err: Mapping[str, Any]) -> str:
         "int_from_float": lambda: _("must be a whole number"),
         "float_type": lambda: _("must be a number"),
         "float_parsing": lambda: _("must be a number"),
+        "finite_number": lambda: _("must be a finite number"),
         "bool_type": lambda: _("must be true or false"),
         "bool_parsing": lambda: _("must be true or false"),
         "dict_type": lambda: _("must be an object"),
@@ -189,6 +191,8 @@ def field_message(err: Mapping[str, Any]) -> str:
         "json_invalid": lambda: _("is not valid JSON"),
         "model_attributes_type": lambda: _("must be an object"),
     }
+    if err.get("input", ...) is None and kind.endswith("_type"):
+        return _("must not be null")
     if kind == "string_too_short" and ctx.get("min_length") == 1:
         return _("must not be empty")
     if kind == "too_short" and ctx.get("min_length") == 1:

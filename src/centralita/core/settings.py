@@ -34,6 +34,7 @@ class Settings:
     language: str = "es"
     secret_key: str | None = None
     login_attempts_per_minute: int = 10
+    max_body_bytes: int = 1024 * 1024  # a request body above this is refused with 413
     config_file: Path | None = None
 
     @property
@@ -56,7 +57,7 @@ class Settings:
 
 
 _KEYS = {f.name for f in fields(Settings)} - {"config_file"}
-_INT_KEYS = {"port", "login_attempts_per_minute"}
+_INT_KEYS = {"port", "login_attempts_per_minute", "max_body_bytes"}
 
 
 def _coerce(name: str, value: Any, source: str) -> Any:
@@ -64,12 +65,18 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         return None
     if name in _INT_KEYS:
         try:
-            return int(value)
+            number = int(value)
         except (TypeError, ValueError):
             raise InvalidInput(
                 _("{source}: {name} must be an integer", source=source, name=name),
                 [FieldError([name], _("must be an integer"), source=source)],
             ) from None
+        if name == "max_body_bytes" and number < 1:
+            raise InvalidInput(
+                _("{source}: {name} must be a positive integer", source=source, name=name),
+                [FieldError([name], _("must be a positive integer"), source=source)],
+            )
+        return number
     if name == "data_dir":
         return Path(str(value)).expanduser()
     if name == "language" and value not in ("es", "en"):

@@ -263,6 +263,15 @@ def parse_customer_csv(text: str, source: str) -> CsvFile:
             if not any(cell.strip() for cell in record):
                 continue
             values = {col: (record[i].strip() if i < len(record) else "") for i, col in enumerate(columns)}
+            if len(record) < len(columns):  # a row that lost a delimiter (or its last columns): never guessed
+                message = _(
+                    "{fields} fields but the header has {columns} (is a '{delimiter}' missing?)",
+                    fields=len(record),
+                    columns=len(columns),
+                    delimiter=delimiter,
+                )
+                problems.append(RowProblem(start, "", message, values))
+                continue
             if len(record) > len(columns):
                 extra = record[len(columns) :]
                 if any(cell.strip() for cell in extra):

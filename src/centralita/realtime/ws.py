@@ -125,7 +125,7 @@ def install(app: FastAPI) -> None:
         after_raw = ws.query_params.get("after")
         after: int | None = None
         if after_raw is not None:
-            if not after_raw.isdigit():
+            if not (after_raw.isascii() and after_raw.isdigit() and len(after_raw) <= 18):  # not "²", "١٢٣"
                 reason = _("after must be a non-negative integer (an event seq)")
                 await ws.close(code=4422, reason=_close_reason(reason))
                 return

@@ -28,6 +28,7 @@ from centralita.api.auth import (
     SupervisorActor,
     public,
 )
+from centralita.api.openapi import problem_response
 from centralita.core.errors import NotFound, Unauthorized
 from centralita.core.i18n import _
 from centralita.store.tables import Tenant
@@ -47,7 +48,11 @@ class Me(BaseModel):
     tenant: TenantPublic
 
 
-@router.post("/auth/login", dependencies=[Depends(public())])
+@router.post(
+    "/auth/login",
+    dependencies=[Depends(public())],
+    responses={401: problem_response("Wrong username or password"), 429: problem_response("Too many login attempts")},
+)
 def login(body: LoginRequest, request: Request, response: Response, svc: ServiceDep) -> LoginResult:
     limiter = request.app.state.login_limiter
     client = request.client.host if request.client else "unknown"
