@@ -345,9 +345,21 @@ def do_record_contacts(session: Session, actor: Actor, records: Sequence[Recorde
             "user_id": actor.user_id,
         }
         queues = _queues_of(data)
-        items = _timeline(
-            data, queues, row["segment"], {c: _code_id(session, tenant_id, t.Queue, c) or 0 for c in queues}
-        )
+        customer = customers.get(data.customer_id) if data.customer_id is not None else None
+        summary = {
+            "id": contact_id,
+            "channel": data.channel,
+            "queue": data.queue,
+            "priority": data.priority,
+            "ani": data.ani,
+            "customer_id": data.customer_id,
+            "customer_name": customer.name if customer is not None else None,
+            "segment": row["segment"],
+            "value_tier": row["value_tier"],
+            "lifecycle_stage": row["lifecycle_stage"],
+        }
+        queue_ids = {c: _code_id(session, tenant_id, t.Queue, c) or 0 for c in queues}
+        items = _timeline(data, queues, row["segment"], queue_ids, summary)
         memberships, offers = _record_routing(session, tenant_id, contact_id, data, queues)
         membership_rows += memberships
         offer_rows += offers
@@ -412,7 +424,11 @@ def _record_routing(
 
 
 def _timeline(
-    data: RecordedContact, queues: list[str], segment: str | None, queue_ids: dict[str, int]
+    data: RecordedContact,
+    queues: list[str],
+    segment: str | None,
+    queue_ids: dict[str, int],
+    summary: dict[str, Any],
 ) -> list[tuple[str, dt.datetime, dict[str, Any]]]:
     """The contact's events in time order (ties keep the order of the lifecycle), with the same payloads
     as a live contact's (`events/types.py`)."""
@@ -449,7 +465,12 @@ def _timeline(
             queued = {"queue": code, "priority": data.priority, "for_agent": None, "channel": data.channel}
             items.append(("contact.queued", data.enqueue_ts, {**queued, "memberships": memberships[: i + 1]}))
         for offer in data.offers:
-            offered = {"agent": offer.agent, "queue": queues[0] if queues else "", "timeout_at": _iso(offer.ended_ts)}
+            offered = {
+                "agent": offer.agent,
+                "queue": queues[0] if queues else "",
+                "timeout_at": _iso(offer.ended_ts),
+                "contact": summary,
+            }
             items.append(("contact.offered", offer.offered_ts, offered))
             ended = {"agent": offer.agent, "result": offer.result, "offers_left": 0}
             items.append(("contact.offer_ended", offer.ended_ts, ended))
@@ -457,7 +478,8 @@ def _timeline(
         dequeued = {"outcome": data.queue_outcome or "other:ended", "queue": data.queue or None, "wait_s": wait}
         items.append(("contact.dequeued", data.dequeue_ts, dequeued))
     if data.agent_connected_ts is not None:
-        items.append(("contact.connected", data.agent_connected_ts, {"agent": data.agent}))
+        connected = {"agent": data.agent, "queue": data.queue, "contact": summary}
+        items.append(("contact.connected", data.agent_connected_ts, connected))
     for start, end in data.holds:
         items.append(("contact.held", start, {}))
         items.append(("contact.resumed", end, {}))

@@ -98,6 +98,27 @@ def live_public(session: Session, row: t.Contact) -> LiveContactPublic:
     )
 
 
+def contact_summary(session: Session, row: t.Contact, queue: t.Queue | None = None) -> dict[str, Any]:
+    """What an agent's screen shows of a contact before a second request (`contact.offered`,
+    `contact.connected` and the realtime snapshot): its channel, queue, priority, caller, and the customer
+    as recognised at arrival (name, segment, value tier, lifecycle stage)."""
+    if queue is None and row.queue_id is not None:
+        queue = session.get(t.Queue, row.queue_id)
+    customer = session.get(t.Customer, row.customer_id) if row.customer_id is not None else None
+    return {
+        "id": row.id,
+        "channel": row.channel,
+        "queue": queue.code if queue is not None else None,
+        "priority": row.priority,
+        "ani": row.ani,
+        "customer_id": row.customer_id,
+        "customer_name": customer.name if customer is not None else None,
+        "segment": row.segment,
+        "value_tier": row.value_tier,
+        "lifecycle_stage": row.lifecycle_stage,
+    }
+
+
 def membership_payload(m: t.ContactMembership) -> dict[str, Any]:
     """A membership as events carry it (the routing runner builds its waiting contact from these)."""
     return {
@@ -424,6 +445,7 @@ def _offer(
     made: list[Offer] = []
     refused: list[tuple[Offer, str, str]] = []
     now = actor.now()
+    summary = contact_summary(session, row)
     for offer in round_:
         agent = session.get(t.Agent, offer.agent_id)
         if agent is None or agent.tenant_id != actor.tenant_id or not agent.active or agent.state != "available":
@@ -444,7 +466,12 @@ def _offer(
             actor,
             row,
             "contact.offered",
-            {"agent": agent.code, "queue": queue.code, "timeout_at": _ts(offer.timeout_at).isoformat()},
+            {
+                "agent": agent.code,
+                "queue": queue.code,
+                "timeout_at": _ts(offer.timeout_at).isoformat(),
+                "contact": summary,
+            },
             agent_id=agent.id,
             queue_id=queue.id,
         )
@@ -630,7 +657,8 @@ def do_accept_contact(session: Session, actor: Actor, row: t.Contact, agent_id: 
         "contact.dequeued",
         {"outcome": "answered", "queue": queue.code if queue else None, "wait_s": wait},
     )
-    _event(session, actor, row, "contact.connected", {"agent": agent.code})
+    connected = {"agent": agent.code, "queue": queue.code if queue else None, "contact": contact_summary(session, row)}
+    _event(session, actor, row, "contact.connected", connected)
     return row
 
 

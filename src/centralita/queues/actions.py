@@ -183,7 +183,7 @@ def do_create_queue(session: Session, actor: Actor, data: QueueCreate) -> t.Queu
         actor.tenant_id,
         "queue.created",
         actor.now(),
-        {"code": row.code},
+        {"code": row.code, "name": row.name},
         queue_id=row.id,
         user_id=actor.user_id,
     )
