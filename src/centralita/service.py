@@ -14,6 +14,8 @@ from centralita.store.db import Database
 if TYPE_CHECKING:
     from centralita.dispatch.runner import Dispatcher
 
+__all__ = ["Service"]
+
 
 @dataclass
 class Service:

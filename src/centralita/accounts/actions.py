@@ -28,6 +28,8 @@ from centralita.core.i18n import _
 from centralita.events.log import append_event
 from centralita.store import tables as t
 
+__all__ = ["do_create_tenant", "do_create_user"]
+
 SESSION_DAYS = 7
 DEFAULT_SETTINGS = {
     "segments": ["particulares", "premium", "empresas"],

@@ -12,6 +12,20 @@ from centralita.accounts.passwords import MIN_PASSWORD_LENGTH
 from centralita.core.i18n import _
 from centralita.core.vocabulary import Strict
 
+__all__ = [
+    "ApiTokenCreate",
+    "ApiTokenIssued",
+    "ApiTokenPublic",
+    "LoginRequest",
+    "TenantCreate",
+    "TenantPublic",
+    "TenantSettingsPublic",
+    "TenantSettingsUpdate",
+    "UserCreate",
+    "UserPublic",
+    "UserUpdate",
+]
+
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,49}$"
 CustomerField = Literal[
     "name",

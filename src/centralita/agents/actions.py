@@ -23,6 +23,18 @@ from centralita.core.i18n import _
 from centralita.events.log import append_event
 from centralita.store import tables as t
 
+__all__ = [
+    "DEFAULT_CAPACITY",
+    "do_create_agent",
+    "do_create_away_reason",
+    "do_create_skill",
+    "do_delete_agent",
+    "do_update_agent",
+    "do_update_away_reason",
+    "do_update_skill",
+    "record_state",
+]
+
 DEFAULT_CAPACITY = {"voice": 1, "chat": 3, "email": 5}
 
 

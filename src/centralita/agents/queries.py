@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 from centralita.agents.schemas import AgentPublic, ProfileEntry
 from centralita.store import tables as t
 
+__all__ = ["agent_public", "list_agents"]
+
 
 def agent_public(session: Session, agent: t.Agent) -> AgentPublic:
     skills = {

@@ -10,6 +10,19 @@ from centralita.core.i18n import _
 from centralita.core.vocabulary import CHANNELS, CODE, Attributes, Stored, Strict, one_of
 from centralita.routing.rules import CALL_SELECTIONS
 
+__all__ = [
+    "AgentCreate",
+    "AgentPublic",
+    "AgentStateChange",
+    "AgentUpdate",
+    "AwayReasonCreate",
+    "AwayReasonPublic",
+    "ProfileEntry",
+    "SkillCreate",
+    "SkillPublic",
+    "SkillUpdate",
+]
+
 AGENT_STATES = ("offline", "available", "away")
 
 

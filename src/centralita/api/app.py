@@ -19,6 +19,8 @@ from centralita.api.params import check_parameters
 from centralita.api.routes import accounts, agents, contacts, crm, live, queues
 from centralita.service import Service
 
+__all__ = ["create_app"]
+
 
 class Health(BaseModel):
     status: str

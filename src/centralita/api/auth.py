@@ -21,6 +21,8 @@ from centralita.core.errors import Forbidden, TooManyRequests, Unauthorized
 from centralita.core.i18n import _
 from centralita.service import Service
 
+__all__ = ["authenticate", "public"]
+
 SESSION_COOKIE = "centralita_session"
 CSRF_COOKIE = "centralita_csrf"
 CSRF_HEADER = "X-CSRF-Token"

@@ -25,6 +25,8 @@ from centralita.crm.schemas import LIFECYCLE
 from centralita.events.log import append_events
 from centralita.store import tables as t
 
+__all__ = ["RecordedContact", "RecordedOffer", "do_record_contacts"]
+
 DIRECTIONS = ("inbound", "outbound")
 INITIATION_METHODS = ("INBOUND", "OUTBOUND", "TRANSFER", "CALLBACK", "API", "QUEUE_TRANSFER")
 DISCONNECT_REASONS = ("CUSTOMER_DISCONNECT", "AGENT_DISCONNECT", "CONTACT_FLOW_DISCONNECT", "TELECOM_PROBLEM", "OTHER")

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from centralita.core.i18n import _
 from centralita.core.vocabulary import CODE, Attributes, Strict, Text, one_of
 
+__all__ = ["ContactPublic", "LiveContactCreate", "LiveContactPublic", "TransferRequest", "WrapUp"]
+
 
 class ContactPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -56,7 +58,6 @@ class ContactPublic(BaseModel):
 # live contacts (contacts/live.py) ------------------------------------------------------------------
 
 LIVE_CHANNELS = ("voice", "chat", "email")
-LIVE_STATUSES = ("queued", "connected", "held", "acw", "closed")
 
 
 class LiveContactCreate(Strict):

@@ -8,6 +8,22 @@ from typing import Any
 
 from centralita.core.i18n import _
 
+__all__ = [
+    "CentralitaError",
+    "Conflict",
+    "ErrorList",
+    "FieldError",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "TooManyRequests",
+    "Unauthorized",
+    "Unavailable",
+    "field_message",
+    "title",
+    "unknown_code",
+]
+
 
 @dataclass
 class FieldError:

@@ -16,6 +16,8 @@ from typing import Any
 from centralita.core.errors import FieldError, InvalidInput
 from centralita.core.i18n import _
 
+__all__ = ["Settings", "load_settings", "normalize_database_url"]
+
 ENV_PREFIX = "CENTRALITA_"
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "Strict",
     "Text",
     "check_attributes",
+    "int_problem",
     "one_of",
     "readable",
     "text_problem",

@@ -44,6 +44,8 @@ from centralita.events.log import EventRecord, append_event
 from centralita.store import tables as t
 from centralita.store.db import Database
 
+__all__ = ["ImportFileError", "ImportResult", "import_customers", "problem_rows"]
+
 PROFILE_COLUMNS = (
     "external_id",
     "name",

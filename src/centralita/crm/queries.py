@@ -20,6 +20,8 @@ from centralita.crm.schemas import (
 )
 from centralita.store import tables as t
 
+__all__ = ["find_identity"]
+
 LAST_CONTACTS = 5
 OPEN_STATUSES = ("open", "pending")
 

@@ -9,6 +9,22 @@ from pydantic import MISSING, BaseModel, ConfigDict, Field
 from centralita.core.phones import IDENTITY_KINDS
 from centralita.core.vocabulary import Attributes, Stored, Strict, Text
 
+__all__ = [
+    "LIFECYCLE",
+    "CaseCreate",
+    "CasePublic",
+    "CaseUpdate",
+    "ContactSummary",
+    "Customer360",
+    "CustomerCreate",
+    "CustomerPublic",
+    "CustomerUpdate",
+    "IdentityCreate",
+    "IdentityPublic",
+    "NoteCreate",
+    "NotePublic",
+]
+
 _KINDS = "^(" + "|".join(IDENTITY_KINDS) + ")$"
 LIFECYCLE = "^(prospect|new|active|at_risk|lapsed)$"
 CASE_STATUS = "^(open|pending|resolved|closed)$"

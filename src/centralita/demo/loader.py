@@ -60,6 +60,8 @@ from centralita.queues.schemas import (
 from centralita.service import Service
 from centralita.store import tables as t
 
+__all__ = ["load_demo", "load_demo_if_empty"]
+
 DEFAULT_CUSTOMERS = 2000
 FIRST_START_CUSTOMERS = DEFAULT_CUSTOMERS  # what `centralita up` loads into an empty database
 DEFAULT_SEED = 1

@@ -13,6 +13,8 @@ from typing import Any
 
 from centralita.core.i18n import _
 
+__all__ = ["OPEN", "hours_status"]
+
 OPEN, CLOSED, HOLIDAY = "open", "closed", "holiday"
 
 

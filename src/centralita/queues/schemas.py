@@ -24,6 +24,26 @@ from centralita.core.vocabulary import CHANNELS, CODE, Strict, one_of, unknown_c
 from centralita.queues.hours import parse_hhmm
 from centralita.routing.rules import AGENT_SELECTIONS
 
+__all__ = [
+    "HoursCreate",
+    "HoursOverride",
+    "HoursPublic",
+    "HoursStatus",
+    "HoursUpdate",
+    "Overflow",
+    "QueueCreate",
+    "QueuePublic",
+    "QueueUpdate",
+    "ReasonCreate",
+    "ReasonGroupCreate",
+    "ReasonGroupPublic",
+    "ReasonPublic",
+    "ReasonUpdate",
+    "SlTarget",
+    "WeeklyInterval",
+    "parse_order_by",
+]
+
 OVERLOAD_METRICS = ("ewt", "oldest_wait")
 ORDER_BY = re.compile(r"^agent\.([a-z_][a-z0-9_]{0,49})(?:\s+(ASC|DESC))?$", re.IGNORECASE)
 

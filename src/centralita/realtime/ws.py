@@ -215,7 +215,9 @@ def install(app: FastAPI) -> None:
                         # what the agent sees changed: a fresh snapshot as of this event replaces the state
                         seq, snapshot, served = await run_in_threadpool(_snapshot, svc, actor)
                         flt = _Filter(actor, served)
-                        await ws.send_json({"type": "hello", "last_seq": seq, "snapshot": snapshot, "queue_stats": None})
+                        await ws.send_json(
+                            {"type": "hello", "last_seq": seq, "snapshot": snapshot, "queue_stats": None}
+                        )
                         sent = seq
                         sub.seen(actor.tenant_id, sent)
                         break

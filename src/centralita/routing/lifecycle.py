@@ -38,6 +38,8 @@ from centralita.routing.rules import (
     wait_level,
 )
 
+__all__ = ["Overflowed"]
+
 MAX_QUEUES_PER_CONTACT = 3  # R10
 MAX_SETTLE_PASSES = 10  # a guard: the settle stands after two passes (a risen level's offers only lock)
 ALPHA = 0.25  # weight of the newest value in the AHT and rolling ASA averages (R7)

@@ -29,6 +29,35 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from centralita.core.clock import as_utc
 
+__all__ = [
+    "Agent",
+    "AgentQueue",
+    "AgentSkill",
+    "ApiToken",
+    "AwayReason",
+    "Base",
+    "BigId",
+    "Case",
+    "CaseContact",
+    "CaseNote",
+    "Contact",
+    "ContactMembership",
+    "ContactOffer",
+    "Customer",
+    "CustomerIdentity",
+    "Event",
+    "HoursCalendar",
+    "Json",
+    "Queue",
+    "Reason",
+    "ReasonGroup",
+    "Session",
+    "Skill",
+    "Tenant",
+    "UTCDateTime",
+    "User",
+]
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 Json = JSON().with_variant(JSONB(), "postgresql")
