@@ -356,3 +356,19 @@ def test_cli_file_errors_exit_2_and_change_nothing(tmp_path: Path) -> None:
     assert code == 1
     code, out, _err = _cli(tmp_path, "customers", "list", "--json")
     assert code == 0 and out.strip() == "[]"
+
+
+def test_a_row_matching_a_customer_an_earlier_row_claimed_by_another_identity_is_rejected(
+    service: Service, tmp_path: Path
+) -> None:
+    """Two rows of one file reach the same existing customer, one by phone and one by e-mail: the second
+    is an error naming the first line (the rows would update one customer twice, the last one winning)."""
+    world = make_world(service, "norte")
+    _run(service, world, _write(tmp_path / "a.csv", ["name,phone,email", "Ana,600111222,ana@x.es"]))
+    lines = ["name,phone,email", "Ana López,600111222,", "Ana García,,ana@x.es", "Otra,699000000,"]
+    result = _run(service, world, _write(tmp_path / "b.csv", lines))
+    assert _problems(result) == [(3, "email")]
+    (ana,) = [c for name, c in _customers(service, world).items() if name.startswith("Ana")]
+    assert result.problems[0].message == f"matches customer {ana.id}, as line 2 does"
+    assert ana.name == "Ana López"  # the first row updated it; the second changed nothing
+    assert set(_customers(service, world)) == {"Ana López", "Otra"}
