@@ -54,10 +54,6 @@ def agent_public(session: Session, agent: t.Agent) -> AgentPublic:
     )
 
 
-def queue_ids_of_agent(session: Session, agent_id: int) -> list[int]:
-    return list(session.scalars(select(t.AgentQueue.queue_id).where(t.AgentQueue.agent_id == agent_id)))
-
-
 def list_agents(session: Session, tenant_id: int, include_inactive: bool = False) -> list[t.Agent]:
     stmt = select(t.Agent).where(t.Agent.tenant_id == tenant_id)
     if not include_inactive:
