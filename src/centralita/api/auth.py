@@ -7,6 +7,7 @@ CSRF token in `X-CSRF-Token` (double submit), so a cross-site form cannot act fo
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import deque
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from centralita.accounts import actions as account_actions
 from centralita.accounts import queries as account_queries
 from centralita.core.actor import Actor, role_at_least
 from centralita.core.errors import Forbidden, TooManyRequests, Unauthorized
@@ -38,22 +40,9 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 
 def authenticate(request: Request, svc: Service) -> Actor:
     header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return _token_actor(request, svc, header[7:].strip())
     with svc.db.read() as s:
-        if header.lower().startswith("bearer "):
-            token = header[7:].strip()
-            row = account_queries.token_row(s, token)
-            if row is None:
-                raise Unauthorized(_("invalid or revoked API token"))
-            user = account_queries.get_user(s, row.tenant_id, row.user_id) if row.user_id else None
-            return Actor(
-                tenant_id=row.tenant_id,
-                role=row.role,
-                user_id=row.user_id,
-                agent_id=user.agent_id if user else None,
-                username=f"token:{row.name}",
-                clock=svc.clock,
-                token_id=row.id,
-            )
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise Unauthorized(_("log in first (session cookie or Bearer token)"))
@@ -64,6 +53,7 @@ def authenticate(request: Request, svc: Service) -> Actor:
         if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != session_row.csrf_token:
             raise Forbidden(_("missing or wrong {header} header", header=CSRF_HEADER))
         request.state.session_row = session_row
+        request.state.who = f"user:{user.username}"  # for the access log
         return Actor(
             tenant_id=user.tenant_id,
             role=user.role,
@@ -72,6 +62,27 @@ def authenticate(request: Request, svc: Service) -> Actor:
             username=user.username,
             clock=svc.clock,
         )
+
+
+def _token_actor(request: Request, svc: Service, token: str) -> Actor:
+    """An API token's actor, with its effective role (accounts.queries.token_access); notes its use."""
+    now = svc.clock.now()
+    with svc.db.read() as s:
+        access = account_queries.token_access(s, token, now)
+    row = access.row
+    if row.last_used_at is None or now - row.last_used_at >= dt.timedelta(seconds=account_actions.TOKEN_TOUCH_S):
+        with svc.db.write() as s:
+            account_actions.record_token_use(s, row.id, now)
+    request.state.who = f"token:{row.name}"  # for the access log
+    return Actor(
+        tenant_id=row.tenant_id,
+        role=access.role,
+        user_id=row.user_id,
+        agent_id=access.agent_id,
+        username=f"token:{row.name}",
+        clock=svc.clock,
+        token_id=row.id,
+    )
 
 
 def require(minimum: str) -> Callable[..., Actor]:
