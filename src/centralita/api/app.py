@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import centralita
 from centralita.api import problems
@@ -46,6 +47,10 @@ def create_app(service: Service, close_on_shutdown: bool = False) -> FastAPI:
     )
     problems.install(app)
     app.add_middleware(LanguageMiddleware)
+    if service.settings.trusted_proxies:
+        # the client address and scheme from X-Forwarded-For / -Proto, believed only from these proxies
+        # (the rightmost address not one of them); without any, the TCP peer is the client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(service.settings.trusted_proxies))
     for module in (accounts, crm, agents, queues, live, contacts):
         app.include_router(module.router, prefix="/api")
 

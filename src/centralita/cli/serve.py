@@ -29,9 +29,8 @@ def up(
     port: Annotated[int | None, typer.Option(help=_("Port (env CENTRALITA_PORT)"), min=1, max=65535)] = None,
     demo: Annotated[bool, typer.Option(help=_("Load the demo contact center when the database is empty"))] = True,
 ) -> None:
-    import uvicorn
-
     from centralita.api.app import create_app
+    from centralita.api.server import serve
     from centralita.demo.loader import load_demo_if_empty
     from centralita.service import Service
 
@@ -56,7 +55,7 @@ def up(
             _("Demo logins were printed on first start and saved in {path}", path=settings.data_dir / "demo-logins.txt")
         )
     app = create_app(svc, close_on_shutdown=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio")
+    serve(app, settings)
 
 
 def db_upgrade(ctx: typer.Context) -> None:

@@ -128,6 +128,7 @@ def title(slug: str, fallback: str) -> str:
         "too-many-requests": _("Too many requests"),
         "unavailable": _("Service unavailable"),
         "method-not-allowed": _("Method not allowed"),
+        "request-timeout": _("Request timeout"),
         "internal-error": _("Internal error"),
     }
     return titles.get(slug, fallback)

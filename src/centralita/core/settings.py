@@ -6,6 +6,8 @@ The config file is TOML: `--config`, else CENTRALITA_CONFIG, else `<data_dir>/ce
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import secrets
 import tomllib
@@ -34,6 +36,11 @@ class Settings:
     language: str = "es"
     secret_key: str | None = None
     login_attempts_per_minute: int = 10
+    # the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs); none by default
+    trusted_proxies: tuple[str, ...] = ()
+    header_timeout: float = 10.0  # seconds a client has to send a request's headers
+    body_timeout: float = 30.0  # seconds a client has to send a request's body, once its headers are in
+    access_log: bool = True  # `centralita up` logs one line per request
     config_file: Path | None = None
 
     @property
@@ -57,11 +64,53 @@ class Settings:
 
 _KEYS = {f.name for f in fields(Settings)} - {"config_file"}
 _INT_KEYS = {"port", "login_attempts_per_minute"}
+_SECONDS_KEYS = {"header_timeout", "body_timeout"}
+_BOOL_KEYS = {"access_log"}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def parse_networks(value: Any, source: str, name: str = "trusted_proxies") -> tuple[str, ...]:
+    """IP addresses and CIDR networks, comma-separated (or a TOML list), as canonical network strings."""
+    items = value if isinstance(value, list) else str(value).split(",")
+    out: list[str] = []
+    for item in (str(i).strip() for i in items):
+        if not item:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise InvalidInput(
+                _("{source}: {name}: {item!r} is not an IP address or network", source=source, name=name, item=item),
+                [FieldError([name], _("{item!r} is not an IP address or network", item=item), source=source)],
+            ) from None
+    return tuple(out)
 
 
 def _coerce(name: str, value: Any, source: str) -> Any:
     if value is None:
         return None
+    if name == "trusted_proxies":
+        return parse_networks(value, source)
+    if name in _BOOL_KEYS:
+        if isinstance(value, bool):
+            return value
+        if str(value).strip().lower() in _TRUE | _FALSE:
+            return str(value).strip().lower() in _TRUE
+        raise InvalidInput(
+            _("{source}: {name} must be true or false", source=source, name=name),
+            [FieldError([name], _("must be true or false"), source=source)],
+        )
+    if name in _SECONDS_KEYS:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = 0.0
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise InvalidInput(
+                _("{source}: {name} must be a number of seconds above 0", source=source, name=name),
+                [FieldError([name], _("must be a number of seconds above 0"), source=source)],
+            )
+        return seconds
     if name in _INT_KEYS:
         try:
             return int(value)

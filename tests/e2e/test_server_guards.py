@@ -1,0 +1,148 @@
+"""A real `centralita up`: slow clients are cut off, and X-Forwarded-For is believed from named proxies only."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+from tests.e2e.real_server import Up, base_env, cli, start_up
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT_S = 1.0  # header and body time-outs of the servers below
+
+
+def _prepare(data_dir: Path, **settings: str) -> dict[str, str]:
+    env = base_env(data_dir, header_timeout=str(TIMEOUT_S), body_timeout=str(TIMEOUT_S), **settings)
+    cli(env, "tenant", "create", "norte", "--name", "Norte")
+    cli(env, "user", "create", "ana", "--role", "supervisor", "--password", PASSWORD)
+    return env
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
+    """No trusted proxies (the default)."""
+    tmp = tmp_path_factory.mktemp("guards")
+    up = start_up(_prepare(tmp / "data"), tmp / "server.log")
+    yield up
+    up.stop()
+
+
+def _read_until_closed(sock: socket.socket, limit_s: float) -> tuple[bytes, float]:
+    """Everything the server sends until it closes the connection, and when it closed (from now)."""
+    start = time.monotonic()
+    sock.settimeout(limit_s)
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data, time.monotonic() - start
+        data += chunk
+
+
+def _trickle(sock: socket.socket, data: bytes, every_s: float, limit_s: float) -> tuple[bytes, float]:
+    """Send `data` a byte every `every_s` until the server closes; what it answered and after how long."""
+    start = time.monotonic()
+    sock.setblocking(False)
+    for byte in data:
+        try:
+            sock.send(bytes([byte]))
+        except OSError:
+            break  # closed under us
+        time.sleep(every_s)
+        try:
+            sock.recv(1, socket.MSG_PEEK)
+            break  # it answered (or closed)
+        except BlockingIOError:
+            pass
+        assert time.monotonic() - start < limit_s, "the server kept the slow connection open"
+    sock.setblocking(True)
+    answer, _after = _read_until_closed(sock, limit_s)
+    return answer, time.monotonic() - start
+
+
+def _problem(answer: bytes) -> tuple[str, dict[str, object]]:
+    head, _sep, body = answer.partition(b"\r\n\r\n")
+    return head.decode().split("\r\n")[0], json.loads(body)
+
+
+def test_a_client_that_sends_its_headers_slowly_is_cut_off(server: Up) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        answer, after = _trickle(sock, b"X-Slow: " + b"a" * 200, every_s=0.1, limit_s=10)
+    assert TIMEOUT_S * 0.9 <= after < TIMEOUT_S + 2.5
+    status, problem = _problem(answer)
+    assert status == "HTTP/1.1 408 Request Timeout"
+    assert problem["status"] == 408 and problem["detail"] == "the request headers did not arrive within 1 s"
+
+
+def test_a_connection_that_sends_nothing_is_closed(server: Up) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        answer, after = _read_until_closed(sock, 10)
+    assert answer == b"" and after < TIMEOUT_S + 2.5
+
+
+def test_a_body_sent_slowly_is_cut_off(server: Up) -> None:
+    body = json.dumps({"username": "ana", "password": PASSWORD, "tenant": "norte"}).encode()
+    head = (
+        b"POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(head)
+        answer, after = _trickle(sock, body, every_s=0.1, limit_s=10)
+    assert TIMEOUT_S * 0.9 <= after < TIMEOUT_S + 2.5
+    status, problem = _problem(answer)
+    assert status == "HTTP/1.1 408 Request Timeout"
+    assert problem["detail"] == "the request body did not arrive within 1 s"
+    assert problem["type"] == "https://centralita.dev/problems/request-timeout"
+
+
+def test_prompt_clients_are_served_also_on_a_kept_alive_connection(server: Up) -> None:
+    with httpx.Client(base_url=server.url) as client:
+        assert client.get("/api/health").status_code == 200
+        time.sleep(TIMEOUT_S + 0.5)  # idle between requests: the keep-alive time-out (5 s) applies, not ours
+        login = client.post("/api/auth/login", json={"username": "ana", "password": PASSWORD, "tenant": "norte"})
+        assert login.status_code == 200
+
+
+def test_rotating_x_forwarded_for_does_not_escape_the_login_limit(server: Up) -> None:
+    body = {"username": "ana", "password": "wrong-wrong", "tenant": "norte"}
+    with httpx.Client(base_url=server.url) as client:
+        codes = [
+            client.post("/api/auth/login", json=body, headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+            for i in range(12)
+        ]
+    assert codes == [401] * 10 + [429] * 2  # the default limit: 10 a minute, whatever the header says
+
+
+def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(tmp_path: Path) -> None:
+    env = _prepare(tmp_path / "data", trusted_proxies="10.9.0.0/16, 127.0.0.1")
+    up = start_up(env, tmp_path / "server.log")
+    try:
+        with httpx.Client(base_url=up.url) as client:
+            body = {"username": "ana", "password": "wrong-wrong", "tenant": "norte"}
+
+            def login(forwarded: str) -> int:
+                return client.post("/api/auth/login", json=body, headers={"X-Forwarded-For": forwarded}).status_code
+
+            # each client behind the proxy has its own count
+            assert [login(f"203.0.113.{i}") for i in range(12)] == [401] * 12
+            # the rightmost untrusted address is the client: a spoofed leftmost entry changes nothing
+            assert [login(f"198.51.100.{i}, 203.0.113.77, 10.9.1.1") for i in range(11)] == [401] * 10 + [429]
+            secure = client.post(
+                "/api/auth/login",
+                json=dict(body, password=PASSWORD),
+                headers={"X-Forwarded-For": "203.0.113.200", "X-Forwarded-Proto": "https"},
+            )
+            assert secure.status_code == 200
+            assert "secure" in secure.headers["set-cookie"].lower()  # the proxy said the client used https
+    finally:
+        up.stop()
