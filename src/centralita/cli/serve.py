@@ -43,7 +43,8 @@ def up(
     from centralita.cli._common import fail_on_error
 
     with fail_on_error():
-        svc = Service.start(settings, routing=True)
+        svc = Service.start(settings, routing=True)  # data directory 0700; database, key, logins 0600
+    settings.ensure_secret_key()  # generated on first start into <data dir>/secret_key
     logins = load_demo_if_empty(svc, console=console) if demo else None
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"[bold green]Centralita[/] {_('is running at')} [link={url}]{url}[/link]  (API: {url}/docs)")

@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from centralita.core.errors import FieldError, InvalidInput
+from centralita.core.files import create_private_file, private_dir, private_file
 from centralita.core.i18n import _
 
 ENV_PREFIX = "CENTRALITA_"
+SECRET_KEY_FILE = "secret_key"
+DEMO_LOGINS_FILE = "demo-logins.txt"
 
 
 def default_data_dir() -> Path:
@@ -47,19 +50,44 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file (None: PostgreSQL, or an in-memory database)."""
+        if not self.is_sqlite or ":///" not in self.database_url:
+            return None
+        path = self.database_url.split(":///", 1)[1].split("?", 1)[0]
+        return Path(path) if path and path != ":memory:" else None
+
     def ensure_secret_key(self) -> str:
-        """The signing key for sessions: configured, else generated once into the data directory."""
+        """The secret key: configured, else generated once into `<data dir>/secret_key` (mode 0600)."""
         if self.secret_key:
             return self.secret_key
-        path = self.data_dir / "secret_key"
+        path = self.data_dir / SECRET_KEY_FILE
         if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+            key = private_file(path).read_text().strip()
+            if key:
+                return key
+        private_dir(self.data_dir)
         key = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        create_private_file(path)
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
         with os.fdopen(fd, "w") as fh:
             fh.write(key)
         return key
+
+    def secure_files(self) -> None:
+        """Make the data directory 0700 and the database, secret key and demo logins 0600 (creating the data
+        directory and an empty SQLite file when missing, so SQLite never creates them readable by others;
+        SQLite gives its -wal and -shm files the database file's mode)."""
+        database = self.sqlite_path
+        if self.data_dir.exists() or (database is not None and database.parent == self.data_dir):
+            private_dir(self.data_dir)
+        for name in (SECRET_KEY_FILE, DEMO_LOGINS_FILE):
+            private_file(self.data_dir / name)
+        if database is not None and database.parent.is_dir():
+            create_private_file(database)
+            for suffix in ("-wal", "-shm", "-journal"):
+                private_file(database.with_name(database.name + suffix))
 
 
 _KEYS = {f.name for f in fields(Settings)} - {"config_file"}
