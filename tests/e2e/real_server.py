@@ -85,3 +85,24 @@ def start_up(env: dict[str, str], log: Path, port: int | None = None, wait: bool
             time.sleep(0.1)
     up.stop()
     raise AssertionError(f"the server did not start: {up.output()}")
+
+
+def prepare(env: dict[str, str], tenant: str = "norte", users: tuple[str, ...] = (), password: str = "") -> None:
+    """Create a contact center and supervisors through the real actions, in this process (quicker than
+    one `centralita` process per command), on the database `env` names."""
+    from centralita.accounts.actions import do_create_tenant, do_create_user
+    from centralita.accounts.schemas import TenantCreate, UserCreate
+    from centralita.core.actor import Actor
+    from centralita.core.settings import load_settings
+    from centralita.service import Service
+
+    settings = load_settings({}, env={k: v for k, v in env.items() if k != "CENTRALITA_REDIS_URL"})
+    svc = Service.start(settings)
+    try:
+        with svc.db.write() as s:
+            row = do_create_tenant(s, TenantCreate(slug=tenant, name=tenant.title()), svc.clock)
+            actor = Actor(tenant_id=row.id, role="admin", username="setup", clock=svc.clock)
+            for username in users:
+                do_create_user(s, actor, UserCreate(username=username, password=password, role="supervisor"))
+    finally:
+        svc.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.real_server import base_env, cli, start_up
+from tests.e2e.real_server import base_env, prepare, start_up
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ def test_a_fresh_data_directory_is_private(tmp_path: Path) -> None:
 def test_files_left_readable_by_others_are_tightened(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = base_env(data)
-    cli(env, "tenant", "create", "norte", "--name", "Norte")  # creates the database
+    prepare(env)  # creates the database
     (data / "secret_key").write_text("the-old-key\n")
     (data / "demo-logins.txt").write_text("admin  admin  s3cret\n")
     loose = [data / "centralita.db", data / "secret_key", data / "demo-logins.txt"]

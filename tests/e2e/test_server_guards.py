@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from tests.e2e.real_server import Up, base_env, cli, start_up
+from tests.e2e.real_server import Up, base_env, prepare, start_up
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -21,8 +21,7 @@ TIMEOUT_S = 1.0  # header and body time-outs of the servers below
 
 def _prepare(data_dir: Path, **settings: str) -> dict[str, str]:
     env = base_env(data_dir, header_timeout=str(TIMEOUT_S), body_timeout=str(TIMEOUT_S), **settings)
-    cli(env, "tenant", "create", "norte", "--name", "Norte")
-    cli(env, "user", "create", "ana", "--role", "supervisor", "--password", PASSWORD)
+    prepare(env, users=("ana", "luis"), password=PASSWORD)
     return env
 
 
@@ -121,6 +120,38 @@ def test_rotating_x_forwarded_for_does_not_escape_the_login_limit(server: Up) ->
             for i in range(12)
         ]
     assert codes == [401] * 10 + [429] * 2  # the default limit: 10 a minute, whatever the header says
+    lines = _access_lines(server, "/api/auth/login")
+    assert {x["client"] for x in lines} == {"127.0.0.1"}
+
+
+def _access_lines(up: Up, path: str) -> list[dict[str, str]]:
+    """The server's access log lines for `path` (each `<UTC time> key=value …`)."""
+    time.sleep(0.2)  # written after the response
+    out = []
+    for line in up.output().splitlines():
+        stamp, _sep, rest = line.partition(" ")
+        if rest.startswith("request_id="):
+            assert stamp.endswith("Z") and "T" in stamp
+            fields = dict(part.split("=", 1) for part in rest.split(" "))
+            if fields["path"] == path:
+                out.append(fields)
+    return out
+
+
+def test_the_server_writes_an_access_line_per_request(server: Up) -> None:
+    with httpx.Client(base_url=server.url) as client:
+        login = client.post(
+            "/api/auth/login",
+            json={"username": "luis", "password": PASSWORD, "tenant": "norte"},  # ana may be rate-limited
+            headers={"X-Request-ID": "e2e-access-1"},
+        )
+        assert login.status_code == 200 and login.headers["x-request-id"] == "e2e-access-1"
+        me = client.get("/api/auth/me?token=not-logged", headers={"X-Request-ID": "e2e-access-2"})
+        assert me.status_code == 200
+    [line] = [x for x in _access_lines(server, "/api/auth/me?token=***") if x["request_id"] == "e2e-access-2"]
+    assert line["method"] == "GET" and line["status"] == "200" and line["user"] == "luis"
+    assert line["client"] == "127.0.0.1" and float(line["duration_ms"]) > 0
+    assert "not-logged" not in server.output() and PASSWORD not in server.output()
 
 
 def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(tmp_path: Path) -> None:
@@ -137,6 +168,10 @@ def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(tmp_path: Path) -
             assert [login(f"203.0.113.{i}") for i in range(12)] == [401] * 12
             # the rightmost untrusted address is the client: a spoofed leftmost entry changes nothing
             assert [login(f"198.51.100.{i}, 203.0.113.77, 10.9.1.1") for i in range(11)] == [401] * 10 + [429]
+            assert {x["client"] for x in _access_lines(up, "/api/auth/login")} == {
+                *(f"203.0.113.{i}" for i in range(12)),
+                "203.0.113.77",
+            }
             secure = client.post(
                 "/api/auth/login",
                 json=dict(body, password=PASSWORD),

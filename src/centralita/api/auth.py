@@ -53,7 +53,7 @@ def authenticate(request: Request, svc: Service) -> Actor:
         if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != session_row.csrf_token:
             raise Forbidden(_("missing or wrong {header} header", header=CSRF_HEADER))
         request.state.session_row = session_row
-        request.state.who = f"user:{user.username}"  # for the access log
+        request.state.who = user.username  # for the access log
         return Actor(
             tenant_id=user.tenant_id,
             role=user.role,
