@@ -43,6 +43,7 @@ class Up:
     proc: subprocess.Popen[bytes]
     port: int
     log: Path
+    token: str = ""  # an API token for it, when the test made one
 
     @property
     def url(self) -> str:
@@ -87,11 +88,11 @@ def start_up(env: dict[str, str], log: Path, port: int | None = None, wait: bool
     raise AssertionError(f"the server did not start: {up.output()}")
 
 
-def prepare(env: dict[str, str], tenant: str = "norte", users: tuple[str, ...] = (), password: str = "") -> None:
+def prepare(env: dict[str, str], tenant: str = "norte", users: tuple[str, ...] = (), password: str = "") -> str:
     """Create a contact center and supervisors through the real actions, in this process (quicker than
-    one `centralita` process per command), on the database `env` names."""
-    from centralita.accounts.actions import do_create_tenant, do_create_user
-    from centralita.accounts.schemas import TenantCreate, UserCreate
+    one `centralita` process per command), on the database `env` names; returns a supervisor API token."""
+    from centralita.accounts.actions import do_create_api_token, do_create_tenant, do_create_user
+    from centralita.accounts.schemas import ApiTokenCreate, TenantCreate, UserCreate
     from centralita.core.actor import Actor
     from centralita.core.settings import load_settings
     from centralita.service import Service
@@ -104,5 +105,7 @@ def prepare(env: dict[str, str], tenant: str = "norte", users: tuple[str, ...] =
             actor = Actor(tenant_id=row.id, role="admin", username="setup", clock=svc.clock)
             for username in users:
                 do_create_user(s, actor, UserCreate(username=username, password=password, role="supervisor"))
+            token, _row = do_create_api_token(s, actor, ApiTokenCreate(name="e2e", role="supervisor"))
     finally:
         svc.close()
+    return token

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 from tests.e2e.real_server import Up, base_env, prepare, start_up
 from tests.factories import PASSWORD
@@ -19,17 +20,19 @@ pytestmark = pytest.mark.slow
 TIMEOUT_S = 1.0  # header and body time-outs of the servers below
 
 
-def _prepare(data_dir: Path, **settings: str) -> dict[str, str]:
+def _prepare(data_dir: Path, **settings: str) -> tuple[dict[str, str], str]:
     env = base_env(data_dir, header_timeout=str(TIMEOUT_S), body_timeout=str(TIMEOUT_S), **settings)
-    prepare(env, users=("ana", "luis"), password=PASSWORD)
-    return env
+    token = prepare(env, users=("ana", "luis"), password=PASSWORD)
+    return env, token
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
-    """No trusted proxies (the default)."""
+    """No trusted proxies (the default); `server.token` is a supervisor API token."""
     tmp = tmp_path_factory.mktemp("guards")
-    up = start_up(_prepare(tmp / "data"), tmp / "server.log")
+    env, token = _prepare(tmp / "data")
+    up = start_up(env, tmp / "server.log")
+    up.token = token
     yield up
     up.stop()
 
@@ -104,6 +107,32 @@ def test_a_body_sent_slowly_is_cut_off(server: Up) -> None:
     assert problem["type"] == "https://centralita.dev/problems/request-timeout"
 
 
+def test_oversized_headers_are_refused(server: Up) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        try:
+            for i in range(20):
+                sock.sendall(b"X-Big-%d: " % i + b"a" * 8000 + b"\r\n")
+            sock.sendall(b"\r\n")
+        except OSError:
+            pass  # closed under us
+        answer, after = _read_until_closed(sock, 10)
+    status, problem = _problem(answer)
+    assert status == "HTTP/1.1 431 Request Header Fields Too Large"
+    assert problem["detail"] == "the request line and headers are larger than 64 KiB"
+    assert after < TIMEOUT_S  # at once, not at the time-out
+
+
+def test_a_websocket_outlives_the_request_time_outs(server: Up) -> None:
+    with ws_connect(f"ws://127.0.0.1:{server.port}/api/realtime?token={server.token}") as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "hello"
+        time.sleep(TIMEOUT_S * 2.5)
+        ws.ping().wait(timeout=5)  # still open: the header and body deadlines ended with the upgrade
+    line = next(x for x in _access_lines(server, "/api/realtime?token=***"))
+    assert line["method"] == "WS" and line["status"] == "101" and line["user"] == "token:e2e"
+    assert float(line["duration_ms"]) >= TIMEOUT_S * 2500
+
+
 def test_prompt_clients_are_served_also_on_a_kept_alive_connection(server: Up) -> None:
     with httpx.Client(base_url=server.url) as client:
         assert client.get("/api/health").status_code == 200
@@ -155,7 +184,7 @@ def test_the_server_writes_an_access_line_per_request(server: Up) -> None:
 
 
 def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(tmp_path: Path) -> None:
-    env = _prepare(tmp_path / "data", trusted_proxies="10.9.0.0/16, 127.0.0.1")
+    env, _token = _prepare(tmp_path / "data", trusted_proxies="10.9.0.0/16, 127.0.0.1")
     up = start_up(env, tmp_path / "server.log")
     try:
         with httpx.Client(base_url=up.url) as client:

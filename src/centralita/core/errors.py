@@ -129,6 +129,7 @@ def title(slug: str, fallback: str) -> str:
         "unavailable": _("Service unavailable"),
         "method-not-allowed": _("Method not allowed"),
         "request-timeout": _("Request timeout"),
+        "headers-too-large": _("Request headers too large"),
         "internal-error": _("Internal error"),
     }
     return titles.get(slug, fallback)
