@@ -86,7 +86,7 @@ class ServerLock:
                 ),
                 {"k": LOCK_KEY},
             ).all()
-            self.holder = ", ".join(f"{addr or 'local'} (backend {pid})" for pid, addr in holders)
+            self.holder = ", ".join(f"PostgreSQL backend {pid} for {addr or 'a local socket'}" for pid, addr in holders)
             conn.close()
             self._engine.dispose()
             self._engine = None
