@@ -100,3 +100,22 @@ def test_the_access_log_can_be_off_and_ids_stay(api: Api, caplog: pytest.LogCapt
     resp = quiet.get("/api/health", headers={"X-Request-ID": "abc"})
     assert resp.headers["x-request-id"] == "abc"
     assert _lines(caplog) == []
+
+
+def test_a_500_has_its_id_line_and_error_log(
+    api: Api, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO, logger="centralita.access")
+    client = TestClient(create_app(api.service, access_log=True), raise_server_exceptions=False)
+
+    def broken() -> None:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(api.service.db, "read", broken)
+    resp = client.get("/api/health", headers={"X-Request-ID": "boom-1"})
+    assert resp.status_code == 500 and resp.headers["x-request-id"] == "boom-1"
+    assert resp.json()["type"].endswith("/internal-error")
+    errors = [r for r in caplog.records if r.name == "centralita.api"]
+    assert errors and "request_id=boom-1" in errors[0].getMessage()
+    [line] = _lines(caplog)
+    assert line["request_id"] == "boom-1" and line["status"] == "500" and line["path"] == "/api/health"
