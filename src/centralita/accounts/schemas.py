@@ -6,7 +6,7 @@ import datetime as dt
 import zoneinfo
 from typing import Literal
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field, field_validator
+from pydantic import MISSING, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from centralita.accounts.passwords import MIN_PASSWORD_LENGTH
 from centralita.core.i18n import _
@@ -108,18 +108,27 @@ class LoginRequest(Strict):
     tenant: str | None = Field(default=None, description="contact center slug; optional when unambiguous")
 
 
+MAX_TOKEN_DAYS = 3650
+
+
 class ApiTokenCreate(Strict):
     name: str = Field(min_length=1, max_length=100)
     role: str = Field(pattern="^(admin|supervisor|agent)$")
+    expires_at: AwareDatetime | None = Field(default=None, description="when the token stops working (with its zone)")
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=MAX_TOKEN_DAYS, description="or: days from now until the token stops working"
+    )
 
 
 class ApiTokenPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
-    role: str
+    role: str = Field(description="the role it was issued with; a user's token acts with at most that user's role")
+    user_id: int | None = Field(description="the user who issued it (null: issued by the CLI)")
     created_at: dt.datetime
-    last_used_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None = Field(description="kept to about a minute")
     revoked_at: dt.datetime | None
 
 

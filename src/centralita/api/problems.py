@@ -97,7 +97,11 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         import logging
 
-        logging.getLogger("centralita.api").exception("unhandled error on %s", request.url.path)
+        from centralita.api.access_log import request_id
+
+        logging.getLogger("centralita.api").exception(
+            "unhandled error on %s (request_id=%s)", request.url.path, request_id() or "-"
+        )
         lang = request_language(request.scope)  # this handler runs outside the language middleware
         with using(lang):
             return problem(

@@ -145,6 +145,8 @@ def title(slug: str, fallback: str) -> str:
         "unavailable": _("Service unavailable"),
         "method-not-allowed": _("Method not allowed"),
         "content-too-large": _("Content too large"),
+        "request-timeout": _("Request timeout"),
+        "headers-too-large": _("Request headers too large"),
         "internal-error": _("Internal error"),
     }
     return titles.get(slug, fallback)
@@ -202,6 +204,7 @@ def field_message(err: Mapping[str, Any]) -> str:
         "literal_error": lambda: _("must be one of {choices}", choices=_choices(str(ctx.get("expected", "")))),
         "datetime_parsing": lambda: _("must be a date and time (ISO 8601)"),
         "datetime_type": lambda: _("must be a date and time (ISO 8601)"),
+        "timezone_aware": lambda: _("must include its time zone (Z or ±HH:MM)"),
         "date_parsing": lambda: _("must be a date (YYYY-MM-DD)"),
         "date_from_datetime_parsing": lambda: _("must be a date (YYYY-MM-DD)"),
         "json_invalid": lambda: _("is not valid JSON"),

@@ -101,7 +101,13 @@ _ALL = [
     _t("user.updated", "A user's role, password or status changed", username=TEXT, changes=OBJ),
     _t("user.logged_in", "A user logged in", username=TEXT, via=TEXT),
     _t("user.logged_out", "A user logged out", username=TEXT),
-    _t("api_token.created", "An API token was issued", name=TEXT, role=TEXT),
+    _t(
+        "api_token.created",
+        "An API token was issued (`expires_at`: null, it never expires)",
+        name=TEXT,
+        role=TEXT,
+        expires_at=TS.optional,
+    ),
     _t("api_token.revoked", "An API token was revoked", name=TEXT),
     # configuration
     _t("hours.created", "An hours calendar was created", code=TEXT),
