@@ -239,3 +239,32 @@ def test_unauthenticated_and_cross_origin_close_with_their_codes(live: Live) -> 
     ):
         ws.receive_json()
     assert closed.value.code == 4403
+
+
+def test_a_socket_closes_when_its_credentials_stop_working(live: Live) -> None:
+    """A deactivated user's socket, one whose role changed, and one of a revoked token close with 4401."""
+    admin = live.client("admin")
+    users = {u["username"]: u["id"] for u in admin.get("/api/users").json()}
+    with live.client("supervisor").websocket_connect("/api/realtime") as ws:
+        _hello(ws)
+        assert admin.patch(f"/api/users/{users['supervisor@norte']}", json={"role": "agent"}).status_code == 200
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                ws.receive_json()
+        assert closed.value.code == 4401 and closed.value.reason
+    issued = admin.post("/api/tokens", json={"name": "wallboard", "role": "supervisor"}).json()
+    anon = live.api.anonymous()
+    with anon.websocket_connect(f"/api/realtime?token={issued['token']}") as ws:
+        _hello(ws)
+        assert admin.delete(f"/api/tokens/{issued['id']}").status_code == 200
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                ws.receive_json()
+        assert closed.value.code == 4401
+    with live.client("agent").websocket_connect("/api/realtime") as ws:
+        _hello(ws)
+        assert admin.patch(f"/api/users/{users['agent@norte']}", json={"active": False}).status_code == 200
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                ws.receive_json()
+        assert closed.value.code == 4401

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from centralita.contacts import holds
 from centralita.core.actor import Actor
 from centralita.core.errors import ErrorList, InvalidInput, unknown_code
 from centralita.core.i18n import _
@@ -279,7 +280,7 @@ def _row_values(
         "queue_outcome": data.queue_outcome,
         "agent_connected_ts": data.agent_connected_ts,
         "agent_end_ts": data.agent_end_ts,
-        "holds": [[_iso(a), _iso(b)] for a, b in data.holds],
+        "holds": holds.dump(holds.Hold(a, b) for a, b in data.holds),
         "acw_start_ts": data.acw_start_ts,
         "acw_end_ts": data.acw_end_ts,
         "disconnect_ts": data.disconnect_ts,

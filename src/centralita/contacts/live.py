@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from centralita.access import check_acts_on_contact, was_offered
 from centralita.agents.actions import record_state
+from centralita.contacts import holds
 from centralita.contacts.queries import open_memberships, open_offers, queue_codes, waiting_in
 from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
 from centralita.contacts.status import ContactStatus, check_move, require
@@ -675,16 +676,13 @@ def do_reject_contact(session: Session, actor: Actor, row: t.Contact, agent_id: 
 
 
 def _close_hold(row: t.Contact, now: dt.datetime) -> None:
-    holds = [list(h) for h in row.holds or []]
-    if holds and holds[-1][1] is None:
-        holds[-1][1] = now.isoformat()
-        row.holds = holds
+    row.holds = holds.end_hold(row.holds, now)
 
 
 def do_hold_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
     check_acts_on_contact(actor, row.agent_id)
     _move(row, S.HELD, S.CONNECTED)
-    row.holds = [*(row.holds or []), [actor.now().isoformat(), None]]
+    row.holds = holds.start_hold(row.holds, actor.now())
     _event(session, actor, row, "contact.held", {})
     return row
 

@@ -22,8 +22,10 @@ Auth: the session cookie (the Origin must match the host, against cross-site hij
 token in `?token=` / `Authorization: Bearer`. Who sees which event: `access.can_see_event`.
 
 Close codes (the socket is accepted first, so a client always reads the code and a reason in the
-request's language): 4401 not authenticated (no or bad cookie or token), 4403 cross-origin cookie
-socket, 4422 a bad `after` (not a non-negative integer in ASCII digits, or beyond the last event).
+request's language): 4401 not authenticated (no or bad cookie or token; also later, when its credentials
+stop working or change: a user deactivated or its role changed, a token revoked or expired, a logout —
+checked at once after such an event and every minute), 4403 cross-origin cookie socket, 4422 a bad
+`after` (not a non-negative integer in ASCII digits, or beyond the last event).
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ from centralita.realtime import state
 from centralita.service import Service
 
 BACKLOG_PAGE = 1000
+RECHECK_S = 60.0  # how often an open socket's credentials are checked again (an expired token, a session ended)
+# events after which the socket's credentials are checked at once (a user deactivated or its role
+# lowered, a token revoked, a logout)
+ACCESS_EVENTS = frozenset({"user.updated", "user.logged_out", "api_token.revoked"})
 CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_INVALID = 4401, 4403, 4422
 MAX_SEQ_DIGITS = 18  # below 2**63
 
@@ -138,6 +144,20 @@ class _WsRequest:
         self.state = ws.state
 
 
+def _still_valid(svc: Service, request: _WsRequest, actor: Actor) -> bool:
+    """Whether the socket's credentials still give the same actor (role, user, agent)."""
+    try:
+        now = authenticate(request, svc)  # type: ignore[arg-type]
+    except CentralitaError:
+        return False
+    return (now.tenant_id, now.role, now.user_id, now.agent_id) == (
+        actor.tenant_id,
+        actor.role,
+        actor.user_id,
+        actor.agent_id,
+    )
+
+
 async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
     """Accept, then close with `code`: a close before accepting would reach the client as a bare 403."""
     await ws.accept()
@@ -148,8 +168,9 @@ def install(app: FastAPI) -> None:
     @app.websocket("/api/realtime", dependencies=[])
     async def realtime(ws: WebSocket) -> None:
         svc: Service = ws.app.state.service
+        request = _WsRequest(ws)
         try:
-            actor = await run_in_threadpool(authenticate, _WsRequest(ws), svc)  # type: ignore[arg-type]
+            actor = await run_in_threadpool(authenticate, request, svc)  # type: ignore[arg-type]
         except CentralitaError as exc:
             await _refuse(ws, CLOSE_UNAUTHENTICATED, exc.detail)
             return
@@ -193,7 +214,13 @@ def install(app: FastAPI) -> None:
                 if stats_queue is not None:
                     stats_getter = stats_getter or asyncio.create_task(stats_queue.get())
                     waiting.add(stats_getter)
-                done, _pending = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                done, _pending = await asyncio.wait(waiting, timeout=RECHECK_S, return_when=asyncio.FIRST_COMPLETED)
+                if not done and not await run_in_threadpool(_still_valid, svc, request, actor):
+                    for task in waiting:
+                        task.cancel()
+                    reason = _close_reason(_("your access changed; log in again"))
+                    await ws.close(code=CLOSE_UNAUTHENTICATED, reason=reason)
+                    return
                 if receiver in done:
                     getter.cancel()
                     if stats_getter is not None:
@@ -211,6 +238,13 @@ def install(app: FastAPI) -> None:
                     continue
                 pending = [e async for e in _backlog(svc, actor.tenant_id, sent, record.seq - 1)]  # a gap
                 for e in [*pending, record]:
+                    if e.type in ACCESS_EVENTS and not await run_in_threadpool(_still_valid, svc, request, actor):
+                        receiver.cancel()
+                        if stats_getter is not None:
+                            stats_getter.cancel()
+                        reason = _close_reason(_("your access changed; log in again"))
+                        await ws.close(code=CLOSE_UNAUTHENTICATED, reason=reason)
+                        return
                     if flt.queues_changed(e):
                         # what the agent sees changed: a fresh snapshot as of this event replaces the state
                         seq, snapshot, served = await run_in_threadpool(_snapshot, svc, actor)
