@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from centralita.access import check_acts_on_contact, was_offered
+from centralita.access import acts_for_any_agent, check_acts_on_contact, was_offered
 from centralita.agents.actions import record_state
 from centralita.contacts import holds
 from centralita.contacts.queries import open_memberships, open_offers, queue_codes, waiting_in
@@ -615,7 +615,7 @@ def offered_agent(
     if agent_id is not None:
         return agent_id
     offered = [o.agent_id for o in open_offers(session, row.id)]
-    if actor is not None and not actor.at_least("supervisor") and actor.agent_id is not None:
+    if actor is not None and not acts_for_any_agent(actor) and actor.agent_id is not None:
         if actor.agent_id in offered:
             return actor.agent_id
         if not was_offered(session, row.id, actor.agent_id):

@@ -62,11 +62,9 @@ def _refresh(state: State, agent_id: int | None) -> None:
 
 def snapshot(session: Session, actor: Actor, served: access.Served) -> State:
     """The client's state now, as the actor may see it."""
-    everyone = served is None
-    own = actor.agent_id if actor.agent_id is not None else -1
-    agents_stmt = select(t.Agent).where(t.Agent.tenant_id == actor.tenant_id, t.Agent.active.is_(True))
-    if not everyone:
-        agents_stmt = agents_stmt.where(t.Agent.id == own)
+    agents_stmt = select(t.Agent).where(
+        t.Agent.tenant_id == actor.tenant_id, t.Agent.active.is_(True), access.own_agent_rows(actor, t.Agent.id)
+    )
     state: State = {
         "me": {"role": actor.role, "agent_id": actor.agent_id, "user_id": actor.user_id},
         "agents": {},
@@ -93,10 +91,12 @@ def snapshot(session: Session, actor: Actor, served: access.Served) -> State:
     offers_stmt = (
         select(t.ContactOffer, t.Contact)
         .join(t.Contact, t.Contact.id == t.ContactOffer.contact_id)
-        .where(t.ContactOffer.tenant_id == actor.tenant_id, t.ContactOffer.ended_at.is_(None))
+        .where(
+            t.ContactOffer.tenant_id == actor.tenant_id,
+            t.ContactOffer.ended_at.is_(None),
+            access.own_agent_rows(actor, t.ContactOffer.agent_id),
+        )
     )
-    if not everyone:
-        offers_stmt = offers_stmt.where(t.ContactOffer.agent_id == own)
     for offer, contact in session.execute(offers_stmt.order_by(t.ContactOffer.id)):
         queue = queues.get(offer.queue_id) or session.get(t.Queue, offer.queue_id)
         state["offers"][f"{offer.contact_id}:{offer.agent_id}"] = {
@@ -107,10 +107,11 @@ def snapshot(session: Session, actor: Actor, served: access.Served) -> State:
             "contact": contact_summary(session, contact),
         }
     contacts_stmt = select(t.Contact).where(
-        t.Contact.tenant_id == actor.tenant_id, t.Contact.status.in_(WITH_AGENT), t.Contact.agent_id.is_not(None)
+        t.Contact.tenant_id == actor.tenant_id,
+        t.Contact.status.in_(WITH_AGENT),
+        t.Contact.agent_id.is_not(None),
+        access.own_agent_rows(actor, t.Contact.agent_id),
     )
-    if not everyone:
-        contacts_stmt = contacts_stmt.where(t.Contact.agent_id == own)
     for c in session.scalars(contacts_stmt.order_by(t.Contact.id)):
         summary = contact_summary(session, c)
         state["contacts"][str(c.id)] = {
