@@ -90,7 +90,7 @@ def test_refusals_are_logged_with_their_status(logged: TestClient, caplog: pytes
     assert [(x["method"], x["path"], x["status"], x["user"]) for x in lines] == [
         ("GET", "/api/customers", "401", "-"),
         ("GET", "/api/nowhere", "404", "-"),
-        ("WS", "/api/realtime?token=***", "403", "-"),
+        ("WS", "/api/realtime?token=***", "4401", "-"),  # accepted, then closed with the protocol's code
     ]
 
 

@@ -88,6 +88,8 @@ class AccessLog:
                 message = {**message, "headers": [*message.get("headers", []), header]}
             elif kind == "websocket.close" and status is None:
                 status = 403  # refused before the handshake completed
+            elif kind == "websocket.close" and status == 101 and int(message.get("code") or 1000) >= 4000:
+                status = int(message["code"])  # accepted, then closed with our code (4401, 4403, 4422)
             await send(message)
 
         token = _current.set(rid)

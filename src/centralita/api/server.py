@@ -30,6 +30,8 @@ from centralita.core.errors import title
 from centralita.core.i18n import _
 from centralita.core.settings import Settings
 
+__all__ = ["serve"]
+
 MAX_HEAD_BYTES = 64 * 1024  # request line and headers; uvicorn's httptools protocol has no limit
 LINGER_S = 2.0  # after refusing a request: reading and discarding before the close
 

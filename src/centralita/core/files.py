@@ -10,6 +10,8 @@ import os
 import stat
 from pathlib import Path
 
+__all__ = ["create_private_file", "private_dir"]
+
 log = logging.getLogger("centralita")
 
 PRIVATE_FILE = 0o600

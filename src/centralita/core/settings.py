@@ -19,7 +19,7 @@ from centralita.core.errors import FieldError, InvalidInput
 from centralita.core.files import create_private_file, private_dir, private_file
 from centralita.core.i18n import _
 
-__all__ = ["Settings", "load_settings", "normalize_database_url"]
+__all__ = ["DEMO_LOGINS_FILE", "Settings", "load_settings", "normalize_database_url"]
 
 ENV_PREFIX = "CENTRALITA_"
 SECRET_KEY_FILE = "secret_key"

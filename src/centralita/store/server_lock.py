@@ -27,6 +27,8 @@ from sqlalchemy.pool import NullPool
 from centralita.core.files import create_private_file
 from centralita.core.settings import Settings, normalize_database_url
 
+__all__ = ["ServerLock"]
+
 LOCK_KEY = 0x63656E74726173  # "centras": distinct from the routing leader's key (dispatch/leader.py)
 
 
