@@ -143,7 +143,7 @@ def access_contact(session: Session, actor: Actor, contact_id: int, *, lock: boo
     With `lock`, the row is locked for the caller's transaction."""
     stmt = select(t.Contact).where(t.Contact.tenant_id == actor.tenant_id, t.Contact.id == contact_id)
     if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
     row = session.scalar(stmt)
     if row is None:
         raise NotFound(_("no contact {id}", id=contact_id))

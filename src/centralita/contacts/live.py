@@ -40,7 +40,7 @@ from centralita.core.actor import Actor
 from centralita.core.errors import CentralitaError, Conflict, ErrorList, Forbidden, InvalidInput, NotFound
 from centralita.core.i18n import _
 from centralita.crm.queries import find_identity
-from centralita.events.log import append_event
+from centralita.events.log import Appended, append_event
 from centralita.queues.hours import OPEN, hours_status
 from centralita.routing.lifecycle import Overflowed
 from centralita.routing.model import Offer, OfferEnded
@@ -65,7 +65,7 @@ def lock_contact(session: Session, actor: Actor, contact_id: int) -> t.Contact:
     row = session.scalar(
         select(t.Contact)
         .where(t.Contact.tenant_id == actor.tenant_id, t.Contact.id == contact_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if row is None:
@@ -82,7 +82,7 @@ def _lock_contacts(session: Session, actor: Actor, ids: Iterable[int]) -> dict[i
         select(t.Contact)
         .where(t.Contact.tenant_id == actor.tenant_id, t.Contact.id.in_(wanted))
         .order_by(t.Contact.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return {row.id: row for row in rows}
@@ -149,8 +149,10 @@ def _subjects(actor: Actor, row: t.Contact, **extra: int | None) -> dict[str, in
     return out
 
 
-def _event(session: Session, actor: Actor, row: t.Contact, type_: str, data: dict[str, Any], **subjects: Any) -> int:
-    return append_event(session, actor.tenant_id, type_, actor.now(), data, **_subjects(actor, row, **subjects)).seq
+def _event(
+    session: Session, actor: Actor, row: t.Contact, type_: str, data: dict[str, Any], **subjects: Any
+) -> Appended:
+    return append_event(session, actor.tenant_id, type_, actor.now(), data, **_subjects(actor, row, **subjects))
 
 
 def _move(row: t.Contact, to: ContactStatus, *needs: ContactStatus) -> None:
@@ -218,7 +220,7 @@ def _enqueue(
         contact_id=row.id,
         queue_id=queue.id,
         joined_at=now,
-        arrival_seq=0,  # the event's seq, below
+        arrival_seq=0,  # the seq of its contact.queued, given at commit
         priority=priority,
         age_adjust_s=0.0,
         for_agent_id=for_agent.id if for_agent is not None else None,
@@ -226,7 +228,7 @@ def _enqueue(
     )
     session.add(membership)
     session.flush()
-    membership.arrival_seq = _event(
+    queued = _event(
         session,
         actor,
         row,
@@ -241,6 +243,7 @@ def _enqueue(
         queue_id=queue.id,
         agent_id=for_agent.id if for_agent is not None else None,
     )
+    queued.when_numbered(lambda seq: setattr(membership, "arrival_seq", seq))
 
 
 def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCreate) -> t.Contact:

@@ -40,7 +40,7 @@ from centralita.core.i18n import _
 from centralita.core.phones import normalize_identity
 from centralita.crm.actions import _check_classification, do_add_identity, do_create_customer, do_update_customer
 from centralita.crm.schemas import LIFECYCLE, CustomerCreate, CustomerUpdate, IdentityCreate
-from centralita.events.log import EventRecord, append_event
+from centralita.events.log import Appended, append_event
 from centralita.store import tables as t
 from centralita.store.db import Database
 
@@ -690,7 +690,7 @@ def _problems_from_error(plan: _Plan, exc: Exception) -> list[RowProblem]:
     return [RowProblem(plan.line, "", message, plan.values)]
 
 
-def do_record_customer_import(session: Session, actor: Actor, result: ImportResult) -> EventRecord:
+def do_record_customer_import(session: Session, actor: Actor, result: ImportResult) -> Appended:
     """Append the `customers.imported` summary event."""
     return append_event(
         session,
