@@ -259,3 +259,19 @@ def test_field_level_permissions_on_customers(api: Api) -> None:
     ]  # the other tenant keeps the default
     bad = api.client("admin").patch("/api/tenant/settings", json={"supervisor_only_customer_fields": ["shoe_size"]})
     assert bad.status_code == 422
+
+
+def test_an_agent_cannot_tie_a_case_to_a_contact_it_may_not_see(api: Api) -> None:
+    """Opening a case on a contact, or linking one, is seeing it: a contact of another agent's queue is as
+    one that does not exist (422 'no contact', the same answer as a free id: nothing learnt)."""
+    hidden = _contact(api, "atencion")  # luis serves cobros only
+    luis = api.client("agent2")
+    for resp in (
+        luis.post("/api/cases", json={"subject": "x", "contact_id": hidden}),
+        luis.post("/api/cases", json={"subject": "x", "contact_id": 999_999}),
+    ):
+        assert resp.status_code == 422 and resp.json()["errors"][0]["message"].startswith("no contact"), resp.text
+    case = luis.post("/api/cases", json={"subject": "mine"}).json()["reference"]
+    linked = luis.post(f"/api/cases/{case}/contacts", json={"contact_id": hidden})
+    assert linked.status_code == 422, linked.text
+    assert api.client("agent").post("/api/cases", json={"subject": "y", "contact_id": hidden}).status_code == 201

@@ -81,8 +81,12 @@ def test_applying_the_events_equals_a_fresh_snapshot_after_every_action(live: Li
     wrap = {"disposition": "ok", "reason": "saldo"}
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("ana available", lambda: live.available("agent")),
-        ("a contact arrives and is offered to ana", lambda: new_contact("c1")),
+        ("a known customer's contact arrives and is offered to ana", lambda: new_contact("c1", from_="chat-42")),
         ("ana accepts", lambda: agent.post(f"/api/contacts/{ids['c1']}/accept")),
+        (
+            "the customer is renamed during the call (the summary stays as recognised)",
+            lambda: sup.patch(f"/api/customers/{customer['id']}", json={"name": "Marta Ruiz López"}),
+        ),
         ("ana holds", lambda: agent.post(f"/api/contacts/{ids['c1']}/hold")),
         ("ana resumes", lambda: agent.post(f"/api/contacts/{ids['c1']}/resume")),
         ("ana ends", lambda: agent.post(f"/api/contacts/{ids['c1']}/end")),
@@ -112,6 +116,12 @@ def test_applying_the_events_equals_a_fresh_snapshot_after_every_action(live: Li
         ("a queue is created", lambda: admin.post("/api/queues", json={"code": "ventas", "name": "Ventas"})),
         ("and renamed", lambda: admin.patch("/api/queues/ventas", json={"name": "Ventas y altas"})),
         ("the agent is deactivated", lambda: admin.delete("/api/agents/eva")),
+        ("and reactivated", lambda: admin.patch("/api/agents/eva", json={"active": True})),
+        ("luis is deactivated by PATCH", lambda: admin.patch("/api/agents/luis", json={"active": False})),
+        ("and back", lambda: admin.patch("/api/agents/luis", json={"active": True})),
+        ("a queue is deactivated", lambda: admin.patch("/api/queues/ventas", json={"active": False})),
+        ("and reactivated", lambda: admin.patch("/api/queues/ventas", json={"active": True})),
+        ("cobros is deactivated (luis's queue)", lambda: admin.delete("/api/queues/cobros")),
     ]
     for what, act in steps:
         resp = act()
@@ -123,7 +133,11 @@ def test_applying_the_events_equals_a_fresh_snapshot_after_every_action(live: Li
     assert customer["id"] and ids["c3"]
     # the run went through the states a client draws
     sup_state = clients[1].state
-    assert {a["code"]: a["activity"] for a in sup_state["agents"].values()} == {"ana": "away", "luis": "offline"}
+    assert {a["code"]: a["activity"] for a in sup_state["agents"].values()} == {
+        "ana": "away",
+        "luis": "offline",
+        "eva": "offline",
+    }
 
 
 def test_the_snapshot_holds_what_a_screen_draws(live: Live) -> None:
@@ -141,7 +155,9 @@ def test_the_snapshot_holds_what_a_screen_draws(live: Live) -> None:
     assert agent.state["agents"][str(ana)]["activity"] == "ringing"
     assert list(agent.state["agents"]) == [str(ana)]  # an agent sees itself only
     atencion = _queue_id(live, "atencion")
-    assert agent.state["queues"] == {str(atencion): {"id": atencion, "code": "atencion", "name": "Atención"}}
+    assert agent.state["queues"] == {
+        str(atencion): {"id": atencion, "code": "atencion", "name": "Atención", "active": True}
+    }
     assert live.client("agent").post(f"/api/contacts/{first}/accept").status_code == 200
     supervisor = Client(live, "supervisor")
     assert supervisor.state["agents"][str(ana)]["activity"] == "busy"
@@ -266,5 +282,23 @@ def test_a_socket_closes_when_its_credentials_stop_working(live: Live) -> None:
         assert admin.patch(f"/api/users/{users['agent@norte']}", json={"active": False}).status_code == 200
         with pytest.raises(WebSocketDisconnect) as closed:
             while True:
+                ws.receive_json()
+        assert closed.value.code == 4401
+
+
+def test_a_busy_socket_is_rechecked_too(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A token that stops working without an event (it expires) closes its socket within the re-check
+    period, even while events keep flowing to it."""
+    from centralita.realtime import ws as ws_module
+
+    monkeypatch.setattr(ws_module, "RECHECK_S", 0.3)
+    admin = live.client("admin")
+    issued = admin.post("/api/tokens", json={"name": "wallboard", "role": "supervisor", "expires_in_days": 1}).json()
+    with live.api.anonymous().websocket_connect(f"/api/realtime?token={issued['token']}") as ws:
+        _hello(ws)
+        live.clock.advance(2 * 86400)  # expired: nothing in the log says so
+        with pytest.raises(WebSocketDisconnect) as closed:
+            for i in range(200):
+                admin.post("/api/customers", json={"name": f"Cliente {i}"})  # the socket stays busy
                 ws.receive_json()
         assert closed.value.code == 4401

@@ -258,6 +258,7 @@ def _row_values(
         key: getattr(data, key) if getattr(data, key) is not None else getattr(customer, key, None)
         for key in ("segment", "value_tier", "lifecycle_stage")
     }
+    snapshot["customer_name"] = customer.name if customer is not None else None
     return {
         "tenant_id": tenant_id,
         "initial_contact_id": None,
@@ -348,7 +349,6 @@ def do_record_contacts(session: Session, actor: Actor, records: Sequence[Recorde
             "user_id": actor.user_id,
         }
         queues = _queues_of(data)
-        customer = customers.get(data.customer_id) if data.customer_id is not None else None
         summary = {
             "id": contact_id,
             "channel": data.channel,
@@ -356,7 +356,7 @@ def do_record_contacts(session: Session, actor: Actor, records: Sequence[Recorde
             "priority": data.priority,
             "ani": data.ani,
             "customer_id": data.customer_id,
-            "customer_name": customer.name if customer is not None else None,
+            "customer_name": row["customer_name"],
             "segment": row["segment"],
             "value_tier": row["value_tier"],
             "lifecycle_stage": row["lifecycle_stage"],

@@ -107,7 +107,6 @@ def contact_summary(session: Session, row: t.Contact, queue: t.Queue | None = No
     as recognised at arrival (name, segment, value tier, lifecycle stage)."""
     if queue is None and row.queue_id is not None:
         queue = session.get(t.Queue, row.queue_id)
-    customer = session.get(t.Customer, row.customer_id) if row.customer_id is not None else None
     return {
         "id": row.id,
         "channel": row.channel,
@@ -115,7 +114,7 @@ def contact_summary(session: Session, row: t.Contact, queue: t.Queue | None = No
         "priority": row.priority,
         "ani": row.ani,
         "customer_id": row.customer_id,
-        "customer_name": customer.name if customer is not None else None,
+        "customer_name": row.customer_name,
         "segment": row.segment,
         "value_tier": row.value_tier,
         "lifecycle_stage": row.lifecycle_stage,
@@ -289,6 +288,7 @@ def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCrea
         dnis=data.to,
         language=data.language,
         customer_id=customer.id if customer else None,
+        customer_name=customer.name if customer else None,
         segment=customer.segment if customer else None,
         value_tier=customer.value_tier if customer else None,
         lifecycle_stage=customer.lifecycle_stage if customer else None,
@@ -550,22 +550,27 @@ def _overflow(session: Session, actor: Actor, row: t.Contact, overflow: Overflow
             _("contact {id} is not waiting to overflow from queue {queue}", id=row.id, queue=overflow.from_queue)
         )
     earliest = min(m.joined_at.timestamp() - m.age_adjust_s for m in memberships)
-    if mode == "move":
-        source.left_at, source.left_why = at, "moved"
-        memberships.remove(source)
-    else:
-        source.overflowed = True
     old_queue = session.get(t.Queue, overflow.from_queue)
     new_queue = session.get(t.Queue, overflow.to_queue) if overflow.to_queue is not None and mode != "stay" else None
-    if new_queue is not None and all(m.queue_id != new_queue.id for m in memberships):
-        if session.scalar(
+    remaining = [m for m in memberships if not (mode == "move" and m is source)]
+    joins = new_queue is not None and all(m.queue_id != new_queue.id for m in remaining)
+    if (
+        joins
+        and new_queue is not None
+        and session.scalar(
             select(t.ContactMembership.id).where(
                 t.ContactMembership.contact_id == row.id, t.ContactMembership.queue_id == new_queue.id
             )
-        ):
-            raise Conflict(
-                _("contact {id} is not waiting to overflow from queue {queue}", id=row.id, queue=new_queue.code)
-            )
+        )
+    ):  # a queue it left (moved on from): never back (R10); the router would not send it there
+        raise Conflict(_("contact {id} is not waiting to overflow from queue {queue}", id=row.id, queue=new_queue.code))
+    # checked: now write
+    if mode == "move":
+        source.left_at, source.left_why = at, "moved"
+    else:
+        source.overflowed = True
+    memberships = remaining
+    if joins and new_queue is not None:
         added = t.ContactMembership(
             tenant_id=actor.tenant_id,
             contact_id=row.id,
@@ -830,6 +835,7 @@ def do_transfer_contact(session: Session, actor: Actor, row: t.Contact, data: Tr
         dnis=row.dnis,
         language=row.language,
         customer_id=row.customer_id,
+        customer_name=row.customer_name,
         segment=row.segment,
         value_tier=row.value_tier,
         lifecycle_stage=row.lifecycle_stage,

@@ -27,6 +27,7 @@ class ContactPublic(BaseModel):
     dnis: str | None
     language: str
     customer_id: int | None
+    customer_name: str | None = None  # as recognised at arrival
     segment: str | None
     value_tier: str | None
     lifecycle_stage: str | None

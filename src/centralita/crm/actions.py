@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from centralita.access import check_customer_fields
+from centralita.access import can_see_contact, check_customer_fields, served_queues
 from centralita.core.actor import Actor
 from centralita.core.diff import apply_changes
 from centralita.core.errors import Conflict, ErrorList, FieldError, InvalidInput, NotFound
@@ -285,9 +285,7 @@ def do_open_case(session: Session, actor: Actor, data: CaseCreate) -> t.Case:
         errors.add(["customer_id"], _("no customer {id}", id=data.customer_id))
     contact = None
     if data.contact_id is not None:
-        contact = session.scalar(
-            select(t.Contact).where(t.Contact.tenant_id == actor.tenant_id, t.Contact.id == data.contact_id)
-        )
+        contact = _visible_contact(session, actor, data.contact_id)
         if contact is None:
             errors.add(["contact_id"], _("no contact {id}", id=data.contact_id))
     errors.raise_if_any(_("the case is not valid"))
@@ -391,10 +389,19 @@ def _link(session: Session, actor: Actor, case: t.Case, contact_id: int) -> None
     )
 
 
-def do_link_case_contact(session: Session, actor: Actor, case: t.Case, contact_id: int) -> t.Case:
+def _visible_contact(session: Session, actor: Actor, contact_id: int) -> t.Contact | None:
+    """The contact, when the actor may see it; one it may not see is as one that does not exist (no hint
+    that the id is taken)."""
     contact = session.scalar(
-        select(t.Contact.id).where(t.Contact.tenant_id == actor.tenant_id, t.Contact.id == contact_id)
+        select(t.Contact).where(t.Contact.tenant_id == actor.tenant_id, t.Contact.id == contact_id)
     )
+    if contact is None or not can_see_contact(session, actor, served_queues(session, actor), contact):
+        return None
+    return contact
+
+
+def do_link_case_contact(session: Session, actor: Actor, case: t.Case, contact_id: int) -> t.Case:
+    contact = _visible_contact(session, actor, contact_id)
     if contact is None:
         raise InvalidInput.field("contact_id", _("no contact {id}", id=contact_id))
     _link(session, actor, case, contact_id)

@@ -5,18 +5,19 @@ its state stays what a fresh snapshot would give (a test checks it after every l
 `verify_action` pattern). The browser keeps the same model in JavaScript.
 
 ```
-{"me": {"role", "agent_id", "user_id"},
- "agents":   {"<agent id>": {"id", "code", "name", "state", "away_reason", "state_since", "activity"}},
+{"me": {"role", "agent_id", "user_id", "sees_all"},
+ "agents":   {"<agent id>": {"id", "code", "name", "active", "state", "away_reason", "state_since", "activity"}},
  "offers":   {"<contact id>:<agent id>": {"contact_id", "agent_id", "queue", "timeout_at", "contact"}},
  "contacts": {"<contact id>": {"contact_id", "agent_id", "status", "queue", "contact"}},
- "queues":   {"<queue id>": {"id", "code", "name"}}}
+ "queues":   {"<queue id>": {"id", "code", "name", "active"}}}
 ```
 
 `activity` is derived from the agent's state, offers and contacts: `offline`, `busy` (a contact connected or
 on hold), `wrap_up` (after-contact work), `ringing` (an open offer), else its state (`available`, `away`,
 `missed`). `contact` is the contact's summary as recognised (`contacts.live.contact_summary`). A supervisor
-or admin sees every active agent, offer, agent-handled contact and active queue of its tenant; an agent its
-own state, offers and contacts, and its queues. `apply` is pure: no I/O.
+or admin (`sees_all`, from `access.acts_for_any_agent`) sees every agent, offer, agent-handled contact and
+queue of its tenant, deactivated ones too (`active` false: a screen hides them; a reactivation only flips
+the flag); an agent its own state, offers and contacts, and its queues. `apply` is pure: no I/O.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ WITH_AGENT = (S.CONNECTED, S.HELD, S.ACW)
 def activity(state: State, agent_id: int) -> str:
     """What the agent is doing now, from its state, offers and contacts."""
     agent = state["agents"][str(agent_id)]
-    if agent["state"] == "offline":
+    if agent["state"] == "offline" or not agent["active"]:
         return "offline"
     mine = [c for c in state["contacts"].values() if c["agent_id"] == agent_id]
     if any(c["status"] in (S.CONNECTED, S.HELD) for c in mine):
@@ -62,11 +63,14 @@ def _refresh(state: State, agent_id: int | None) -> None:
 
 def snapshot(session: Session, actor: Actor, served: access.Served) -> State:
     """The client's state now, as the actor may see it."""
-    agents_stmt = select(t.Agent).where(
-        t.Agent.tenant_id == actor.tenant_id, t.Agent.active.is_(True), access.own_agent_rows(actor, t.Agent.id)
-    )
+    agents_stmt = select(t.Agent).where(t.Agent.tenant_id == actor.tenant_id, access.own_agent_rows(actor, t.Agent.id))
     state: State = {
-        "me": {"role": actor.role, "agent_id": actor.agent_id, "user_id": actor.user_id},
+        "me": {
+            "role": actor.role,
+            "agent_id": actor.agent_id,
+            "user_id": actor.user_id,
+            "sees_all": access.acts_for_any_agent(actor),
+        },
         "agents": {},
         "offers": {},
         "contacts": {},
@@ -77,17 +81,15 @@ def snapshot(session: Session, actor: Actor, served: access.Served) -> State:
             "id": a.id,
             "code": a.code,
             "name": a.name,
+            "active": a.active,
             "state": a.state,
             "away_reason": a.away_reason,
             "state_since": a.state_since.isoformat() if a.state_since else None,
         }
-    queues = {
-        q.id: q
-        for q in session.scalars(select(t.Queue).where(t.Queue.tenant_id == actor.tenant_id, t.Queue.active.is_(True)))
-    }
+    queues = {q.id: q for q in session.scalars(select(t.Queue).where(t.Queue.tenant_id == actor.tenant_id))}
     for q in sorted(queues.values(), key=lambda q: q.id):
         if access.can_see_queue(actor, served, q.id):
-            state["queues"][str(q.id)] = {"id": q.id, "code": q.code, "name": q.name}
+            state["queues"][str(q.id)] = {"id": q.id, "code": q.code, "name": q.name, "active": q.active}
     offers_stmt = (
         select(t.ContactOffer, t.Contact)
         .join(t.Contact, t.Contact.id == t.ContactOffer.contact_id)
@@ -129,9 +131,7 @@ def snapshot(session: Session, actor: Actor, served: access.Served) -> State:
 def _mine(state: State, agent_id: int | None) -> bool:
     """Whether the client keeps things of this agent: a supervisor every agent's, an agent its own."""
     me = state["me"]
-    if me["role"] in ("supervisor", "admin"):
-        return agent_id is not None
-    return agent_id is not None and agent_id == me["agent_id"]
+    return agent_id is not None and (bool(me["sees_all"]) or agent_id == me["agent_id"])
 
 
 def apply(state: State, event: dict[str, Any]) -> State:
@@ -145,14 +145,17 @@ def apply(state: State, event: dict[str, Any]) -> State:
             "id": agent_id,
             "code": data["code"],
             "name": data["name"],
+            "active": True,
             "state": "offline",
             "away_reason": None,
             "state_since": event["ts"],
         }
-    elif kind == "agent.updated" and str(agent_id) in agents and "name" in data["changes"]:
-        agents[str(agent_id)]["name"] = data["changes"]["name"][1]
-    elif kind == "agent.deleted":
-        agents.pop(str(agent_id), None)
+    elif kind == "agent.updated" and str(agent_id) in agents:
+        for key in ("name", "active"):
+            if key in data["changes"]:
+                agents[str(agent_id)][key] = data["changes"][key][1]
+    elif kind == "agent.deleted" and str(agent_id) in agents:
+        agents[str(agent_id)]["active"] = False
     elif kind == "agent.state_changed" and str(agent_id) in agents:
         agents[str(agent_id)].update(state=data["to"], away_reason=data["away_reason"], state_since=event["ts"])
     elif kind == "contact.offered" and _mine(out, agent_id):
@@ -179,17 +182,15 @@ def apply(state: State, event: dict[str, Any]) -> State:
         contacts[str(contact_id)]["status"] = S.ACW.value
     elif kind == "contact.wrapped_up":
         contacts.pop(str(contact_id), None)
-    elif kind == "queue.created" and out["me"]["role"] in ("supervisor", "admin"):
+    elif kind == "queue.created" and out["me"]["sees_all"]:
         queue_id = event["queue_id"]
-        queues[str(queue_id)] = {"id": queue_id, "code": data["code"], "name": data["name"]}
+        queues[str(queue_id)] = {"id": queue_id, "code": data["code"], "name": data["name"], "active": True}
     elif kind == "queue.updated" and str(event.get("queue_id")) in queues:
-        changes = data["changes"]
-        if "name" in changes:
-            queues[str(event["queue_id"])]["name"] = changes["name"][1]
-        if "active" in changes and changes["active"][1] is False:
-            queues.pop(str(event["queue_id"]))
-    elif kind == "queue.deleted":
-        queues.pop(str(event.get("queue_id")), None)
+        for key in ("name", "active"):
+            if key in data["changes"]:
+                queues[str(event["queue_id"])][key] = data["changes"][key][1]
+    elif kind == "queue.deleted" and str(event.get("queue_id")) in queues:
+        queues[str(event["queue_id"])]["active"] = False
     for aid in list(agents):
         _refresh(out, int(aid))
     return out

@@ -31,6 +31,7 @@ checked at once after such an event and every minute), 4403 cross-origin cookie 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlparse
@@ -69,7 +70,7 @@ class _Filter:
     def queues_changed(self, e: EventRecord) -> bool:
         """The actor's own agent's queues changed: it sees other queues from now on."""
         return (
-            self.served is not None
+            not access.acts_for_any_agent(self.actor)
             and e.type == "agent.updated"
             and e.agent_id is not None
             and e.agent_id == self.actor.agent_id
@@ -208,14 +209,19 @@ def install(app: FastAPI) -> None:
             if want_stats and svc.dispatch is not None:
                 stats_queue = svc.dispatch.hub.subscribe(actor.tenant_id, asyncio.get_running_loop())
             stats_getter: asyncio.Task[dict[str, Any]] | None = None
+            checked_at = time.monotonic()
             while True:
                 getter = asyncio.create_task(sub.queue.get())
                 waiting: set[asyncio.Task[Any]] = {getter, receiver}
                 if stats_queue is not None:
                     stats_getter = stats_getter or asyncio.create_task(stats_queue.get())
                     waiting.add(stats_getter)
-                done, _pending = await asyncio.wait(waiting, timeout=RECHECK_S, return_when=asyncio.FIRST_COMPLETED)
-                if not done and not await run_in_threadpool(_still_valid, svc, request, actor):
+                due = max(0.0, RECHECK_S - (time.monotonic() - checked_at))
+                done, _pending = await asyncio.wait(waiting, timeout=due, return_when=asyncio.FIRST_COMPLETED)
+                recheck = time.monotonic() - checked_at >= RECHECK_S  # busy or idle: every RECHECK_S
+                if recheck:
+                    checked_at = time.monotonic()
+                if recheck and not await run_in_threadpool(_still_valid, svc, request, actor):
                     for task in waiting:
                         task.cancel()
                     reason = _close_reason(_("your access changed; log in again"))
@@ -267,8 +273,6 @@ def install(app: FastAPI) -> None:
 
 
 def _stats_for(message: dict[str, Any], flt: _Filter) -> dict[str, Any]:
-    if flt.served is None:
-        return message
     visible = [q for q in message["queues"] if access.can_see_queue(flt.actor, flt.served, q["queue_id"])]
     return dict(message, queues=visible)
 

@@ -386,6 +386,7 @@ class Contact(Base):
     dnis: Mapped[str | None] = mapped_column(String(100))
     language: Mapped[str] = mapped_column(String(5), default="es")
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    customer_name: Mapped[str | None] = mapped_column(String(200))  # snapshot when identified, as the rest
     segment: Mapped[str | None] = mapped_column(String(50))  # snapshot when identified
     value_tier: Mapped[str | None] = mapped_column(String(20))
     lifecycle_stage: Mapped[str | None] = mapped_column(String(20))
@@ -453,7 +454,7 @@ class ContactMembership(Base):
     for_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     overflowed: Mapped[bool] = mapped_column(Boolean, default=False)
     left_at: Mapped[dt.datetime | None]
-    left_why: Mapped[str | None] = mapped_column(String(20))
+    left_why: Mapped[str | None] = mapped_column(String(40))  # as contacts.queue_outcome, or moved
 
 
 class ContactOffer(Base):

@@ -5,8 +5,8 @@ Existing rows are converted: each membership of `routing.memberships` (or, for r
 memberships, one per code in `queues`) becomes a `contact_memberships` row, open while the contact is
 queued, left when it was answered, abandoned or moved on by an overflow (`routing.overflowed_from`); each
 open offer (`routing.offers`, or the older single `routing.offer`) becomes a `contact_offers` row;
-`routing.outcome` becomes `contacts.outcome`. Customers get `notes` (free text agents keep). Offers that
-ended before this migration are in the event log only.
+`routing.outcome` becomes `contacts.outcome`. Customers get `notes` (free text agents keep); contacts keep
+the customer's name as recognised. Offers that ended before this migration are in the event log only.
 
 Revision ID: 0005
 Revises: 0004
@@ -47,7 +47,7 @@ def _create_tables() -> None:
         sa.Column("for_agent_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("overflowed", sa.Boolean(), nullable=False),
         sa.Column("left_at", UTCDateTime(timezone=True), nullable=True),
-        sa.Column("left_why", sa.String(length=20), nullable=True),
+        sa.Column("left_why", sa.String(length=40), nullable=True),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["queue_id"], ["queues.id"], ondelete="CASCADE"),
@@ -256,6 +256,11 @@ def upgrade() -> None:
     _create_tables()
     op.add_column("contacts", sa.Column("outcome", sa.String(length=40), nullable=True))
     op.add_column("customers", sa.Column("notes", sa.Text(), nullable=True))
+    op.add_column("contacts", sa.Column("customer_name", sa.String(length=200), nullable=True))
+    op.execute(  # contacts recognised before: the customer's name now (the closest to then that is known)
+        "UPDATE contacts SET customer_name = (SELECT name FROM customers WHERE customers.id = contacts.customer_id)"
+        " WHERE customer_id IS NOT NULL"
+    )
     convert_rows(op.get_bind())
     op.execute("ALTER TABLE contacts DROP COLUMN routing")
     op.execute("ALTER TABLE contacts DROP COLUMN queues")
@@ -266,5 +271,6 @@ def downgrade() -> None:
     op.add_column("contacts", sa.Column("routing", _JSON, nullable=True))
     op.execute("ALTER TABLE contacts DROP COLUMN outcome")
     op.execute("ALTER TABLE customers DROP COLUMN notes")
+    op.execute("ALTER TABLE contacts DROP COLUMN customer_name")
     op.drop_table("contact_offers")
     op.drop_table("contact_memberships")
