@@ -201,7 +201,7 @@ def _old_rows(db: Database) -> dict[str, int]:
                     "init": T0 - dt.timedelta(seconds=200),
                     "enq": T0 - dt.timedelta(seconds=100) if name in ("answered", "recorded") else T0,
                     "deq": T0 - dt.timedelta(seconds=90) if name in ("answered", "recorded") else None,
-                    "qout": "answered" if name in ("answered", "recorded") else None,
+                    "qout": {"answered": "answered", "recorded": "other:flow_disconnect"}.get(name),
                     "routing": row["routing"],
                 },
             )
@@ -251,6 +251,8 @@ def test_old_routing_json_becomes_rows(old_db: str) -> None:
             ).all()
             assert answered.left_why == "answered" and answered.left_at == T0 - dt.timedelta(seconds=90)
             assert queue_codes(s, ids["recorded"]) == ["cobros", "ventas"]
+            recorded = s.scalars(select(t.ContactMembership).where(t.ContactMembership.contact_id == ids["recorded"]))
+            assert {m.left_why for m in recorded} == {"other:flow_disconnect"}  # an outcome as long as imports allow
             # rows that refer to contacts survive (a table rebuild would have cascaded their deletion)
             links = s.scalars(select(t.CaseContact)).all()
             assert [(c.case_id, c.contact_id) for c in links] == [(1, ids["answered"])]
