@@ -18,7 +18,7 @@ def _create(api: Api, **extra: object) -> dict:  # type: ignore[type-arg]
         ],
     }
     body.update(extra)
-    resp = api.client("agent").post("/api/customers", json=body)
+    resp = api.client("supervisor").post("/api/customers", json=body)  # segment and value: supervisors and up
     assert resp.status_code == 201, resp.text
     return resp.json()  # type: ignore[no-any-return]
 
@@ -60,7 +60,7 @@ def test_lookup_needs_exactly_one_identity(api: Api) -> None:
 
 
 def test_bad_body_names_every_field_and_writes_nothing(api: Api) -> None:
-    client = api.client("agent")
+    client = api.client("supervisor")
     before = api.client("supervisor").get("/api/events").json()["last_seq"]
     resp = client.post(
         "/api/customers",
@@ -101,7 +101,7 @@ def test_identity_belongs_to_one_customer(api: Api) -> None:
 
 def test_update_customer_emits_changes(api: Api) -> None:
     created = _create(api)
-    resp = api.client("agent").patch(
+    resp = api.client("supervisor").patch(
         f"/api/customers/{created['id']}", json={"lifecycle_stage": "at_risk", "owner": "ana"}
     )
     assert resp.status_code == 200, resp.text
