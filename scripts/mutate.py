@@ -14,9 +14,10 @@ Docstrings, messages (`_()` arguments), annotations, `__all__` and the `Served` 
 
 How it runs: first the module's tests run once unmutated under a line tracer (this file is also the
 pytest plugin that traces), which records which tests execute each line of the module; every test must
-pass. Then each mutant is written into a private copy of `src/` (the worktree is never touched), put
-first on `PYTHONPATH`, and only the tests that executed the mutated lines run (`-x`: the first failure
-kills it; a mutant of code run at import runs them all). A mutant no test reaches survives without a
+pass. Then each mutant is written into a private copy of the package (the worktree is never touched) and
+run in a child forked from this process, which has imported the third-party libraries once: the child
+puts the copy first on `sys.path` and runs only the tests that executed the mutated lines (`-x`: the
+first failure kills it; a mutant of code run at import runs them all). A mutant no test reaches survives without a
 run. Killed: a test failed (or the run timed out, or the module no longer imports); survived: all passed.
 
 The default tests per module are in `DEFAULT_TESTS` (SQLite only: `-k "not postgresql"`); `--tests` and
@@ -27,12 +28,12 @@ from __future__ import annotations
 
 import argparse
 import ast
-import concurrent.futures
+import contextlib
 import copy
 import json
 import os
-import queue
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -371,6 +372,7 @@ _TRACE_TARGET = os.environ.get("MUTATE_TRACE_FILE", "")
 _trace_hits: dict[str, set[int]] = {}
 _trace_current = "<import>"
 _trace_outcomes: dict[str, str] = {}
+_trace_seconds: dict[str, float] = {}
 
 
 def _local_tracer(frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
@@ -402,6 +404,7 @@ if _TRACE_TARGET:
             _trace_current = "<between>"
 
     def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+        _trace_seconds[report.nodeid] = _trace_seconds.get(report.nodeid, 0.0) + report.duration
         if report.failed or (report.when == "call" and report.outcome != "passed"):
             _trace_outcomes[report.nodeid] = report.outcome
         elif report.when == "call":
@@ -411,7 +414,7 @@ if _TRACE_TARGET:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         out = Path(os.environ["MUTATE_TRACE_OUT"]) / f"{worker}.json"
         hits = {k: sorted(v) for k, v in _trace_hits.items()}
-        out.write_text(json.dumps({"hits": hits, "outcomes": _trace_outcomes}))
+        out.write_text(json.dumps({"hits": hits, "outcomes": _trace_outcomes, "seconds": _trace_seconds}))
 
 
 # --- running ------------------------------------------------------------------------------------------------
@@ -427,8 +430,11 @@ def _pytest(args: list[str], env: dict[str, str], timeout: float | None) -> tupl
     return done.returncode, done.stdout + done.stderr, time.monotonic() - started
 
 
-def trace(module: Path, tests: list[str], k: str, jobs: int) -> tuple[dict[str, set[int]], list[str], float]:
-    """Run the tests once, unmutated and traced: which tests execute each line, and how long it took."""
+def trace(
+    module: Path, tests: list[str], k: str, jobs: int
+) -> tuple[dict[str, set[int]], list[str], dict[str, float], float]:
+    """Run the tests once, unmutated and traced: the lines each test executes, the tests that pass, how
+    long each took and the whole run."""
     with tempfile.TemporaryDirectory(prefix="mutate-trace-") as out:
         env = dict(os.environ, MUTATE_TRACE_FILE=str(module), MUTATE_TRACE_OUT=out)
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "scripts"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
@@ -438,25 +444,26 @@ def trace(module: Path, tests: list[str], k: str, jobs: int) -> tuple[dict[str, 
             sys.exit(f"the tests do not pass unmutated (exit {rc}):\n{output[-4000:]}")
         hits: dict[str, set[int]] = {}
         order: list[str] = []
+        durations: dict[str, float] = {}
         for part in sorted(Path(out).glob("*.json")):
             data = json.loads(part.read_text())
             for test, lines in data["hits"].items():
                 hits.setdefault(test, set()).update(lines)
             order.extend(t for t, outcome in data["outcomes"].items() if outcome == "passed")
+            durations.update(data["seconds"])
+    order = list(dict.fromkeys(order))  # with xdist the controller reports every test too
     if not order:
         sys.exit("no test ran: check --tests and -k")
-    by_line: dict[str, set[int]] = hits
-    return by_line, order, seconds
+    return hits, order, durations, seconds
 
 
-def _order_tests(tests: list[str], preferred: list[str]) -> list[str]:
-    """Tests in the order of the paths given (the quick rule tests first), then by node id."""
+def _order_tests(tests: list[str], paths: list[str], durations: dict[str, float]) -> list[str]:
+    """The first path's tests and those of `*_mutants.py` files first (the rules' own tests), then the
+    quickest first: a mutant stops at its first failing test."""
 
-    def rank(nodeid: str) -> tuple[int, str]:
-        for i, path in enumerate(preferred):
-            if nodeid.startswith(path):
-                return i, nodeid
-        return len(preferred), nodeid
+    def rank(nodeid: str) -> tuple[int, float, str]:
+        first = nodeid.startswith(paths[0]) or nodeid.split("::")[0].endswith("_mutants.py")
+        return (0 if first else 1), durations.get(nodeid, 0.0), nodeid
 
     return sorted(tests, key=rank)
 
@@ -478,78 +485,96 @@ def run(args: argparse.Namespace) -> int:
         return 0
     tests = args.tests or [t for t in DEFAULT_TESTS.get(relative, ["tests"]) if (ROOT / t).exists()]
     print(f"tracing {len(tests)} test paths on the unmutated {relative} ...", flush=True)
-    hits, passed, seconds = trace(module, tests, args.k, args.jobs)
-    passed = _order_tests(passed, tests)
+    hits, passed, durations, seconds = trace(module, tests, args.k, args.jobs)
+    passed = _order_tests(passed, tests, durations)
     print(f"{len(passed)} tests pass in {seconds:.0f} s; {len(mutants)} mutants", flush=True)
     timeout = max(60.0, seconds * args.timeout_factor)
 
-    slots: queue.Queue[Path] = queue.Queue()
     workdir = Path(tempfile.mkdtemp(prefix="mutate-"))
+    free: list[Path] = []
     for i in range(args.jobs):
         slot = workdir / f"slot{i}" / "src"
         shutil.copytree(PACKAGE, slot / "centralita", ignore=shutil.ignore_patterns("__pycache__"))
-        slots.put(slot)
+        free.append(slot)
     inside = module.relative_to(ROOT / "src")
-
-    def one(m: Mutant) -> Mutant:
-        if m.at_import:
-            chosen = passed
-        else:
-            lines = set(range(m.lines[0], m.lines[1] + 1))
-            chosen = [t for t in passed if lines & hits.get(t, set())]
-        m.tests_run = len(chosen)
-        if not chosen:
-            m.status = "no-tests"
-            return m
-        mutated, _node = apply(tree, m)
-        slot = slots.get()
-        try:
-            (slot / inside).write_text(ast.unparse(mutated) + "\n")
-            env = dict(os.environ, PYTHONPATH=str(slot), PYTHONDONTWRITEBYTECODE="1")
-            rc, output, m.seconds = _pytest(["-x", "-p", "no:xdist", *chosen], env, timeout)
-        finally:
-            shutil.copyfile(module, slot / inside)
-            slots.put(slot)
-        if rc == 0:
-            m.status = "survived"
-        elif rc == -1:
-            m.status = "timeout"
-        elif rc in (1, 2):
-            m.status = "killed"
-            failed = [ln for ln in output.splitlines() if ln.startswith(("FAILED", "ERROR"))]
-            m.killed_by = failed[0] if failed else output.strip().splitlines()[-1] if output.strip() else ""
-        else:
-            m.status = "error"
-            m.killed_by = output[-500:]
-        if args.verbose and m.status != "killed":
-            print(output[-3000:])
-        return m
-
-    # the sanity check: the private copy is what the tests import
-    slot = slots.get()
     probe = subprocess.run(
         [sys.executable, "-c", f"import {'.'.join(inside.with_suffix('').parts)} as m; print(m.__file__)"],
-        env=dict(os.environ, PYTHONPATH=str(slot)),
+        env=dict(os.environ, PYTHONPATH=str(free[0])),
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
-    slots.put(slot)
     if not probe.startswith(str(workdir)):
         sys.exit(f"the tests would import {probe}, not the mutated copy: is the package installed non-editable?")
 
+    for m in mutants:
+        chosen = passed if m.at_import else [t for t in passed if _lines(m) & hits.get(t, set())]
+        m.tests_run = len(chosen)
+        if not chosen:
+            m.status = "no-tests"
+    _preload()
     counts: dict[str, int] = {}
+    pending = [m for m in mutants if m.status != "no-tests"]
+    running: dict[int, tuple[Mutant, Path, Path, float]] = {}
+    mark = {"killed": "killed  ", "timeout": "killed/T", "survived": "SURVIVED", "no-tests": "NO TESTS"}
+
+    def report(m: Mutant) -> None:
+        counts[m.status] = counts.get(m.status, 0) + 1
+        print(
+            f"{mark.get(m.status, 'ERROR   ')} #{m.index:<4} L{m.line:<4} {m.what}   | {m.source}"
+            f"   [{m.tests_run} tests, {m.seconds:.0f} s]",
+            flush=True,
+        )
+
+    for m in mutants:
+        if m.status == "no-tests":
+            report(m)
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            for m in pool.map(one, mutants):
-                counts[m.status] = counts.get(m.status, 0) + 1
-                mark = {"killed": "killed  ", "timeout": "killed/T", "survived": "SURVIVED", "no-tests": "NO TESTS"}
-                print(
-                    f"{mark.get(m.status, 'ERROR   ')} #{m.index:<4} L{m.line:<4} {m.what}   | {m.source}"
-                    f"   [{m.tests_run} tests, {m.seconds:.0f} s]",
-                    flush=True,
-                )
+        while pending or running:
+            while pending and free:
+                m, slot = pending.pop(0), free.pop()
+                chosen = passed if m.at_import else [t for t in passed if _lines(m) & hits.get(t, set())]
+                mutated, _node = apply(tree, m)
+                (slot / inside).write_text(ast.unparse(mutated) + "\n")
+                out = slot.parent / f"out-{m.index}.txt"
+                pid = os.fork()
+                if pid == 0:  # the child: import the mutated package from the slot and run the tests
+                    _child(slot, chosen, out)
+                running[pid] = (m, slot, out, time.monotonic())
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                for child, (m, _slot, _out, started) in running.items():
+                    if m.status != "timeout" and time.monotonic() - started > timeout:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.killpg(child, signal.SIGKILL)
+                        m.status = "timeout"
+                time.sleep(0.1)
+                continue
+            m, slot, out, started = running.pop(pid)
+            m.seconds = time.monotonic() - started
+            shutil.copyfile(module, slot / inside)
+            free.append(slot)
+            output = out.read_text(errors="replace")
+            out.unlink()
+            rc = os.waitstatus_to_exitcode(status)
+            if m.status == "timeout":
+                pass
+            elif rc == 0:
+                m.status = "survived"
+            elif rc in (1, 2):
+                m.status = "killed"
+                failed = [ln for ln in output.splitlines() if ln.startswith(("FAILED", "ERROR"))]
+                m.killed_by = failed[0] if failed else output.strip().splitlines()[-1] if output.strip() else ""
+            else:
+                m.status = "error"
+                m.killed_by = output[-500:]
+            if args.verbose and m.status != "killed":
+                print(output[-3000:])
+            report(m)
     finally:
+        for child in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child, signal.SIGKILL)
         shutil.rmtree(workdir, ignore_errors=True)
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
     alive = counts.get("survived", 0) + counts.get("no-tests", 0)
@@ -557,6 +582,71 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(m) for m in mutants], indent=1, default=str) + "\n")
     return 1 if alive or counts.get("error") else 0
+
+
+def _lines(m: Mutant) -> set[int]:
+    return set(range(m.lines[0], m.lines[1] + 1))
+
+
+PRELOAD = (
+    "pytest",
+    "xdist",
+    "hypothesis",
+    "fastapi",
+    "fastapi.testclient",
+    "starlette.testclient",
+    "pydantic",
+    "sqlalchemy",
+    "sqlalchemy.orm",
+    "alembic",
+    "argon2",
+    "psycopg",
+    "redis",
+    "phonenumbers",
+    "typer",
+    "rich",
+    "httpx2",
+    "ruamel.yaml",
+    "sortedcontainers",
+    "websockets",
+)
+
+
+def _preload() -> None:
+    """Import the third-party libraries once, before forking: each child then imports only our package."""
+    import importlib
+
+    for name in PRELOAD:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    assert not any(name == "centralita" or name.startswith("centralita.") for name in sys.modules)
+
+
+def _child(slot: Path, tests: list[str], out: Path) -> None:
+    try:
+        os.setsid()
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        sys.path.insert(0, str(slot))
+        sys.dont_write_bytecode = True
+        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+        os.environ["PYTHONPATH"] = str(slot)  # for any process a test starts
+        os.chdir(ROOT)
+        import pytest
+
+        # plugins imported before the fork (hypothesis's, anyio's) cannot have their asserts rewritten: fine
+        quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        rc = int(pytest.main(["-q", "-p", "no:cacheprovider", "-p", "no:xdist", *quiet, "-x", *tests]))
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.flush()
+        rc = 3
+    os._exit(rc)
 
 
 def main() -> int:
