@@ -17,8 +17,9 @@ pytest plugin that traces), which records which tests execute each line of the m
 pass. Then each mutant is written into a private copy of the package (the worktree is never touched) and
 run in a child forked from this process, which has imported the third-party libraries once: the child
 puts the copy first on `sys.path` and runs only the tests that executed the mutated lines (`-x`: the
-first failure kills it; a mutant of code run at import runs them all). A mutant no test reaches survives without a
-run. Killed: a test failed (or the run timed out, or the module no longer imports); survived: all passed.
+first failure kills it; a mutant of a line run at import or outside any test runs them all). A mutant
+no test reaches survives without a run. Killed: a test failed (or the run timed out, or the module no
+longer imports); survived: all passed.
 
 The default tests per module are in `DEFAULT_TESTS` (SQLite only: `-k "not postgresql"`); `--tests` and
 `-k` choose others. `--json FILE` writes every result.
@@ -507,7 +508,10 @@ def run(args: argparse.Namespace) -> int:
     if not probe.startswith(str(workdir)):
         sys.exit(f"the tests would import {probe}, not the mutated copy: is the package installed non-editable?")
 
+    # lines run outside any test (at import, like `require("agent")` in a module-level alias): every test
+    outside = hits.get("<import>", set()) | hits.get("<between>", set())
     for m in mutants:
+        m.at_import = m.at_import or bool(_lines(m) & outside)
         chosen = passed if m.at_import else [t for t in passed if _lines(m) & hits.get(t, set())]
         m.tests_run = len(chosen)
         if not chosen:
