@@ -565,7 +565,7 @@ def run(args: argparse.Namespace) -> int:
                 pass
             elif rc == 0:
                 m.status = "survived"
-            elif rc in (1, 2):
+            elif rc in (1, 2, 3, 4):  # tests failed, or interrupted, or the package no longer imports
                 m.status = "killed"
                 failed = [ln for ln in output.splitlines() if ln.startswith(("FAILED", "ERROR"))]
                 m.killed_by = failed[0] if failed else output.strip().splitlines()[-1] if output.strip() else ""
@@ -649,7 +649,7 @@ def _child(slot: Path, tests: list[str], out: Path) -> None:
 
         traceback.print_exc()
         sys.stderr.flush()
-        rc = 3
+        rc = 99  # the child itself failed: an error, not a kill
     os._exit(rc)
 
 
