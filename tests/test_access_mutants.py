@@ -1,6 +1,6 @@
 """Access rules the mutation check (`scripts/mutate.py src/centralita/access.py`) found untested.
 
-Each test names the rule; the mutants it kills and those left as equivalent are in docs/architecture.md
+Each test names the rule it holds; the mutants left alive, all equivalent, are listed in docs/architecture.md
 ("Auth and tenancy"). Contacts come from recorded history (`do_record_contacts`, the importers' seam), which
 can say who handled a contact, who was offered it and where it waited, without running the router.
 """
