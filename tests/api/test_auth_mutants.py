@@ -1,9 +1,9 @@
 """Authentication rules the mutation check (`scripts/mutate.py src/centralita/api/auth.py`) found untested.
 
 Each test names the rule it holds; the mutants left alive are listed in docs/architecture.md ("Auth and
-tenancy"). The login
-limiter is tested the same way in memory and in Redis (`limited` runs each test on both), each test from a
-client address of its own so that Redis keys left by other tests and workers never count.
+tenancy"). The login limiter is tested the same way in memory and in Redis (`limited` runs each test on
+both), each test from a client address of its own so that Redis keys left by other tests and workers never
+count.
 """
 
 from __future__ import annotations
