@@ -112,7 +112,6 @@ def test_safe_methods_need_no_csrf_token_and_every_other_method_does(api: Api) -
 class Limited:
     service: Service
     world: World
-    kind: str
 
     def client(self, host: str | None = None) -> TestClient:
         """A client at an address of its own (or the one given)."""
@@ -134,7 +133,7 @@ def _limited(url: str, data_dir: Path, kind: str, per_minute: int) -> Iterator[L
     bus = LocalBus()  # the limiter follows settings.redis_url; events stay in this process
     service = Service(settings=settings, db=Database(url, bus=bus), bus=bus, clock=FakeClock())
     try:
-        yield Limited(service, make_world(service, "norte"), kind)
+        yield Limited(service, make_world(service, "norte"))
     finally:
         service.close()
 
