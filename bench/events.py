@@ -48,7 +48,14 @@ from centralita.store import tables as t
 from centralita.store.db import Database
 
 EVENT_TYPE = "contact.arrived"
-DATA = {"channel": "voice", "direction": "inbound", "ani": "+34600123456", "dnis": "+34900100200"}
+DATA = {
+    "channel": "voice",
+    "direction": "inbound",
+    "ani": "+34600123456",
+    "dnis": "+34900100200",
+    "initiation_method": "INBOUND",
+    "previous_contact_id": None,
+}
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ class Rows:
 
     contacts_cols = (
         "id, tenant_id, channel, direction, initiation_method, status, ani, dnis, language, customer_id, segment, "
-        "value_tier, lifecycle_stage, self_service, resolved, queues, priority, initiation_ts, disconnect_ts, "
+        "value_tier, lifecycle_stage, self_service, resolved, priority, initiation_ts, disconnect_ts, "
         "holds, attributes, disposition"
     )
 
@@ -173,7 +173,7 @@ class Rows:
                     "voice",
                     "inbound",
                     "INBOUND",
-                    "ended",
+                    "closed",
                     phone_of(i),
                     "+34900100200",
                     "es",
@@ -183,7 +183,6 @@ class Rows:
                     STAGES[i % 4],
                     self.flag(False),
                     self.flag(True),
-                    "[]",
                     0,
                     self.ts(start),
                     self.ts(start + dt.timedelta(seconds=240)),

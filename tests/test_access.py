@@ -61,6 +61,14 @@ def test_queues_and_agents() -> None:
     assert not access.can_change_agent_state(agent, 6)
     with pytest.raises(Forbidden):
         access.check_sees_agent(agent, 6)
+    assert access.acts_for_any_agent(_actor("supervisor")) and access.acts_for_any_agent(_actor("admin"))
+    assert not access.acts_for_any_agent(agent)
+    sql = str(access.own_agent_rows(agent, t.Agent.id).compile(compile_kwargs={"literal_binds": True}))
+    assert sql == "agents.id = 5"
+    assert str(access.own_agent_rows(_actor("agent"), t.Agent.id).compile(compile_kwargs={"literal_binds": True})) == (
+        "agents.id = -1"  # an agent-role user that is no agent sees no agent's rows
+    )
+    assert str(access.own_agent_rows(_actor("supervisor"), t.Agent.id).compile()) == "true"
 
 
 def test_cases() -> None:

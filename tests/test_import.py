@@ -271,6 +271,39 @@ def test_extra_fields_on_a_row_are_reported(service: Service, tmp_path: Path) ->
     assert set(_customers(service, world)) == {"Eva"}
 
 
+def test_a_row_with_fewer_fields_than_the_header_is_an_error(service: Service, tmp_path: Path) -> None:
+    world = make_world(service, "norte")
+    lines = ["name,phone,email,attr.plan", "Ana,600111222,ana@x.es,oro", "Eva,600111333", "Luz,600111444,,", "Sol"]
+    result = _run(service, world, _write(tmp_path / "short.csv", lines))
+    assert _problems(result) == [(3, ""), (5, "")]
+    assert "2 fields but the header has 4 (is a ',' missing?)" in result.problems[0].message
+    assert "1 fields but the header has 4" in result.problems[1].message
+    assert set(_customers(service, world)) == {"Ana", "Luz"}
+
+
+def test_cli_names_the_short_row(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "tenant", "create", "demo", "--name", "Demo")[0] == 0
+    path = _write(tmp_path / "short.csv", ["name;phone;email", "Ana;600111222;ana@x.es", "Eva;600111333"])
+    code, _out, err = _cli(tmp_path, "import", "customers", str(path))
+    assert code == 1
+    assert f"{path}:3: 2 fields but the header has 3 (is a ';' missing?)" in err
+
+
+def test_cells_with_control_characters_are_row_errors(service: Service, tmp_path: Path) -> None:
+    world = make_world(service, "norte")
+    lines = [
+        "name,phone,attr.nota",
+        '"Ana\x07",600111222,x',
+        'Eva,600111333,"dos\nlíneas"',  # lines 3 and 4: a note may span lines
+        'Sol,600111444,"a\x1bb"',
+        '"Luz\nDos",600111555,x',
+    ]
+    result = _run(service, world, _write(tmp_path / "ctl.csv", lines))
+    assert _problems(result) == [(2, "name"), (5, "attr.nota"), (6, "name")]
+    assert "control characters" in result.problems[0].message
+    assert set(_customers(service, world)) == {"Eva"}
+
+
 def test_owner_and_choices_are_checked(service: Service, tmp_path: Path) -> None:
     world = make_world(service, "norte")
     lines = ["name,owner,kind,language,lifecycle_stage,lifetime_value,email", "Ana,pepe,alien,fr,zombie,-3,no-at"]
@@ -323,3 +356,19 @@ def test_cli_file_errors_exit_2_and_change_nothing(tmp_path: Path) -> None:
     assert code == 1
     code, out, _err = _cli(tmp_path, "customers", "list", "--json")
     assert code == 0 and out.strip() == "[]"
+
+
+def test_a_row_matching_a_customer_an_earlier_row_claimed_by_another_identity_is_rejected(
+    service: Service, tmp_path: Path
+) -> None:
+    """Two rows of one file reach the same existing customer, one by phone and one by e-mail: the second
+    is an error naming the first line (the rows would update one customer twice, the last one winning)."""
+    world = make_world(service, "norte")
+    _run(service, world, _write(tmp_path / "a.csv", ["name,phone,email", "Ana,600111222,ana@x.es"]))
+    lines = ["name,phone,email", "Ana López,600111222,", "Ana García,,ana@x.es", "Otra,699000000,"]
+    result = _run(service, world, _write(tmp_path / "b.csv", lines))
+    assert _problems(result) == [(3, "email")]
+    (ana,) = [c for name, c in _customers(service, world).items() if name.startswith("Ana")]
+    assert result.problems[0].message == f"matches customer {ana.id}, as line 2 does"
+    assert ana.name == "Ana López"  # the first row updated it; the second changed nothing
+    assert set(_customers(service, world)) == {"Ana López", "Otra"}

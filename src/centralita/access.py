@@ -40,6 +40,7 @@ __all__ = [
     "Served",
     "access_case",
     "access_contact",
+    "acts_for_any_agent",
     "can_act_on_contact",
     "can_answer_offer",
     "can_change_agent_state",
@@ -55,6 +56,7 @@ __all__ = [
     "check_sees_agent",
     "check_sees_queue",
     "contacts_visible",
+    "own_agent_rows",
     "served_queues",
     "supervisor_only_customer_fields",
     "was_offered",
@@ -89,7 +91,7 @@ def check_sees_queue(actor: Actor, served: Served, queue: t.Queue) -> None:
 
 def can_see_agent(actor: Actor, agent_id: int) -> bool:
     """An agent sees its own profile only."""
-    return actor.at_least("supervisor") or (actor.agent_id is not None and actor.agent_id == agent_id)
+    return acts_for_any_agent(actor) or (actor.agent_id is not None and actor.agent_id == agent_id)
 
 
 def check_sees_agent(actor: Actor, agent_id: int) -> None:
@@ -141,7 +143,7 @@ def access_contact(session: Session, actor: Actor, contact_id: int, *, lock: boo
     With `lock`, the row is locked for the caller's transaction."""
     stmt = select(t.Contact).where(t.Contact.tenant_id == actor.tenant_id, t.Contact.id == contact_id)
     if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
     row = session.scalar(stmt)
     if row is None:
         raise NotFound(_("no contact {id}", id=contact_id))
@@ -161,9 +163,22 @@ def contacts_visible(actor: Actor, served: Served) -> ColumnElement[bool]:
     return or_(t.Contact.agent_id == own, t.Contact.queue_id.in_(wanted), in_queues, offered)
 
 
+def acts_for_any_agent(actor: Actor) -> bool:
+    """Supervisors and admins act for any agent (answer its offer, end its contact); an agent for itself."""
+    return actor.at_least("supervisor")
+
+
+def own_agent_rows(actor: Actor, column: Any) -> ColumnElement[bool]:
+    """Rows about agents (an agent column) the actor sees: every agent's for supervisors and admins, an
+    agent its own (none for a user that is no agent)."""
+    if acts_for_any_agent(actor):
+        return true()
+    return column == (actor.agent_id if actor.agent_id is not None else -1)  # type: ignore[no-any-return]
+
+
 def can_act_on_contact(actor: Actor, agent_id: int | None) -> bool:
     """Hold, resume, transfer, end, wrap up: the contact's own agent; supervisors and admins for any."""
-    return actor.at_least("supervisor") or (actor.agent_id is not None and actor.agent_id == agent_id)
+    return acts_for_any_agent(actor) or (actor.agent_id is not None and actor.agent_id == agent_id)
 
 
 def check_acts_on_contact(actor: Actor, agent_id: int | None) -> None:

@@ -14,6 +14,8 @@ from centralita.store.db import Database
 if TYPE_CHECKING:
     from centralita.dispatch.runner import Dispatcher
 
+__all__ = ["Service"]
+
 
 @dataclass
 class Service:
@@ -27,8 +29,7 @@ class Service:
     def start(
         cls, settings: Settings, clock: Clock | None = None, upgrade: bool = True, routing: bool = False
     ) -> Service:
-        if settings.is_sqlite:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.secure_files()  # data directory 0700; database, secret key, demo logins 0600
         bus = make_bus(settings.redis_url)
         db = Database(settings.database_url, bus=bus)
         if upgrade:

@@ -29,7 +29,7 @@ def test_snapshot_then_pushed_events(api: Api) -> None:
     with sup.websocket_connect("/api/realtime") as ws:
         hello = ws.receive_json()
         assert hello["type"] == "hello"
-        assert {a["code"] for a in hello["snapshot"]["agents"]} == {"ana", "luis"}
+        assert {a["code"] for a in hello["snapshot"]["agents"].values()} == {"ana", "luis"}
         start = hello["last_seq"]
         api.client("agent").post("/api/agents/me/state", json={"state": "available"})
         event = _next_event(ws)
@@ -75,7 +75,7 @@ def test_agent_receives_only_its_own_events(api: Api) -> None:
     agent = api.client("agent")
     with agent.websocket_connect("/api/realtime") as ws:
         hello = ws.receive_json()
-        assert [a["code"] for a in hello["snapshot"]["agents"]] == ["ana"]
+        assert [a["code"] for a in hello["snapshot"]["agents"].values()] == ["ana"]
         api.client("supervisor").post("/api/agents/luis/state", json={"state": "available"})  # not for ana
         agent.post("/api/agents/me/state", json={"state": "available"})
         event = _next_event(ws)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -57,3 +58,20 @@ def test_database_url_from_environment_and_bad_settings(tmp_path: Path) -> None:
     assert code == 2 and "database_url" in err
     result = runner.invoke(app, ["--lang", "xx", "status"])
     assert result.exit_code == 2 and "--lang" in result.stderr
+
+
+def test_token_expiry_and_list(tmp_path: Path) -> None:
+    run(tmp_path, "tenant", "create", "banco", "--name", "Banco")
+    code, _, err = run(tmp_path, "token", "create", "crm", "--role", "supervisor", "--expires-in-days", "0")
+    assert code == 2 and "--expires-in-days: must be 1 or more" in err
+    code, out, _ = run(tmp_path, "token", "create", "crm", "--role", "supervisor", "--expires-in-days", "90")
+    assert code == 0 and out.strip().startswith("ctk_")
+    assert run(tmp_path, "token", "create", "forever", "--role", "agent")[0] == 0
+    code, out, _ = run(tmp_path, "token", "list", "--json")
+    tokens = {t["name"]: t for t in json.loads(out)}
+    assert tokens["crm"]["user_id"] is None and tokens["crm"]["last_used_at"] is None
+    created, expires = (datetime.fromisoformat(tokens["crm"][k]) for k in ("created_at", "expires_at"))
+    assert expires - created == timedelta(days=90)
+    assert tokens["forever"]["expires_at"] is None
+    code, out, _ = run(tmp_path, "token", "list")
+    assert code == 0 and "crm" in out and "forever" in out

@@ -10,7 +10,7 @@ import pytest
 from centralita.agents.schemas import AGENT_STATES
 from centralita.cli.labels import Kind, label, labels, yes_no
 from centralita.contacts.history import DIRECTIONS
-from centralita.contacts.schemas import LIVE_STATUSES
+from centralita.contacts.status import ContactStatus
 from centralita.core.actor import ROLES
 from centralita.core.i18n import using
 from centralita.core.phones import IDENTITY_KINDS
@@ -40,7 +40,7 @@ CODES: dict[Kind, tuple[str, ...]] = {
     "agent_selection": AGENT_SELECTIONS,
     "channel": CHANNELS,
     "direction": DIRECTIONS,
-    "contact_status": ("arrived", *LIVE_STATUSES),
+    "contact_status": tuple(ContactStatus),
     "case_status": _choices(crm_schemas.CASE_STATUS),
     "identity_kind": IDENTITY_KINDS,
     "customer_kind": _choices(_field_pattern(crm_schemas.CustomerCreate, "kind")),

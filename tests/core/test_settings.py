@@ -43,3 +43,34 @@ def test_secret_key_is_generated_once_and_private(tmp_path: Path) -> None:
     key = s.ensure_secret_key()
     assert key == s.ensure_secret_key() and len(key) > 40
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_proxy_timeout_and_access_log_settings(tmp_path: Path) -> None:
+    env = {
+        "CENTRALITA_DATA_DIR": str(tmp_path),
+        "CENTRALITA_TRUSTED_PROXIES": " 10.0.0.7/8, 192.168.1.10 ,::1",
+        "CENTRALITA_HEADER_TIMEOUT": "2.5",
+        "CENTRALITA_ACCESS_LOG": "off",
+    }
+    s = load_settings({}, env=env)
+    assert s.trusted_proxies == ("10.0.0.0/8", "192.168.1.10/32", "::1/128")
+    assert (s.header_timeout, s.body_timeout, s.access_log) == (2.5, 30.0, False)
+    defaults = load_settings({}, env={"CENTRALITA_DATA_DIR": str(tmp_path)})
+    assert (defaults.trusted_proxies, defaults.header_timeout, defaults.access_log) == ((), 10.0, True)
+    (tmp_path / "centralita.toml").write_text('trusted_proxies = ["172.16.0.0/12"]\naccess_log = true\n')
+    from_file = load_settings({}, env={"CENTRALITA_DATA_DIR": str(tmp_path)})
+    assert from_file.trusted_proxies == ("172.16.0.0/12",) and from_file.access_log is True
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TRUSTED_PROXIES", "10.0.0.1, proxy.internal", "trusted_proxies: 'proxy.internal' is not an IP address"),
+        ("HEADER_TIMEOUT", "0", "header_timeout must be a number of seconds above 0"),
+        ("BODY_TIMEOUT", "soon", "body_timeout must be a number of seconds above 0"),
+        ("ACCESS_LOG", "maybe", "access_log must be true or false"),
+    ],
+)
+def test_bad_proxy_timeout_and_access_log_values(tmp_path: Path, name: str, value: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        load_settings({}, env={"CENTRALITA_DATA_DIR": str(tmp_path), f"CENTRALITA_{name}": value})

@@ -54,3 +54,15 @@ def test_order_by_picks_agents_by_their_integer_attributes(live: Live) -> None:
     _agent(live, "sin_dato", queues=[{"queue": "atencion"}], attributes={"antiguedad": "mucha"})
     offered = [live.offered_to(live.new_contact()["id"]) for _ in range(3)]
     assert offered == [live.agent_id("senior"), live.agent_id("junior"), live.agent_id("sin_dato")]
+
+
+def test_a_new_queue_shows_on_the_figures_at_once_with_zeros(live: Live) -> None:
+    admin = live.client("admin")
+    assert admin.post("/api/queues", json={"code": "ventas", "name": "Ventas"}).status_code == 201
+    live.sync()
+    figures = {q["code"]: q for q in live.client("supervisor").get("/api/queues/stats").json()}
+    new = figures["ventas"]
+    assert (new["waiting"], new["offered"], new["staffed"], new["available"]) == (0, 0, 0, 0)
+    assert new["last_15m"]["answered"] == 0 and new["last_15m"]["service_level"] is None
+    one = live.client("supervisor").get("/api/queues/ventas/stats")
+    assert one.status_code == 200 and one.json()["code"] == "ventas"

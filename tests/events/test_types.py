@@ -18,6 +18,8 @@ from centralita.events.types import (
     MEMBERSHIPS,
     NUM,
     OBJ,
+    SUMMARY,
+    SUMMARY_KEYS,
     TEXT,
     TS,
     Kind,
@@ -39,6 +41,7 @@ SAMPLES: dict[str, Any] = {
     LIST.name: ["a"],
     OBJ.name: {"a": 1},
     MEMBERSHIPS.name: [dict.fromkeys(MEMBERSHIP_KEYS, None) | {"queue_id": 1, "joined_at": NOW.isoformat()}],
+    SUMMARY.name: dict.fromkeys(SUMMARY_KEYS),
 }
 WRONG: dict[str, Any] = {
     TEXT.name: 3,
@@ -49,6 +52,7 @@ WRONG: dict[str, Any] = {
     LIST.name: {},
     OBJ.name: [],
     MEMBERSHIPS.name: [{"queue_id": 1}],
+    SUMMARY.name: {"id": 1},
 }
 
 

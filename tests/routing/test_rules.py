@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from centralita.routing.engine import RoutingError
 from centralita.routing.model import (
     AgentState,
     Membership,
@@ -443,6 +444,27 @@ def test_r6_timeout_marks_missed_and_keeps_the_place_behaviour_9() -> None:
     r.set_agent(agent(7, status="custom:descanso"), 30.0)
     r.set_agent(agent(7), 31.0)
     assert r.offers(31.0) == [(1, 7)]  # still first: its original place
+
+
+def test_r6_an_accept_that_beat_the_timeout_to_the_store_is_adopted() -> None:
+    """The router timed the offer out (and offered the contact to the next agent) while the first agent's
+    accept was on its way: the store took the accept, and the router adopts it as the store has it."""
+    r = Both([Q1])
+    r.set_agent(agent(7), 0.0)
+    r.set_agent(agent(8, idle_since=1.0), 0.0)
+    r.enqueue(contact(1, 0.0), 0.0)
+    assert r.offers(0.0) == [(1, 7)]
+    offers, ended = r.step(20.0)
+    assert [(e.offer.agent_id, e.result) for e in ended] == [(7, "timeout")] and [o.agent_id for o in offers] == [8]
+    r.adopt(1, 7, "voice", 20.5)
+    assert r.fast.agents[7].active == {"voice": 1} and r.fast.handled_by[1] == 7
+    assert 1 not in r.fast.contacts and r.fast.offers_of(1) == []
+    _, ended = r.step(20.5)
+    assert [(e.offer.agent_id, e.result) for e in ended] == [(8, "withdrawn")]  # the newer ring stops
+    r.release(1, 60.0)
+    assert r.fast.agents[7].active == {"voice": 0}
+    with pytest.raises(RoutingError):
+        r.fast.adopt(2, 99, "voice", 61.0)  # an agent the router does not know
 
 
 def test_r6_a_missed_agent_makes_itself_ready() -> None:

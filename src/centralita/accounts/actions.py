@@ -6,7 +6,8 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from sqlalchemy import select
+from pydantic import MISSING
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from centralita.access import supervisor_only_customer_fields
@@ -26,6 +27,8 @@ from centralita.core.errors import Conflict, InvalidInput, NotFound
 from centralita.core.i18n import _
 from centralita.events.log import append_event
 from centralita.store import tables as t
+
+__all__ = ["do_create_tenant", "do_create_user"]
 
 SESSION_DAYS = 7
 DEFAULT_SETTINGS = {
@@ -96,7 +99,7 @@ def do_create_user(session: Session, actor: Actor, data: UserCreate) -> t.User:
 def do_update_user(session: Session, actor: Actor, user: t.User, data: UserUpdate) -> t.User:
     values = data.model_dump(exclude_unset=True, exclude={"password"})
     changes = apply_changes(user, values)
-    if data.password is not None:
+    if data.password is not MISSING:
         user.password_hash = hash_password(data.password)
         changes["password"] = ["***", "***"]
         # a new password ends every open session of that user
@@ -147,8 +150,18 @@ def do_logout(session: Session, user: t.User, row: t.Session, now: dt.datetime) 
 
 
 def do_create_api_token(session: Session, actor: Actor, data: ApiTokenCreate) -> tuple[str, t.ApiToken]:
+    """Issue a token. Issued by a user (`actor.user_id`), it is bound to that user: it acts with at most
+    the user's role at each use and stops when the user is deactivated. The CLI's tokens are unbound."""
     if not actor.at_least(data.role):
         raise InvalidInput.field("role", _("cannot issue a token with more rights than your own"))
+    now = actor.now()
+    expires_at = data.expires_at
+    if expires_at is not None and data.expires_in_days is not None:
+        raise InvalidInput.field("expires_in_days", _("give expires_at or expires_in_days, not both"))
+    if data.expires_in_days is not None:
+        expires_at = now + dt.timedelta(days=data.expires_in_days)
+    if expires_at is not None and expires_at <= now:
+        raise InvalidInput.field("expires_at", _("must be in the future"))
     token = new_token("ctk")
     row = t.ApiToken(
         tenant_id=actor.tenant_id,
@@ -156,7 +169,9 @@ def do_create_api_token(session: Session, actor: Actor, data: ApiTokenCreate) ->
         token_hash=token_hash(token),
         role=data.role,
         user_id=actor.user_id,
-        created_at=actor.now(),
+        user_bound=actor.user_id is not None,
+        created_at=now,
+        expires_at=expires_at,
     )
     session.add(row)
     session.flush()
@@ -164,11 +179,31 @@ def do_create_api_token(session: Session, actor: Actor, data: ApiTokenCreate) ->
         session,
         actor.tenant_id,
         "api_token.created",
-        actor.now(),
-        {"name": row.name, "role": row.role},
+        now,
+        {"name": row.name, "role": row.role, "expires_at": expires_at.isoformat() if expires_at else None},
         user_id=actor.user_id,
     )
     return token, row
+
+
+TOKEN_TOUCH_S = 60  # last_used_at is written at most once a minute per token
+
+
+def record_token_use(session: Session, token_id: int, now: dt.datetime) -> bool:
+    """Set the token's `last_used_at` to `now` unless it was set less than TOKEN_TOUCH_S ago.
+
+    The one account write without an event, on purpose: it is bookkeeping about a read, and an event per
+    token per minute would flood the log and every supervisor's WebSocket. One conditional UPDATE, so
+    concurrent requests with the same token write it once. True when this call wrote it.
+    """
+    stale = now - dt.timedelta(seconds=TOKEN_TOUCH_S)
+    result = session.execute(
+        update(t.ApiToken)
+        .where(t.ApiToken.id == token_id, or_(t.ApiToken.last_used_at.is_(None), t.ApiToken.last_used_at <= stale))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def do_revoke_api_token(session: Session, actor: Actor, token_id: int) -> t.ApiToken:

@@ -9,6 +9,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+__all__ = ["MIN_PASSWORD_LENGTH", "burn_verification_time", "verify_password"]
+
 # RFC 9106 defaults (argon2id). CENTRALITA_ARGON2_PROFILE=test lowers the cost for the test suite only;
 # hashes record their own parameters, so verification works across profiles.
 _hasher = (

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from centralita.accounts.passwords import token_hash
+from centralita.core.actor import ROLES
+from centralita.core.errors import Unauthorized
+from centralita.core.i18n import _
 from centralita.store import tables as t
 
 
@@ -34,11 +38,39 @@ def session_user(session: Session, token: str, now: dt.datetime) -> tuple[t.User
     return user, row
 
 
-def token_row(session: Session, token: str) -> t.ApiToken | None:
+@dataclass(frozen=True)
+class TokenAccess:
+    """What an API token may do now: its row, its effective role and the agent it acts as."""
+
+    row: t.ApiToken
+    role: str
+    agent_id: int | None
+
+
+def lower_role(a: str, b: str) -> str:
+    return a if ROLES.index(a) <= ROLES.index(b) else b
+
+
+def token_access(session: Session, token: str, now: dt.datetime) -> TokenAccess:
+    """Authenticate an API token, or raise Unauthorized saying why not.
+
+    A token issued by a user never has more rights than that user has now: its role is the lower of
+    its own and the user's current one, and it stops working once the user is deactivated or deleted.
+    A token issued by the CLI (no user) keeps its own role.
+    """
     row = session.scalar(select(t.ApiToken).where(t.ApiToken.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None:
-        return None
-    return row
+        raise Unauthorized(_("invalid or revoked API token"))
+    if row.expires_at is not None and row.expires_at <= now:
+        raise Unauthorized(
+            _("the API token expired on {when}; issue a new one", when=row.expires_at.isoformat(timespec="seconds"))
+        )
+    if not row.user_bound:
+        return TokenAccess(row=row, role=row.role, agent_id=None)
+    user = get_user(session, row.tenant_id, row.user_id) if row.user_id is not None else None
+    if user is None or not user.active:
+        raise Unauthorized(_("the user who issued this API token is deactivated or deleted; the token no longer works"))
+    return TokenAccess(row=row, role=lower_role(row.role, user.role), agent_id=user.agent_id)
 
 
 def list_users(session: Session, tenant_id: int) -> list[t.User]:

@@ -6,11 +6,25 @@ import datetime as dt
 import zoneinfo
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import MISSING, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from centralita.accounts.passwords import MIN_PASSWORD_LENGTH
 from centralita.core.i18n import _
 from centralita.core.vocabulary import Strict
+
+__all__ = [
+    "ApiTokenCreate",
+    "ApiTokenIssued",
+    "ApiTokenPublic",
+    "LoginRequest",
+    "TenantCreate",
+    "TenantPublic",
+    "TenantSettingsPublic",
+    "TenantSettingsUpdate",
+    "UserCreate",
+    "UserPublic",
+    "UserUpdate",
+]
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,49}$"
 CustomerField = Literal[
@@ -68,11 +82,13 @@ class UserCreate(Strict):
 
 
 class UserUpdate(Strict):
-    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=200)
-    role: str | None = Field(default=None, pattern="^(admin|supervisor|agent)$")
-    display_name: str | None = None
-    active: bool | None = None
-    language: str | None = Field(default=None, pattern="^(es|en)$")
+    """Only the fields given change; none of them may be null."""
+
+    password: str | MISSING = Field(default=MISSING, min_length=MIN_PASSWORD_LENGTH, max_length=200)
+    role: str | MISSING = Field(default=MISSING, pattern="^(admin|supervisor|agent)$")
+    display_name: str | MISSING = MISSING
+    active: bool | MISSING = MISSING
+    language: str | MISSING = Field(default=MISSING, pattern="^(es|en)$")
 
 
 class UserPublic(BaseModel):
@@ -92,18 +108,27 @@ class LoginRequest(Strict):
     tenant: str | None = Field(default=None, description="contact center slug; optional when unambiguous")
 
 
+MAX_TOKEN_DAYS = 3650
+
+
 class ApiTokenCreate(Strict):
     name: str = Field(min_length=1, max_length=100)
     role: str = Field(pattern="^(admin|supervisor|agent)$")
+    expires_at: AwareDatetime | None = Field(default=None, description="when the token stops working (with its zone)")
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=MAX_TOKEN_DAYS, description="or: days from now until the token stops working"
+    )
 
 
 class ApiTokenPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
-    role: str
+    role: str = Field(description="the role it was issued with; a user's token acts with at most that user's role")
+    user_id: int | None = Field(description="the user who issued it (null: issued by the CLI)")
     created_at: dt.datetime
-    last_used_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None = Field(description="kept to about a minute")
     revoked_at: dt.datetime | None
 
 

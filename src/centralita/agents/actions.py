@@ -23,6 +23,18 @@ from centralita.core.i18n import _
 from centralita.events.log import append_event
 from centralita.store import tables as t
 
+__all__ = [
+    "DEFAULT_CAPACITY",
+    "do_create_agent",
+    "do_create_away_reason",
+    "do_create_skill",
+    "do_delete_agent",
+    "do_update_agent",
+    "do_update_away_reason",
+    "do_update_skill",
+    "record_state",
+]
+
 DEFAULT_CAPACITY = {"voice": 1, "chat": 3, "email": 5}
 
 
@@ -190,7 +202,8 @@ def do_create_agent(session: Session, actor: Actor, data: AgentCreate) -> t.Agen
     values = {k: v for k, v in data.model_dump(include=set(_PLAIN)).items() if v is not None}
     values.setdefault("capacity", dict(DEFAULT_CAPACITY))
     values.setdefault("languages", ["es"])
-    agent = t.Agent(tenant_id=actor.tenant_id, code=data.code, state="offline", state_since=actor.now(), **values)
+    now = actor.now()  # the row's state_since is the event's time (realtime clients rebuild it from there)
+    agent = t.Agent(tenant_id=actor.tenant_id, code=data.code, state="offline", state_since=now, **values)
     session.add(agent)
     session.flush()
     _write_profile(session, agent, skills, queues)
@@ -198,7 +211,7 @@ def do_create_agent(session: Session, actor: Actor, data: AgentCreate) -> t.Agen
         session,
         actor.tenant_id,
         "agent.created",
-        actor.now(),
+        now,
         {"code": agent.code, "name": agent.name},
         agent_id=agent.id,
         user_id=actor.user_id,
@@ -279,7 +292,8 @@ def record_state(session: Session, actor: Actor, agent: t.Agent, state: str, awa
     before = agent.state
     agent.state = state
     agent.away_reason = away_reason
-    agent.state_since = actor.now()
+    now = actor.now()  # state_since is the event's time (realtime clients rebuild it from there)
+    agent.state_since = now
     if state == "offline":
         agent.logged_in_at = None
     elif before == "offline" or agent.logged_in_at is None:
@@ -288,7 +302,7 @@ def record_state(session: Session, actor: Actor, agent: t.Agent, state: str, awa
         session,
         actor.tenant_id,
         "agent.state_changed",
-        actor.now(),
+        now,
         {"code": agent.code, "from": before, "to": state, "away_reason": away_reason},
         agent_id=agent.id,
         user_id=actor.user_id,

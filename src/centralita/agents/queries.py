@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 from centralita.agents.schemas import AgentPublic, ProfileEntry
 from centralita.store import tables as t
 
+__all__ = ["agent_public", "list_agents"]
+
 
 def agent_public(session: Session, agent: t.Agent) -> AgentPublic:
     skills = {
@@ -50,10 +52,6 @@ def agent_public(session: Session, agent: t.Agent) -> AgentPublic:
         state_since=agent.state_since,
         active=agent.active,
     )
-
-
-def queue_ids_of_agent(session: Session, agent_id: int) -> list[int]:
-    return list(session.scalars(select(t.AgentQueue.queue_id).where(t.AgentQueue.agent_id == agent_id)))
 
 
 def list_agents(session: Session, tenant_id: int, include_inactive: bool = False) -> list[t.Agent]:

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import MISSING, BaseModel, ConfigDict, Field, field_validator
 
 from centralita.core.i18n import _
-from centralita.core.vocabulary import CHANNELS, CODE, Strict, one_of
+from centralita.core.vocabulary import CHANNELS, CODE, Attributes, Stored, Strict, one_of
 from centralita.routing.rules import CALL_SELECTIONS
+
+__all__ = [
+    "AgentCreate",
+    "AgentPublic",
+    "AgentStateChange",
+    "AgentUpdate",
+    "AwayReasonCreate",
+    "AwayReasonPublic",
+    "ProfileEntry",
+    "SkillCreate",
+    "SkillPublic",
+    "SkillUpdate",
+]
 
 AGENT_STATES = ("offline", "available", "away")
 
@@ -93,7 +105,7 @@ class AgentFields(Strict):
     max_missed_offers: int | None = Field(default=None, ge=1, le=10)
     call_selection: str | None = None
     hourly_cost: float | None = Field(default=None, ge=0)
-    attributes: dict[str, Any] | None = None
+    attributes: Attributes | None = None
 
     _cap = field_validator("capacity")(_capacity)
     _sk = field_validator("skills")(_skills)
@@ -116,8 +128,8 @@ class AgentCreate(AgentFields):
 
 
 class AgentUpdate(AgentFields):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    active: bool | None = None
+    name: str | MISSING = Field(default=MISSING, min_length=1, max_length=200)
+    active: bool | MISSING = MISSING
 
 
 class AgentPublic(BaseModel):
@@ -136,7 +148,7 @@ class AgentPublic(BaseModel):
     max_missed_offers: int
     call_selection: str
     hourly_cost: float | None
-    attributes: dict[str, Any]
+    attributes: Stored
     state: str
     away_reason: str | None
     state_since: dt.datetime | None

@@ -9,13 +9,20 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
+from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import centralita
-from centralita.api import problems
+from centralita.api import openapi, problems
+from centralita.api.access_log import AccessLog
 from centralita.api.auth import LoginRateLimiter, RedisLoginRateLimiter, ServiceDep, public
 from centralita.api.language import LanguageMiddleware
+from centralita.api.limits import BodyLimitMiddleware
+from centralita.api.params import check_parameters
 from centralita.api.routes import accounts, agents, contacts, crm, live, queues
 from centralita.service import Service
+
+__all__ = ["create_app"]
 
 
 class Health(BaseModel):
@@ -24,14 +31,31 @@ class Health(BaseModel):
     database: str
 
 
-def create_app(service: Service, close_on_shutdown: bool = False) -> FastAPI:
+class CentralitaApp(FastAPI):
+    """FastAPI with the request id and access log (and, when trusted proxies are named, the client address
+    they forward) around the whole stack, error handler included: a 500 gets its id and its log line too."""
+
+    access_log = False
+    trusted_proxies: tuple[str, ...] = ()
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app: ASGIApp = AccessLog(super().build_middleware_stack(), enabled=self.access_log)
+        if self.trusted_proxies:
+            # the client address and scheme from X-Forwarded-For / -Proto, believed only from these proxies
+            # (the rightmost address not one of them); without any, the TCP peer is the client
+            proxied: Any = ProxyHeadersMiddleware(app, trusted_hosts=list(self.trusted_proxies))  # type: ignore[arg-type]
+            app = proxied
+        return app
+
+
+def create_app(service: Service, close_on_shutdown: bool = False, access_log: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         if close_on_shutdown:
             service.close()
 
-    app = FastAPI(
+    app = CentralitaApp(
         title="Centralita",
         version=centralita.__version__,
         description="Contact center and customer record. Every error is an RFC 9457 problem document.",
@@ -44,16 +68,21 @@ def create_app(service: Service, close_on_shutdown: bool = False) -> FastAPI:
         if service.settings.redis_url
         else LoginRateLimiter(per_minute)
     )
+    app.access_log = access_log
+    app.trusted_proxies = service.settings.trusted_proxies
     problems.install(app)
-    app.add_middleware(LanguageMiddleware)
+    openapi.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=service.settings.max_body_bytes)
+    app.add_middleware(LanguageMiddleware)  # outermost: the body limit's answer is in the request's language
+    checked = [Depends(check_parameters)]  # query and path parameters: storable text, 64-bit integers
     for module in (accounts, crm, agents, queues, live, contacts):
-        app.include_router(module.router, prefix="/api")
+        app.include_router(module.router, prefix="/api", dependencies=checked)
 
     @app.get("/", dependencies=[Depends(public())], include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/docs")  # the browser product arrives with its own issue
 
-    @app.get("/api/health", dependencies=[Depends(public())], tags=["service"])
+    @app.get("/api/health", dependencies=[Depends(public()), *checked], tags=["service"])
     def health(svc: ServiceDep) -> Health:
         from sqlalchemy import text
 

@@ -7,6 +7,7 @@ CSRF token in `X-CSRF-Token` (double submit), so a cross-site form cannot act fo
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import deque
@@ -15,11 +16,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from centralita.accounts import actions as account_actions
 from centralita.accounts import queries as account_queries
 from centralita.core.actor import Actor, role_at_least
 from centralita.core.errors import Forbidden, TooManyRequests, Unauthorized
 from centralita.core.i18n import _
 from centralita.service import Service
+
+__all__ = ["authenticate", "public"]
 
 SESSION_COOKIE = "centralita_session"
 CSRF_COOKIE = "centralita_csrf"
@@ -38,22 +42,9 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 
 def authenticate(request: Request, svc: Service) -> Actor:
     header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return _token_actor(request, svc, header[7:].strip())
     with svc.db.read() as s:
-        if header.lower().startswith("bearer "):
-            token = header[7:].strip()
-            row = account_queries.token_row(s, token)
-            if row is None:
-                raise Unauthorized(_("invalid or revoked API token"))
-            user = account_queries.get_user(s, row.tenant_id, row.user_id) if row.user_id else None
-            return Actor(
-                tenant_id=row.tenant_id,
-                role=row.role,
-                user_id=row.user_id,
-                agent_id=user.agent_id if user else None,
-                username=f"token:{row.name}",
-                clock=svc.clock,
-                token_id=row.id,
-            )
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise Unauthorized(_("log in first (session cookie or Bearer token)"))
@@ -64,6 +55,7 @@ def authenticate(request: Request, svc: Service) -> Actor:
         if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != session_row.csrf_token:
             raise Forbidden(_("missing or wrong {header} header", header=CSRF_HEADER))
         request.state.session_row = session_row
+        request.state.who = user.username  # for the access log
         return Actor(
             tenant_id=user.tenant_id,
             role=user.role,
@@ -72,6 +64,27 @@ def authenticate(request: Request, svc: Service) -> Actor:
             username=user.username,
             clock=svc.clock,
         )
+
+
+def _token_actor(request: Request, svc: Service, token: str) -> Actor:
+    """An API token's actor, with its effective role (accounts.queries.token_access); notes its use."""
+    now = svc.clock.now()
+    with svc.db.read() as s:
+        access = account_queries.token_access(s, token, now)
+    row = access.row
+    if row.last_used_at is None or now - row.last_used_at >= dt.timedelta(seconds=account_actions.TOKEN_TOUCH_S):
+        with svc.db.write() as s:
+            account_actions.record_token_use(s, row.id, now)
+    request.state.who = f"token:{row.name}"  # for the access log
+    return Actor(
+        tenant_id=row.tenant_id,
+        role=access.role,
+        user_id=row.user_id,
+        agent_id=access.agent_id,
+        username=f"token:{row.name}",
+        clock=svc.clock,
+        token_id=row.id,
+    )
 
 
 def require(minimum: str) -> Callable[..., Actor]:
@@ -103,9 +116,12 @@ AdminActor = Annotated[Actor, Depends(require("admin"))]
 
 
 class LoginRateLimiter:
-    """At most `per_minute` failed attempts per (client, username) and 5× that per client, per minute.
+    """At most `per_minute` login attempts per (client, username) and 5x that per client, per minute.
 
-    In-process; with several processes behind a balancer the Redis-backed limiter is used instead.
+    An attempt is reserved before its password is checked (`reserve`: both counts are checked and taken
+    at once, under a lock), so a burst of parallel attempts cannot overshoot the limit nor pile up
+    password hashing; a successful login gives its attempt back (`give_back`): only failures count.
+    In-process; with several processes the Redis-backed limiter below shares the counts.
     """
 
     def __init__(self, per_minute: int) -> None:
@@ -113,47 +129,83 @@ class LoginRateLimiter:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _count(self, key: str, now: float) -> deque[float]:
+    def _keys(self, client: str, username: str) -> tuple[tuple[str, int], tuple[str, int]]:
+        return (f"{client}|{username}", self.per_minute), (client, self.per_minute * 5)
+
+    def _window(self, key: str, now: float) -> deque[float]:
         window = self._hits.setdefault(key, deque())
         while window and window[0] <= now - 60:
             window.popleft()
         return window
 
-    def check(self, client: str, username: str) -> None:
+    def reserve(self, client: str, username: str) -> None:
+        """Take one attempt for (client, username), or raise TooManyRequests and take nothing."""
         now = time.monotonic()
         with self._lock:
-            for key, limit in ((f"{client}|{username}", self.per_minute), (client, self.per_minute * 5)):
-                window = self._count(key, now)
+            windows = [(self._window(key, now), limit) for key, limit in self._keys(client, username)]
+            for window, limit in windows:
                 if len(window) >= limit:
-                    retry = max(1, int(60 - (now - window[0])) + 1)
-                    raise TooManyRequests(_("too many login attempts; wait before trying again"), retry)
+                    raise TooManyRequests(_too_many(), max(1, int(60 - (now - window[0])) + 1))
+            for window, _limit in windows:
+                window.append(now)
+            if len(self._hits) > 10_000:  # forget idle keys now and then (memory stays bounded)
+                for key in [k for k, w in self._hits.items() if not w or w[-1] <= now - 60]:
+                    del self._hits[key]
 
-    def failed(self, client: str, username: str) -> None:
-        now = time.monotonic()
+    def give_back(self, client: str, username: str) -> None:
+        """Return the attempt a successful login reserved."""
         with self._lock:
-            for key in (f"{client}|{username}", client):
-                self._count(key, now).append(now)
+            for key, _limit in self._keys(client, username):
+                window = self._hits.get(key)
+                if window:
+                    window.pop()
+
+
+def _too_many() -> str:
+    return _("too many login attempts; wait before trying again")
+
+
+# KEYS: the (client, username) counter, the client counter; ARGV: their limits, the window in seconds.
+# Both are checked and taken in one step; a counter's window starts with its first attempt.
+_RESERVE = """
+for i = 1, 2 do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then
+    return {i, redis.call('TTL', KEYS[i])}
+  end
+end
+for i = 1, 2 do
+  redis.call('INCR', KEYS[i])
+  if redis.call('TTL', KEYS[i]) < 0 then redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+end
+return {0, 0}
+"""
+_GIVE_BACK = """
+for i = 1, 2 do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
+end
+return 0
+"""
 
 
 class RedisLoginRateLimiter(LoginRateLimiter):
-    """The same limits, counted in Redis so every process shares them."""
+    """The same limits, counted in Redis (one atomic script per reservation) so every process shares them."""
 
-    def __init__(self, per_minute: int, url: str) -> None:
+    def __init__(self, per_minute: int, url: str, namespace: str = "centralita:login:") -> None:
         super().__init__(per_minute)
         import redis
 
+        self.namespace = namespace
         self._redis: Any = redis.Redis.from_url(url)
+        self._reserve = self._redis.register_script(_RESERVE)
+        self._give_back = self._redis.register_script(_GIVE_BACK)
 
-    def check(self, client: str, username: str) -> None:
-        for key, limit in ((f"{client}|{username}", self.per_minute), (client, self.per_minute * 5)):
-            count = int(self._redis.get(f"centralita:login:{key}") or 0)
-            if count >= limit:
-                ttl = int(self._redis.ttl(f"centralita:login:{key}"))
-                raise TooManyRequests(_("too many login attempts; wait before trying again"), max(1, ttl))
+    def reserve(self, client: str, username: str) -> None:
+        (user_key, user_limit), (client_key, client_limit) = self._keys(client, username)
+        keys = [self.namespace + user_key, self.namespace + client_key]
+        refused, ttl = self._reserve(keys=keys, args=[user_limit, client_limit, 60])
+        if int(refused):
+            raise TooManyRequests(_too_many(), max(1, int(ttl)))
 
-    def failed(self, client: str, username: str) -> None:
-        pipe = self._redis.pipeline()
-        for key in (f"{client}|{username}", client):
-            pipe.incr(f"centralita:login:{key}")
-            pipe.expire(f"centralita:login:{key}", 60, nx=True)
-        pipe.execute()
+    def give_back(self, client: str, username: str) -> None:
+        (user_key, _l1), (client_key, _l2) = self._keys(client, username)
+        self._give_back(keys=[self.namespace + user_key, self.namespace + client_key])

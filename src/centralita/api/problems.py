@@ -72,15 +72,23 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden"}.get(
-            exc.status_code, "http-error"
-        )
+        if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8, nested beyond any reason)
+            errors = [{"field": "body", "message": _("is not valid JSON")}]
+            detail = f"body: {errors[0]['message']}"
+            return problem(422, "invalid-input", title("invalid-input", ""), detail, request.url.path, errors)
+        slug = {
+            404: "not-found",
+            405: "method-not-allowed",
+            401: "unauthorized",
+            403: "forbidden",
+            413: "content-too-large",
+        }.get(exc.status_code, "http-error")
         said = title(slug, str(exc.detail))
         return problem(
             exc.status_code,
             slug,
             said,
-            said,
+            str(exc.detail) if slug == "content-too-large" else said,  # ours, translated already
             request.url.path,
             headers=getattr(exc, "headers", None),
         )
@@ -89,7 +97,11 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         import logging
 
-        logging.getLogger("centralita.api").exception("unhandled error on %s", request.url.path)
+        from centralita.api.access_log import request_id
+
+        logging.getLogger("centralita.api").exception(
+            "unhandled error on %s (request_id=%s)", request.url.path, request_id() or "-"
+        )
         lang = request_language(request.scope)  # this handler runs outside the language middleware
         with using(lang):
             return problem(

@@ -9,7 +9,14 @@ import typer
 from pydantic import ValidationError
 
 from centralita.accounts import actions, queries
-from centralita.accounts.schemas import ApiTokenCreate, TenantCreate, TenantPublic, UserCreate, UserPublic
+from centralita.accounts.schemas import (
+    ApiTokenCreate,
+    ApiTokenPublic,
+    TenantCreate,
+    TenantPublic,
+    UserCreate,
+    UserPublic,
+)
 from centralita.cli._common import (
     JsonOption,
     TenantOption,
@@ -35,6 +42,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(user, name="user")
     token = typer.Typer(help=_("API tokens for integrations."), no_args_is_help=True)
     token.command("create", help=_("Issue an API token (printed once)."))(token_create)
+    token.command("list", help=_("List API tokens: role, owner, expiry, last use."))(token_list)
     app.add_typer(token, name="token")
 
 
@@ -104,11 +112,22 @@ def token_create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument()],
     role: Annotated[str, typer.Option(help="admin | supervisor | agent")],
+    expires_in_days: Annotated[
+        int | None, typer.Option(help=_("Days until the token stops working (default: it does not expire)"))
+    ] = None,
     tenant: str | None = TenantOption,
 ) -> None:
     with ctx_obj(ctx).service() as svc, fail_on_error():
         row_tenant = resolve_tenant(svc, tenant)
-        data = validated(ApiTokenCreate, name=name, role=role)
+        data = validated(ApiTokenCreate, name=name, role=role, expires_in_days=expires_in_days)
         with svc.db.write() as s:
             token, _row = actions.do_create_api_token(s, cli_actor(svc, row_tenant), data)  # type: ignore[arg-type]
         console.print(token, soft_wrap=True)
+
+
+def token_list(ctx: typer.Context, as_json: bool = JsonOption, tenant: str | None = TenantOption) -> None:
+    with ctx_obj(ctx).service() as svc:
+        row_tenant = resolve_tenant(svc, tenant)
+        with svc.db.read() as s:
+            rows = [ApiTokenPublic.model_validate(r) for r in queries.list_api_tokens(s, row_tenant.id)]
+    emit(rows, as_json, ["id", "name", "role", "user_id", "created_at", "expires_at", "last_used_at", "revoked_at"])

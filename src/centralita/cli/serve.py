@@ -8,9 +8,12 @@ import typer
 from sqlalchemy import func, select
 
 from centralita.cli._common import JsonOption, console, ctx_obj, emit, err_console
+from centralita.core.errors import Conflict
 from centralita.core.i18n import _
+from centralita.core.settings import Settings
 from centralita.store import migrate
 from centralita.store import tables as t
+from centralita.store.server_lock import ServerLock
 
 
 def register(app: typer.Typer) -> None:
@@ -28,10 +31,13 @@ def up(
     host: Annotated[str | None, typer.Option(help=_("Address to listen on (env CENTRALITA_HOST)"))] = None,
     port: Annotated[int | None, typer.Option(help=_("Port (env CENTRALITA_PORT)"), min=1, max=65535)] = None,
     demo: Annotated[bool, typer.Option(help=_("Load the demo contact center when the database is empty"))] = True,
+    max_body_bytes: Annotated[
+        int | None, typer.Option(help=_("Largest request body in bytes (env CENTRALITA_MAX_BODY_BYTES)"), min=1)
+    ] = None,
 ) -> None:
-    import uvicorn
-
+    from centralita.api import access_log
     from centralita.api.app import create_app
+    from centralita.api.server import serve
     from centralita.demo.loader import load_demo_if_empty
     from centralita.service import Service
 
@@ -40,11 +46,18 @@ def up(
         c.options["host"] = host
     if port is not None:
         c.options["port"] = port
+    if max_body_bytes is not None:
+        c.options["max_body_bytes"] = max_body_bytes
     settings = c.settings()
     from centralita.cli._common import fail_on_error
 
     with fail_on_error():
+        settings.secure_files()  # data directory 0700; database, key, logins 0600
+        lock = ServerLock(settings)
+        if not lock.acquire():
+            raise Conflict(_refusal(settings, lock))
         svc = Service.start(settings, routing=True)
+    settings.ensure_secret_key()  # generated on first start into <data dir>/secret_key
     logins = load_demo_if_empty(svc, console=console) if demo else None
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"[bold green]Centralita[/] {_('is running at')} [link={url}]{url}[/link]  (API: {url}/docs)")
@@ -55,8 +68,30 @@ def up(
         console.print(
             _("Demo logins were printed on first start and saved in {path}", path=settings.data_dir / "demo-logins.txt")
         )
-    app = create_app(svc, close_on_shutdown=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio")
+    access_log.configure(settings.access_log)
+    app = create_app(svc, close_on_shutdown=True, access_log=settings.access_log)
+    try:
+        serve(app, settings)
+    finally:
+        lock.release()
+
+
+def _refusal(settings: Settings, lock: ServerLock) -> str:
+    where = f" ({lock.holder})" if lock.holder else ""
+    if settings.redis_url:
+        return _(
+            "another Centralita server{where} runs on this database without Redis: servers beside it would not"
+            " see its events. Give every server the same CENTRALITA_REDIS_URL, or stop that one first.",
+            where=where,
+        )
+    return _(
+        "another Centralita server{where} already runs on this database. Without Redis each server only sees"
+        " the events it writes itself: a contact one of them takes in would not be routed by the other, nor"
+        " pushed to its WebSockets. To run several servers on one database, give every one the same"
+        " CENTRALITA_REDIS_URL (on SQLite, all on this machine); else stop the other one first."
+        " CLI commands work while it runs.",
+        where=where,
+    )
 
 
 def db_upgrade(ctx: typer.Context) -> None:

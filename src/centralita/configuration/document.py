@@ -19,6 +19,8 @@ from centralita.core.errors import FieldError, field_message
 from centralita.core.i18n import _
 from centralita.queues.schemas import HoursCreate, QueueCreate, ReasonCreate, ReasonGroupCreate
 
+__all__ = ["check"]
+
 VERSION = 1
 
 

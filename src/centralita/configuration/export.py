@@ -27,6 +27,8 @@ from centralita.configuration.state import (
     read_current,
 )
 
+__all__ = ["export_config"]
+
 _HHMM = re.compile(r"^\d{1,2}:\d{2}$")
 _FLOW_WIDTH = 90
 

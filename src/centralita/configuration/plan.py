@@ -56,6 +56,8 @@ from centralita.queues.schemas import (
 from centralita.store import tables as t
 from centralita.store.lookup import get_by_code
 
+__all__ = ["UNCHANGED", "Plan", "do_apply_config", "invalid"]
+
 CREATE, UPDATE, UNCHANGED, DEACTIVATE = "create", "update", "unchanged", "deactivate"
 ACTIONS = (CREATE, UPDATE, DEACTIVATE, UNCHANGED)
 

@@ -26,6 +26,8 @@ from centralita.queues.schemas import (
 from centralita.store import tables as t
 from centralita.store.lookup import list_by_code
 
+__all__ = ["read_current"]
+
 # In apply order: what an item refers to comes first (reasons sort parents before sub-reasons).
 KINDS = ("skills", "away_reasons", "hours", "queues", "reason_groups", "reasons", "agents")
 DEACTIVATABLE = ("queues", "reasons", "agents")

@@ -13,17 +13,20 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from centralita.contacts import holds
 from centralita.core.actor import Actor
 from centralita.core.errors import ErrorList, InvalidInput, unknown_code
 from centralita.core.i18n import _
-from centralita.core.vocabulary import CHANNELS, CODE, one_of
+from centralita.core.vocabulary import CHANNELS, CODE, Attributes, Strict, Text, one_of
 from centralita.crm.schemas import LIFECYCLE
 from centralita.events.log import append_events
 from centralita.store import tables as t
+
+__all__ = ["RecordedContact", "RecordedOffer", "do_record_contacts"]
 
 DIRECTIONS = ("inbound", "outbound")
 INITIATION_METHODS = ("INBOUND", "OUTBOUND", "TRANSFER", "CALLBACK", "API", "QUEUE_TRANSFER")
@@ -39,17 +42,13 @@ _tenants = cast(Table, t.Tenant.__table__)
 _INSERT_CONTACTS = insert(_contacts).returning(_contacts.c.id, sort_by_parameter_order=True)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError(_("must be a UTC-aware timestamp"))
     return value
 
 
-class RecordedOffer(_Strict):
+class RecordedOffer(Strict):
     """One offer of the contact to an agent (metrics.md §1.1 `offers[]`)."""
 
     agent: str = Field(pattern=CODE, description="agent code")
@@ -66,7 +65,7 @@ class RecordedOffer(_Strict):
         return self
 
 
-class RecordedContact(_Strict):
+class RecordedContact(Strict):
     """A finished contact with the timestamps of metrics.md §1.1. Codes name queues, agents and reasons.
 
     The segment, value tier and lifecycle stage are the snapshot when the contact happened; when left out
@@ -106,14 +105,14 @@ class RecordedContact(_Strict):
     disconnect_reason: str | None = None
     transferred_to: str | None = Field(default=None, max_length=100)
     disposition: str | None = Field(default=None, max_length=50)
-    notes: str | None = Field(default=None, max_length=10000)
+    notes: Text | None = Field(default=None, max_length=10000)
     csat: int | None = Field(default=None, ge=1, le=5)
     ces: int | None = Field(default=None, ge=1, le=7)
     nps: int | None = Field(default=None, ge=0, le=10)
     survey_ts: dt.datetime | None = None
     cost: float | None = Field(default=None, ge=0)
     source: str = Field(default="import", min_length=1, max_length=50, description="where the record came from")
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: Attributes = Field(default_factory=dict)
 
     _tz = field_validator(
         "initiation_ts",
@@ -281,7 +280,7 @@ def _row_values(
         "queue_outcome": data.queue_outcome,
         "agent_connected_ts": data.agent_connected_ts,
         "agent_end_ts": data.agent_end_ts,
-        "holds": [[_iso(a), _iso(b)] for a, b in data.holds],
+        "holds": holds.dump(holds.Hold(a, b) for a, b in data.holds),
         "acw_start_ts": data.acw_start_ts,
         "acw_end_ts": data.acw_end_ts,
         "disconnect_ts": data.disconnect_ts,
@@ -349,9 +348,21 @@ def do_record_contacts(session: Session, actor: Actor, records: Sequence[Recorde
             "user_id": actor.user_id,
         }
         queues = _queues_of(data)
-        items = _timeline(
-            data, queues, row["segment"], {c: _code_id(session, tenant_id, t.Queue, c) or 0 for c in queues}
-        )
+        customer = customers.get(data.customer_id) if data.customer_id is not None else None
+        summary = {
+            "id": contact_id,
+            "channel": data.channel,
+            "queue": data.queue,
+            "priority": data.priority,
+            "ani": data.ani,
+            "customer_id": data.customer_id,
+            "customer_name": customer.name if customer is not None else None,
+            "segment": row["segment"],
+            "value_tier": row["value_tier"],
+            "lifecycle_stage": row["lifecycle_stage"],
+        }
+        queue_ids = {c: _code_id(session, tenant_id, t.Queue, c) or 0 for c in queues}
+        items = _timeline(data, queues, row["segment"], queue_ids, summary)
         memberships, offers = _record_routing(session, tenant_id, contact_id, data, queues)
         membership_rows += memberships
         offer_rows += offers
@@ -416,7 +427,11 @@ def _record_routing(
 
 
 def _timeline(
-    data: RecordedContact, queues: list[str], segment: str | None, queue_ids: dict[str, int]
+    data: RecordedContact,
+    queues: list[str],
+    segment: str | None,
+    queue_ids: dict[str, int],
+    summary: dict[str, Any],
 ) -> list[tuple[str, dt.datetime, dict[str, Any]]]:
     """The contact's events in time order (ties keep the order of the lifecycle), with the same payloads
     as a live contact's (`events/types.py`)."""
@@ -453,7 +468,12 @@ def _timeline(
             queued = {"queue": code, "priority": data.priority, "for_agent": None, "channel": data.channel}
             items.append(("contact.queued", data.enqueue_ts, {**queued, "memberships": memberships[: i + 1]}))
         for offer in data.offers:
-            offered = {"agent": offer.agent, "queue": queues[0] if queues else "", "timeout_at": _iso(offer.ended_ts)}
+            offered = {
+                "agent": offer.agent,
+                "queue": queues[0] if queues else "",
+                "timeout_at": _iso(offer.ended_ts),
+                "contact": summary,
+            }
             items.append(("contact.offered", offer.offered_ts, offered))
             ended = {"agent": offer.agent, "result": offer.result, "offers_left": 0}
             items.append(("contact.offer_ended", offer.ended_ts, ended))
@@ -461,7 +481,8 @@ def _timeline(
         dequeued = {"outcome": data.queue_outcome or "other:ended", "queue": data.queue or None, "wait_s": wait}
         items.append(("contact.dequeued", data.dequeue_ts, dequeued))
     if data.agent_connected_ts is not None:
-        items.append(("contact.connected", data.agent_connected_ts, {"agent": data.agent}))
+        connected = {"agent": data.agent, "queue": data.queue, "contact": summary}
+        items.append(("contact.connected", data.agent_connected_ts, connected))
     for start, end in data.holds:
         items.append(("contact.held", start, {}))
         items.append(("contact.resumed", end, {}))

@@ -30,8 +30,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from centralita.access import check_acts_on_contact, was_offered
+from centralita.access import acts_for_any_agent, check_acts_on_contact, was_offered
 from centralita.agents.actions import record_state
+from centralita.contacts import holds
 from centralita.contacts.queries import open_memberships, open_offers, queue_codes, waiting_in
 from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
 from centralita.contacts.status import ContactStatus, check_move, require
@@ -39,11 +40,13 @@ from centralita.core.actor import Actor
 from centralita.core.errors import CentralitaError, Conflict, ErrorList, Forbidden, InvalidInput, NotFound
 from centralita.core.i18n import _
 from centralita.crm.queries import find_identity
-from centralita.events.log import append_event
+from centralita.events.log import Appended, append_event
 from centralita.queues.hours import OPEN, hours_status
 from centralita.routing.lifecycle import Overflowed
 from centralita.routing.model import Offer, OfferEnded
 from centralita.store import tables as t
+
+__all__ = ["RoundResult", "contact_summary", "do_route_round", "do_withdraw_offers", "lock_contact"]
 
 IDENTITY_BY_CHANNEL = {"voice": "phone", "sms": "phone", "email": "email", "chat": "chat"}
 OFFER_RESULTS = ("accepted", "rejected", "timeout", "withdrawn")
@@ -62,7 +65,7 @@ def lock_contact(session: Session, actor: Actor, contact_id: int) -> t.Contact:
     row = session.scalar(
         select(t.Contact)
         .where(t.Contact.tenant_id == actor.tenant_id, t.Contact.id == contact_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if row is None:
@@ -79,7 +82,7 @@ def _lock_contacts(session: Session, actor: Actor, ids: Iterable[int]) -> dict[i
         select(t.Contact)
         .where(t.Contact.tenant_id == actor.tenant_id, t.Contact.id.in_(wanted))
         .order_by(t.Contact.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return {row.id: row for row in rows}
@@ -96,6 +99,27 @@ def live_public(session: Session, row: t.Contact) -> LiveContactPublic:
             "queues": queue_codes(session, row.id),
         }
     )
+
+
+def contact_summary(session: Session, row: t.Contact, queue: t.Queue | None = None) -> dict[str, Any]:
+    """What an agent's screen shows of a contact before a second request (`contact.offered`,
+    `contact.connected` and the realtime snapshot): its channel, queue, priority, caller, and the customer
+    as recognised at arrival (name, segment, value tier, lifecycle stage)."""
+    if queue is None and row.queue_id is not None:
+        queue = session.get(t.Queue, row.queue_id)
+    customer = session.get(t.Customer, row.customer_id) if row.customer_id is not None else None
+    return {
+        "id": row.id,
+        "channel": row.channel,
+        "queue": queue.code if queue is not None else None,
+        "priority": row.priority,
+        "ani": row.ani,
+        "customer_id": row.customer_id,
+        "customer_name": customer.name if customer is not None else None,
+        "segment": row.segment,
+        "value_tier": row.value_tier,
+        "lifecycle_stage": row.lifecycle_stage,
+    }
 
 
 def membership_payload(m: t.ContactMembership) -> dict[str, Any]:
@@ -125,8 +149,10 @@ def _subjects(actor: Actor, row: t.Contact, **extra: int | None) -> dict[str, in
     return out
 
 
-def _event(session: Session, actor: Actor, row: t.Contact, type_: str, data: dict[str, Any], **subjects: Any) -> int:
-    return append_event(session, actor.tenant_id, type_, actor.now(), data, **_subjects(actor, row, **subjects)).seq
+def _event(
+    session: Session, actor: Actor, row: t.Contact, type_: str, data: dict[str, Any], **subjects: Any
+) -> Appended:
+    return append_event(session, actor.tenant_id, type_, actor.now(), data, **_subjects(actor, row, **subjects))
 
 
 def _move(row: t.Contact, to: ContactStatus, *needs: ContactStatus) -> None:
@@ -194,7 +220,7 @@ def _enqueue(
         contact_id=row.id,
         queue_id=queue.id,
         joined_at=now,
-        arrival_seq=0,  # the event's seq, below
+        arrival_seq=0,  # the seq of its contact.queued, given at commit
         priority=priority,
         age_adjust_s=0.0,
         for_agent_id=for_agent.id if for_agent is not None else None,
@@ -202,7 +228,7 @@ def _enqueue(
     )
     session.add(membership)
     session.flush()
-    membership.arrival_seq = _event(
+    queued = _event(
         session,
         actor,
         row,
@@ -217,6 +243,7 @@ def _enqueue(
         queue_id=queue.id,
         agent_id=for_agent.id if for_agent is not None else None,
     )
+    queued.when_numbered(lambda seq: setattr(membership, "arrival_seq", seq))
 
 
 def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCreate) -> t.Contact:
@@ -424,6 +451,7 @@ def _offer(
     made: list[Offer] = []
     refused: list[tuple[Offer, str, str]] = []
     now = actor.now()
+    summary = contact_summary(session, row)
     for offer in round_:
         agent = session.get(t.Agent, offer.agent_id)
         if agent is None or agent.tenant_id != actor.tenant_id or not agent.active or agent.state != "available":
@@ -444,7 +472,12 @@ def _offer(
             actor,
             row,
             "contact.offered",
-            {"agent": agent.code, "queue": queue.code, "timeout_at": _ts(offer.timeout_at).isoformat()},
+            {
+                "agent": agent.code,
+                "queue": queue.code,
+                "timeout_at": _ts(offer.timeout_at).isoformat(),
+                "contact": summary,
+            },
             agent_id=agent.id,
             queue_id=queue.id,
         )
@@ -585,7 +618,7 @@ def offered_agent(
     if agent_id is not None:
         return agent_id
     offered = [o.agent_id for o in open_offers(session, row.id)]
-    if actor is not None and not actor.at_least("supervisor") and actor.agent_id is not None:
+    if actor is not None and not acts_for_any_agent(actor) and actor.agent_id is not None:
         if actor.agent_id in offered:
             return actor.agent_id
         if not was_offered(session, row.id, actor.agent_id):
@@ -630,7 +663,8 @@ def do_accept_contact(session: Session, actor: Actor, row: t.Contact, agent_id: 
         "contact.dequeued",
         {"outcome": "answered", "queue": queue.code if queue else None, "wait_s": wait},
     )
-    _event(session, actor, row, "contact.connected", {"agent": agent.code})
+    connected = {"agent": agent.code, "queue": queue.code if queue else None, "contact": contact_summary(session, row)}
+    _event(session, actor, row, "contact.connected", connected)
     return row
 
 
@@ -645,16 +679,13 @@ def do_reject_contact(session: Session, actor: Actor, row: t.Contact, agent_id: 
 
 
 def _close_hold(row: t.Contact, now: dt.datetime) -> None:
-    holds = [list(h) for h in row.holds or []]
-    if holds and holds[-1][1] is None:
-        holds[-1][1] = now.isoformat()
-        row.holds = holds
+    row.holds = holds.end_hold(row.holds, now)
 
 
 def do_hold_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
     check_acts_on_contact(actor, row.agent_id)
     _move(row, S.HELD, S.CONNECTED)
-    row.holds = [*(row.holds or []), [actor.now().isoformat(), None]]
+    row.holds = holds.start_hold(row.holds, actor.now())
     _event(session, actor, row, "contact.held", {})
     return row
 

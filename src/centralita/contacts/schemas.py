@@ -8,7 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from centralita.core.i18n import _
-from centralita.core.vocabulary import CODE, Strict, one_of
+from centralita.core.vocabulary import CODE, Attributes, Strict, Text, one_of
+
+__all__ = ["ContactPublic", "LiveContactCreate", "LiveContactPublic", "TransferRequest", "WrapUp"]
 
 
 class ContactPublic(BaseModel):
@@ -56,7 +58,6 @@ class ContactPublic(BaseModel):
 # live contacts (contacts/live.py) ------------------------------------------------------------------
 
 LIVE_CHANNELS = ("voice", "chat", "email")
-LIVE_STATUSES = ("queued", "connected", "held", "acw", "closed")
 
 
 class LiveContactCreate(Strict):
@@ -70,7 +71,7 @@ class LiveContactCreate(Strict):
         default=None, ge=-100, le=100, description="higher first; default: the queue's segment priority, else 0"
     )
     language: str = Field(default="es", pattern="^(es|en)$")
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: Attributes = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -95,7 +96,7 @@ class WrapUp(Strict):
     reason: str = Field(pattern=CODE, description="contact reason code (taxonomy)")
     sub_reason: str | None = Field(default=None, pattern=CODE, description="a sub-reason of `reason`")
     resolved: bool | None = None
-    notes: str | None = Field(default=None, max_length=4000)
+    notes: Text | None = Field(default=None, max_length=4000)
 
 
 class LiveContactPublic(ContactPublic):

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from centralita.core.clock import Clock, SystemClock
 
+__all__ = ["ROLES", "Actor", "role_at_least"]
+
 ROLES = ("agent", "supervisor", "admin")
 _RANK = {r: i for i, r in enumerate(ROLES)}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
+__all__ = ["Clock", "FakeClock", "SystemClock", "as_utc"]
+
 UTC = dt.UTC
 
 

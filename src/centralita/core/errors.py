@@ -8,6 +8,22 @@ from typing import Any
 
 from centralita.core.i18n import _
 
+__all__ = [
+    "CentralitaError",
+    "Conflict",
+    "ErrorList",
+    "FieldError",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "TooManyRequests",
+    "Unauthorized",
+    "Unavailable",
+    "field_message",
+    "title",
+    "unknown_code",
+]
+
 
 @dataclass
 class FieldError:
@@ -128,6 +144,9 @@ def title(slug: str, fallback: str) -> str:
         "too-many-requests": _("Too many requests"),
         "unavailable": _("Service unavailable"),
         "method-not-allowed": _("Method not allowed"),
+        "content-too-large": _("Content too large"),
+        "request-timeout": _("Request timeout"),
+        "headers-too-large": _("Request headers too large"),
         "internal-error": _("Internal error"),
     }
     return titles.get(slug, fallback)
@@ -177,6 +196,7 @@ def field_message(err: Mapping[str, Any]) -> str:
         "int_from_float": lambda: _("must be a whole number"),
         "float_type": lambda: _("must be a number"),
         "float_parsing": lambda: _("must be a number"),
+        "finite_number": lambda: _("must be a finite number"),
         "bool_type": lambda: _("must be true or false"),
         "bool_parsing": lambda: _("must be true or false"),
         "dict_type": lambda: _("must be an object"),
@@ -184,11 +204,14 @@ def field_message(err: Mapping[str, Any]) -> str:
         "literal_error": lambda: _("must be one of {choices}", choices=_choices(str(ctx.get("expected", "")))),
         "datetime_parsing": lambda: _("must be a date and time (ISO 8601)"),
         "datetime_type": lambda: _("must be a date and time (ISO 8601)"),
+        "timezone_aware": lambda: _("must include its time zone (Z or ±HH:MM)"),
         "date_parsing": lambda: _("must be a date (YYYY-MM-DD)"),
         "date_from_datetime_parsing": lambda: _("must be a date (YYYY-MM-DD)"),
         "json_invalid": lambda: _("is not valid JSON"),
         "model_attributes_type": lambda: _("must be an object"),
     }
+    if err.get("input", ...) is None and kind.endswith("_type"):
+        return _("must not be null")
     if kind == "string_too_short" and ctx.get("min_length") == 1:
         return _("must not be empty")
     if kind == "too_short" and ctx.get("min_length") == 1:

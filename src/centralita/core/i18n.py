@@ -19,6 +19,8 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
+__all__ = ["_", "language", "ngettext", "using"]
+
 LANGUAGES = ("es", "en")
 _LOCALE = Path(__file__).resolve().parent.parent / "locale"
 _current = os.environ.get("CENTRALITA_LANGUAGE", "es")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import secrets
 
+__all__ = ["new_case_reference", "normalize_case_reference"]
+
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
 BODY_LENGTH = 5

@@ -7,6 +7,8 @@ import phonenumbers
 from centralita.core.errors import InvalidInput
 from centralita.core.i18n import _
 
+__all__ = ["IDENTITY_KINDS", "normalize_identity"]
+
 IDENTITY_KINDS = ("phone", "email", "chat", "external", "national_id")
 
 

@@ -6,6 +6,8 @@ The config file is TOML: `--config`, else CENTRALITA_CONFIG, else `<data_dir>/ce
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import secrets
 import tomllib
@@ -14,9 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from centralita.core.errors import FieldError, InvalidInput
+from centralita.core.files import create_private_file, private_dir, private_file
 from centralita.core.i18n import _
 
+__all__ = ["DEMO_LOGINS_FILE", "Settings", "load_settings", "normalize_database_url"]
+
 ENV_PREFIX = "CENTRALITA_"
+SECRET_KEY_FILE = "secret_key"
+DEMO_LOGINS_FILE = "demo-logins.txt"
 
 
 def default_data_dir() -> Path:
@@ -34,42 +41,121 @@ class Settings:
     language: str = "es"
     secret_key: str | None = None
     login_attempts_per_minute: int = 10
+    max_body_bytes: int = 1024 * 1024  # a request body above this is refused with 413
+    # the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs); none by default
+    trusted_proxies: tuple[str, ...] = ()
+    header_timeout: float = 10.0  # seconds a client has to send a request's headers
+    body_timeout: float = 30.0  # seconds a client has to send a request's body, once its headers are in
+    access_log: bool = True  # `centralita up` logs one line per request
     config_file: Path | None = None
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file (None: PostgreSQL, or an in-memory database)."""
+        if not self.is_sqlite or ":///" not in self.database_url:
+            return None
+        path = self.database_url.split(":///", 1)[1].split("?", 1)[0]
+        return Path(path) if path and path != ":memory:" else None
+
     def ensure_secret_key(self) -> str:
-        """The signing key for sessions: configured, else generated once into the data directory."""
+        """The secret key: configured, else generated once into `<data dir>/secret_key` (mode 0600)."""
         if self.secret_key:
             return self.secret_key
-        path = self.data_dir / "secret_key"
+        path = self.data_dir / SECRET_KEY_FILE
         if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+            key = private_file(path).read_text().strip()
+            if key:
+                return key
+        private_dir(self.data_dir)
         key = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        create_private_file(path)
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
         with os.fdopen(fd, "w") as fh:
             fh.write(key)
         return key
 
+    def secure_files(self) -> None:
+        """Make the data directory 0700 and the database, secret key and demo logins 0600 (creating the data
+        directory and an empty SQLite file when missing, so SQLite never creates them readable by others;
+        SQLite gives its -wal and -shm files the database file's mode)."""
+        database = self.sqlite_path
+        if self.data_dir.exists() or (database is not None and database.parent == self.data_dir):
+            private_dir(self.data_dir)
+        for name in (SECRET_KEY_FILE, DEMO_LOGINS_FILE):
+            private_file(self.data_dir / name)
+        if database is not None and database.parent.is_dir():
+            create_private_file(database)
+            for suffix in ("-wal", "-shm", "-journal"):
+                private_file(database.with_name(database.name + suffix))
+
 
 _KEYS = {f.name for f in fields(Settings)} - {"config_file"}
-_INT_KEYS = {"port", "login_attempts_per_minute"}
+_INT_KEYS = {"port", "login_attempts_per_minute", "max_body_bytes"}
+_SECONDS_KEYS = {"header_timeout", "body_timeout"}
+_BOOL_KEYS = {"access_log"}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def parse_networks(value: Any, source: str, name: str = "trusted_proxies") -> tuple[str, ...]:
+    """IP addresses and CIDR networks, comma-separated (or a TOML list), as canonical network strings."""
+    items = value if isinstance(value, list) else str(value).split(",")
+    out: list[str] = []
+    for item in (str(i).strip() for i in items):
+        if not item:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise InvalidInput(
+                _("{source}: {name}: {item!r} is not an IP address or network", source=source, name=name, item=item),
+                [FieldError([name], _("{item!r} is not an IP address or network", item=item), source=source)],
+            ) from None
+    return tuple(out)
 
 
 def _coerce(name: str, value: Any, source: str) -> Any:
     if value is None:
         return None
+    if name == "trusted_proxies":
+        return parse_networks(value, source)
+    if name in _BOOL_KEYS:
+        if isinstance(value, bool):
+            return value
+        if str(value).strip().lower() in _TRUE | _FALSE:
+            return str(value).strip().lower() in _TRUE
+        raise InvalidInput(
+            _("{source}: {name} must be true or false", source=source, name=name),
+            [FieldError([name], _("must be true or false"), source=source)],
+        )
+    if name in _SECONDS_KEYS:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = 0.0
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise InvalidInput(
+                _("{source}: {name} must be a number of seconds above 0", source=source, name=name),
+                [FieldError([name], _("must be a number of seconds above 0"), source=source)],
+            )
+        return seconds
     if name in _INT_KEYS:
         try:
-            return int(value)
+            number = int(value)
         except (TypeError, ValueError):
             raise InvalidInput(
                 _("{source}: {name} must be an integer", source=source, name=name),
                 [FieldError([name], _("must be an integer"), source=source)],
             ) from None
+        if name == "max_body_bytes" and number < 1:
+            raise InvalidInput(
+                _("{source}: {name} must be a positive integer", source=source, name=name),
+                [FieldError([name], _("must be a positive integer"), source=source)],
+            )
+        return number
     if name == "data_dir":
         return Path(str(value)).expanduser()
     if name == "language" and value not in ("es", "en"):

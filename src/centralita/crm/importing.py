@@ -40,9 +40,11 @@ from centralita.core.i18n import _
 from centralita.core.phones import normalize_identity
 from centralita.crm.actions import _check_classification, do_add_identity, do_create_customer, do_update_customer
 from centralita.crm.schemas import LIFECYCLE, CustomerCreate, CustomerUpdate, IdentityCreate
-from centralita.events.log import EventRecord, append_event
+from centralita.events.log import Appended, append_event
 from centralita.store import tables as t
 from centralita.store.db import Database
+
+__all__ = ["ImportFileError", "ImportResult", "import_customers", "problem_rows"]
 
 PROFILE_COLUMNS = (
     "external_id",
@@ -263,6 +265,15 @@ def parse_customer_csv(text: str, source: str) -> CsvFile:
             if not any(cell.strip() for cell in record):
                 continue
             values = {col: (record[i].strip() if i < len(record) else "") for i, col in enumerate(columns)}
+            if len(record) < len(columns):  # a row that lost a delimiter (or its last columns): never guessed
+                message = _(
+                    "{fields} fields but the header has {columns} (is a '{delimiter}' missing?)",
+                    fields=len(record),
+                    columns=len(columns),
+                    delimiter=delimiter,
+                )
+                problems.append(RowProblem(start, "", message, values))
+                continue
             if len(record) > len(columns):
                 extra = record[len(columns) :]
                 if any(cell.strip() for cell in extra):
@@ -679,7 +690,7 @@ def _problems_from_error(plan: _Plan, exc: Exception) -> list[RowProblem]:
     return [RowProblem(plan.line, "", message, plan.values)]
 
 
-def do_record_customer_import(session: Session, actor: Actor, result: ImportResult) -> EventRecord:
+def do_record_customer_import(session: Session, actor: Actor, result: ImportResult) -> Appended:
     """Append the `customers.imported` summary event."""
     return append_event(
         session,

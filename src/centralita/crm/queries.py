@@ -9,6 +9,7 @@ from centralita.core.errors import InvalidInput
 from centralita.core.i18n import _
 from centralita.core.ids import normalize_case_reference
 from centralita.core.phones import normalize_identity
+from centralita.core.vocabulary import int_problem
 from centralita.crm.schemas import (
     CasePublic,
     ContactSummary,
@@ -18,6 +19,8 @@ from centralita.crm.schemas import (
     NotePublic,
 )
 from centralita.store import tables as t
+
+__all__ = ["find_identity"]
 
 LAST_CONTACTS = 5
 OPEN_STATUSES = ("open", "pending")
@@ -56,9 +59,10 @@ def list_customers(
     offset: int = 0,
 ) -> tuple[list[t.Customer], int]:
     stmt = select(t.Customer).where(t.Customer.tenant_id == tenant_id)
-    if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(t.Customer.name).like(like), t.Customer.external_id == q))
+    if q:  # `%` and `_` are matched as themselves
+        stmt = stmt.where(
+            or_(func.lower(t.Customer.name).contains(q.lower(), autoescape=True), t.Customer.external_id == q)
+        )
     if segment:
         stmt = stmt.where(t.Customer.segment == segment)
     if value_tier:
@@ -153,8 +157,12 @@ def customer_360(session: Session, tenant_id: int, country: str, kind: str, valu
 
 
 def get_case(session: Session, tenant_id: int, case_id_or_ref: str) -> t.Case | None:
-    if case_id_or_ref.isdigit():
-        return session.scalar(select(t.Case).where(t.Case.tenant_id == tenant_id, t.Case.id == int(case_id_or_ref)))
+    if case_id_or_ref.isascii() and case_id_or_ref.isdigit():  # an id; '²' or '١٢٣' are no reference either
+        case_id = int(case_id_or_ref)
+        said = int_problem(case_id)
+        if said is not None:
+            raise InvalidInput.field("case_ref", said)
+        return session.scalar(select(t.Case).where(t.Case.tenant_id == tenant_id, t.Case.id == case_id))
     ref = normalize_case_reference(case_id_or_ref)
     if ref is None:
         raise InvalidInput.field(

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import MISSING, BaseModel, ConfigDict, Field
 
 from centralita.core.phones import IDENTITY_KINDS
-from centralita.core.vocabulary import Strict
+from centralita.core.vocabulary import Attributes, Stored, Strict, Text
+
+__all__ = [
+    "LIFECYCLE",
+    "CaseCreate",
+    "CasePublic",
+    "CaseUpdate",
+    "ContactSummary",
+    "Customer360",
+    "CustomerCreate",
+    "CustomerPublic",
+    "CustomerUpdate",
+    "IdentityCreate",
+    "IdentityPublic",
+    "NoteCreate",
+    "NotePublic",
+]
 
 _KINDS = "^(" + "|".join(IDENTITY_KINDS) + ")$"
 LIFECYCLE = "^(prospect|new|active|at_risk|lapsed)$"
@@ -39,23 +54,25 @@ class CustomerCreate(Strict):
     lifetime_value: float | None = Field(default=None, ge=0)
     owner: str | None = Field(default=None, description="owner agent code")
     language: str = Field(default="es", pattern="^(es|en)$")
-    notes: str | None = Field(default=None, max_length=4000)
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    notes: Text | None = Field(default=None, max_length=4000)
+    attributes: Attributes = Field(default_factory=dict)
     identities: list[IdentityCreate] = Field(default_factory=list, max_length=50)
 
 
 class CustomerUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    kind: str | None = Field(default=None, pattern="^(person|company)$")
+    """Only the fields given change; null clears a field that may be empty."""
+
+    name: str | MISSING = Field(default=MISSING, min_length=1, max_length=200)
+    kind: str | MISSING = Field(default=MISSING, pattern="^(person|company)$")
     external_id: str | None = Field(default=None, max_length=100)
     segment: str | None = None
     value_tier: str | None = None
     lifecycle_stage: str | None = Field(default=None, pattern=LIFECYCLE)
     lifetime_value: float | None = Field(default=None, ge=0)
     owner: str | None = None
-    language: str | None = Field(default=None, pattern="^(es|en)$")
-    notes: str | None = Field(default=None, max_length=4000)
-    attributes: dict[str, Any] | None = None
+    language: str | MISSING = Field(default=MISSING, pattern="^(es|en)$")
+    notes: Text | None = Field(default=None, max_length=4000)
+    attributes: Attributes | MISSING = MISSING
 
 
 class CustomerPublic(BaseModel):
@@ -71,14 +88,14 @@ class CustomerPublic(BaseModel):
     owner_agent_id: int | None
     language: str
     notes: str | None = None
-    attributes: dict[str, Any]
+    attributes: Stored
     created_at: dt.datetime
     updated_at: dt.datetime
     identities: list[IdentityPublic] = Field(default_factory=list)
 
 
 class CaseCreate(Strict):
-    subject: str = Field(min_length=1, max_length=300)
+    subject: Text = Field(min_length=1, max_length=300)
     customer_id: int | None = None
     reason: str | None = Field(default=None, description="reason code")
     priority: int = Field(default=0, ge=0, le=10)
@@ -86,21 +103,23 @@ class CaseCreate(Strict):
     queue: str | None = Field(default=None, description="queue code")
     due_at: dt.datetime | None = None
     contact_id: int | None = Field(default=None, description="contact to link at once")
-    note: str | None = Field(default=None, max_length=10000)
+    note: Text | None = Field(default=None, max_length=10000)
 
 
 class CaseUpdate(Strict):
-    subject: str | None = Field(default=None, min_length=1, max_length=300)
-    status: str | None = Field(default=None, pattern=CASE_STATUS)
+    """Only the fields given change; null clears a field that may be empty."""
+
+    subject: Text | MISSING = Field(default=MISSING, min_length=1, max_length=300)
+    status: str | MISSING = Field(default=MISSING, pattern=CASE_STATUS)
     reason: str | None = None
-    priority: int | None = Field(default=None, ge=0, le=10)
+    priority: int | MISSING = Field(default=MISSING, ge=0, le=10)
     owner: str | None = None
     queue: str | None = None
     due_at: dt.datetime | None = None
 
 
 class NoteCreate(Strict):
-    text: str = Field(min_length=1, max_length=10000)
+    text: Text = Field(min_length=1, max_length=10000)
 
 
 class NotePublic(BaseModel):

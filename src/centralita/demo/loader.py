@@ -40,7 +40,9 @@ from centralita.contacts.history import do_record_contacts
 from centralita.core.actor import Actor
 from centralita.core.clock import FakeClock
 from centralita.core.errors import Conflict, InvalidInput
+from centralita.core.files import private_dir
 from centralita.core.i18n import _
+from centralita.core.settings import DEMO_LOGINS_FILE
 from centralita.crm.actions import do_create_customer, do_link_case_contact, do_open_case, do_update_case
 from centralita.crm.schemas import CaseCreate, CaseUpdate
 from centralita.demo import catalog as c
@@ -60,13 +62,15 @@ from centralita.queues.schemas import (
 from centralita.service import Service
 from centralita.store import tables as t
 
+__all__ = ["load_demo", "load_demo_if_empty"]
+
 DEFAULT_CUSTOMERS = 2000
 FIRST_START_CUSTOMERS = DEFAULT_CUSTOMERS  # what `centralita up` loads into an empty database
 DEFAULT_SEED = 1
 HISTORY_DAYS = 60
 CUSTOMERS_PER_TRANSACTION = 200
 HISTORY_CUSTOMERS_PER_TRANSACTION = 100
-LOGINS_FILE = "demo-logins.txt"
+LOGINS_FILE = DEMO_LOGINS_FILE
 MAX_CUSTOMERS = 200_000
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -233,7 +237,7 @@ def _create_users(session: Session, actor: Actor, password: str | None) -> list[
 
 
 def _write_logins(path: Path, slug: str, name: str, logins: list[dict[str, str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     lines = [
         f"# {name} ({slug}): {_('demo logins')}",
         f"{'role':<12} {'username':<20} password",

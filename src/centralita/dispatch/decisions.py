@@ -6,7 +6,7 @@ missed too many offers, and after-contact work past its deadline. Offers made an
 round (an agent that went away before the offer could be written) are left out on both sides. The store
 has the last word: an offer it refuses puts the contact back as its events describe it (or, when the
 store has an offer the router does not know, rebuilds the tenant); a timeout it refuses (the agent
-accepted first) rebuilds the tenant, so the router follows the store.
+accepted first) is left to the accept's events, which the router adopts.
 """
 
 from __future__ import annotations
@@ -90,11 +90,9 @@ def write_round(db: Database, actor: Actor, tr: TenantRouting, decided: Round, n
             acw_due=decided.acw_due,
         )
     for end, detail in result.ends_refused:
-        if end.result == "timeout":
-            # accepted, rejected or withdrawn in the store before the timeout: the router must follow the
-            # store (an accept it missed would leave the agent's slot free)
-            log.info("offer timeout of contact %s not recorded: %s", end.offer.contact_id, detail)
-            tr.resync = True
+        # Answered in the store before the timeout or the withdrawal got there: its events follow, and the
+        # router takes them as the store has them (an accept it had let go is adopted: feed._connected).
+        log.info("end (%s) of contact %s's offer not recorded: %s", end.result, end.offer.contact_id, detail)
     for overflow, detail in result.overflows_refused:
         # answered or abandoned meanwhile: the events that remove it from the router are on their way
         log.info("overflow of contact %s not recorded: %s", overflow.contact_id, detail)

@@ -213,9 +213,18 @@ def _dequeued(tr: TenantRouting, e: EventRecord, now: float, config: ConfigSourc
 
 
 def _connected(tr: TenantRouting, e: EventRecord, now: float, config: ConfigSource) -> None:
+    """The accept the store took. When the router had already let that offer go (it timed out here while
+    the accept was on its way, and the store refused the timeout), it adopts the connection as the store
+    has it instead of rebuilding the tenant."""
     assert e.contact_id is not None
-    if e.agent_id is not None:
-        tr.router.accept(e.contact_id, e.agent_id, now)
+    r = tr.router
+    tr.queued.pop(e.contact_id, None)
+    if e.agent_id is None:
+        return
+    if r.open_offer(e.contact_id, e.agent_id) is not None:
+        r.accept(e.contact_id, e.agent_id, now)
+    else:
+        r.adopt(e.contact_id, e.agent_id, e.data["contact"]["channel"], now)
 
 
 def _ended(tr: TenantRouting, e: EventRecord, now: float, config: ConfigSource) -> None:

@@ -18,6 +18,8 @@ from typing import Any
 
 from centralita.events.log import EventRecord
 
+__all__ = ["LocalBus", "make_bus"]
+
 log = logging.getLogger(__name__)
 CHANNEL = "centralita:events"
 

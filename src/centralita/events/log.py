@@ -1,14 +1,16 @@
 """The append-only event log. `append_event` is called only from `do_*` actions, inside their transaction.
 
-Each tenant's events are numbered by `seq` without gaps and in commit order: taking the next number
-locks the tenant's counter row until the transaction ends, so a reader that has seen seq N and later
-sees N+2 knows N+1 exists and reads it from the log (no event is skipped by a resuming client).
+Each tenant's events are numbered by `seq` without gaps and in commit order: they are numbered and written
+as the transaction commits, under the tenant's counter row, which stays locked until the commit ends. So a
+reader that has seen seq N and later sees N+2 knows N+1 exists and reads it from the log (no event is
+skipped by a resuming client); and since the counter is a transaction's last lock, no transaction waits
+for another row while holding it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +23,16 @@ from sqlalchemy.orm.util import identity_key
 from centralita.events.types import check_payload
 from centralita.store.tables import Event, Tenant
 
-__all__ = ["BUS_KEY", "PENDING_KEY", "EventRecord", "append_event", "append_events", "last_seq", "read_events"]
+__all__ = [
+    "BUS_KEY",
+    "PENDING_KEY",
+    "Appended",
+    "EventRecord",
+    "append_event",
+    "append_events",
+    "last_seq",
+    "read_events",
+]
 
 PENDING_KEY = "centralita_pending_events"
 BUS_KEY = "centralita_bus"
@@ -91,14 +102,7 @@ class EventRecord:
 
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
 _TENANTS: Table = Tenant.__table__  # type: ignore[assignment]
-# Built once: the per-event cost is two small statements on the transaction's connection.
-_NEXT_SEQ = (
-    update(_TENANTS)
-    .where(_TENANTS.c.id == bindparam("tenant_id"))
-    .values(event_seq=_TENANTS.c.event_seq + 1)
-    .returning(_TENANTS.c.event_seq)
-)
-_INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
+# Built once: at commit, one counter update and one insert per tenant, however many events.
 _INSERT_MANY = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
 _RESERVE_SEQ = (
     update(_TENANTS)
@@ -106,6 +110,26 @@ _RESERVE_SEQ = (
     .values(event_seq=_TENANTS.c.event_seq + bindparam("n"))
     .returning(_TENANTS.c.event_seq)
 )
+UNNUMBERED_KEY = "centralita_unnumbered_events"
+SUBJECTS = ("contact_id", "agent_id", "customer_id", "case_id", "queue_id", "user_id")
+NO_SUBJECTS: dict[str, int | None] = dict.fromkeys(SUBJECTS)  # every row names them all (one insert)
+
+
+@dataclass
+class Appended:
+    """An event appended in a transaction not yet committed: it gets its number (and its row) at commit.
+    `when_numbered(fn)` runs `fn(seq)` then, inside the transaction (e.g. to store an arrival order)."""
+
+    tenant_id: int
+    type: str
+    ts: dt.datetime
+    data: dict[str, Any]
+    subjects: dict[str, int | None]
+    record: EventRecord | None = None
+    _callbacks: list[Callable[[int], None]] = field(default_factory=list)
+
+    def when_numbered(self, callback: Callable[[int], None]) -> None:
+        self._callbacks.append(callback)
 
 
 def append_event(
@@ -115,51 +139,73 @@ def append_event(
     ts: dt.datetime,
     data: dict[str, Any] | None = None,
     **subjects: int | None,
-) -> EventRecord:
-    """Append one event in the caller's transaction; it is published only after that commits. The payload
-    must match the type's declaration (`events/types.py`)."""
+) -> Appended:
+    """Append one event in the caller's transaction. The payload must match the type's declaration
+    (`events/types.py`), checked now. The event is numbered and written when the transaction commits
+    (`_number_at_commit`), and published after that."""
     payload = data or {}
     check_payload(type, payload)
-    session.flush()  # rows first, so ids exist and the counter lock is held as briefly as possible
-    conn = session.connection()
-    seq = int(conn.execute(_NEXT_SEQ, {"tenant_id": tenant_id}).scalar_one())
-    event_id = int(
-        conn.execute(
-            _INSERT, {"tenant_id": tenant_id, "seq": seq, "type": type, "ts": ts, "data": payload, **subjects}
-        ).scalar_one()
-    )
-    record = EventRecord(id=event_id, tenant_id=tenant_id, seq=seq, type=type, ts=ts, data=payload, **subjects)
-    session.info.setdefault(PENDING_KEY, []).append(record)
-    return record
+    appended = Appended(tenant_id, type, ts, payload, dict(subjects))
+    session.info.setdefault(UNNUMBERED_KEY, []).append(appended)
+    return appended
 
 
 PendingEvent = tuple[str, dt.datetime, dict[str, Any], dict[str, int | None]]  # type, ts, data, subjects
 
 
-def append_events(session: Session, tenant_id: int, items: Sequence[PendingEvent]) -> list[EventRecord]:
-    """Append several events at once (an import): one counter update reserves their numbers, gapless, in
-    the given order. Same guarantees as `append_event`: checked payloads, rows in the caller's transaction,
-    published after it commits."""
-    if not items:
-        return []
+def append_events(session: Session, tenant_id: int, items: Sequence[PendingEvent]) -> list[Appended]:
+    """Append several events at once (an import), numbered in the given order at commit; the same
+    guarantees as `append_event`."""
     for type_, _ts, data, _subjects in items:
         check_payload(type_, data)
-    last = int(session.execute(_RESERVE_SEQ, {"tenant_id": tenant_id, "n": len(items)}).scalar_one())
-    loaded = session.identity_map.get(identity_key(Tenant, tenant_id))
-    if loaded is not None:  # keep a loaded tenant row in step with the counter
-        set_committed_value(loaded, "event_seq", last)
-    first = last - len(items) + 1
-    params: list[dict[str, Any]] = [
-        {"tenant_id": tenant_id, "seq": first + i, "type": type_, "ts": ts, "data": data, **subjects}
-        for i, (type_, ts, data, subjects) in enumerate(items)
-    ]
-    ids = session.execute(_INSERT_MANY, params).scalars()
-    records = [
-        EventRecord(id=int(event_id), tenant_id=tenant_id, seq=first + i, type=type_, ts=ts, data=data, **subjects)
-        for i, (event_id, (type_, ts, data, subjects)) in enumerate(zip(ids, items, strict=True))
-    ]
+    appended = [Appended(tenant_id, type_, ts, data, dict(subjects)) for type_, ts, data, subjects in items]
+    session.info.setdefault(UNNUMBERED_KEY, []).extend(appended)
+    return appended
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _number_at_commit(session: Session) -> None:
+    """Number and write the transaction's events: the tenant's counter row is the last lock the transaction
+    takes, held only from here to the commit. So each tenant's events are numbered without gaps in commit
+    order, and no transaction ever waits for another row while it holds a counter (which is what made
+    writers deadlock when numbers were taken as each event was appended)."""
+    pending: list[Appended] = session.info.pop(UNNUMBERED_KEY, [])
+    if not pending:
+        return
+    session.flush()  # the rows the events are about first
+    by_tenant: dict[int, list[Appended]] = {}
+    for item in pending:
+        by_tenant.setdefault(item.tenant_id, []).append(item)
+    records: list[EventRecord] = []
+    for tenant_id in sorted(by_tenant):  # several tenants in one transaction: always in the same order
+        items = by_tenant[tenant_id]
+        last = int(session.execute(_RESERVE_SEQ, {"tenant_id": tenant_id, "n": len(items)}).scalar_one())
+        loaded = session.identity_map.get(identity_key(Tenant, tenant_id))
+        if loaded is not None:  # keep a loaded tenant row in step with the counter
+            set_committed_value(loaded, "event_seq", last)
+        first = last - len(items) + 1
+        params: list[dict[str, Any]] = [
+            {
+                "tenant_id": tenant_id,
+                "seq": first + i,
+                "type": a.type,
+                "ts": a.ts,
+                "data": a.data,
+                **NO_SUBJECTS,
+                **a.subjects,
+            }
+            for i, a in enumerate(items)
+        ]
+        ids = session.execute(_INSERT_MANY, params).scalars().all()
+        for i, (event_id, a) in enumerate(zip(ids, items, strict=True)):
+            a.record = EventRecord(
+                id=int(event_id), tenant_id=tenant_id, seq=first + i, type=a.type, ts=a.ts, data=a.data, **a.subjects
+            )
+            records.append(a.record)
+            for callback in a._callbacks:
+                callback(a.record.seq)
+    records.sort(key=lambda r: (r.tenant_id, r.seq))
     session.info.setdefault(PENDING_KEY, []).extend(records)
-    return records
 
 
 def read_events(
@@ -187,3 +233,4 @@ def _publish_after_commit(session: Session) -> None:
 @sa_event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(session: Session) -> None:
     session.info.pop(PENDING_KEY, None)
+    session.info.pop(UNNUMBERED_KEY, None)

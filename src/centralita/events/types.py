@@ -61,6 +61,20 @@ LIST = Kind("list", lambda v: isinstance(v, list))
 OBJ = Kind("object", lambda v: isinstance(v, dict))
 # A contact's open membership as `contact.queued` and `contact.overflowed` carry it (contacts/live.py)
 MEMBERSHIP_KEYS = ("queue_id", "joined_at", "priority", "age_adjust_s", "for_agent_id", "overflowed")
+# What an agent's screen shows of a contact (contacts/live.py `contact_summary`)
+SUMMARY_KEYS = (
+    "id",
+    "channel",
+    "queue",
+    "priority",
+    "ani",
+    "customer_id",
+    "customer_name",
+    "segment",
+    "value_tier",
+    "lifecycle_stage",
+)
+SUMMARY = Kind("contact summary", lambda v: isinstance(v, dict) and set(v) == set(SUMMARY_KEYS))
 MEMBERSHIPS = Kind(
     "memberships",
     lambda v: isinstance(v, list) and all(isinstance(m, dict) and set(m) == set(MEMBERSHIP_KEYS) for m in v),
@@ -87,7 +101,13 @@ _ALL = [
     _t("user.updated", "A user's role, password or status changed", username=TEXT, changes=OBJ),
     _t("user.logged_in", "A user logged in", username=TEXT, via=TEXT),
     _t("user.logged_out", "A user logged out", username=TEXT),
-    _t("api_token.created", "An API token was issued", name=TEXT, role=TEXT),
+    _t(
+        "api_token.created",
+        "An API token was issued (`expires_at`: null, it never expires)",
+        name=TEXT,
+        role=TEXT,
+        expires_at=TS.optional,
+    ),
     _t("api_token.revoked", "An API token was revoked", name=TEXT),
     # configuration
     _t("hours.created", "An hours calendar was created", code=TEXT),
@@ -96,7 +116,7 @@ _ALL = [
     _t("skill.created", "A skill was created", code=TEXT),
     _t("skill.updated", "A skill changed", code=TEXT, changes=OBJ),
     _t("skill.deleted", "A skill was removed", code=TEXT),
-    _t("queue.created", "A queue was created", code=TEXT),
+    _t("queue.created", "A queue was created", code=TEXT, name=TEXT),
     _t("queue.updated", "A queue's settings changed", code=TEXT, changes=OBJ),
     _t("queue.deleted", "A queue was deactivated", code=TEXT),
     _t("reason.created", "A contact reason or group was created", code=TEXT, kind=TEXT),
@@ -187,7 +207,15 @@ _ALL = [
         mode=TEXT,
         memberships=MEMBERSHIPS,
     ),
-    _t("contact.offered", "A contact was offered to an agent", agent=TEXT, queue=TEXT, timeout_at=TS),
+    _t(
+        "contact.offered",
+        "A contact was offered to an agent; `contact`: what the agent's screen shows of it (channel, queue,"
+        " priority, caller, customer id and name, segment, value tier, lifecycle stage, as recognised)",
+        agent=TEXT,
+        queue=TEXT,
+        timeout_at=TS,
+        contact=SUMMARY,
+    ),
     _t(
         "contact.offer_ended",
         "An offer ended: accepted, rejected, timeout (no answer) or withdrawn (the contact left, or a restart);"
@@ -196,7 +224,13 @@ _ALL = [
         result=TEXT,
         offers_left=INT,
     ),
-    _t("contact.connected", "An agent connected to the contact", agent=TEXT.optional),
+    _t(
+        "contact.connected",
+        "An agent connected to the contact (`queue`: the one that answered; `contact` as on `contact.offered`)",
+        agent=TEXT.optional,
+        queue=TEXT.optional,
+        contact=SUMMARY,
+    ),
     _t("contact.held", "The contact was put on hold"),
     _t("contact.resumed", "The contact was taken off hold"),
     _t("contact.transferred", "The contact was transferred", to=TEXT, next_contact_id=INT.optional),

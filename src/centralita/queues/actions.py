@@ -26,6 +26,19 @@ from centralita.queues.schemas import (
 from centralita.store import tables as t
 from centralita.store.lookup import resolve_code
 
+__all__ = [
+    "do_create_hours",
+    "do_create_queue",
+    "do_create_reason",
+    "do_create_reason_group",
+    "do_delete_queue",
+    "do_delete_reason",
+    "do_update_hours",
+    "do_update_queue",
+    "do_update_reason",
+    "do_update_reason_group",
+]
+
 
 def _ensure_new_code(session: Session, actor: Actor, model: Any, code: str, what: str) -> None:
     if session.scalar(select(model.id).where(model.tenant_id == actor.tenant_id, model.code == code)) is not None:
@@ -183,7 +196,7 @@ def do_create_queue(session: Session, actor: Actor, data: QueueCreate) -> t.Queu
         actor.tenant_id,
         "queue.created",
         actor.now(),
-        {"code": row.code},
+        {"code": row.code, "name": row.name},
         queue_id=row.id,
         user_id=actor.user_id,
     )

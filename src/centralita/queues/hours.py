@@ -13,13 +13,15 @@ from typing import Any
 
 from centralita.core.i18n import _
 
+__all__ = ["OPEN", "hours_status"]
+
 OPEN, CLOSED, HOLIDAY = "open", "closed", "holiday"
 
 
 def parse_hhmm(text: str) -> int:
     """Minutes since midnight for 'HH:MM' (00:00..24:00). Raises ValueError."""
     hh, sep, mm = text.partition(":")
-    if not sep or not hh.isdigit() or not mm.isdigit() or len(mm) != 2:
+    if not sep or not text.isascii() or not hh.isdigit() or not mm.isdigit() or len(mm) != 2:
         raise ValueError(_("{value!r} is not HH:MM", value=text))
     minutes = int(hh) * 60 + int(mm)
     if int(mm) > 59 or minutes > 24 * 60:

@@ -8,12 +8,41 @@ import zoneinfo
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    MISSING,
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from centralita.core.i18n import _
 from centralita.core.vocabulary import CHANNELS, CODE, Strict, one_of, unknown_choice
 from centralita.queues.hours import parse_hhmm
 from centralita.routing.rules import AGENT_SELECTIONS
+
+__all__ = [
+    "HoursCreate",
+    "HoursOverride",
+    "HoursPublic",
+    "HoursStatus",
+    "HoursUpdate",
+    "Overflow",
+    "QueueCreate",
+    "QueuePublic",
+    "QueueUpdate",
+    "ReasonCreate",
+    "ReasonGroupCreate",
+    "ReasonGroupPublic",
+    "ReasonPublic",
+    "ReasonUpdate",
+    "SlTarget",
+    "WeeklyInterval",
+    "parse_order_by",
+]
 
 OVERLOAD_METRICS = ("ewt", "oldest_wait")
 ORDER_BY = re.compile(r"^agent\.([a-z_][a-z0-9_]{0,49})(?:\s+(ASC|DESC))?$", re.IGNORECASE)
@@ -81,12 +110,14 @@ class HoursCreate(Strict):
 
 
 class HoursUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    timezone: str | None = None
-    weekly: list[WeeklyInterval] | None = None
-    overrides: list[HoursOverride] | None = None
+    """Only the fields given change; none of them may be null."""
 
-    _tz = field_validator("timezone")(lambda v: v if v is None else _tz(v))
+    name: str | MISSING = Field(default=MISSING, min_length=1, max_length=200)
+    timezone: str | MISSING = MISSING
+    weekly: list[WeeklyInterval] | MISSING = MISSING
+    overrides: list[HoursOverride] | MISSING = MISSING
+
+    _tz = field_validator("timezone")(_tz)
 
 
 class HoursPublic(BaseModel):
@@ -217,8 +248,8 @@ class QueueCreate(QueueFields):
 
 
 class QueueUpdate(QueueFields):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    active: bool | None = None
+    name: str | MISSING = Field(default=MISSING, min_length=1, max_length=200)
+    active: bool | MISSING = MISSING
 
 
 class QueuePublic(BaseModel):
@@ -266,10 +297,12 @@ class ReasonCreate(Strict):
 
 
 class ReasonUpdate(Strict):
-    name_es: str | None = Field(default=None, min_length=1, max_length=200)
-    name_en: str | None = Field(default=None, min_length=1, max_length=200)
-    avoidable: bool | None = None
-    active: bool | None = None
+    """Only the fields given change; none of them may be null."""
+
+    name_es: str | MISSING = Field(default=MISSING, min_length=1, max_length=200)
+    name_en: str | MISSING = Field(default=MISSING, min_length=1, max_length=200)
+    avoidable: bool | MISSING = MISSING
+    active: bool | MISSING = MISSING
 
 
 class ReasonPublic(BaseModel):

@@ -1,29 +1,41 @@
 """WebSocket fan-out at /api/realtime.
 
 Protocol (JSON text frames, server → client):
-1. `{"type": "hello", "last_seq": N, "snapshot": {...}}` on a fresh register (no `after`), or
-   `{"type": "hello", "last_seq": N, "resumed_from": A}` followed by every event with seq in (A, N].
-2. `{"type": "event", "event": {...}}` for each later event, in seq order, each exactly once.
+1. `{"type": "hello", "last_seq": N, "snapshot": {...}, "queue_stats": [...] | null}` on a fresh register
+   (no `after`): everything the client needs to draw its screen (`realtime/state.py`: the agents it sees
+   with their state and activity, the open offers and live contacts with their customer summary, its
+   queues; an agent sees its own, a supervisor everyone's) and, from the routing process, its queues'
+   live figures. Or `{"type": "hello", "last_seq": N, "resumed_from": A}` followed by every event it may
+   see with seq in (A, N].
+2. `{"type": "event", "event": {...}}` for each later event, in seq order, each exactly once. Applying
+   them to the snapshot (`state.apply`) gives what a fresh snapshot would.
+3. A new `hello` with a snapshot when what the client may see changed (its agent's queues changed):
+   the client replaces its state.
 A client that reconnects passes `?after=<last seq it processed>` and misses nothing: the server
-subscribes to the bus before reading the log, and fills any seq gap from the log.
+subscribes to the bus before reading the log, and fills any seq gap from the log, page by page.
 
 With `?stats=1` the socket also gets `{"type": "queue_stats", "at": <epoch s>, "queues": [...]}` whenever
 the routing runner's figures change (ephemeral wallboard messages: not events, no seq, never replayed;
 the latest one is sent on connect). Agents get the queues they serve. Only the routing process has them.
 
 Auth: the session cookie (the Origin must match the host, against cross-site hijacking) or an API
-token in `?token=` / `Authorization: Bearer`. Agents receive only events about themselves or their
-queues; supervisors and admins receive all of their tenant's events, never another tenant's.
+token in `?token=` / `Authorization: Bearer`. Who sees which event: `access.can_see_event`.
+
+Close codes (the socket is accepted first, so a client always reads the code and a reason in the
+request's language): 4401 not authenticated (no or bad cookie or token; also later, when its credentials
+stop working or change: a user deactivated or its role changed, a token revoked or expired, a logout —
+checked at once after such an event and every minute), 4403 cross-origin cookie socket, 4422 a bad
+`after` (not a non-negative integer in ASCII digits, or beyond the last event).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlparse
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from centralita import access
@@ -32,15 +44,20 @@ from centralita.core.actor import Actor
 from centralita.core.errors import CentralitaError
 from centralita.core.i18n import _
 from centralita.events.log import EventRecord, last_seq, read_events
+from centralita.realtime import state
 from centralita.service import Service
-from centralita.store import tables as t
 
 BACKLOG_PAGE = 1000
-MAX_BACKLOG = 100_000
+RECHECK_S = 60.0  # how often an open socket's credentials are checked again (an expired token, a session ended)
+# events after which the socket's credentials are checked at once (a user deactivated or its role
+# lowered, a token revoked, a logout)
+ACCESS_EVENTS = frozenset({"user.updated", "user.logged_out", "api_token.revoked"})
+CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_INVALID = 4401, 4403, 4422
+MAX_SEQ_DIGITS = 18  # below 2**63
 
 
 class _Filter:
-    """What this socket's actor may see (`access`): its queues, fixed at connect."""
+    """What this socket's actor may see (`access`): its queues, as of its last hello."""
 
     def __init__(self, actor: Actor, served: access.Served) -> None:
         self.actor = actor
@@ -49,38 +66,47 @@ class _Filter:
     def allows(self, e: EventRecord) -> bool:
         return access.can_see_event(self.actor, self.served, e)
 
+    def queues_changed(self, e: EventRecord) -> bool:
+        """The actor's own agent's queues changed: it sees other queues from now on."""
+        return (
+            self.served is not None
+            and e.type == "agent.updated"
+            and e.agent_id is not None
+            and e.agent_id == self.actor.agent_id
+            and "queues" in (e.data.get("changes") or {})
+        )
 
-def _snapshot(svc: Service, actor: Actor) -> tuple[int, dict[str, Any], access.Served]:
+
+def _snapshot(svc: Service, actor: Actor) -> tuple[int, state.State, access.Served]:
     with svc.db.read() as s:
         seq = last_seq(s, actor.tenant_id)
         served = access.served_queues(s, actor)
-        agents_stmt = select(t.Agent).where(t.Agent.tenant_id == actor.tenant_id, t.Agent.active.is_(True))
-        if not actor.at_least("supervisor"):
-            agents_stmt = agents_stmt.where(t.Agent.id == (actor.agent_id or -1))
-        agents = [
-            {
-                "id": a.id,
-                "code": a.code,
-                "name": a.name,
-                "state": a.state,
-                "away_reason": a.away_reason,
-                "state_since": a.state_since.isoformat() if a.state_since else None,
-            }
-            for a in s.scalars(agents_stmt.order_by(t.Agent.code))
-        ]
-        queues_stmt = select(t.Queue).where(t.Queue.tenant_id == actor.tenant_id, t.Queue.active.is_(True))
-        queues = [
-            {"id": q.id, "code": q.code, "name": q.name}
-            for q in s.scalars(queues_stmt.order_by(t.Queue.code))
-            if access.can_see_queue(actor, served, q.id)
-        ]
-        return seq, {"agents": agents, "queues": queues}, served
+        return seq, state.snapshot(s, actor, served), served
 
 
-def _backlog(svc: Service, tenant_id: int, after: int, upto: int | None) -> list[EventRecord]:
+def _queue_stats(svc: Service, actor: Actor, served: access.Served) -> list[dict[str, Any]] | None:
+    """The latest figures of the queues the actor sees, when this process routes (else None)."""
+    if svc.dispatch is None or not svc.dispatch.is_leader:
+        return None
+    return svc.dispatch.queue_stats(actor.tenant_id, None if served is None else set(served))
+
+
+def _page(svc: Service, tenant_id: int, after: int, upto: int) -> list[EventRecord]:
     with svc.db.read() as s:
         events = read_events(s, tenant_id, after_seq=after, limit=BACKLOG_PAGE)
-    return [e for e in events if upto is None or e.seq <= upto]
+    return [e for e in events if e.seq <= upto]
+
+
+async def _backlog(svc: Service, tenant_id: int, after: int, upto: int) -> AsyncIterator[EventRecord]:
+    """The tenant's events with seq in (after, upto], from the log, page by page (any gap size)."""
+    cursor = after
+    while cursor < upto:
+        page = await run_in_threadpool(_page, svc, tenant_id, cursor, upto)
+        if not page:
+            return
+        for e in page:
+            yield e
+        cursor = page[-1].seq
 
 
 def _close_reason(text: str) -> str:
@@ -93,6 +119,15 @@ def _origin_ok(ws: WebSocket) -> bool:
     if origin is None:  # not a browser
         return True
     return urlparse(origin).netloc == ws.headers.get("host")
+
+
+def _parse_after(raw: str | None) -> int | None:
+    """`after` as a seq; ValueError unless it is ASCII digits of a 64-bit integer (not "²", "١٢٣", "-1")."""
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_SEQ_DIGITS):
+        raise ValueError(raw)
+    return int(raw)
 
 
 class _WsRequest:
@@ -109,27 +144,45 @@ class _WsRequest:
         self.state = ws.state
 
 
+def _still_valid(svc: Service, request: _WsRequest, actor: Actor) -> bool:
+    """Whether the socket's credentials still give the same actor (role, user, agent)."""
+    try:
+        now = authenticate(request, svc)  # type: ignore[arg-type]
+    except CentralitaError:
+        return False
+    return (now.tenant_id, now.role, now.user_id, now.agent_id) == (
+        actor.tenant_id,
+        actor.role,
+        actor.user_id,
+        actor.agent_id,
+    )
+
+
+async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
+    """Accept, then close with `code`: a close before accepting would reach the client as a bare 403."""
+    await ws.accept()
+    await ws.close(code=code, reason=_close_reason(reason))
+
+
 def install(app: FastAPI) -> None:
     @app.websocket("/api/realtime", dependencies=[])
     async def realtime(ws: WebSocket) -> None:
         svc: Service = ws.app.state.service
+        request = _WsRequest(ws)
         try:
-            actor = await run_in_threadpool(authenticate, _WsRequest(ws), svc)  # type: ignore[arg-type]
+            actor = await run_in_threadpool(authenticate, request, svc)  # type: ignore[arg-type]
         except CentralitaError as exc:
-            await ws.close(code=4401, reason=_close_reason(exc.detail))
+            await _refuse(ws, CLOSE_UNAUTHENTICATED, exc.detail)
             return
         by_cookie = "authorization" not in {k.lower() for k in ws.headers} and not ws.query_params.get("token")
         if by_cookie and not _origin_ok(ws):
-            await ws.close(code=4403, reason=_close_reason(_("cross-origin WebSocket refused")))
+            await _refuse(ws, CLOSE_FORBIDDEN, _("cross-origin WebSocket refused"))
             return
-        after_raw = ws.query_params.get("after")
-        after: int | None = None
-        if after_raw is not None:
-            if not after_raw.isdigit():
-                reason = _("after must be a non-negative integer (an event seq)")
-                await ws.close(code=4422, reason=_close_reason(reason))
-                return
-            after = int(after_raw)
+        try:
+            after = _parse_after(ws.query_params.get("after"))
+        except ValueError:
+            await _refuse(ws, CLOSE_INVALID, _("after must be a non-negative integer (an event seq)"))
+            return
         want_stats = ws.query_params.get("stats") in ("1", "true")
         stats_queue: asyncio.Queue[dict[str, Any]] | None = None
         await ws.accept()
@@ -139,22 +192,17 @@ def install(app: FastAPI) -> None:
             flt = _Filter(actor, served)
             sent = seq
             if after is None:
-                await ws.send_json({"type": "hello", "last_seq": seq, "snapshot": snapshot})
+                figures = await run_in_threadpool(_queue_stats, svc, actor, served)
+                await ws.send_json({"type": "hello", "last_seq": seq, "snapshot": snapshot, "queue_stats": figures})
             else:
                 if after > seq:
                     reason = _("after={after} is beyond the last event {seq}", after=after, seq=seq)
-                    await ws.close(code=4422, reason=_close_reason(reason))
+                    await ws.close(code=CLOSE_INVALID, reason=_close_reason(reason))
                     return
                 await ws.send_json({"type": "hello", "last_seq": seq, "resumed_from": after})
-                cursor = after
-                while cursor < seq:
-                    page = await run_in_threadpool(_backlog, svc, actor.tenant_id, cursor, seq)
-                    if not page:
-                        break
-                    for e in page:
-                        if flt.allows(e):
-                            await ws.send_json({"type": "event", "event": e.to_dict()})
-                    cursor = page[-1].seq
+                async for e in _backlog(svc, actor.tenant_id, after, seq):
+                    if flt.allows(e):
+                        await ws.send_json({"type": "event", "event": e.to_dict()})
             sub.seen(actor.tenant_id, sent)
             receiver = asyncio.create_task(_drain_client(ws))
             if want_stats and svc.dispatch is not None:
@@ -166,7 +214,13 @@ def install(app: FastAPI) -> None:
                 if stats_queue is not None:
                     stats_getter = stats_getter or asyncio.create_task(stats_queue.get())
                     waiting.add(stats_getter)
-                done, _pending = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                done, _pending = await asyncio.wait(waiting, timeout=RECHECK_S, return_when=asyncio.FIRST_COMPLETED)
+                if not done and not await run_in_threadpool(_still_valid, svc, request, actor):
+                    for task in waiting:
+                        task.cancel()
+                    reason = _close_reason(_("your access changed; log in again"))
+                    await ws.close(code=CLOSE_UNAUTHENTICATED, reason=reason)
+                    return
                 if receiver in done:
                     getter.cancel()
                     if stats_getter is not None:
@@ -182,13 +236,28 @@ def install(app: FastAPI) -> None:
                 record = getter.result()
                 if record.seq <= sent:
                     continue
-                if record.seq > sent + 1:  # a gap: events committed elsewhere; read them from the log
-                    for e in await run_in_threadpool(_backlog, svc, actor.tenant_id, sent, record.seq - 1):
-                        if flt.allows(e):
-                            await ws.send_json({"type": "event", "event": e.to_dict()})
-                if flt.allows(record):
-                    await ws.send_json({"type": "event", "event": record.to_dict()})
-                sent = record.seq
+                pending = [e async for e in _backlog(svc, actor.tenant_id, sent, record.seq - 1)]  # a gap
+                for e in [*pending, record]:
+                    if e.type in ACCESS_EVENTS and not await run_in_threadpool(_still_valid, svc, request, actor):
+                        receiver.cancel()
+                        if stats_getter is not None:
+                            stats_getter.cancel()
+                        reason = _close_reason(_("your access changed; log in again"))
+                        await ws.close(code=CLOSE_UNAUTHENTICATED, reason=reason)
+                        return
+                    if flt.queues_changed(e):
+                        # what the agent sees changed: a fresh snapshot as of this event replaces the state
+                        seq, snapshot, served = await run_in_threadpool(_snapshot, svc, actor)
+                        flt = _Filter(actor, served)
+                        await ws.send_json(
+                            {"type": "hello", "last_seq": seq, "snapshot": snapshot, "queue_stats": None}
+                        )
+                        sent = seq
+                        sub.seen(actor.tenant_id, sent)
+                        break
+                    if flt.allows(e):
+                        await ws.send_json({"type": "event", "event": e.to_dict()})
+                    sent = e.seq
         except WebSocketDisconnect:
             return
         finally:
@@ -200,9 +269,8 @@ def install(app: FastAPI) -> None:
 def _stats_for(message: dict[str, Any], flt: _Filter) -> dict[str, Any]:
     if flt.served is None:
         return message
-    return dict(
-        message, queues=[q for q in message["queues"] if access.can_see_queue(flt.actor, flt.served, q["queue_id"])]
-    )
+    visible = [q for q in message["queues"] if access.can_see_queue(flt.actor, flt.served, q["queue_id"])]
+    return dict(message, queues=visible)
 
 
 async def _drain_client(ws: WebSocket) -> None:

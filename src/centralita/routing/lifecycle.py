@@ -38,6 +38,8 @@ from centralita.routing.rules import (
     wait_level,
 )
 
+__all__ = ["Overflowed"]
+
 MAX_QUEUES_PER_CONTACT = 3  # R10
 MAX_SETTLE_PASSES = 10  # a guard: the settle stands after two passes (a risen level's offers only lock)
 ALPHA = 0.25  # weight of the newest value in the AHT and rolling ASA averages (R7)
@@ -226,6 +228,29 @@ class RouterBase:
         self._judge_occupancy(agent, now)
         self._agent_touched(agent)
         self._agent_free(agent_id, now)  # a chat agent may take another one
+        self._settle(now)
+
+    def adopt(self, contact_id: int, agent_id: int, channel: str, now: float) -> None:
+        """The contact is connected to the agent although this router no longer had that offer open (the
+        agent's accept reached the store before the offer's timeout did): the contact leaves its queues,
+        any newer offer of it is withdrawn, and the agent takes a slot on `channel`."""
+        now = self._advance(now)
+        if contact_id in self.handled_by:
+            raise RoutingError(f"contact {contact_id} is already connected")
+        agent = self._agent(agent_id)
+        contact = self.contacts.pop(contact_id, None)
+        if contact is not None:
+            for m in contact.memberships:
+                self._membership_removed(contact, m)
+        for offer in list(self.offered.get(contact_id, {}).values()):
+            self._end_offer(offer, "withdrawn", now)
+        self._account(agent, now)
+        agent.active[channel] = agent.active.get(channel, 0) + 1
+        agent.contacts[contact_id] = channel
+        self.handled_by[contact_id] = agent_id
+        self._judge_occupancy(agent, now)
+        self._agent_touched(agent)
+        self._agent_free(agent_id, now)
         self._settle(now)
 
     def reject(self, contact_id: int, agent_id: int, now: float) -> OfferEnded:

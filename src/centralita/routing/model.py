@@ -9,6 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+__all__ = [
+    "AgentState",
+    "Membership",
+    "Offer",
+    "OfferEnded",
+    "Overflow",
+    "Overload",
+    "ProfileEntry",
+    "QueueConfig",
+    "Requirement",
+    "Step",
+    "WaitingContact",
+]
+
 
 @dataclass(frozen=True)
 class Requirement:

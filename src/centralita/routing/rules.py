@@ -17,6 +17,8 @@ from centralita.routing.model import (
     WaitingContact,
 )
 
+__all__ = ["AGENT_SELECTIONS", "CALL_SELECTIONS"]
+
 AGENT_SELECTIONS = (
     "longest_idle",
     "skill_then_longest_idle",

@@ -17,6 +17,8 @@ from websockets.sync.client import connect as ws_connect
 
 from centralita.core.i18n import _, language
 
+__all__ = ["ApiError", "Connection"]
+
 SESSION_COOKIE = "centralita_session"  # api/auth.py (the simulator is a client: it does not import the API)
 
 

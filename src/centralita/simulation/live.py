@@ -42,6 +42,8 @@ from centralita.simulation import traffic
 from centralita.simulation.client import ApiError, Connection, EventStream, StreamClosed
 from centralita.simulation.traffic import OptionError
 
+__all__ = ["SimulationConfig", "SimulationError", "Simulator", "Stats"]
+
 IDENTITY_KIND = {"voice": "phone", "chat": "chat", "email": "email"}
 DISPOSITIONS = {"resuelto": 0.6, "informado": 0.2, "pendiente_cliente": 0.1, "escalado": 0.1}
 RESOLVED = {"resuelto", "informado"}

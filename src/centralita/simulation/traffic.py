@@ -30,6 +30,8 @@ from pathlib import Path
 
 from centralita.core.i18n import _
 
+__all__ = ["OptionError", "parse_duration", "parse_weights"]
+
 BANK_HOURLY: tuple[float, ...] = (
     0.003, 0.001, 0.000, 0.000, 0.000, 0.001, 0.012, 0.310, 0.675, 0.869, 1.000, 0.870,
     0.792, 0.826, 0.875, 0.859, 0.869, 0.691, 0.569, 0.470, 0.428, 0.435, 0.390, 0.294,

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centralita.core.settings import normalize_database_url
 
+__all__ = ["Database"]
+
 _IMMEDIATE = "centralita_immediate"
 
 

@@ -29,6 +29,35 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from centralita.core.clock import as_utc
 
+__all__ = [
+    "Agent",
+    "AgentQueue",
+    "AgentSkill",
+    "ApiToken",
+    "AwayReason",
+    "Base",
+    "BigId",
+    "Case",
+    "CaseContact",
+    "CaseNote",
+    "Contact",
+    "ContactMembership",
+    "ContactOffer",
+    "Customer",
+    "CustomerIdentity",
+    "Event",
+    "HoursCalendar",
+    "Json",
+    "Queue",
+    "Reason",
+    "ReasonGroup",
+    "Session",
+    "Skill",
+    "Tenant",
+    "UTCDateTime",
+    "User",
+]
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 Json = JSON().with_variant(JSONB(), "postgresql")
@@ -115,8 +144,12 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(20))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # issued by a user (the API): never more rights than that user has now, refused once the user is
+    # inactive or gone (user_id SET NULL on delete, so this flag is what remembers there was an owner)
+    user_bound: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime]
-    last_used_at: Mapped[dt.datetime | None]
+    expires_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]  # kept to the minute (api/auth.py TOUCH_EVERY)
     revoked_at: Mapped[dt.datetime | None]
 
 

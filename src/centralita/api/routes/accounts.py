@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from centralita.accounts import actions, queries
 from centralita.accounts.passwords import burn_verification_time, verify_password
@@ -28,9 +33,11 @@ from centralita.api.auth import (
     SupervisorActor,
     public,
 )
+from centralita.api.openapi import problem_response
 from centralita.core.errors import NotFound, Unauthorized
 from centralita.core.i18n import _
-from centralita.store.tables import Tenant
+from centralita.service import Service
+from centralita.store.tables import Tenant, User
 
 router = APIRouter(tags=["accounts"])
 
@@ -47,23 +54,50 @@ class Me(BaseModel):
     tenant: TenantPublic
 
 
-@router.post("/auth/login", dependencies=[Depends(public())])
-def login(body: LoginRequest, request: Request, response: Response, svc: ServiceDep) -> LoginResult:
-    limiter = request.app.state.login_limiter
-    client = request.client.host if request.client else "unknown"
-    limiter.check(client, body.username)
-    with svc.db.write() as s:
+# Password checks run on their own few threads: a burst of logins queues here instead of taking the
+# threads every other request needs (argon2id with RFC 9106 parameters costs 64 MiB and tens of ms each).
+_HASHING = ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)), thread_name_prefix="centralita-login")
+
+
+def _check_password(svc: Service, body: LoginRequest) -> int | None:
+    """The id of the user these credentials log in, else None; the hash is checked outside any transaction."""
+    with svc.db.read() as s:
         user = queries.find_login_user(s, body.username, body.tenant)
-        if user is None:
-            burn_verification_time(body.password)
-        if user is None or not verify_password(user.password_hash, body.password):
-            limiter.failed(client, body.username)
-            raise Unauthorized(_("wrong username or password"))
+        user_id, stored = (user.id, user.password_hash) if user is not None else (None, None)
+    if stored is None:
+        burn_verification_time(body.password)  # unknown users cost the same time (no enumeration)
+        return None
+    return user_id if verify_password(stored, body.password) else None
+
+
+def _open_session(svc: Service, user_id: int) -> tuple[str, LoginResult] | None:
+    with svc.db.write() as s:
+        user = s.get(User, user_id)
+        if user is None or not user.active:  # deactivated while its password was being checked
+            return None
         token, row = actions.do_login(s, user, svc.clock.now())
         tenant = s.get_one(Tenant, user.tenant_id)
         result = LoginResult(
             user=UserPublic.model_validate(user), tenant=TenantPublic.model_validate(tenant), csrf_token=row.csrf_token
         )
+        return token, result
+
+
+@router.post(
+    "/auth/login",
+    dependencies=[Depends(public())],
+    responses={401: problem_response("Wrong username or password"), 429: problem_response("Too many login attempts")},
+)
+async def login(body: LoginRequest, request: Request, response: Response, svc: ServiceDep) -> LoginResult:
+    limiter = request.app.state.login_limiter
+    client = request.client.host if request.client else "unknown"  # the proxy's client only when trusted
+    await run_in_threadpool(limiter.reserve, client, body.username)  # counted before the hash is checked
+    user_id = await asyncio.get_running_loop().run_in_executor(_HASHING, _check_password, svc, body)
+    opened = await run_in_threadpool(_open_session, svc, user_id) if user_id is not None else None
+    if opened is None:
+        raise Unauthorized(_("wrong username or password"))
+    await run_in_threadpool(limiter.give_back, client, body.username)  # only failures count
+    token, result = opened
     secure = request.url.scheme == "https"
     max_age = actions.SESSION_DAYS * 86400
     response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="lax", secure=secure, path="/")

@@ -19,6 +19,7 @@ from centralita.agents.schemas import (
     SkillUpdate,
 )
 from centralita.api.auth import AdminActor, AgentActor, ServiceDep, SupervisorActor
+from centralita.api.openapi import problem_response
 from centralita.core.actor import Actor
 from centralita.core.errors import Forbidden, NotFound
 from centralita.core.i18n import _
@@ -53,13 +54,13 @@ def create_agent(body: AgentCreate, actor: AdminActor, svc: ServiceDep) -> Agent
         return queries.agent_public(s, actions.do_create_agent(s, actor, body))
 
 
-@router.get("/agents/me")
+@router.get("/agents/me", responses={404: problem_response("This user is not an agent")})
 def my_agent(actor: AgentActor, svc: ServiceDep) -> AgentPublic:
     with svc.db.read() as s:
         return queries.agent_public(s, _own_agent(s, actor))
 
 
-@router.post("/agents/me/state")
+@router.post("/agents/me/state", responses={404: problem_response("This user is not an agent")})
 def change_my_state(body: AgentStateChange, actor: AgentActor, svc: ServiceDep) -> AgentPublic:
     with svc.db.write() as s:
         return queries.agent_public(s, actions.do_change_agent_state(s, actor, _own_agent(s, actor), body))

@@ -14,7 +14,7 @@ from centralita.contacts import queries
 from centralita.contacts.schemas import ContactPublic
 from centralita.core.errors import InvalidInput, unknown_code
 from centralita.core.i18n import _
-from centralita.core.vocabulary import CHANNELS, unknown_choice
+from centralita.core.vocabulary import CHANNELS, Stored, unknown_choice
 from centralita.events.log import read_events
 from centralita.store import tables as t
 from centralita.store.lookup import get_by_code
@@ -31,7 +31,7 @@ class ContactPage(BaseModel):
 
 class ContactDetail(ContactPublic):
     queues: list[str]  # every queue it waited in, in the order it joined them
-    timeline: list[dict[str, Any]]
+    timeline: list[Stored]
 
 
 def _aware(name: str, value: dt.datetime | None) -> dt.datetime | None:
@@ -102,7 +102,7 @@ def get_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> ContactD
 
 
 class EventPage(BaseModel):
-    items: list[dict[str, Any]]
+    items: list[Stored]
     last_seq: int
 
 

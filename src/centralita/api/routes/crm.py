@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from centralita import access
 from centralita.api.auth import AgentActor, ServiceDep, SupervisorActor
+from centralita.api.openapi import problem_response
 from centralita.core.actor import Actor
 from centralita.core.errors import InvalidInput, NotFound
 from centralita.core.i18n import _
+from centralita.core.vocabulary import Strict
 from centralita.crm import actions, queries
 from centralita.crm.schemas import (
     CaseCreate,
@@ -84,7 +86,7 @@ def list_customers(
         )
 
 
-@router.get("/customers/lookup")
+@router.get("/customers/lookup", responses={404: problem_response("No customer has that identity")})
 def lookup_customer(
     actor: AgentActor,
     svc: ServiceDep,
@@ -204,7 +206,7 @@ def add_note(case_ref: str, body: NoteCreate, actor: AgentActor, svc: ServiceDep
         return NotePublic.model_validate(actions.do_add_case_note(s, actor, _case(s, actor, case_ref), body))
 
 
-class LinkContact(BaseModel):
+class LinkContact(Strict):
     contact_id: int
 
 

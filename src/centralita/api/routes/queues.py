@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from centralita import access
 from centralita.api.auth import AdminActor, AgentActor, ServiceDep
+from centralita.api.openapi import problem_response
 from centralita.core.actor import Actor
 from centralita.core.errors import InvalidInput, Unavailable
 from centralita.core.i18n import _
@@ -56,7 +57,7 @@ def _stats(svc: Service, actor: Actor, queue_ids: set[int] | None) -> list[dict[
     return svc.dispatch.queue_stats(actor.tenant_id, queue_ids)
 
 
-@router.get("/queues/stats")
+@router.get("/queues/stats", responses={503: problem_response("This process does not route")})
 def all_queue_stats(actor: AgentActor, svc: ServiceDep) -> list[dict[str, Any]]:
     """Live figures per queue: waiting, oldest wait, EWT (null: nobody staffed), agents staffed / available /
     busy / in wrap-up, rolling ASA, AHT, and service level over the last 15 and 30 minutes. Agents get
@@ -66,7 +67,7 @@ def all_queue_stats(actor: AgentActor, svc: ServiceDep) -> list[dict[str, Any]]:
     return _stats(svc, actor, None if served is None else set(served))
 
 
-@router.get("/queues/{code}/stats")
+@router.get("/queues/{code}/stats", responses={503: problem_response("This process does not route")})
 def queue_stats(code: str, actor: AgentActor, svc: ServiceDep) -> dict[str, Any]:
     with svc.db.read() as s:
         queue = code_or_not_found(s, t.Queue, actor.tenant_id, code, "queue")
