@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from centralita.api import auth
 from centralita.api.app import create_app
 from centralita.core.clock import FakeClock
-from centralita.core.errors import Forbidden
+from centralita.core.errors import Forbidden, TooManyRequests
 from centralita.core.settings import Settings
 from centralita.events.bus import LocalBus
 from centralita.service import Service
@@ -156,7 +156,8 @@ def limited_to_one(request: pytest.FixtureRequest, sqlite_url: str, tmp_path: Pa
 def test_the_limit_is_per_client_and_username(limited: Limited) -> None:
     client = limited.client()
     assert [limited.login(client).status_code for _ in range(6)] == [401] * 5 + [429]
-    assert limited.login(client, password=PASSWORD).status_code == 429  # even the right password, meanwhile
+    refused = limited.login(client, password=PASSWORD)  # even the right password, meanwhile
+    assert refused.status_code == 429 and "too many login attempts" in refused.json()["detail"], refused.text
     assert limited.login(client, "supervisor", PASSWORD).status_code == 200  # another user from that client
     assert limited.login(limited.client(), password=PASSWORD).status_code == 200  # that user from elsewhere
 
@@ -210,3 +211,24 @@ def test_failures_leave_the_window_one_minute_after_each(
     assert resp.status_code == 429 and resp.headers["retry-after"] == "2"  # the next leaves at 1061
     now[0] = 1061.0
     assert limited.login(client, password=PASSWORD).status_code == 200  # so it has: four failures in the window
+
+
+def test_the_memory_limiter_forgets_idle_keys_but_never_a_live_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past 10,000 keys (clients and client|username pairs) it drops those whose last attempt is a minute
+    old, or that a successful login left empty; a count still in its window is kept."""
+    now = [1000.0]
+    monkeypatch.setattr(auth, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    limiter = auth.LoginRateLimiter(5)
+    for _ in range(5):
+        limiter.reserve("attacker", "admin")
+    limiter.reserve("friend", "ana")
+    limiter.give_back("friend", "ana")  # a successful login: its windows are left empty
+    now[0] = 1030.0
+    for i in range(5_000):  # 10,000 more keys
+        limiter.reserve(f"client-{i}", "nadie")
+    with pytest.raises(TooManyRequests):
+        limiter.reserve("attacker", "admin")  # still counted: its attempts are 30 s old
+    assert "friend" not in limiter._hits  # empty: forgotten
+    now[0] = 1090.0  # every attempt so far is a minute old
+    limiter.reserve("late", "nadie")
+    assert sorted(limiter._hits) == ["late", "late|nadie"]
