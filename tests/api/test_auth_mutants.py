@@ -162,6 +162,16 @@ def test_the_limit_is_per_client_and_username(limited: Limited) -> None:
     assert limited.login(limited.client(), password=PASSWORD).status_code == 200  # that user from elsewhere
 
 
+def test_the_client_and_the_username_are_counted_apart(limited: Limited) -> None:
+    """("c-…", "1admin@norte") and ("c-…1", "admin@norte") are different pairs, though they read alike run
+    together."""
+    host = f"client-{uuid.uuid4().hex}"
+    admin = limited.world.usernames["admin"]
+    first = limited.client(host)
+    assert [limited.login(first, username="1" + admin).status_code for _ in range(6)] == [401] * 5 + [429]
+    assert limited.login(limited.client(host + "1"), password=PASSWORD).status_code == 200
+
+
 def test_a_client_gets_five_times_the_limit_across_usernames(limited: Limited) -> None:
     client = limited.client()
     codes = [limited.login(client, username=f"nadie{i}").status_code for i in range(26)]
