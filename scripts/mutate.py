@@ -661,7 +661,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
     parser.add_argument("--only", help="comma-separated mutant numbers (from --list)")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
-    parser.add_argument("--timeout-factor", type=float, default=2.0, help="per mutant, × the traced run's time")
+    parser.add_argument("--timeout-factor", type=float, default=4.0, help="per mutant, × the traced run's time")
     parser.add_argument("--json", help="write every result to this file")
     parser.add_argument("--verbose", action="store_true", help="print the test output of mutants not killed")
     return run(parser.parse_args())

@@ -232,6 +232,8 @@ def pg_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Servi
 
 
 def test_a_live_action_locks_the_contact_and_a_read_does_not_wait(pg_service: Service) -> None:
+    """The lock is FOR NO KEY UPDATE: a foreign key check on the contact (FOR KEY SHARE, what inserting an
+    offer, a membership or an event of the contact takes) does not wait for it."""
     world = make_world(pg_service, "norte")
     cid = _record(pg_service, world, 0, "atencion", waited_in=["atencion"])
     supervisor = Actor(tenant_id=world.tenant_id, role="supervisor")
@@ -262,3 +264,5 @@ def test_a_live_action_locks_the_contact_and_a_read_does_not_wait(pg_service: Se
             waiting.rollback()
         with pg_service.db.read() as reader:  # a read takes no lock
             assert access.access_contact(impatient(reader), supervisor, cid).id == cid
+        with pg_service.db.write() as child:  # a row pointing at the contact does not wait either
+            impatient(child).execute(text("SELECT id FROM contacts WHERE id = :id FOR KEY SHARE"), {"id": cid})
