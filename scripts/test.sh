@@ -7,7 +7,7 @@ cd "$root"
 "$root/scripts/bootstrap.sh"
 "$root/scripts/services.sh"
 py=.venv/bin
-echo "== ruff"; $py/ruff check src tests bench
+echo "== ruff"; $py/ruff check src tests bench scripts
 echo "== mypy"; $py/mypy
 echo "== import boundaries"; $py/lint-imports
 echo "== pytest"
