@@ -104,3 +104,23 @@ def test_routing_bench_runs() -> None:
     # the stream has every kind of event
     kinds = {"arrival", "accept", "reject", "release", "release_acw", "end_acw", "abandon", "break", "wakeup"}
     assert kinds <= set(mix)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_e2e_bench_runs() -> None:
+    """A real server per engine, a few bot agents on WebSockets, a few contacts: every contact is offered
+    once, accepted, ended and wrapped up, and the event log has no gap."""
+    out = _run(
+        "bench.e2e",
+        *("--engine", "both", "--rate", "4", "--seconds", "2", "--agents", "3", "--handle-ms", "50-100"),
+    )
+    engines = out["engines"]
+    assert isinstance(engines, dict) and set(engines) == {"sqlite", "postgresql"}
+    for r in engines.values():
+        for key in ("rate_per_s", "seconds", "p99_offer_ms", "lost", "duplicated"):
+            assert key in r, key
+        assert r["created"] == r["posted"] == 8 and r["completed"] == 8
+        assert r["lost"] == 0 and r["duplicated"] == 0 and r["seq_gaps"] == 0
+        assert r["p99_offer_ms"] is not None and r["health_ms"]["p50"] is not None
+    assert engines["postgresql"]["vacuumed"] is True
