@@ -8,7 +8,9 @@ after it) gets one contact center through the real actions: one chat queue witho
 `--agents` agents serving it (chat capacity `--capacity`), a user and an API token for each, and an
 integration token that brings contacts in. PostgreSQL is vacuumed (`VACUUM ANALYZE`) before the load:
 this machine's server runs with autovacuum off. Then `python -m centralita up --no-demo` starts on a free
-port (`--server-env KEY=VALUE` adds settings, e.g. `CENTRALITA_WORKERS=2`), and the load runs:
+port (`--server-env KEY=VALUE` adds settings, e.g. `CENTRALITA_WORKERS=2`; `--server-src DIR` runs the server
+from another checkout, e.g. a git worktree of the commit before a change, to compare side by side), and the
+load runs:
 
 - each bot agent opens its realtime WebSocket (permessage-deflate offered, as browsers do), goes
   available and, for every `contact.offered` frame naming it, accepts, waits `--handle-ms` (a random
@@ -81,13 +83,19 @@ class _Conn:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.idle_since = time.monotonic()
 
 
 class Http:
-    """JSON requests over a pool of keep-alive connections to one host (Content-Length bodies only)."""
+    """JSON requests over a pool of keep-alive connections to one host (Content-Length bodies only).
 
-    def __init__(self, host: str, port: int, size: int = MAX_CONNECTIONS) -> None:
+    A connection idle for longer than `max_idle_s` is not reused (the server closes idle connections after
+    its keep-alive time-out, uvicorn's is 5 s); a request on a reused connection that the server closed
+    before answering (no byte of a response) is sent again once on a new connection, as browsers do."""
+
+    def __init__(self, host: str, port: int, size: int = MAX_CONNECTIONS, max_idle_s: float = 3.0) -> None:
         self.host, self.port = host, port
+        self.max_idle_s = max_idle_s
         self._idle: list[_Conn] = []
         self._slots = asyncio.Semaphore(size)
 
@@ -98,19 +106,38 @@ class Http:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return _Conn(reader, writer)
 
+    def _reusable(self) -> _Conn | None:
+        now = time.monotonic()
+        while self._idle:
+            conn = self._idle.pop()
+            if now - conn.idle_since < self.max_idle_s and not conn.writer.is_closing():
+                return conn
+            conn.writer.close()
+        return None
+
     async def request(
         self, method: str, path: str, body: Any = None, token: str | None = None
     ) -> tuple[int, dict[str, str], bytes]:
         async with self._slots:
-            conn = self._idle.pop() if self._idle else await self._connect()
+            conn = self._reusable()
+            reused = conn is not None
+            if conn is None:
+                conn = await self._connect()
             try:
                 status, headers, data = await self._exchange(conn, method, path, body, token)
-            except (OSError, asyncio.IncompleteReadError, HttpError):
+            except (OSError, asyncio.IncompleteReadError, HttpError) as exc:
                 conn.writer.close()
-                raise
+                stale = isinstance(exc, asyncio.IncompleteReadError | ConnectionResetError) and not getattr(
+                    exc, "partial", b""
+                )
+                if not (reused and stale):
+                    raise
+                conn = await self._connect()  # the server had closed the idle connection: once more, on a new one
+                status, headers, data = await self._exchange(conn, method, path, body, token)
             if headers.get("connection", "").lower() == "close":
                 conn.writer.close()
             else:
+                conn.idle_since = time.monotonic()
                 self._idle.append(conn)
             return status, headers, data
 
@@ -226,9 +253,11 @@ def _free_port() -> int:
 
 
 def start_server(
-    database_url: str, data_dir: Path, port: int, extra_env: dict[str, str], log: Path
+    database_url: str, data_dir: Path, port: int, extra_env: dict[str, str], log: Path, src: Path | None = None
 ) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRALITA_")}
+    if src is not None:  # another checkout's code (e.g. the commit before a change), side by side
+        env["PYTHONPATH"] = str(src / "src")
     env.update(
         {
             "CENTRALITA_DATA_DIR": str(data_dir),
@@ -563,7 +592,7 @@ def run_engine(engine: str, args: argparse.Namespace, extra_env: dict[str, str])
                 with psycopg.connect(libpq_conninfo(database_url), autocommit=True) as conn:
                     conn.execute("VACUUM ANALYZE")
             port = _free_port()
-            proc = start_server(database_url, data_dir, port, extra_env, log)
+            proc = start_server(database_url, data_dir, port, extra_env, log, args.server_src)
             try:
                 result = asyncio.run(drive(port, proc, log, setup, args))
             finally:
@@ -623,6 +652,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--handle-ms", type=_handle_range, default=(500, 1000), help="LOW-HIGH")
     parser.add_argument("--drain", type=float, default=60.0, help="seconds to wait for the last wrap-ups")
     parser.add_argument("--server-env", type=_env_pair, action="append", default=[], help="KEY=VALUE for the server")
+    parser.add_argument(
+        "--server-src", type=Path, default=None, help="run the server from this checkout (e.g. a git worktree)"
+    )
     parser.add_argument("--pg-url", default=DEFAULT_PG_ADMIN)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--show-log", action="store_true", help="print the end of the server's log")
@@ -635,7 +667,12 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
         pass
     engines = ("sqlite", "postgresql") if args.engine == "both" else (args.engine,)
-    out: dict[str, Any] = {"engines": {}, "machine": machine(), "server_env": dict(args.server_env)}
+    out: dict[str, Any] = {
+        "engines": {},
+        "machine": machine(),
+        "server_env": dict(args.server_env),
+        "server_src": str(args.server_src or Path(__file__).resolve().parents[1]),
+    }
     for engine in engines:
         figures = run_engine(engine, args, dict(args.server_env))
         out["engines"][engine] = figures
