@@ -547,8 +547,8 @@ def check_log(database_url: str, tally: Tally) -> dict[str, Any]:
             ):
                 if cid is not None:
                     offered[int(cid)] += 1
-            statuses = dict(
-                s.execute(select(t.Contact.id, t.Contact.status).where(t.Contact.tenant_id == tenant_id)).tuples().all()
+            statuses: dict[int, str] = dict(
+                s.execute(select(t.Contact.id, t.Contact.status).where(t.Contact.tenant_id == tenant_id)).all()
             )
     finally:
         db.dispose()

@@ -27,10 +27,17 @@ class Service:
 
     @classmethod
     def start(
-        cls, settings: Settings, clock: Clock | None = None, upgrade: bool = True, routing: bool = False
+        cls,
+        settings: Settings,
+        clock: Clock | None = None,
+        upgrade: bool = True,
+        routing: bool = False,
+        bus: LocalBus | None = None,
     ) -> Service:
+        """The parts, started. `bus`: the fan-out between processes when it is not Redis (a worker of
+        `centralita up` passes the supervisor's relay); by default Redis when configured, else in-process."""
         settings.secure_files()  # data directory 0700; database, secret key, demo logins 0600
-        bus = make_bus(settings.redis_url)
+        bus = bus if bus is not None else make_bus(settings.redis_url)
         db = Database(settings.database_url, bus=bus)
         if upgrade:
             migrate.upgrade(db.engine)

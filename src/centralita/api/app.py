@@ -15,11 +15,18 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 import centralita
 from centralita.api import openapi, problems
 from centralita.api.access_log import AccessLog
-from centralita.api.auth import LoginRateLimiter, RedisLoginRateLimiter, ServiceDep, public
+from centralita.api.auth import (
+    LoginRateLimiter,
+    RedisLoginRateLimiter,
+    RelayLoginRateLimiter,
+    ServiceDep,
+    public,
+)
 from centralita.api.language import LanguageMiddleware
 from centralita.api.limits import BodyLimitMiddleware
 from centralita.api.params import check_parameters
 from centralita.api.routes import accounts, agents, contacts, crm, live, queues
+from centralita.events.relay import RelayBus
 from centralita.service import Service
 
 __all__ = ["create_app"]
@@ -63,11 +70,14 @@ def create_app(service: Service, close_on_shutdown: bool = False, access_log: bo
     )
     app.state.service = service
     per_minute = service.settings.login_attempts_per_minute
-    app.state.login_limiter = (
-        RedisLoginRateLimiter(per_minute, service.settings.redis_url)
-        if service.settings.redis_url
-        else LoginRateLimiter(per_minute)
-    )
+    limiter: LoginRateLimiter
+    if service.settings.redis_url:
+        limiter = RedisLoginRateLimiter(per_minute, service.settings.redis_url)
+    elif isinstance(service.bus, RelayBus):  # a worker of `centralita up`: the workers share the counts
+        limiter = RelayLoginRateLimiter(per_minute, service.bus)
+    else:
+        limiter = LoginRateLimiter(per_minute)
+    app.state.login_limiter = limiter
     app.access_log = access_log
     app.trusted_proxies = service.settings.trusted_proxies
     problems.install(app)

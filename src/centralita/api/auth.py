@@ -209,3 +209,22 @@ class RedisLoginRateLimiter(LoginRateLimiter):
     def give_back(self, client: str, username: str) -> None:
         (user_key, _l1), (client_key, _l2) = self._keys(client, username)
         self._give_back(keys=[self.namespace + user_key, self.namespace + client_key])
+
+
+class RelayLoginRateLimiter(LoginRateLimiter):
+    """The same limits, counted by the supervisor's relay (events/relay.py) so that the worker processes of
+    one `centralita up` without Redis share them."""
+
+    def __init__(self, per_minute: int, relay: Any) -> None:
+        super().__init__(per_minute)
+        self._relay = relay
+
+    def reserve(self, client: str, username: str) -> None:
+        (user_key, user_limit), (client_key, client_limit) = self._keys(client, username)
+        refused, ttl = self._relay.reserve([user_key, client_key], [user_limit, client_limit], 60.0)
+        if refused:
+            raise TooManyRequests(_too_many(), max(1, ttl))
+
+    def give_back(self, client: str, username: str) -> None:
+        (user_key, _l1), (client_key, _l2) = self._keys(client, username)
+        self._relay.give_back([user_key, client_key])

@@ -34,10 +34,17 @@ def up(
     max_body_bytes: Annotated[
         int | None, typer.Option(help=_("Largest request body in bytes (env CENTRALITA_MAX_BODY_BYTES)"), min=1)
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help=_("Worker processes (env CENTRALITA_WORKERS; default: one per core, at most 8)"), min=1, max=8
+        ),
+    ] = None,
 ) -> None:
     from centralita.api import access_log
     from centralita.api.app import create_app
     from centralita.api.server import serve
+    from centralita.api.workers import serve_workers
     from centralita.demo.loader import load_demo_if_empty
     from centralita.service import Service
 
@@ -48,7 +55,10 @@ def up(
         c.options["port"] = port
     if max_body_bytes is not None:
         c.options["max_body_bytes"] = max_body_bytes
+    if workers is not None:
+        c.options["workers"] = workers
     settings = c.settings()
+    processes = settings.worker_count
     from centralita.cli._common import fail_on_error
 
     with fail_on_error():
@@ -56,22 +66,29 @@ def up(
         lock = ServerLock(settings)
         if not lock.acquire():
             raise Conflict(_refusal(settings, lock))
-        svc = Service.start(settings, routing=True)
+        svc = Service.start(settings, routing=processes == 1)  # with workers, they route
     settings.ensure_secret_key()  # generated on first start into <data dir>/secret_key
     logins = load_demo_if_empty(svc, console=console) if demo else None
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"[bold green]Centralita[/] {_('is running at')} [link={url}]{url}[/link]  (API: {url}/docs)")
     console.print(f"{_('Database')}: {svc.db.engine.url.render_as_string(hide_password=True)}")
+    if processes > 1:
+        fanout = _("Redis") if settings.redis_url else _("the built-in relay")
+        console.print(_("{n} worker processes; events between them through {fanout}", n=processes, fanout=fanout))
     if logins:
         emit(logins, False, ["role", "username", "password"], title=_("Demo logins"), kinds={"role": "role"})
     elif demo:
         console.print(
             _("Demo logins were printed on first start and saved in {path}", path=settings.data_dir / "demo-logins.txt")
         )
-    access_log.configure(settings.access_log)
-    app = create_app(svc, close_on_shutdown=True, access_log=settings.access_log)
     try:
-        serve(app, settings)
+        if processes > 1:
+            svc.close()  # the workers open their own
+            with fail_on_error():
+                serve_workers(settings, processes)
+        else:
+            access_log.configure(settings.access_log)
+            serve(create_app(svc, close_on_shutdown=True, access_log=settings.access_log), settings)
     finally:
         lock.release()
 

@@ -47,7 +47,13 @@ class Settings:
     header_timeout: float = 10.0  # seconds a client has to send a request's headers
     body_timeout: float = 30.0  # seconds a client has to send a request's body, once its headers are in
     access_log: bool = True  # `centralita up` logs one line per request
+    workers: int | None = None  # `centralita up`'s worker processes; None: one per core (at most MAX_WORKERS)
     config_file: Path | None = None
+
+    @property
+    def worker_count(self) -> int:
+        """How many worker processes `centralita up` runs: as set, else one per core (at most MAX_WORKERS)."""
+        return self.workers if self.workers is not None else max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
     @property
     def is_sqlite(self) -> bool:
@@ -94,7 +100,8 @@ class Settings:
 
 
 _KEYS = {f.name for f in fields(Settings)} - {"config_file"}
-_INT_KEYS = {"port", "login_attempts_per_minute", "max_body_bytes"}
+_INT_KEYS = {"port", "login_attempts_per_minute", "max_body_bytes", "workers"}
+MAX_WORKERS = 8
 _SECONDS_KEYS = {"header_timeout", "body_timeout"}
 _BOOL_KEYS = {"access_log"}
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -150,6 +157,11 @@ def _coerce(name: str, value: Any, source: str) -> Any:
                 _("{source}: {name} must be an integer", source=source, name=name),
                 [FieldError([name], _("must be an integer"), source=source)],
             ) from None
+        if name == "workers" and not 1 <= number <= MAX_WORKERS:
+            raise InvalidInput(
+                _("{source}: workers must be from 1 to {most}", source=source, most=MAX_WORKERS),
+                [FieldError([name], _("must be from 1 to {most}", most=MAX_WORKERS), source=source)],
+            )
         if name == "max_body_bytes" and number < 1:
             raise InvalidInput(
                 _("{source}: {name} must be a positive integer", source=source, name=name),

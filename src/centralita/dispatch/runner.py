@@ -75,6 +75,9 @@ class Dispatcher:
 
     def start(self) -> None:
         self.bus.add_handler(self._inbox.put)
+        on_note = getattr(self.bus, "on_note", None)
+        if on_note is not None:  # the leader's figures reach the standby processes (events/relay.py)
+            on_note(self._leader_figures)
         self._thread = threading.Thread(target=self._run, name="centralita-routing", daemon=True)
         self._thread.start()
 
@@ -88,6 +91,11 @@ class Dispatcher:
     @property
     def is_leader(self) -> bool:
         return self.lock.held
+
+    @property
+    def hears_leader(self) -> bool:
+        """Whether the leader's queue figures reach this process (its bus passes notes between processes)."""
+        return hasattr(self.bus, "note")
 
     def sync(self, timeout: float = 10.0) -> None:
         """Wait until every event published so far is applied and its decisions are written (tests)."""
@@ -269,7 +277,12 @@ class Dispatcher:
     # --- statistics ----------------------------------------------------------------------------------
 
     def queue_stats(self, tenant_id: int, queue_ids: set[int] | None = None) -> list[dict[str, Any]]:
-        """Live figures of the tenant's queues (all, or those in `queue_ids`), by queue code."""
+        """Live figures of the tenant's queues (all, or those in `queue_ids`), by queue code. A standby
+        process gives the leader's latest (as of its last change), when the leader's bus passes them on."""
+        if not self.is_leader:
+            latest = self.hub.latest(tenant_id)
+            queues: list[dict[str, Any]] = latest["queues"] if latest is not None else []
+            return [q for q in queues if queue_ids is None or q["queue_id"] in queue_ids]
         with self._mutex:
             tr = self.tenants.get(tenant_id)
             if tr is None:
@@ -286,4 +299,12 @@ class Dispatcher:
         return out
 
     def _publish_stats(self, tr: TenantRouting) -> None:
-        self.hub.publish(tr.tenant_id, {"type": "queue_stats", "at": self._now(), "queues": self._figures(tr)})
+        message = {"type": "queue_stats", "at": self._now(), "queues": self._figures(tr)}
+        self.hub.publish(tr.tenant_id, message)
+        note = getattr(self.bus, "note", None)
+        if note is not None:
+            note({"kind": "queue_stats", "tenant_id": tr.tenant_id, "message": message})
+
+    def _leader_figures(self, note: dict[str, Any]) -> None:
+        if note.get("kind") == "queue_stats" and not self.is_leader:
+            self.hub.publish(int(note["tenant_id"]), note["message"])

@@ -93,6 +93,10 @@ class StatsHub:
         with self._lock:
             self._subs = [s for s in self._subs if s[2] is not q]
 
+    def latest(self, tenant_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            return self._latest.get(tenant_id)
+
     def publish(self, tenant_id: int, message: dict[str, Any]) -> None:
         with self._lock:
             self._latest[tenant_id] = message

@@ -87,7 +87,7 @@ def _snapshot(svc: Service, actor: Actor) -> tuple[int, state.State, access.Serv
 
 def _queue_stats(svc: Service, actor: Actor, served: access.Served) -> list[dict[str, Any]] | None:
     """The latest figures of the queues the actor sees, when this process routes (else None)."""
-    if svc.dispatch is None or not svc.dispatch.is_leader:
+    if svc.dispatch is None or not (svc.dispatch.is_leader or svc.dispatch.hears_leader):
         return None
     return svc.dispatch.queue_stats(actor.tenant_id, None if served is None else set(served))
 

@@ -52,7 +52,7 @@ def list_queues(actor: AgentActor, svc: ServiceDep) -> list[QueuePublic]:
 
 
 def _stats(svc: Service, actor: Actor, queue_ids: set[int] | None) -> list[dict[str, Any]]:
-    if svc.dispatch is None or not svc.dispatch.is_leader:
+    if svc.dispatch is None or not (svc.dispatch.is_leader or svc.dispatch.hears_leader):
         raise Unavailable(_("live queue statistics come from the routing process; this one does not route"))
     return svc.dispatch.queue_stats(actor.tenant_id, queue_ids)
 
