@@ -161,7 +161,11 @@ def test_the_leaders_death_hands_routing_to_another_worker(up: tuple[Up, Setup, 
     waiting = [_post_contact(server, setup, n) for n in range(3)]  # nobody available: they wait
     os.kill(leader, signal.SIGKILL)
     _until("a new worker", lambda: len(_workers(server)) == WORKERS and leader not in _workers(server))
-    new_leader = _until("a new leader", lambda: (pid := int(lock_file.read_text() or 0)) != leader and pid)
+    def other_leader() -> int:
+        pid = int(lock_file.read_text() or 0)
+        return pid if pid != leader else 0
+
+    new_leader = _until("a new leader", other_leader)
     assert new_leader in _workers(server)
     agent_id, token = setup.agents[0]
     with contextlib.ExitStack() as stack:
@@ -188,7 +192,7 @@ def test_queue_figures_come_from_every_worker(up: tuple[Up, Setup, str]) -> None
     server, setup, _db = up
     _post_contact(server, setup, 0)
 
-    def figures() -> list[dict[str, Any]] | None:
+    def figures() -> list[list[dict[str, Any]]] | None:
         answers = [
             httpx.get(
                 f"{server.url}/api/queues/stats",
@@ -199,7 +203,7 @@ def test_queue_figures_come_from_every_worker(up: tuple[Up, Setup, str]) -> None
         ]
         if any(r.status_code != 200 for r in answers):
             return None
-        found: list[dict[str, Any]] = [r.json() for r in answers]
+        found: list[list[dict[str, Any]]] = [r.json() for r in answers]
         return found if all(f and f[0]["waiting"] == 1 for f in found) else None
 
     assert _until("the figures on every worker", figures)
