@@ -118,6 +118,10 @@ def _events(conn: ClientConnection, want: Callable[[dict[str, Any]], bool], time
     raise AssertionError("the event did not come")
 
 
+def _arrival_of(contact_id: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda e: e["type"] == "contact.arrived" and e["contact_id"] == contact_id
+
+
 def _post_contact(server: Up, setup: Setup, n: int) -> int:
     resp = httpx.post(
         f"{server.url}/api/contacts",
@@ -148,8 +152,7 @@ def test_every_socket_sees_what_any_worker_wrote(up: tuple[Up, Setup, str]) -> N
         assert len(holders) == WORKERS, "the sockets all landed on one worker: the test would prove nothing"
         ids = [_post_contact(server, setup, n) for n in range(4)]  # each POST on a new connection
         for conn in sockets:
-            seen = [_events(conn, lambda e, cid=cid: e["type"] == "contact.arrived" and e["contact_id"] == cid)
-                    for cid in ids]
+            seen = [_events(conn, _arrival_of(cid)) for cid in ids]
             assert [e["seq"] for e in seen] == sorted(e["seq"] for e in seen)  # in order
 
 
