@@ -66,3 +66,36 @@ def test_a_new_queue_shows_on_the_figures_at_once_with_zeros(live: Live) -> None
     assert new["last_15m"]["answered"] == 0 and new["last_15m"]["service_level"] is None
     one = live.client("supervisor").get("/api/queues/ventas/stats")
     assert one.status_code == 200 and one.json()["code"] == "ventas"
+
+
+def test_queue_figures_are_coalesced_and_the_latest_goes_out(live: Live) -> None:
+    """A burst of arrivals moves the figures with every event; they are computed and published at most once
+    per STATS_INTERVAL_S (plus the first), and the last published figures are the latest state."""
+    import asyncio
+    import time
+
+    from centralita.dispatch.runner import STATS_INTERVAL_S
+
+    loop = asyncio.new_event_loop()
+    try:
+        tenant_id = live.api.a.tenant_id
+        q = live.dispatch.hub.subscribe(tenant_id, loop)
+        started = time.monotonic()
+        for n in range(12):
+            live.new_contact(from_=f"chat-burst-{n}")
+        elapsed = time.monotonic() - started
+        time.sleep(STATS_INTERVAL_S * 3)  # the pending figures go out when due
+        loop.run_until_complete(asyncio.sleep(0))  # run the loop's pending puts
+        messages = []
+        while not q.empty():
+            messages.append(q.get_nowait())
+        live.dispatch.hub.unsubscribe(q)
+    finally:
+        loop.close()
+    assert messages, "no figures were published"
+    # the latest on subscribe, the first, one per interval after (12 or more without coalescing, when the
+    # burst takes under a second, as it does)
+    most = 2 + int(elapsed / STATS_INTERVAL_S) + 1
+    assert len(messages) <= most, (len(messages), elapsed)
+    waiting = {f["code"]: f["waiting"] for f in messages[-1]["queues"]}
+    assert waiting["atencion"] == 12

@@ -96,6 +96,7 @@ class TenantRouting:
     queue_names: dict[int, tuple[str, str]] = field(default_factory=dict)  # id → (code, name)
     window: ServiceLevelWindow = field(default_factory=ServiceLevelWindow)
     changed: bool = True  # the figures may have moved: publish them
+    stats_at: float = float("-inf")  # when (time.monotonic) the figures were last published
     acw_due: dict[int, float] = field(default_factory=dict)  # contact id → when its ACW times out
     queued: dict[int, Queued] = field(default_factory=dict)  # waiting contacts, as their events say
     check_missed: set[int] = field(default_factory=set)  # agents that rejected: `missed` now? (next round)

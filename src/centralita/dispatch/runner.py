@@ -50,6 +50,11 @@ __all__ = ["Dispatcher"]
 
 log = logging.getLogger(__name__)
 
+# The live queue figures are computed and published at most this often per tenant (the latest always goes
+# out): under load they move with every event, and computing them each round took a fifth of the
+# process's CPU at 10 contacts/s.
+STATS_INTERVAL_S = 0.25
+
 
 class Dispatcher:
     """Routes every tenant of one database while this process holds the leader lock."""
@@ -170,9 +175,11 @@ class Dispatcher:
         now = self._now()
         times = [w for tr in self.tenants.values() if (w := tr.router.next_wakeup(now)) is not None]
         times += [min(tr.acw_due.values()) for tr in self.tenants.values() if tr.acw_due]
-        if not times:
-            return self.max_wait_s
-        return min(self.max_wait_s, max(0.0, min(times) - now))
+        wait = self.max_wait_s if not times else min(self.max_wait_s, max(0.0, min(times) - now))
+        stats_due = [tr.stats_at + STATS_INTERVAL_S for tr in self.tenants.values() if tr.changed]
+        if stats_due:
+            wait = min(wait, max(0.0, min(stats_due) - time.monotonic()))
+        return wait
 
     def _receive(self, record: EventRecord) -> None:
         tr = self.tenants.get(record.tenant_id)
@@ -193,8 +200,9 @@ class Dispatcher:
                 tr.changed = True
             if tr.resync:
                 tr = self._rebuild(tr.tenant_id)
-            if tr.changed:
+            if tr.changed and time.monotonic() - tr.stats_at >= STATS_INTERVAL_S:
                 tr.changed = False
+                tr.stats_at = time.monotonic()
                 self._publish_stats(tr)
 
     # --- configuration from the store (feed.ConfigSource) ----------------------------------------------
