@@ -254,3 +254,80 @@ def test_closed_hours_records_and_ends(live: Live) -> None:
     assert ended["type"] == "contact.ended" and ended["data"]["outcome"] == "closed_hours"
     live.clock.advance(3 * 3600)  # 13:00 in Madrid: open
     assert live.new_contact(channel="voice")["status"] == "queued"
+
+
+def test_an_accept_that_reached_the_server_in_time_is_never_timed_out(live: Live) -> None:
+    """The accept reached the server before the offer's timeout but took long to be applied (a loaded
+    server): the router keeps the offer ringing meanwhile, and the store judges the accept by its arrival.
+    Without the note the same wait times the offer out (test above)."""
+    from centralita.contacts.live import do_accept_contact
+    from centralita.core.actor import Actor
+    from centralita.store import tables as t
+
+    ana = live.agent_id("ana")
+    live.available()
+    cid = live.new_contact()["id"]
+    assert live.offered_to(cid) == ana
+    live.advance(19)
+    received_at = live.clock.now()  # 1 s before the timeout
+    tenant_id = live.api.a.tenant_id
+    note = {"kind": "accept_pending", "tenant_id": tenant_id, "contact_id": cid, "agent_id": ana}
+    live.service.bus.note({**note, "received_at": received_at.timestamp()})
+    live.advance(5)  # past the timeout: the accept is still being applied
+    assert live.offered_to(cid) == ana, "the offer timed out although its accept was on its way"
+    actor = Actor(tenant_id=tenant_id, role="agent", agent_id=ana, clock=live.clock)
+    with live.service.db.write() as s:
+        row = s.get_one(t.Contact, cid, with_for_update=True)
+        do_accept_contact(s, actor, row, received_at=received_at)
+    live.sync()
+    assert live.contact(cid)["status"] == "connected"
+    assert "timeout" not in [e["data"].get("result") for e in live.contact(cid)["timeline"]]
+
+
+def test_the_accept_route_tells_the_router_when_it_arrived(live: Live) -> None:
+    notes: list[dict[str, object]] = []
+    live.service.bus.on_note(notes.append)
+    ana = live.agent_id("ana")
+    live.available()
+    cid = live.new_contact()["id"]
+    live.advance(3)
+    resp = live.client("agent").post(f"/api/contacts/{cid}/accept")
+    assert resp.status_code == 200, resp.text
+    pending = [n for n in notes if n["kind"] == "accept_pending"]
+    assert len(pending) == 1
+    assert {k: pending[0][k] for k in ("tenant_id", "contact_id", "agent_id")} == {
+        "tenant_id": live.api.a.tenant_id,
+        "contact_id": cid,
+        "agent_id": ana,
+    }
+    received = pending[0]["received_at"]
+    assert isinstance(received, float) and abs(received - live.clock.now().timestamp()) < 5
+
+
+def test_an_accept_note_keeps_the_offer_only_for_the_grace(live: Live) -> None:
+    from centralita.dispatch.runner import ACCEPT_GRACE_S
+
+    ana = live.agent_id("ana")
+    live.available()
+    cid = live.new_contact()["id"]
+    live.advance(10)
+    note = {"kind": "accept_pending", "tenant_id": live.api.a.tenant_id, "contact_id": cid, "agent_id": ana}
+    live.service.bus.note({**note, "received_at": live.clock.now().timestamp()})
+    live.advance(10 + ACCEPT_GRACE_S - 1)
+    assert live.offered_to(cid) == ana
+    live.advance(1.5)  # the accept never came (it failed): the offer times out after the grace
+    assert live.offered_to(cid) is None
+    ended = [e for e in live.contact(cid)["timeline"] if e["type"] == "contact.offer_ended"]
+    assert [e["data"]["result"] for e in ended] == ["timeout"]
+
+
+def test_an_accept_that_reached_the_server_too_late_is_refused(live: Live) -> None:
+    """A note whose accept arrived after the timeout extends nothing."""
+    ana = live.agent_id("ana")
+    live.available()
+    cid = live.new_contact()["id"]
+    live.advance(20.5)
+    note = {"kind": "accept_pending", "tenant_id": live.api.a.tenant_id, "contact_id": cid, "agent_id": ana}
+    live.service.bus.note({**note, "received_at": live.clock.now().timestamp()})
+    live.sync()
+    assert live.offered_to(cid) is None

@@ -146,7 +146,9 @@ def _available(server: Up, token: str) -> None:
 def test_every_socket_sees_what_any_worker_wrote(up: tuple[Up, Setup, str]) -> None:
     server, setup, _db = up
     with contextlib.ExitStack() as stack:
-        sockets = [_ws(stack, server, setup.integration_token) for _ in range(8)]
+        sockets = [_ws(stack, server, setup.integration_token) for _ in range(4)]
+        while len(set(_socket_owners(server.port).values())) < WORKERS and len(sockets) < 60:
+            sockets.append(_ws(stack, server, setup.integration_token))  # the kernel picks the worker
         holders = set(_socket_owners(server.port).values())
         assert holders <= _workers(server)
         assert len(holders) == WORKERS, "the sockets all landed on one worker: the test would prove nothing"

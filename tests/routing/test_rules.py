@@ -467,6 +467,33 @@ def test_r6_an_accept_that_beat_the_timeout_to_the_store_is_adopted() -> None:
         r.fast.adopt(2, 99, "voice", 61.0)  # an agent the router does not know
 
 
+def test_r6_an_offer_extended_for_an_accept_on_its_way_rings_until_then() -> None:
+    """The agent's accept reached a server before the timeout: the router keeps the offer ringing (no
+    timeout, no offer to the next agent) until the accept is applied, or until the extension runs out."""
+    r = Both([Q1])
+    r.set_agent(agent(7), 0.0)
+    r.set_agent(agent(8, idle_since=1.0), 0.0)
+    r.enqueue(contact(1, 0.0), 0.0)
+    r.enqueue(contact(2, 0.5), 0.5)
+    assert r.offers(0.0) == [(1, 7), (2, 8)]
+    assert r.extend_offer(1, 7, 35.0).timeout_at == 35.0
+    assert r.extend_offer(1, 7, 30.0) is None  # never shortened
+    assert r.extend_offer(1, 99, 40.0) is None and r.extend_offer(5, 7, 40.0) is None  # no such offer
+    _, ended = r.step(25.0)
+    assert [(e.offer.contact_id, e.result) for e in ended] == [(2, "timeout")]  # only the other one
+    assert r.fast.open_offer(1, 7) is not None and not r.fast.agents[7].missed
+    r.accept(1, 7, 26.0)  # applied at last: answered
+    assert r.fast.handled_by[1] == 7
+    # an extension that runs out times the offer out then
+    r.set_agent(agent(9), 30.0)
+    assert r.offers(30.0) == [(2, 9)]
+    r.extend_offer(2, 9, 60.0)
+    _, ended = r.step(59.0)
+    assert ended == []
+    _, ended = r.step(60.0)
+    assert [(e.offer.contact_id, e.result) for e in ended] == [(2, "timeout")]
+
+
 def test_r6_a_missed_agent_makes_itself_ready() -> None:
     r = Both([Q1])
     r.set_agent(agent(7), 0.0)

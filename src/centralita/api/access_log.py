@@ -26,9 +26,12 @@ from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from centralita.core.clock import Clock
+
 log = logging.getLogger("centralita.access")
 
 HEADER = "X-Request-ID"
+RECEIVED_KEY = "received_at"  # request.state: the clock's time when the request reached the app
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:+=/@-]{1,128}$")
 _PLAIN = re.compile(r"^[\x21-\x7e]+$")
 _SECRET_PARAMS = {"token", "access_token", "api_key", "apikey", "key", "password", "secret", "csrf_token", "session"}
@@ -66,9 +69,10 @@ def _target(scope: Scope) -> str:
 class AccessLog:
     """ASGI middleware around the whole app (the error handler included, so a 500 has its id and line too)."""
 
-    def __init__(self, app: ASGIApp, enabled: bool) -> None:
+    def __init__(self, app: ASGIApp, enabled: bool, clock: Clock | None = None) -> None:
         self.app = app
         self.enabled = enabled
+        self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -94,6 +98,9 @@ class AccessLog:
 
         token = _current.set(rid)
         start = time.perf_counter()
+        if self.clock is not None:
+            # when the request reached the server, before any queue in it (routes/live.py judges accepts by it)
+            scope.setdefault("state", {})[RECEIVED_KEY] = self.clock.now()
         try:
             await self.app(scope, receive, send_with_id)
         except BaseException:

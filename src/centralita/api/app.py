@@ -46,7 +46,8 @@ class CentralitaApp(FastAPI):
     trusted_proxies: tuple[str, ...] = ()
 
     def build_middleware_stack(self) -> ASGIApp:
-        app: ASGIApp = AccessLog(super().build_middleware_stack(), enabled=self.access_log)
+        clock = self.state.service.clock
+        app: ASGIApp = AccessLog(super().build_middleware_stack(), enabled=self.access_log, clock=clock)
         if self.trusted_proxies:
             # the client address and scheme from X-Forwarded-For / -Proto, believed only from these proxies
             # (the rightmost address not one of them); without any, the TCP peer is the client

@@ -634,10 +634,17 @@ def offered_agent(
     return offered[0] if offered else None
 
 
-def do_accept_contact(session: Session, actor: Actor, row: t.Contact, agent_id: int | None = None) -> t.Contact:
+def do_accept_contact(
+    session: Session,
+    actor: Actor,
+    row: t.Contact,
+    agent_id: int | None = None,
+    received_at: dt.datetime | None = None,
+) -> t.Contact:
     """The agent accepts its offer: the contact leaves every queue (answered) and connects; with ring_all
-    the other agents' offers are withdrawn (first accept wins). An accept at or after the offer's timeout
-    is too late."""
+    the other agents' offers are withdrawn (first accept wins). An accept that reached the server
+    (`received_at`, default now) at or after the offer's timeout is too late; one that reached it before
+    is in time however long it waited to be applied, as long as the offer is still open."""
     agent_id = offered_agent(session, row, actor, agent_id)
     check_acts_on_contact(actor, agent_id)
     if agent_id is None:
@@ -645,7 +652,7 @@ def do_accept_contact(session: Session, actor: Actor, row: t.Contact, agent_id: 
     _require_status(row, S.QUEUED)
     offer = _open_offer(session, row, agent_id)
     now = actor.now()
-    if offer.timeout_at <= now:
+    if offer.timeout_at <= min(now, received_at or now):
         raise Conflict(_("the offer of contact {id} has expired", id=row.id))
     agent = session.get(t.Agent, agent_id)
     assert agent is not None

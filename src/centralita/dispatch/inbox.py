@@ -10,11 +10,12 @@ from __future__ import annotations
 import queue as queue_mod
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from centralita.events.log import EventRecord, read_events
 from centralita.store.db import Database
 
-__all__ = ["GAP_PAGE", "Inbox", "Sync", "in_order", "read_gap"]
+__all__ = ["GAP_PAGE", "AcceptPending", "Inbox", "Sync", "in_order", "read_gap"]
 
 GAP_PAGE = 1000
 
@@ -26,7 +27,18 @@ class Sync:
         self.done = threading.Event()
 
 
-Item = EventRecord | Sync | None  # None: stop
+@dataclass(frozen=True)
+class AcceptPending:
+    """An agent's accept of an offer reached a server at `received_at` (epoch seconds) and is on its way to
+    the store: the router keeps the offer ringing meanwhile (api/routes/live.py sends it as a bus note)."""
+
+    tenant_id: int
+    contact_id: int
+    agent_id: int
+    received_at: float
+
+
+Item = EventRecord | Sync | AcceptPending | None  # None: stop
 
 
 class Inbox:

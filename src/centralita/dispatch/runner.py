@@ -36,7 +36,7 @@ from centralita.core.actor import Actor
 from centralita.core.clock import Clock
 from centralita.dispatch.decisions import collect_round, write_round
 from centralita.dispatch.feed import Queued, TenantRouting, apply_event
-from centralita.dispatch.inbox import Inbox, Sync, in_order
+from centralita.dispatch.inbox import AcceptPending, Inbox, Sync, in_order
 from centralita.dispatch.leader import LeaderLock
 from centralita.dispatch.snapshot import agent_state, load_tenant, queue_config
 from centralita.dispatch.stats import StatsHub, queue_figures
@@ -54,6 +54,10 @@ log = logging.getLogger(__name__)
 # out): under load they move with every event, and computing them each round took a fifth of the
 # process's CPU at 10 contacts/s.
 STATS_INTERVAL_S = 0.25
+# An accept that reached a server before its offer's timeout keeps the offer ringing this much longer
+# while it is applied, so that the router never times out an offer the agent took because the server was
+# slow (the store judges the accept by when it arrived: contacts/live.py `do_accept_contact`).
+ACCEPT_GRACE_S = 15.0
 
 
 class Dispatcher:
@@ -80,9 +84,7 @@ class Dispatcher:
 
     def start(self) -> None:
         self.bus.add_handler(self._inbox.put)
-        on_note = getattr(self.bus, "on_note", None)
-        if on_note is not None:  # the leader's figures reach the standby processes (events/relay.py)
-            on_note(self._leader_figures)
+        self.bus.on_note(self._on_note)
         self._thread = threading.Thread(target=self._run, name="centralita-routing", daemon=True)
         self._thread.start()
 
@@ -100,7 +102,7 @@ class Dispatcher:
     @property
     def hears_leader(self) -> bool:
         """Whether the leader's queue figures reach this process (its bus passes notes between processes)."""
-        return hasattr(self.bus, "note")
+        return self.bus.shares_notes
 
     def sync(self, timeout: float = 10.0) -> None:
         """Wait until every event published so far is applied and its decisions are written (tests)."""
@@ -133,6 +135,8 @@ class Dispatcher:
                     while item is not None:
                         if isinstance(item, Sync):
                             pending.append(item)
+                        elif isinstance(item, AcceptPending):
+                            self._accept_pending(item)
                         else:
                             self._receive(item)
                         try:
@@ -180,6 +184,12 @@ class Dispatcher:
         if stats_due:
             wait = min(wait, max(0.0, min(stats_due) - time.monotonic()))
         return wait
+
+    def _accept_pending(self, item: AcceptPending) -> None:
+        tr = self.tenants.get(item.tenant_id)
+        offer = tr.router.open_offer(item.contact_id, item.agent_id) if tr is not None else None
+        if tr is not None and offer is not None and item.received_at < offer.timeout_at:
+            tr.router.extend_offer(item.contact_id, item.agent_id, offer.timeout_at + ACCEPT_GRACE_S)
 
     def _receive(self, record: EventRecord) -> None:
         tr = self.tenants.get(record.tenant_id)
@@ -309,10 +319,18 @@ class Dispatcher:
     def _publish_stats(self, tr: TenantRouting) -> None:
         message = {"type": "queue_stats", "at": self._now(), "queues": self._figures(tr)}
         self.hub.publish(tr.tenant_id, message)
-        note = getattr(self.bus, "note", None)
-        if note is not None:
-            note({"kind": "queue_stats", "tenant_id": tr.tenant_id, "message": message})
+        if self.bus.shares_notes:
+            self.bus.note({"kind": "queue_stats", "tenant_id": tr.tenant_id, "message": message})
 
-    def _leader_figures(self, note: dict[str, Any]) -> None:
-        if note.get("kind") == "queue_stats" and not self.is_leader:
+    def _on_note(self, note: dict[str, Any]) -> None:
+        kind = note.get("kind")
+        if kind == "queue_stats" and not self.is_leader:  # the leader's figures, for this standby's sockets
             self.hub.publish(int(note["tenant_id"]), note["message"])
+        elif kind == "accept_pending" and self.is_leader:
+            pending = AcceptPending(
+                tenant_id=int(note["tenant_id"]),
+                contact_id=int(note["contact_id"]),
+                agent_id=int(note["agent_id"]),
+                received_at=float(note["received_at"]),
+            )
+            self._inbox.put(pending)

@@ -1,5 +1,10 @@
 """Fan-out of committed events: in-process by default, through Redis pub/sub between processes.
 
+Besides events, a bus carries notes: ephemeral messages between the processes of one service that are
+not events (never written, never replayed), such as the routing leader's queue figures or "an accept
+for this offer reached a server". `note` hands one to every note handler of this process and, on a bus
+between processes (`shares_notes`), of the others.
+
 `publish` is called after commit (from any thread). Subscribers are asyncio queues bound to their
 loop, or plain callables. Every subscriber is idempotent by event: it remembers the last `seq` it saw
 per tenant and drops anything at or below it, so a redelivery changes nothing. A subscriber that sees
@@ -22,6 +27,7 @@ __all__ = ["LocalBus", "make_bus"]
 
 log = logging.getLogger(__name__)
 CHANNEL = "centralita:events"
+NOTES_CHANNEL = "centralita:notes"
 
 
 class Subscription:
@@ -57,11 +63,31 @@ class Subscription:
 class LocalBus:
     """In-process fan-out."""
 
+    shares_notes = False  # notes reach this process's handlers only
+
     def __init__(self) -> None:
         self._subs: list[Subscription] = []
         self._handlers: list[Callable[[EventRecord], None]] = []
         self._handler_seen: dict[tuple[int, int], int] = {}
+        self._note_handlers: list[Callable[[dict[str, Any]], None]] = []
         self._lock = threading.Lock()
+
+    def on_note(self, handler: Callable[[dict[str, Any]], None]) -> None:
+        with self._lock:
+            self._note_handlers.append(handler)
+
+    def note(self, message: dict[str, Any]) -> None:
+        """Hand an ephemeral message to every note handler (here; and elsewhere when `shares_notes`)."""
+        self.deliver_note(message)
+
+    def deliver_note(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            handlers = list(self._note_handlers)
+        for handler in handlers:
+            try:
+                handler(message)
+            except Exception:  # a consumer's bug must not break the sender
+                log.exception("note handler failed for %s", message.get("kind"))
 
     def subscribe(self, tenant_id: int | None, loop: asyncio.AbstractEventLoop | None = None) -> Subscription:
         sub = Subscription(self, loop or asyncio.get_running_loop(), tenant_id)
@@ -107,6 +133,8 @@ class LocalBus:
 class RedisBus(LocalBus):
     """Delivers locally at once and publishes to Redis for the other processes; relays theirs here."""
 
+    shares_notes = True
+
     def __init__(self, url: str) -> None:
         super().__init__()
         import redis
@@ -115,7 +143,7 @@ class RedisBus(LocalBus):
         self._redis = redis.Redis.from_url(url)
         self._redis.ping()  # fail at start, with a clear error, when Redis is unreachable
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-        self._pubsub.subscribe(CHANNEL)
+        self._pubsub.subscribe(CHANNEL, NOTES_CHANNEL)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="centralita-redis-bus", daemon=True)
         self._thread.start()
@@ -127,6 +155,13 @@ class RedisBus(LocalBus):
             self._redis.publish(CHANNEL, payload)
         except Exception:  # the log has the events; other processes backfill on the next seq gap
             log.exception("could not publish %d event(s) to Redis", len(records))
+
+    def note(self, message: dict[str, Any]) -> None:
+        self.deliver_note(message)
+        try:
+            self._redis.publish(NOTES_CHANNEL, json.dumps({"origin": self.origin, "note": message}))
+        except Exception:  # ephemeral: the next one carries the news
+            log.exception("could not send a note to Redis")
 
     def _listen(self) -> None:
         while not self._stop.is_set():
@@ -143,6 +178,9 @@ class RedisBus(LocalBus):
             try:
                 body = json.loads(message["data"])
                 if body.get("origin") == self.origin:
+                    continue
+                if "note" in body:
+                    self.deliver_note(body["note"])
                     continue
                 self.deliver([EventRecord.from_dict(e) for e in body["events"]])
             except Exception:

@@ -210,6 +210,8 @@ class RelayBus(LocalBus):
     every worker sees one order); `note` sends an ephemeral message to the other workers; `reserve` and
     `give_back` keep the shared counters."""
 
+    shares_notes = True
+
     def __init__(self, path: Path, reply_timeout: float = 5.0) -> None:
         super().__init__()
         self.path = path
@@ -219,7 +221,6 @@ class RelayBus(LocalBus):
         self._stop = threading.Event()
         self._ids = itertools.count(1)
         self._replies: dict[int, tuple[threading.Event, list[dict[str, Any]]]] = {}
-        self._note_handlers: list[Any] = []
         self._connect()  # fail at start, with a clear error, when the hub is not there
         self._thread = threading.Thread(target=self._listen, name="centralita-relay-bus", daemon=True)
         self._thread.start()
@@ -248,11 +249,9 @@ class RelayBus(LocalBus):
             log.exception("could not publish %d event(s) to the relay", len(records))
 
     def note(self, message: dict[str, Any]) -> None:
+        self.deliver_note(message)
         with contextlib.suppress(OSError):
             self._send({"op": "note", "message": message})
-
-    def on_note(self, handler: Any) -> None:
-        self._note_handlers.append(handler)
 
     def reserve(self, keys: list[str], limits: list[int], window: float) -> tuple[int, int]:
         """Check and take one count of each key at once: (0, 0), or (1-based index of the full one, ttl)."""
@@ -302,11 +301,7 @@ class RelayBus(LocalBus):
                 waiting[1].append(message)
                 waiting[0].set()
         elif op == "note":
-            for handler in list(self._note_handlers):
-                try:
-                    handler(message["message"])
-                except Exception:
-                    log.exception("relay note handler failed")
+            self.deliver_note(message["message"])
 
     def close(self) -> None:
         self._stop.set()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from centralita.routing.model import AgentState, Membership, Offer, OfferEnded, QueueConfig, WaitingContact
 from centralita.routing.rules import (
@@ -613,6 +613,19 @@ class RouterBase:
 
     def open_offer(self, contact_id: int, agent_id: int) -> Offer | None:
         return self.offered.get(contact_id, {}).get(agent_id)
+
+    def extend_offer(self, contact_id: int, agent_id: int, until: float) -> Offer | None:
+        """The agent's accept is on its way (it reached the server before the timeout): the offer rings until
+        `until` unless it is answered first, so that a slow server never times out an offer the agent took.
+        Returns the extended offer; None when there is no such open offer or it already rings that long."""
+        offer = self.offered.get(contact_id, {}).get(agent_id)
+        if offer is None or until <= offer.timeout_at:
+            return None
+        extended = replace(offer, timeout_at=until)
+        self.offered[contact_id][agent_id] = extended
+        self._new_offers = [extended if o == offer else o for o in self._new_offers]
+        self._offer_made(extended)
+        return extended
 
     def _offer(self, contact_id: int, agent_id: int) -> Offer:
         offer = self.offered.get(contact_id, {}).get(agent_id)

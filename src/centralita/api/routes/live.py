@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from centralita import access
+from centralita.api.access_log import RECEIVED_KEY
 from centralita.api.auth import AgentActor, ServiceDep
 from centralita.contacts import live
 from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
@@ -52,13 +54,36 @@ def _offered_agent_id(s: Session, actor: Actor, code: str | None) -> int | None:
     return code_or_not_found(s, t.Agent, actor.tenant_id, code, "agent").id
 
 
+def _received_at(request: Request, actor: Actor) -> dt.datetime:
+    """When the request reached the server (the access log stamps it first thing, on the service's clock)."""
+    stamp = getattr(request.state, RECEIVED_KEY, None)
+    return stamp if isinstance(stamp, dt.datetime) else actor.now()
+
+
 @router.post("/contacts/{contact_id}/accept")
-def accept_contact(contact_id: int, actor: AgentActor, svc: ServiceDep, agent: str | None = None) -> LiveContactPublic:
+def accept_contact(
+    contact_id: int, request: Request, actor: AgentActor, svc: ServiceDep, agent: str | None = None
+) -> LiveContactPublic:
     """Accept the offer: the contact connects to the agent. With ring_all the first accept wins and the other
     agents' offers are withdrawn. `agent` (a code) says whose offer a supervisor accepts; by default the
-    caller's own, else the first one."""
+    caller's own, else the first one. The accept counts from when it reached the server: one that arrived
+    before the offer's timeout is not refused because the server was slow to apply it."""
+    received_at = _received_at(request, actor)
+    if agent is None and actor.agent_id is not None:
+        # the router keeps the agent's offer ringing until this accept is applied (dispatch/runner.py)
+        note = {
+            "kind": "accept_pending",
+            "tenant_id": actor.tenant_id,
+            "contact_id": contact_id,
+            "agent_id": actor.agent_id,
+            "received_at": received_at.timestamp(),
+        }
+        svc.bus.note(note)
     return _act(
-        svc, actor, contact_id, lambda s, a, row: live.do_accept_contact(s, a, row, _offered_agent_id(s, a, agent))
+        svc,
+        actor,
+        contact_id,
+        lambda s, a, row: live.do_accept_contact(s, a, row, _offered_agent_id(s, a, agent), received_at=received_at),
     )
 
 
