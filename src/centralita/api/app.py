@@ -15,6 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 import centralita
 from centralita.api import openapi, problems
 from centralita.api.access_log import AccessLog
+from centralita.api.admission import AdmissionMiddleware
 from centralita.api.auth import (
     LoginRateLimiter,
     RedisLoginRateLimiter,
@@ -83,6 +84,7 @@ def create_app(service: Service, close_on_shutdown: bool = False, access_log: bo
     app.trusted_proxies = service.settings.trusted_proxies
     problems.install(app)
     openapi.install(app)
+    app.add_middleware(AdmissionMiddleware, max_pending_requests=service.settings.max_pending_requests)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=service.settings.max_body_bytes)
     app.add_middleware(LanguageMiddleware)  # outermost: the body limit's answer is in the request's language
     checked = [Depends(check_parameters)]  # query and path parameters: storable text, 64-bit integers

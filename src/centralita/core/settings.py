@@ -47,6 +47,8 @@ class Settings:
     header_timeout: float = 10.0  # seconds a client has to send a request's headers
     body_timeout: float = 30.0  # seconds a client has to send a request's body, once its headers are in
     access_log: bool = True  # `centralita up` logs one line per request
+    # a worker with this many requests under way answers new contacts 503 + Retry-After (api/admission.py)
+    max_pending_requests: int = 64
     workers: int | None = None  # `centralita up`'s worker processes; None: one per core (at most MAX_WORKERS)
     config_file: Path | None = None
 
@@ -100,7 +102,7 @@ class Settings:
 
 
 _KEYS = {f.name for f in fields(Settings)} - {"config_file"}
-_INT_KEYS = {"port", "login_attempts_per_minute", "max_body_bytes", "workers"}
+_INT_KEYS = {"port", "login_attempts_per_minute", "max_body_bytes", "workers", "max_pending_requests"}
 MAX_WORKERS = 8
 _SECONDS_KEYS = {"header_timeout", "body_timeout"}
 _BOOL_KEYS = {"access_log"}
@@ -162,7 +164,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
                 _("{source}: workers must be from 1 to {most}", source=source, most=MAX_WORKERS),
                 [FieldError([name], _("must be from 1 to {most}", most=MAX_WORKERS), source=source)],
             )
-        if name == "max_body_bytes" and number < 1:
+        if name in ("max_body_bytes", "max_pending_requests") and number < 1:
             raise InvalidInput(
                 _("{source}: {name} must be a positive integer", source=source, name=name),
                 [FieldError([name], _("must be a positive integer"), source=source)],
