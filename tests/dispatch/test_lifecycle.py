@@ -304,15 +304,21 @@ def test_the_accept_route_tells_the_router_when_it_arrived(live: Live) -> None:
     assert isinstance(received, float) and abs(received - live.clock.now().timestamp()) < 5
 
 
+def _offered_then_accept_noted(live: Live, after_s: float) -> tuple[int, int]:
+    """Ana is offered a contact; `after_s` later a note says her accept reached a server just then."""
+    ana = live.agent_id("ana")
+    live.available()
+    cid = int(live.new_contact()["id"])
+    live.advance(after_s)
+    note = {"kind": "accept_pending", "tenant_id": live.api.a.tenant_id, "contact_id": cid, "agent_id": ana}
+    live.service.bus.note({**note, "received_at": live.clock.now().timestamp()})
+    return ana, cid
+
+
 def test_an_accept_note_keeps_the_offer_only_for_the_grace(live: Live) -> None:
     from centralita.dispatch.runner import ACCEPT_GRACE_S
 
-    ana = live.agent_id("ana")
-    live.available()
-    cid = live.new_contact()["id"]
-    live.advance(10)
-    note = {"kind": "accept_pending", "tenant_id": live.api.a.tenant_id, "contact_id": cid, "agent_id": ana}
-    live.service.bus.note({**note, "received_at": live.clock.now().timestamp()})
+    ana, cid = _offered_then_accept_noted(live, after_s=10)
     live.advance(10 + ACCEPT_GRACE_S - 1)
     assert live.offered_to(cid) == ana
     live.advance(1.5)  # the accept never came (it failed): the offer times out after the grace
@@ -323,11 +329,6 @@ def test_an_accept_note_keeps_the_offer_only_for_the_grace(live: Live) -> None:
 
 def test_an_accept_that_reached_the_server_too_late_is_refused(live: Live) -> None:
     """A note whose accept arrived after the timeout extends nothing."""
-    ana = live.agent_id("ana")
-    live.available()
-    cid = live.new_contact()["id"]
-    live.advance(20.5)
-    note = {"kind": "accept_pending", "tenant_id": live.api.a.tenant_id, "contact_id": cid, "agent_id": ana}
-    live.service.bus.note({**note, "received_at": live.clock.now().timestamp()})
+    _ana, cid = _offered_then_accept_noted(live, after_s=20.5)
     live.sync()
     assert live.offered_to(cid) is None
