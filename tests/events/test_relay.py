@@ -66,6 +66,28 @@ def test_events_reach_every_worker_the_publisher_too_in_order(hub: RelayHub) -> 
         b.close()
 
 
+def test_a_worker_gets_every_event_published_once_it_has_connected(hub: RelayHub) -> None:
+    """Connected means registered: the hub greets a connection only once it will get every broadcast, so an
+    event published the moment another worker's bus is built is not missed (it was, under load)."""
+    publisher = RelayBus(hub.path)
+    try:
+        for seq in range(1, 31):
+            bus = RelayBus(hub.path)
+            try:
+                seen = Seen(bus)
+                publisher.publish([_event(seq)])
+                assert seen.wait_for(1) == [seq]
+            finally:
+                bus.close()
+    finally:
+        publisher.close()
+
+
+def test_a_hub_that_is_not_there_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConnectionError, match="cannot join the relay"):
+        RelayBus(tmp_path / "none.sock")
+
+
 @pytest.mark.parametrize("hub", [30.0], indirect=True)  # a long wait: however loaded the machine is
 def test_an_event_ahead_of_its_predecessor_waits_for_it(hub: RelayHub) -> None:
     """Two workers commit 2 then 3 but publish 3 first: every worker still gets 2 before 3 (delivering 3

@@ -13,7 +13,9 @@ default's stand-in for Redis, needing no server, and carries three things:
 - **Counters** (the login limit): a reservation checks and takes several counts in one step, as the
   Redis script does (api/auth.py), so the limit holds across workers.
 
-Frames: a 4-byte big-endian length, then JSON. A worker that loses the hub logs it and tries again; the
+Frames: a 4-byte big-endian length, then JSON. The hub greets each connection (`hello`) once it is
+registered, and a `RelayBus` waits for that greeting: from then on it gets every event published, so an
+event published right after a worker connected is never missed. A worker that loses the hub logs it and tries again; the
 event log has every event, so nothing is lost, only delivered later.
 """
 
@@ -137,6 +139,7 @@ class RelayHub:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        writer.write(_frame({"op": "hello"}))  # registered: it gets every broadcast from now on
         try:
             while True:
                 head = await reader.readexactly(_LEN.size)
@@ -226,12 +229,18 @@ class RelayBus(LocalBus):
         self._thread.start()
 
     def _connect(self) -> socket.socket:
+        """Connect and wait for the hub's greeting, which says this connection gets every broadcast."""
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
+            sock.settimeout(self.reply_timeout)
             sock.connect(str(self.path))
-        except OSError:
+            (size,) = _LEN.unpack(_read_exactly(sock, _LEN.size))
+            if size > MAX_FRAME or json.loads(_read_exactly(sock, size)).get("op") != "hello":
+                raise ConnectionError(f"the relay at {self.path} did not greet")
+            sock.settimeout(None)
+        except (OSError, EOFError, ValueError) as error:
             sock.close()
-            raise
+            raise ConnectionError(f"cannot join the relay at {self.path}: {error}") from error
         self._sock = sock
         return sock
 
