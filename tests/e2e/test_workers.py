@@ -50,7 +50,8 @@ def _children(pid: int) -> set[int]:
 
 
 def _workers(up: Up) -> set[int]:
-    """The supervisor's worker processes (uvicorn's spawn start also leaves a resource tracker: not one)."""
+    """The supervisor's spawned processes, its API workers and its routing process (the spawn start also
+    leaves a resource tracker: not one of them)."""
     found = set()
     for pid in _children(up.proc.pid):
         try:
@@ -92,7 +93,7 @@ def up(tmp_path: Path) -> Iterator[tuple[Up, Setup, str]]:
     setup = prepare(db_url, data, agents=3, capacity=1)
     env = base_env(data, db_url, workers=str(WORKERS), login_attempts_per_minute="3")
     server = start_up(env, tmp_path / "server.log")
-    _until("the workers", lambda: len(_workers(server)) == WORKERS)
+    _until("the workers", lambda: len(_workers(server)) == WORKERS + 1)  # and the routing process
     try:
         yield server, setup, db_url
     finally:
@@ -108,7 +109,7 @@ def _ws(stack: contextlib.ExitStack, server: Up, token: str) -> ClientConnection
     return conn
 
 
-def _events(conn: ClientConnection, want: Callable[[dict[str, Any]], bool], timeout: float = 15.0) -> dict[str, Any]:
+def _events(conn: ClientConnection, want: Callable[[dict[str, Any]], bool], timeout: float = 30.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
         message = json.loads(conn.recv(timeout=left))
@@ -165,7 +166,7 @@ def test_the_leaders_death_hands_routing_to_another_worker(up: tuple[Up, Setup, 
     assert leader in _workers(server)
     waiting = [_post_contact(server, setup, n) for n in range(3)]  # nobody available: they wait
     os.kill(leader, signal.SIGKILL)
-    _until("a new worker", lambda: len(_workers(server)) == WORKERS and leader not in _workers(server))
+    _until("a new routing process", lambda: len(_workers(server)) == WORKERS + 1 and leader not in _workers(server))
     def other_leader() -> int:
         pid = int(lock_file.read_text() or 0)
         return pid if pid != leader else 0
