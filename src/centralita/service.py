@@ -38,7 +38,7 @@ class Service:
         """The parts, started. `bus`: the fan-out between processes when it is not Redis (a worker of
         `centralita up` passes the supervisor's relay); by default Redis when configured, else in-process."""
         settings.secure_files()  # data directory 0700; database, secret key, demo logins 0600
-        bus = bus if bus is not None else make_bus(settings.redis_url)
+        bus = bus if bus is not None else make_bus(settings.redis_url, settings.database_url, settings.redis_namespace)
         db = Database(settings.database_url, bus=bus)
         if upgrade:
             migrate.upgrade(db.engine)

@@ -19,6 +19,7 @@ import pytest
 from bench.e2e import QUEUE, Setup, prepare
 from websockets.sync.client import ClientConnection, connect
 
+from tests.conftest import REDIS_URL
 from tests.e2e.real_server import Up, base_env, start_up
 
 pytestmark = pytest.mark.slow
@@ -86,14 +87,18 @@ def _socket_owners(port: int) -> dict[int, int]:
 
 
 @pytest.fixture
-def up(tmp_path: Path) -> Iterator[tuple[Up, Setup, str]]:
+def up(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Up, Setup, str]]:
+    """`up` with its workers; the events between them go through the built-in relay, or through Redis when
+    the test asks for "redis"."""
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
     db_url = f"sqlite:///{data / 'centralita.db'}"
     setup = prepare(db_url, data, agents=3, capacity=1)
-    env = base_env(data, db_url, workers=str(WORKERS), login_attempts_per_minute="3")
+    fanout = {"redis_url": REDIS_URL} if getattr(request, "param", "relay") == "redis" else {}
+    env = base_env(data, db_url, workers=str(WORKERS), login_attempts_per_minute="3", **fanout)
     server = start_up(env, tmp_path / "server.log")
     _until("the workers", lambda: len(_workers(server)) == WORKERS + 1)  # and the routing process
+    assert (data / "relay.sock").exists() == (not fanout), "the relay runs only without Redis"
     try:
         yield server, setup, db_url
     finally:
@@ -144,6 +149,7 @@ def _available(server: Up, token: str) -> None:
     assert resp.status_code == 200, resp.text
 
 
+@pytest.mark.parametrize("up", ["relay", "redis"], indirect=True)
 def test_every_socket_sees_what_any_worker_wrote(up: tuple[Up, Setup, str]) -> None:
     server, setup, _db = up
     with contextlib.ExitStack() as stack:
@@ -181,6 +187,7 @@ def test_the_leaders_death_hands_routing_to_another_worker(up: tuple[Up, Setup, 
         assert offered["contact_id"] == waiting[0]  # the oldest first, as it waited
 
 
+@pytest.mark.parametrize("up", ["relay", "redis"], indirect=True)
 def test_the_login_limit_holds_across_workers(up: tuple[Up, Setup, str]) -> None:
     server, _setup, _db = up
     codes = []
@@ -194,6 +201,7 @@ def test_the_login_limit_holds_across_workers(up: tuple[Up, Setup, str]) -> None
     assert codes[:3] == [401, 401, 401] and codes[3:] == [429, 429]
 
 
+@pytest.mark.parametrize("up", ["relay", "redis"], indirect=True)
 def test_queue_figures_come_from_every_worker(up: tuple[Up, Setup, str]) -> None:
     server, setup, _db = up
     _post_contact(server, setup, 0)
