@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -32,7 +32,9 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 ACCESS_MARK = "__centralita_access__"
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
+    """Async, like every dependency that does no I/O: FastAPI runs a plain `def` one on a worker thread,
+    a hop (and a wait for a thread) per request for nothing."""
     svc: Service = request.app.state.service
     return svc
 
@@ -100,10 +102,10 @@ def require(minimum: str) -> Callable[..., Actor]:
     return dependency
 
 
-def public() -> Callable[..., None]:
+def public() -> Callable[..., Awaitable[None]]:
     """Dependency marking a route as deliberately open (login, health)."""
 
-    def dependency() -> None:
+    async def dependency() -> None:
         return None
 
     setattr(dependency, ACCESS_MARK, "public")
