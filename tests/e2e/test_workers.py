@@ -223,6 +223,28 @@ def test_queue_figures_come_from_every_worker(up: tuple[Up, Setup, str]) -> None
     assert _until("the figures on every worker", figures)
 
 
+def test_an_api_worker_that_dies_is_replaced_and_routing_goes_on(up: tuple[Up, Setup, str]) -> None:
+    server, setup, db_url = up
+    lock_file = Path(db_url.removeprefix("sqlite:///") + ".routing.lock")
+    leader = _until("a routing leader", lambda: int(lock_file.read_text() or 0))
+    api_workers = _workers(server) - {leader}
+    assert len(api_workers) == WORKERS
+    victim = min(api_workers)
+    os.kill(victim, signal.SIGKILL)
+    _until(
+        "a new API worker",
+        lambda: len(_workers(server)) == WORKERS + 1 and victim not in _workers(server),
+    )
+    assert int(lock_file.read_text() or 0) == leader, "routing stayed where it was"
+    agent_id, token = setup.agents[0]
+    with contextlib.ExitStack() as stack:
+        conn = _ws(stack, server, token)
+        _available(server, token)
+        cid = _post_contact(server, setup, 0)
+        offered = _events(conn, lambda e: e["type"] == "contact.offered" and e["agent_id"] == agent_id)
+        assert offered["contact_id"] == cid
+
+
 def test_the_workers_end_with_their_supervisor(up: tuple[Up, Setup, str]) -> None:
     server, _setup, _db = up
     workers = _workers(server)
