@@ -242,7 +242,7 @@ def _enqueue(
         queue_id=queue.id,
         agent_id=for_agent.id if for_agent is not None else None,
     )
-    queued.when_numbered(lambda seq: setattr(membership, "arrival_seq", seq))
+    queued.number_into(membership, "arrival_seq")
 
 
 def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCreate) -> t.Contact:
