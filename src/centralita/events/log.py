@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, select
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection
@@ -106,17 +106,8 @@ class EventRecord:
 
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
 _TENANTS: Table = Tenant.__table__  # type: ignore[assignment]
-# Built once: at commit, one counter update and one insert per tenant, however many events.
-_INSERT_MANY = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
-_RESERVE_SEQ = (
-    update(_TENANTS)
-    .where(_TENANTS.c.id == bindparam("tenant_id"))
-    .values(event_seq=_TENANTS.c.event_seq + bindparam("n"))
-    .returning(_TENANTS.c.event_seq)
-)
 UNNUMBERED_KEY = "centralita_unnumbered_events"
 SUBJECTS = ("contact_id", "agent_id", "customer_id", "case_id", "queue_id", "user_id")
-NO_SUBJECTS: dict[str, int | None] = dict.fromkeys(SUBJECTS)  # every row names them all (one insert)
 
 
 @dataclass
@@ -247,28 +238,58 @@ def _targets_of(items: list[Appended]) -> dict[tuple[str, str, str], list[tuple[
     return out
 
 
+_SQLITE_RESERVE = "UPDATE tenants SET event_seq = event_seq + ? WHERE id = ? RETURNING event_seq"
+_SQLITE_COLUMNS = ("tenant_id", "seq", "type", "ts", "data", *SUBJECTS)
+_SQLITE_ROW = "(" + ", ".join("?" for _ in _SQLITE_COLUMNS) + ")"
+_SQLITE_CHUNK = 500  # rows per INSERT: well under SQLite's limit of bound variables
+_SQLITE_BINDS: dict[int, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {}
+
+
+def _sqlite_binds(conn: Connection) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """SQLAlchemy's own conversions of `ts` and `data` for this dialect, so rows read back the same."""
+    key = id(conn.dialect)
+    if key not in _SQLITE_BINDS:
+        ts = _EVENTS.c.ts.type.bind_processor(conn.dialect)
+        data = _EVENTS.c.data.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        _SQLITE_BINDS[key] = (ts or (lambda v: v), data or (lambda v: v))
+    return _SQLITE_BINDS[key]
+
+
 def _number_sqlite(conn: Connection, tenant_id: int, items: list[Appended]) -> tuple[int, int, list[int]]:
-    """(tenant, last seq, event ids): the counter, the events, the stored numbers; same connection."""
-    last = int(conn.execute(_RESERVE_SEQ, {"tenant_id": tenant_id, "n": len(items)}).scalar_one())
-    first = last - len(items) + 1
-    params: list[dict[str, Any]] = [
-        {
-            "tenant_id": tenant_id,
-            "seq": first + i,
-            "type": a.type,
-            "ts": a.ts,
-            "data": a.data,
-            **NO_SUBJECTS,
-            **a.subjects,
-        }
-        for i, a in enumerate(items)
-    ]
-    ids = [int(i) for i in conn.execute(_INSERT_MANY, params).scalars().all()]
-    for (table, pk, column), pairs in _targets_of(items).items():
-        conn.exec_driver_sql(
-            f'UPDATE "{table}" SET "{column}" = ? WHERE "{pk}" = ?', [(first - 1 + k, key) for key, k in pairs]
+    """(tenant, last seq, event ids). The writer holds SQLite's only write lock (store/db.py), so the
+    counter is read and bumped by one statement and the events inserted by one statement per 500, with the
+    driver's cursor on the transaction's connection: no ORM or statement compilation per event."""
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(
+            "UPDATE tenants SET event_seq = event_seq + ? WHERE id = ? RETURNING event_seq", (len(items), tenant_id)
         )
-    return tenant_id, last, ids
+        found = cur.fetchone()
+        if found is None:
+            raise RuntimeError(f"tenant {tenant_id} not found: its events cannot be numbered")
+        last = int(found[0])
+        first = last - len(items) + 1
+        bind_ts, bind_data = _sqlite_binds(conn)
+        rows = [
+            (tenant_id, first + i, a.type, bind_ts(a.ts), bind_data(a.data), *(a.subjects.get(s) for s in SUBJECTS))
+            for i, a in enumerate(items)
+        ]
+        by_seq: dict[int, int] = {}
+        for start in range(0, len(rows), _SQLITE_CHUNK):
+            chunk = rows[start : start + _SQLITE_CHUNK]
+            cur.execute(
+                f"INSERT INTO events ({', '.join(_SQLITE_COLUMNS)}) VALUES {', '.join([_SQLITE_ROW] * len(chunk))}"
+                " RETURNING seq, id",  # RETURNING's order is unspecified: matched by seq
+                [value for row in chunk for value in row],
+            )
+            by_seq.update((int(seq), int(event_id)) for seq, event_id in cur.fetchall())
+        for (table, pk, column), pairs in _targets_of(items).items():
+            cur.executemany(
+                f'UPDATE "{table}" SET "{column}" = ? WHERE "{pk}" = ?', [(first - 1 + k, key) for key, k in pairs]
+            )
+    finally:
+        cur.close()
+    return tenant_id, last, [by_seq[first + i] for i in range(len(items))]
 
 
 _PG_COLUMNS = ", ".join(("type", "ts", "data", *SUBJECTS))
