@@ -1,11 +1,11 @@
 """The append-only event log. `append_event` is called only from `do_*` actions, inside their transaction.
 
 Each tenant's events are numbered by `seq` without gaps and in commit order: they are numbered and written
-as the transaction commits, under the tenant's counter row, which stays locked until the commit ends. So a
-reader that has seen seq N and later sees N+2 knows N+1 exists and reads it from the log (no event is
-skipped by a resuming client); and since the counter is a transaction's last lock, no transaction waits
-for another row while holding it.
-"""
+as the transaction commits, under the tenant's counter row, which is locked from that moment until the
+commit ends (on PostgreSQL by one statement sent with the COMMIT). So a reader that has seen seq N and
+later sees N+2 knows N+1 exists and reads it from the log (no event is skipped by a resuming client); and
+since the counter is a transaction's last lock, no transaction waits for another row while holding it, and
+the counter is free while a transaction does its work."""
 
 from __future__ import annotations
 
