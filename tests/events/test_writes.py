@@ -126,3 +126,14 @@ def test_a_memberships_arrival_order_is_its_queued_events_number(service: Servic
             queued = [e for e in read_events(s, world.tenant_id, types=["contact.queued"]) if e.contact_id == row.id]
         assert len(queued) == 1
         assert stored.arrival_seq == queued[0].seq == membership.arrival_seq
+
+
+def test_events_of_an_unknown_tenant_roll_the_whole_transaction_back(service: Service) -> None:
+    """Numbering fails before anything commits, also when the COMMIT travels with the numbering."""
+    tenant = make_world(service, "norte").tenant_id
+    with pytest.raises(Exception), service.db.write() as s:  # noqa: B017 — the driver's error
+        s.add(t.Skill(tenant_id=tenant, code="fantasma", name="Fantasma"))
+        append_event(s, tenant + 1000, "skill.created", NOW, {"code": "fantasma"})
+    with service.db.read() as s:
+        assert s.scalars(select(t.Skill).where(t.Skill.code == "fantasma")).all() == []
+        assert all(e.data.get("code") != "fantasma" for e in read_events(s, tenant, limit=10_000))

@@ -302,7 +302,8 @@ _PG_NUMBER = (
     f" ins AS (INSERT INTO events (tenant_id, seq, {_PG_COLUMNS})"
     " SELECT %(tenant_id)s, c.base + v.k, v.type, v.ts, v.data::jsonb, "
     + ", ".join(f"v.{s}" for s in SUBJECTS)
-    + " FROM c, v ORDER BY v.k RETURNING id, seq){targets}"
+    # LEFT JOIN: no counter row (an unknown tenant) gives seq NULL, an error that aborts the pipeline's COMMIT
+    + " FROM v LEFT JOIN c ON true ORDER BY v.k RETURNING id, seq){targets}"
     " SELECT id, seq FROM ins ORDER BY seq"
 )
 _PG_TARGET = (
