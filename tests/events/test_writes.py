@@ -58,9 +58,10 @@ def test_the_counter_row_is_free_while_a_transaction_works(pg_service: Service, 
         assert last_seq(s, tenant) == before[0] + 2
 
 
-def test_concurrent_writers_number_gaplessly_and_a_polling_reader_misses_nothing(pg_service: Service) -> None:
-    tenant = make_world(pg_service, "norte").tenant_id
-    with pg_service.db.read() as s:
+def test_concurrent_writers_number_gaplessly_and_a_polling_reader_misses_nothing(service: Service) -> None:
+    """On both engines (PostgreSQL runs the writers in parallel; SQLite one after another)."""
+    tenant = make_world(service, "norte").tenant_id
+    with service.db.read() as s:
         start = last_seq(s, tenant)
     writers, per_writer = 6, 25
     stop = threading.Event()
@@ -71,7 +72,7 @@ def test_concurrent_writers_number_gaplessly_and_a_polling_reader_misses_nothing
         n = start
         while True:
             done = stop.is_set()  # read once more after the writers are done
-            with pg_service.db.read() as s:
+            with service.db.read() as s:
                 batch = [e.seq for e in read_events(s, tenant, after_seq=n)]
             if batch != list(range(n + 1, n + 1 + len(batch))):
                 errors.append(f"after {n} the reader saw {batch[:5]}…")
@@ -83,7 +84,7 @@ def test_concurrent_writers_number_gaplessly_and_a_polling_reader_misses_nothing
 
     def writer(w: int) -> None:
         for i in range(per_writer):
-            with pg_service.db.write() as s:
+            with service.db.write() as s:
                 for part in range(1 + i % 3):  # 1–3 events per transaction
                     append_event(s, tenant, "skill.created", NOW, {"code": f"w{w}-{i}-{part}"})
 
@@ -99,7 +100,7 @@ def test_concurrent_writers_number_gaplessly_and_a_polling_reader_misses_nothing
     assert not errors, errors
     total = writers * sum(1 + i % 3 for i in range(per_writer))
     assert seen == list(range(start + 1, start + 1 + total))
-    with pg_service.db.read() as s:
+    with service.db.read() as s:
         events = read_events(s, tenant, after_seq=start, limit=10_000)
         assert last_seq(s, tenant) == start + total
     assert [e.seq for e in events] == seen
