@@ -346,8 +346,16 @@ class Tally:
 
 
 async def _bot(
-    http: Http, url: str, agent_id: int, token: str, tally: Tally, handle_ms: tuple[int, int], ready: asyncio.Event,
-    stop: asyncio.Event, rng: random.Random,
+    http: Http,
+    url: str,
+    agent_id: int,
+    token: str,
+    tally: Tally,
+    handle_ms: tuple[int, int],
+    end_with_wrap_up: bool,
+    ready: asyncio.Event,
+    stop: asyncio.Event,
+    rng: random.Random,
 ) -> None:
     from websockets.asyncio.client import connect
 
@@ -366,9 +374,13 @@ async def _bot(
         if await act(f"/api/contacts/{contact_id}/accept") != 200:
             return
         await asyncio.sleep(rng.uniform(*handle_ms) / 1000)
+        body = {"disposition": "resuelto", "reason": REASON}
+        if end_with_wrap_up:  # one request, one transaction (the end carries the wrap-up)
+            if await act(f"/api/contacts/{contact_id}/end", {"wrap_up": body}) == 200:
+                tally.wrapped.add(contact_id)
+            return
         if await act(f"/api/contacts/{contact_id}/end") != 200:
             return
-        body = {"disposition": "resuelto", "reason": REASON}
         if await act(f"/api/contacts/{contact_id}/wrap-up", body) == 200:
             tally.wrapped.add(contact_id)
 
@@ -468,7 +480,18 @@ async def drive(
         readies = [asyncio.Event() for _ in setup.agents]
         bots = [
             asyncio.create_task(
-                _bot(http, url, agent_id, token, tally, args.handle_ms, ready, stop, random.Random(rng.random()))
+                _bot(
+                    http,
+                    url,
+                    agent_id,
+                    token,
+                    tally,
+                    args.handle_ms,
+                    args.end_with_wrap_up,
+                    ready,
+                    stop,
+                    random.Random(rng.random()),
+                )
             )
             for (agent_id, token), ready in zip(setup.agents, readies, strict=True)
         ]
@@ -623,6 +646,7 @@ def run_engine(engine: str, args: argparse.Namespace, extra_env: dict[str, str])
                 "rate_per_s": args.rate,
                 "seconds": args.seconds,
                 "agents": args.agents,
+                "end_with_wrap_up": args.end_with_wrap_up,
                 **result["figures"],
                 **check_log(database_url, result["tally"]),
                 "vacuumed": engine == "postgresql",
@@ -672,6 +696,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agents", type=int, default=40)
     parser.add_argument("--capacity", type=int, default=3, help="chat contacts an agent handles at once")
     parser.add_argument("--handle-ms", type=_handle_range, default=(500, 1000), help="LOW-HIGH")
+    parser.add_argument(
+        "--end-with-wrap-up",
+        action="store_true",
+        help="bots end and wrap up in one request (POST …/end with a wrap_up body) instead of two",
+    )
     parser.add_argument("--drain", type=float, default=60.0, help="seconds to wait for the last wrap-ups")
     parser.add_argument("--server-env", type=_env_pair, action="append", default=[], help="KEY=VALUE for the server")
     parser.add_argument(
