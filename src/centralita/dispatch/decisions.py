@@ -78,8 +78,9 @@ def collect_round(tr: TenantRouting, now: float) -> Round:
 
 
 def write_round(db: Database, actor: Actor, tr: TenantRouting, decided: Round, now: float) -> RoundResult:
-    """Write the round in one transaction, then correct the router by what the store refused."""
-    with db.write() as s:
+    """Write the round in one transaction (urgent: before new contacts waiting to write, when routing shares
+    its process with the API), then correct the router by what the store refused."""
+    with db.write(urgent=True) as s:
         result = do_route_round(
             s,
             actor,

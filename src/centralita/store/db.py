@@ -63,31 +63,62 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 class WriterQueue:
-    """SQLite's writers, one at a time without polling: a thread lock, then an `flock` shared with the
-    other processes on the same database file (none for an in-memory database). Reentrant in a thread."""
+    """SQLite's writers, one at a time without polling: a lock between the threads of this process, then
+    an `flock` shared with the other processes on the same database file (none for an in-memory
+    database). Reentrant in a thread. An `urgent` writer (an agent's accept, end, wrap-up: what drains the
+    load) goes before every ordinary one waiting in this process, so it never queues behind a burst of
+    new contacts."""
 
     def __init__(self, database: str | None) -> None:
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
+        self._turn = threading.Condition(self._lock)
+        self._owner: int | None = None
         self._depth = 0
+        self._urgent_waiting = 0
         self._path = None if not database or database == ":memory:" else Path(database + ".writer.lock")
         self._file: IO[Any] | None = None
 
+    def _acquire(self, urgent: bool) -> bool:
+        """Take this process's turn; True when this is the outermost hold (the file lock is to take)."""
+        me = threading.get_ident()
+        with self._turn:
+            if self._owner == me:
+                self._depth += 1
+                return False
+            if urgent:
+                self._urgent_waiting += 1
+                try:
+                    self._turn.wait_for(lambda: self._owner is None)
+                finally:
+                    self._urgent_waiting -= 1
+            else:
+                self._turn.wait_for(lambda: self._owner is None and not self._urgent_waiting)
+            self._owner, self._depth = me, 1
+            return True
+
+    def _release(self) -> None:
+        with self._turn:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._turn.notify_all()
+
     @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        with self._lock:
-            self._depth += 1
-            try:
-                if self._depth == 1 and self._path is not None:
-                    if self._file is None:
-                        self._file = self._path.open("a+")
-                    fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)
+    def held(self, urgent: bool = False) -> Iterator[None]:
+        outermost = self._acquire(urgent)
+        try:
+            if outermost and self._path is not None:
+                if self._file is None:
+                    self._file = self._path.open("a+")
+                fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)
                 try:
                     yield
                 finally:
-                    if self._depth == 1 and self._file is not None:
-                        fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-            finally:
-                self._depth -= 1
+                    fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            else:
+                yield
+        finally:
+            self._release()
 
     def close(self) -> None:
         with self._lock:
@@ -113,9 +144,10 @@ class Database:
             yield session
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Session]:
-        """One write transaction: commit on success, roll back on any exception."""
-        queued = self._writers.held() if self._writers is not None else contextlib.nullcontext()
+    def write(self, urgent: bool = False) -> Iterator[Session]:
+        """One write transaction: commit on success, roll back on any exception. `urgent`: an agent's
+        action, which goes before ordinary writers waiting on SQLite's writer lock (WriterQueue)."""
+        queued = self._writers.held(urgent) if self._writers is not None else contextlib.nullcontext()
         with queued, self._transaction() as session:
             yield session
 

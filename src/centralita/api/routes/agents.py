@@ -62,7 +62,7 @@ def my_agent(actor: AgentActor, svc: ServiceDep) -> AgentPublic:
 
 @router.post("/agents/me/state", responses={404: problem_response("This user is not an agent")})
 def change_my_state(body: AgentStateChange, actor: AgentActor, svc: ServiceDep) -> AgentPublic:
-    with svc.db.write() as s:
+    with svc.db.write(urgent=True) as s:  # an agent's action: before new contacts waiting to write
         return queries.agent_public(s, actions.do_change_agent_state(s, actor, _own_agent(s, actor), body))
 
 
@@ -89,7 +89,7 @@ def delete_agent(code: str, actor: AdminActor, svc: ServiceDep) -> None:
 @router.post("/agents/{code}/state")
 def change_state(code: str, body: AgentStateChange, actor: AgentActor, svc: ServiceDep) -> AgentPublic:
     """An agent changes its own state; a supervisor may change anyone's (e.g. log off a forgotten seat)."""
-    with svc.db.write() as s:
+    with svc.db.write(urgent=True) as s:
         agent = _agent(s, actor, code)
         if not access.can_change_agent_state(actor, agent.id):
             raise Forbidden(_("agents change only their own state"))

@@ -34,7 +34,7 @@ router = APIRouter(tags=["live contacts"])
 def create_contact(body: LiveContactCreate, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
     """A contact arrives now: recognised by `from`, then queued in `queue` (or ended when it is closed)."""
     access.check_brings_contacts(actor)
-    with svc.db.write() as s:
+    with svc.db.write(urgent=True) as s:
         return live.live_public(s, live.do_create_live_contact(s, actor, body))
 
 
@@ -42,8 +42,8 @@ def _act(
     svc: Service, actor: Actor, contact_id: int, action: Callable[[Session, Actor, t.Contact], t.Contact]
 ) -> LiveContactPublic:
     """The agent's side: the contact, visible to the actor and locked, then the action (which checks that
-    the actor may act on it)."""
-    with svc.db.write() as s:
+    the actor may act on it). Urgent: it drains the load, so it goes before new contacts waiting to write."""
+    with svc.db.write(urgent=True) as s:
         row = access.access_contact(s, actor, contact_id, lock=True)
         return live.live_public(s, action(s, actor, row))
 
@@ -132,6 +132,6 @@ def wrap_up_contact(contact_id: int, body: WrapUp, actor: AgentActor, svc: Servi
 def customer_disconnect(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
     """The customer hung up or left: an abandon while queued, else the end of the conversation."""
     access.check_brings_contacts(actor)
-    with svc.db.write() as s:
+    with svc.db.write(urgent=True) as s:
         row = live.lock_contact(s, actor, contact_id)  # the channel's side sees every contact of its tenant
         return live.live_public(s, live.do_customer_disconnect(s, actor, row))
