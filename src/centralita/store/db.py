@@ -102,11 +102,26 @@ class Database:
         self.engine = make_engine(self.url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL: reads outside an explicit transaction (no BEGIN/ROLLBACK round trips); SQLite keeps
+        # its deferred BEGIN, which costs no round trip, and the driver setting the write path relies on
+        self._quick_sessions = (
+            self._sessions
+            if self.is_sqlite
+            else sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+        )
         self._writers = WriterQueue(self.engine.url.database) if self.is_sqlite else None
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
         with self._sessions() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def quick_read(self) -> Iterator[Session]:
+        """A read session for short request reads: on PostgreSQL each statement runs on its own (autocommit),
+        so opening and closing it costs no BEGIN or ROLLBACK round trip, but statements do not share one
+        snapshot. For reads that must agree with each other, use `read()`."""
+        with self._quick_sessions() as session:
             yield session
 
     @contextlib.contextmanager
