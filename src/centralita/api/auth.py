@@ -1,6 +1,8 @@
 """Authentication (session cookie with CSRF token, or Bearer API token) and the access check.
 
-Every route depends on `require(<minimum role>)`; a test walks the app's routes to keep it so.
+Every route depends on `require(<minimum role>)`, or for a hot read route `require_reading(<minimum role>)`
+(a `ReadGate`: authentication and the route's reads share one session); a test walks the app's routes to
+keep it so. Credentials are read from the database on every request: nothing about a token is cached.
 Browser sessions: the cookie is HttpOnly and SameSite=Lax; unsafe methods must also send the session's
 CSRF token in `X-CSRF-Token` (double submit), so a cross-site form cannot act for the user.
 """
