@@ -25,7 +25,8 @@ After the load the run waits (up to `--drain` s) until every acknowledged contac
 server and checks the event log: `lost` counts contacts that were acknowledged (201) but are missing from
 the store or not wrapped up by then; `duplicated` counts contacts offered more than once (every bot
 accepts at once, so any second offer is an offer that expired or was made twice), by the log or on the
-sockets; `seq_gaps` counts holes in the tenant's event numbers. The last line printed is JSON:
+sockets; `seq_gaps` counts holes in the tenant's event numbers; `overtaken` counts contacts first offered after
+one that queued later (waiting contacts keep their order: 0). The last line printed is JSON:
 `{"engines": {"sqlite": {...}, "postgresql": {...}}, ...}` with, per engine, `rate_per_s`, `seconds`,
 `p99_offer_ms`, `lost`, `duplicated` and the rest.
 
@@ -547,6 +548,14 @@ def check_log(database_url: str, tally: Tally) -> dict[str, Any]:
             ):
                 if cid is not None:
                     offered[int(cid)] += 1
+            first_seq: dict[str, dict[int, int]] = {"contact.queued": {}, "contact.offered": {}}
+            for kind, cid, seq in s.execute(
+                select(t.Event.type, t.Event.contact_id, t.Event.seq)
+                .where(t.Event.tenant_id == tenant_id, t.Event.type.in_(list(first_seq)))
+                .order_by(t.Event.seq)
+            ):
+                if cid is not None:
+                    first_seq[kind].setdefault(int(cid), int(seq))
             statuses: dict[int, str] = dict(
                 s.execute(select(t.Contact.id, t.Contact.status).where(t.Contact.tenant_id == tenant_id)).all()
             )
@@ -559,6 +568,7 @@ def check_log(database_url: str, tally: Tally) -> dict[str, Any]:
     duplicated_log = {c for c, n in offered.items() if n > 1}
     duplicated_ws = {c for c, n in tally.offers_seen.items() if n > 1}
     return {
+        "overtaken": overtaken(first_seq["contact.queued"], first_seq["contact.offered"]),
         "lost": len(missing | unfinished),
         "missing_in_store": len(missing),
         "not_wrapped_up": len(unfinished),
@@ -568,6 +578,18 @@ def check_log(database_url: str, tally: Tally) -> dict[str, Any]:
         "events": len(seqs),
         "seq_gaps": gaps,
     }
+
+
+def overtaken(queued: dict[int, int], offered: dict[int, int]) -> int:
+    """How many contacts were first offered after a contact that queued later (one queue, agents alike:
+    the router offers the oldest first, so this is 0 when waiting contacts keep their order)."""
+    order = [offered[c] for c in sorted(queued, key=queued.__getitem__) if c in offered]
+    count, later_min = 0, float("inf")
+    for seq in reversed(order):
+        if seq > later_min:
+            count += 1
+        later_min = min(later_min, seq)
+    return count
 
 
 # -- one engine -------------------------------------------------------------------------------------------
@@ -621,7 +643,7 @@ def _print_engine(engine: str, f: dict[str, Any]) -> None:
         f" {f['completed']} ({f['completed_per_s']}/s); POST p50/p99 {f['post_ms']['p50']}/{f['post_ms']['p99']} ms"
         f" (health {f['health_ms']['p50']}/{f['health_ms']['p99']} ms, ×{f['post_vs_health_p99']} at p99);"
         f" arrival→offer p50/p99/max {f['p50_offer_ms']}/{f['p99_offer_ms']}/{f['max_offer_ms']} ms;"
-        f" lost {f['lost']}, duplicated {f['duplicated']}, seq gaps {f['seq_gaps']};"
+        f" lost {f['lost']}, duplicated {f['duplicated']}, seq gaps {f['seq_gaps']}, overtaken {f['overtaken']};"
         f" CPU server {f['server_cpu_pct']} %, client {f['client_cpu_pct']} %, machine {f['machine_cpu_pct']} %",
         flush=True,
     )

@@ -122,6 +122,15 @@ def test_e2e_bench_runs() -> None:
         for key in ("rate_per_s", "seconds", "p99_offer_ms", "lost", "duplicated"):
             assert key in r, key
         assert r["created"] == r["posted"] == 8 and r["completed"] == 8
-        assert r["lost"] == 0 and r["duplicated"] == 0 and r["seq_gaps"] == 0
+        assert r["lost"] == 0 and r["duplicated"] == 0 and r["seq_gaps"] == 0 and r["overtaken"] == 0
         assert r["p99_offer_ms"] is not None and r["health_ms"]["p50"] is not None
     assert engines["postgresql"]["vacuumed"] is True
+
+
+def test_e2e_counts_contacts_overtaken_by_later_ones() -> None:
+    from bench.e2e import overtaken
+
+    queued = {1: 10, 2: 11, 3: 12, 4: 13}
+    assert overtaken(queued, {1: 20, 2: 21, 3: 22, 4: 23}) == 0
+    assert overtaken(queued, {1: 22, 2: 20, 3: 21, 4: 23}) == 1  # 1 offered after 2 and 3
+    assert overtaken(queued, {1: 23, 2: 22, 3: 21}) == 2  # 4 never offered: not counted

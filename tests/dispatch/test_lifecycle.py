@@ -332,3 +332,38 @@ def test_an_accept_that_reached_the_server_too_late_is_refused(live: Live) -> No
     _ana, cid = _offered_then_accept_noted(live, after_s=20.5)
     live.sync()
     assert live.offered_to(cid) is None
+
+
+def test_end_with_wrap_up_is_one_write(live: Live) -> None:
+    """`end` with a `wrap_up` closes the contact in the same transaction: `contact.ended` and
+    `contact.wrapped_up` take consecutive numbers, and the agent is free at once. An invalid wrap-up
+    writes nothing (the contact stays connected)."""
+    _reasons(live)
+    agent = live.client("agent")
+    ana = live.agent_id("ana")
+    live.available()
+    cid = live.new_contact(channel="chat")["id"]
+    assert live.offered_to(cid) == ana
+    live.clock.advance(3)
+    assert agent.post(f"/api/contacts/{cid}/accept").status_code == 200
+    live.sync()
+    live.clock.advance(40)
+    bad = agent.post(f"/api/contacts/{cid}/end", json={"wrap_up": {"disposition": "informed", "reason": "nada"}})
+    assert bad.status_code == 422, bad.text
+    assert live.contact(cid)["status"] == "connected"
+    ended = agent.post(
+        f"/api/contacts/{cid}/end",
+        json={"wrap_up": {"disposition": "informed", "reason": "tarjeta", "resolved": True}},
+    )
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["status"] == "closed"
+    live.sync()
+    row = live.contact(cid)
+    assert row["disposition"] == "informed" and row["resolved"] is True
+    last_two = row["timeline"][-2:]
+    assert [e["type"] for e in last_two] == ["contact.ended", "contact.wrapped_up"]
+    assert last_two[1]["seq"] == last_two[0]["seq"] + 1
+    assert last_two[1]["data"]["handle_s"] == 40.0 and last_two[1]["data"]["timed_out"] is False
+    assert row["acw_start_ts"] == row["acw_end_ts"]
+    nxt = live.new_contact()
+    assert live.offered_to(nxt["id"]) == ana  # free again without a second write

@@ -100,3 +100,20 @@ def test_queue_figures_are_coalesced_and_the_latest_goes_out(live: Live) -> None
     assert len(messages) <= most, (len(messages), elapsed)
     waiting = {f["code"]: f["waiting"] for f in messages[-1]["queues"]}
     assert waiting["atencion"] == 12
+
+
+def test_a_process_that_does_not_route_asks_the_leader_for_figures_it_has_not_had(live: Live) -> None:
+    """A worker started after the leader last sent its figures (nothing has changed since) asks for them
+    and answers with the leader's, not with an empty list (seen after a restart of `up`)."""
+    from centralita.dispatch.runner import Dispatcher
+
+    bus = live.service.bus
+    bus.shares_notes = True  # as between processes: the leader sends its figures to the others as notes
+    standby = Dispatcher(live.service.db, bus, live.clock, standby_s=3600.0)
+    standby.start()
+    try:
+        assert not standby.is_leader and standby.hub.latest(live.api.a.tenant_id) is None
+        figures = {q["code"]: q for q in standby.queue_stats(live.api.a.tenant_id)}
+        assert figures and figures == {q["code"]: q for q in live.dispatch.queue_stats(live.api.a.tenant_id)}
+    finally:
+        standby.stop()

@@ -19,6 +19,7 @@ import pytest
 from bench.e2e import QUEUE, Setup, prepare
 from websockets.sync.client import ClientConnection, connect
 
+from tests.conftest import REDIS_URL
 from tests.e2e.real_server import Up, base_env, start_up
 
 pytestmark = pytest.mark.slow
@@ -50,7 +51,8 @@ def _children(pid: int) -> set[int]:
 
 
 def _workers(up: Up) -> set[int]:
-    """The supervisor's worker processes (uvicorn's spawn start also leaves a resource tracker: not one)."""
+    """The supervisor's spawned processes, its API workers and its routing process (the spawn start also
+    leaves a resource tracker: not one of them)."""
     found = set()
     for pid in _children(up.proc.pid):
         try:
@@ -85,14 +87,18 @@ def _socket_owners(port: int) -> dict[int, int]:
 
 
 @pytest.fixture
-def up(tmp_path: Path) -> Iterator[tuple[Up, Setup, str]]:
+def up(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Up, Setup, str]]:
+    """`up` with its workers; the events between them go through the built-in relay, or through Redis when
+    the test asks for "redis"."""
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
     db_url = f"sqlite:///{data / 'centralita.db'}"
     setup = prepare(db_url, data, agents=3, capacity=1)
-    env = base_env(data, db_url, workers=str(WORKERS), login_attempts_per_minute="3")
+    fanout = {"redis_url": REDIS_URL} if getattr(request, "param", "relay") == "redis" else {}
+    env = base_env(data, db_url, workers=str(WORKERS), login_attempts_per_minute="3", **fanout)
     server = start_up(env, tmp_path / "server.log")
-    _until("the workers", lambda: len(_workers(server)) == WORKERS)
+    _until("the workers", lambda: len(_workers(server)) == WORKERS + 1)  # and the routing process
+    assert (data / "relay.sock").exists() == (not fanout), "the relay runs only without Redis"
     try:
         yield server, setup, db_url
     finally:
@@ -108,7 +114,7 @@ def _ws(stack: contextlib.ExitStack, server: Up, token: str) -> ClientConnection
     return conn
 
 
-def _events(conn: ClientConnection, want: Callable[[dict[str, Any]], bool], timeout: float = 15.0) -> dict[str, Any]:
+def _events(conn: ClientConnection, want: Callable[[dict[str, Any]], bool], timeout: float = 30.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
         message = json.loads(conn.recv(timeout=left))
@@ -143,6 +149,7 @@ def _available(server: Up, token: str) -> None:
     assert resp.status_code == 200, resp.text
 
 
+@pytest.mark.parametrize("up", ["relay", "redis"], indirect=True)
 def test_every_socket_sees_what_any_worker_wrote(up: tuple[Up, Setup, str]) -> None:
     server, setup, _db = up
     with contextlib.ExitStack() as stack:
@@ -165,7 +172,7 @@ def test_the_leaders_death_hands_routing_to_another_worker(up: tuple[Up, Setup, 
     assert leader in _workers(server)
     waiting = [_post_contact(server, setup, n) for n in range(3)]  # nobody available: they wait
     os.kill(leader, signal.SIGKILL)
-    _until("a new worker", lambda: len(_workers(server)) == WORKERS and leader not in _workers(server))
+    _until("a new routing process", lambda: len(_workers(server)) == WORKERS + 1 and leader not in _workers(server))
     def other_leader() -> int:
         pid = int(lock_file.read_text() or 0)
         return pid if pid != leader else 0
@@ -180,6 +187,7 @@ def test_the_leaders_death_hands_routing_to_another_worker(up: tuple[Up, Setup, 
         assert offered["contact_id"] == waiting[0]  # the oldest first, as it waited
 
 
+@pytest.mark.parametrize("up", ["relay", "redis"], indirect=True)
 def test_the_login_limit_holds_across_workers(up: tuple[Up, Setup, str]) -> None:
     server, _setup, _db = up
     codes = []
@@ -193,6 +201,7 @@ def test_the_login_limit_holds_across_workers(up: tuple[Up, Setup, str]) -> None
     assert codes[:3] == [401, 401, 401] and codes[3:] == [429, 429]
 
 
+@pytest.mark.parametrize("up", ["relay", "redis"], indirect=True)
 def test_queue_figures_come_from_every_worker(up: tuple[Up, Setup, str]) -> None:
     server, setup, _db = up
     _post_contact(server, setup, 0)
@@ -212,6 +221,28 @@ def test_queue_figures_come_from_every_worker(up: tuple[Up, Setup, str]) -> None
         return found if all(f and f[0]["waiting"] == 1 for f in found) else None
 
     assert _until("the figures on every worker", figures)
+
+
+def test_an_api_worker_that_dies_is_replaced_and_routing_goes_on(up: tuple[Up, Setup, str]) -> None:
+    server, setup, db_url = up
+    lock_file = Path(db_url.removeprefix("sqlite:///") + ".routing.lock")
+    leader = _until("a routing leader", lambda: int(lock_file.read_text() or 0))
+    api_workers = _workers(server) - {leader}
+    assert len(api_workers) == WORKERS
+    victim = min(api_workers)
+    os.kill(victim, signal.SIGKILL)
+    _until(
+        "a new API worker",
+        lambda: len(_workers(server)) == WORKERS + 1 and victim not in _workers(server),
+    )
+    assert int(lock_file.read_text() or 0) == leader, "routing stayed where it was"
+    agent_id, token = setup.agents[0]
+    with contextlib.ExitStack() as stack:
+        conn = _ws(stack, server, token)
+        _available(server, token)
+        cid = _post_contact(server, setup, 0)
+        offered = _events(conn, lambda e: e["type"] == "contact.offered" and e["agent_id"] == agent_id)
+        assert offered["contact_id"] == cid
 
 
 def test_the_workers_end_with_their_supervisor(up: tuple[Up, Setup, str]) -> None:

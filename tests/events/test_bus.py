@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from centralita.core.clock import FakeClock
-from centralita.events.bus import LocalBus, RedisBus
+from centralita.events.bus import LocalBus, RedisBus, namespace_of
 from centralita.events.log import EventRecord, append_event, read_events
 from centralita.service import Service
 from tests.conftest import REDIS_URL, make_service
@@ -82,7 +82,7 @@ def test_handlers_are_idempotent_by_event() -> None:
 def test_redis_fans_out_between_processes(sqlite_url: str, tmp_path: Path) -> None:
     """Two services on one database, each with its own Redis bus, as two processes would be."""
     clock = FakeClock()
-    bus_a, bus_b = RedisBus(REDIS_URL), RedisBus(REDIS_URL)
+    bus_a, bus_b = RedisBus(REDIS_URL, namespace_of(sqlite_url)), RedisBus(REDIS_URL, namespace_of(sqlite_url))
     svc_a = make_service(sqlite_url, tmp_path, clock, bus_a)
     svc_b = make_service(sqlite_url, tmp_path, clock, bus_b)
     try:
@@ -107,3 +107,34 @@ def test_redis_fans_out_between_processes(sqlite_url: str, tmp_path: Path) -> No
     finally:
         svc_a.close()
         svc_b.close()
+
+
+def test_two_services_sharing_one_redis_never_see_each_others_events_or_notes() -> None:
+    """Redis pub/sub channels are server-wide: the channels are named after the service's database."""
+    import datetime as dt
+    import time
+
+    mine = "postgresql://app:secret@db1:5432/bank"
+    assert namespace_of(mine) == namespace_of("postgresql://app:other@db1:5432/bank")  # not the password
+    assert namespace_of(mine) != namespace_of("postgresql://app:secret@db1:5432/retail")
+    a1, a2 = RedisBus(REDIS_URL, namespace_of(mine)), RedisBus(REDIS_URL, namespace_of(mine))
+    other = RedisBus(REDIS_URL, namespace_of("postgresql://app:secret@db1:5432/retail"))
+    try:
+        got: dict[str, list[int]] = {"a2": [], "other": []}
+        notes: dict[str, list[object]] = {"a2": [], "other": []}
+        a2.add_handler(lambda e: got["a2"].append(e.seq))
+        other.add_handler(lambda e: got["other"].append(e.seq))
+        a2.on_note(notes["a2"].append)
+        other.on_note(notes["other"].append)
+        ev = EventRecord(id=7, tenant_id=1, seq=7, type="skill.created", ts=dt.datetime.now(dt.UTC))
+        a1.publish([ev])
+        a1.note({"kind": "queue_stats", "tenant_id": 1, "message": {}})
+        deadline = time.monotonic() + 5
+        while (not got["a2"] or not notes["a2"]) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # anything for the other service would be there by now
+        assert got == {"a2": [7], "other": []}
+        assert len(notes["a2"]) == 1 and notes["other"] == []
+    finally:
+        for bus in (a1, a2, other):
+            bus.close()

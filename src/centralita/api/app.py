@@ -27,6 +27,7 @@ from centralita.api.language import LanguageMiddleware
 from centralita.api.limits import BodyLimitMiddleware
 from centralita.api.params import check_parameters
 from centralita.api.routes import accounts, agents, contacts, crm, live, queues
+from centralita.events.bus import namespace_of
 from centralita.events.relay import RelayBus
 from centralita.service import Service
 
@@ -73,8 +74,10 @@ def create_app(service: Service, close_on_shutdown: bool = False, access_log: bo
     app.state.service = service
     per_minute = service.settings.login_attempts_per_minute
     limiter: LoginRateLimiter
-    if service.settings.redis_url:
-        limiter = RedisLoginRateLimiter(per_minute, service.settings.redis_url)
+    settings = service.settings
+    if settings.redis_url:
+        space = settings.redis_namespace or namespace_of(settings.database_url)
+        limiter = RedisLoginRateLimiter(per_minute, settings.redis_url, namespace=f"centralita:{space}:login:")
     elif isinstance(service.bus, RelayBus):  # a worker of `centralita up`: the workers share the counts
         limiter = RelayLoginRateLimiter(per_minute, service.bus)
     else:

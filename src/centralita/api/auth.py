@@ -38,7 +38,8 @@ ACCESS_MARK = "__centralita_access__"
 
 
 async def get_service(request: Request) -> Service:
-    """The app's service. A coroutine, so FastAPI does not hand it to a worker thread on every request."""
+    """Async, like every dependency that does no I/O: FastAPI runs a plain `def` one on a worker thread,
+    a hop (and a wait for a thread) per request for nothing."""
     svc: Service = request.app.state.service
     return svc
 
@@ -165,10 +166,10 @@ def require_reading(minimum: str) -> Callable[..., Awaitable[ReadGate]]:
     return dependency
 
 
-def public() -> Callable[..., None]:
+def public() -> Callable[..., Awaitable[None]]:
     """Dependency marking a route as deliberately open (login, health)."""
 
-    def dependency() -> None:
+    async def dependency() -> None:
         return None
 
     setattr(dependency, ACCESS_MARK, "public")

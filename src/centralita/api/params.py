@@ -46,8 +46,7 @@ def _int_parameters(route: APIRoute) -> frozenset[str]:
 
 async def check_parameters(request: Request) -> None:
     """Every path and query parameter (declared or not) is storable text, and every integer parameter
-    fits 64 bits. A coroutine (it only reads the URL, no I/O), so FastAPI runs it on the event loop
-    instead of handing it to a worker thread on every request."""
+    fits 64 bits. (Async: it does no I/O, so it runs on the event loop, not on a worker thread.)"""
     errors: list[FieldError] = []
     route = request.scope.get("route")
     integers = _int_parameters(route) if isinstance(route, APIRoute) else frozenset()

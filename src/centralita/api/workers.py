@@ -2,15 +2,19 @@
 
 One Python process uses one core (the GIL). With `workers` above 1 (by default one per core), `up` is a
 supervisor: it binds the port, runs the relay (events/relay.py) unless Redis is configured, and starts
-the workers (uvicorn's multiprocess supervisor: the socket is shared, the kernel spreads connections).
-Each worker serves the API and WebSockets and runs a routing runner; one of them holds the leader lock
-and routes, the others stand by (dispatch/leader.py). Committed events reach every worker through the
-relay (or Redis), so a WebSocket sees what any worker wrote.
+the API workers (uvicorn's multiprocess supervisor: the socket is shared, the kernel spreads connections)
+and one routing process. The routing process runs the routing runner alone, so that routing decisions
+never wait for the GIL behind request threads; it holds the leader lock (dispatch/leader.py). Each API
+worker serves the API and WebSockets and runs a standby routing runner, which serves the leader's queue
+figures and takes the lock only when the routing process is gone (first try `API_STANDBY_S` after its
+start, then every `Dispatcher.retry_s`). Committed events reach every process through the relay (or
+Redis), so a WebSocket sees what any worker wrote.
 
-- A worker that dies is replaced (uvicorn checks its workers twice a second).
-- When the routing leader dies, a standby worker takes the lock within `Dispatcher.retry_s` and rebuilds
-  the queues from the store, as after a crash of a single process: nothing acknowledged is lost.
-- A worker whose supervisor is gone (killed) stops by itself: it does not serve on alone.
+- An API worker that dies is replaced (uvicorn checks its workers twice a second); so is the routing
+  process (checked twice a second here). Meanwhile a standby takes the lock and rebuilds the queues from
+  the store, as after a crash of a single process: nothing acknowledged is lost. (Routing then stays in
+  that API worker until it stops; the new routing process stands by.)
+- A process whose supervisor is gone (killed) is killed by the kernel: it does not serve on alone.
 """
 
 from __future__ import annotations
@@ -18,10 +22,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import logging
+import multiprocessing
 import os
 import signal
 import socket
+import threading
 import time
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +43,74 @@ from centralita.core.settings import Settings
 
 __all__ = ["WorkerApp", "serve_workers"]
 
+log = logging.getLogger(__name__)
+
 RELAY_SOCKET = "relay.sock"
 PR_SET_PDEATHSIG = 1
 BIND_RETRY_S = 10.0  # after a kill, the old workers' listening socket may take a moment to close
+API_STANDBY_S = 15.0  # an API worker leaves the lock to the routing process this long after it starts
+RESTART_CHECK_S = 0.5
+
+
+def _route(settings: Settings, relay: Path | None, supervisor: int) -> None:
+    """The routing process: the routing runner alone, with its own GIL, fed by the bus (its target)."""
+    _die_with_parent(supervisor)
+    from centralita.events.relay import RelayBus
+    from centralita.service import Service
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    bus = RelayBus(relay) if relay is not None else None
+    svc = Service.start(settings, routing=True, upgrade=False, bus=bus)
+    try:
+        stop.wait()
+    finally:
+        svc.close()
+
+
+class RoutingProcess:
+    """The supervisor's routing process, started again when it dies (its standby API workers route
+    meanwhile, after their lock retry)."""
+
+    def __init__(self, settings: Settings, relay: Path | None) -> None:
+        self.settings = settings
+        self.relay = relay
+        self._context = multiprocessing.get_context("spawn")
+        self._process: BaseProcess | None = None
+        self._stop = threading.Event()
+        self._watch = threading.Thread(target=self._keep_alive, name="centralita-routing-watch", daemon=True)
+
+    def start(self) -> None:
+        self._spawn()
+        self._watch.start()
+
+    def _spawn(self) -> None:
+        process = self._context.Process(
+            target=_route, args=(self.settings, self.relay, os.getpid()), name="centralita-routing", daemon=False
+        )
+        process.start()
+        self._process = process
+
+    def _keep_alive(self) -> None:
+        while not self._stop.wait(RESTART_CHECK_S):
+            process = self._process
+            if process is not None and not process.is_alive():
+                log.warning("the routing process [%s] died (exit %s); starting another", process.pid, process.exitcode)
+                process.join()
+                if not self._stop.is_set():
+                    self._spawn()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._watch.join(timeout=5)
+        process = self._process
+        if process is not None and process.is_alive():
+            process.terminate()
+            process.join(timeout=15)
+            if process.is_alive():
+                process.kill()
+                process.join()
 
 
 class WorkerApp:
@@ -67,7 +140,8 @@ class WorkerApp:
         GuardedHttpProtocol.body_timeout = settings.body_timeout
         access_log.configure(settings.access_log)
         bus = RelayBus(self.relay) if self.relay is not None else None
-        svc = Service.start(settings, routing=True, upgrade=False, bus=bus)
+        # routes only when the routing process is gone (a standby; it serves the leader's figures meanwhile)
+        svc = Service.start(settings, routing=True, upgrade=False, bus=bus, standby_s=API_STANDBY_S)
         return create_app(svc, close_on_shutdown=True, access_log=settings.access_log)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -95,7 +169,9 @@ def serve_workers(settings: Settings, workers: int) -> None:
     if not settings.redis_url:
         hub = RelayHub(settings.data_dir / RELAY_SOCKET)
         hub.start()
+    router = RoutingProcess(settings, hub.path if hub is not None else None)
     try:
+        router.start()
         config = uvicorn_config(
             WorkerApp(settings, hub.path if hub is not None else None),
             settings,
@@ -110,6 +186,7 @@ def serve_workers(settings: Settings, workers: int) -> None:
             with contextlib.suppress(OSError):
                 sock.close()
     finally:
+        router.stop()
         if hub is not None:
             hub.stop()
 

@@ -242,7 +242,7 @@ def _enqueue(
         queue_id=queue.id,
         agent_id=for_agent.id if for_agent is not None else None,
     )
-    queued.when_numbered(lambda seq: setattr(membership, "arrival_seq", seq))
+    queued.number_into(membership, "arrival_seq")
 
 
 def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCreate) -> t.Contact:
@@ -734,10 +734,14 @@ def _end_agent_leg(session: Session, actor: Actor, row: t.Contact, reason: str, 
     )
 
 
-def do_end_contact(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
-    """The agent hangs up (or closes the chat / e-mail): after-contact work starts."""
+def do_end_contact(session: Session, actor: Actor, row: t.Contact, wrap_up: WrapUp | None = None) -> t.Contact:
+    """The agent hangs up (or closes the chat / e-mail): after-contact work starts — or, with `wrap_up`,
+    the contact is wrapped up at once, in the same transaction (`contact.ended` then `contact.wrapped_up`,
+    consecutive numbers; one write instead of two). An invalid wrap-up rolls the end back too."""
     check_acts_on_contact(actor, row.agent_id)
     _end_agent_leg(session, actor, row, "AGENT_DISCONNECT")
+    if wrap_up is not None:
+        do_wrap_up_contact(session, actor, row, wrap_up)
     return row
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from centralita.core.i18n import _
 from centralita.core.vocabulary import CODE, Attributes, Strict, Text, one_of
 
-__all__ = ["ContactPublic", "LiveContactCreate", "LiveContactPublic", "TransferRequest", "WrapUp"]
+__all__ = ["ContactPublic", "EndRequest", "LiveContactCreate", "LiveContactPublic", "TransferRequest", "WrapUp"]
 
 
 class ContactPublic(BaseModel):
@@ -98,6 +98,12 @@ class WrapUp(Strict):
     sub_reason: str | None = Field(default=None, pattern=CODE, description="a sub-reason of `reason`")
     resolved: bool | None = None
     notes: Text | None = Field(default=None, max_length=4000)
+
+
+class EndRequest(Strict):
+    wrap_up: WrapUp | None = Field(
+        default=None, description="wrap the contact up as it ends, in the same write (no after-contact work)"
+    )
 
 
 class LiveContactPublic(ContactPublic):

@@ -36,6 +36,9 @@ class Settings:
     data_dir: Path
     database_url: str
     redis_url: str | None = None
+    # names the Redis channels; by default a hash of the database URL. Servers that reach one database by
+    # different addresses set the same value; two services sharing one Redis never share channels.
+    redis_namespace: str | None = None
     host: str = "127.0.0.1"
     port: int = 8080
     language: str = "es"

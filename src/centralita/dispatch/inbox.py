@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from centralita.events.log import EventRecord, read_events
 from centralita.store.db import Database
 
-__all__ = ["GAP_PAGE", "AcceptPending", "Inbox", "Sync", "in_order", "read_gap"]
+__all__ = ["GAP_PAGE", "AcceptPending", "FiguresWanted", "Inbox", "Sync", "in_order", "read_gap"]
 
 GAP_PAGE = 1000
 
@@ -38,7 +38,15 @@ class AcceptPending:
     received_at: float
 
 
-Item = EventRecord | Sync | AcceptPending | None  # None: stop
+@dataclass(frozen=True)
+class FiguresWanted:
+    """A process that does not route has no figures yet for this tenant (it started after the leader last
+    sent them): the leader sends its current figures at once rather than at the next change."""
+
+    tenant_id: int
+
+
+Item = EventRecord | Sync | AcceptPending | FiguresWanted | None  # None: stop
 
 
 class Inbox:

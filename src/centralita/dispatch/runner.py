@@ -36,7 +36,7 @@ from centralita.core.actor import Actor
 from centralita.core.clock import Clock
 from centralita.dispatch.decisions import collect_round, write_round
 from centralita.dispatch.feed import Queued, TenantRouting, apply_event
-from centralita.dispatch.inbox import AcceptPending, Inbox, Sync, in_order
+from centralita.dispatch.inbox import AcceptPending, FiguresWanted, Inbox, Sync, in_order
 from centralita.dispatch.leader import LeaderLock
 from centralita.dispatch.snapshot import agent_state, load_tenant, queue_config
 from centralita.dispatch.stats import StatsHub, queue_figures
@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 # out): under load they move with every event, and computing them each round took a fifth of the
 # process's CPU at 10 contacts/s.
 STATS_INTERVAL_S = 0.25
+FIGURES_WAIT_S = 2.0  # how long a standby waits for the figures it asked the leader for
 # An accept that reached a server before its offer's timeout keeps the offer ringing this much longer
 # while it is applied, so that the router never times out an offer the agent took because the server was
 # slow (the store judges the accept by when it arrived: contacts/live.py `do_accept_contact`).
@@ -64,8 +65,16 @@ class Dispatcher:
     """Routes every tenant of one database while this process holds the leader lock."""
 
     def __init__(
-        self, db: Database, bus: LocalBus, clock: Clock, retry_s: float = 2.0, max_wait_s: float = 1.0
+        self,
+        db: Database,
+        bus: LocalBus,
+        clock: Clock,
+        retry_s: float = 2.0,
+        max_wait_s: float = 1.0,
+        standby_s: float = 0.0,
     ) -> None:
+        """`standby_s`: how long to stand by before the first try for the lock (an API worker leaves it to
+        the routing process its supervisor starts beside it, and takes over only when that one is gone)."""
         self.db = db
         self.bus = bus
         self.clock = clock
@@ -79,11 +88,12 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_now = 0.0
+        self._first_try_at = time.monotonic() + standby_s
 
     # --- life cycle --------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.bus.add_handler(self._inbox.put)
+        self.bus.add_handler(self._on_event)
         self.bus.on_note(self._on_note)
         self._thread = threading.Thread(target=self._run, name="centralita-routing", daemon=True)
         self._thread.start()
@@ -125,7 +135,7 @@ class Dispatcher:
         while not self._stop.is_set():
             try:
                 if not self.lock.held:
-                    if not self.lock.try_acquire():
+                    if time.monotonic() < self._first_try_at or not self.lock.try_acquire():
                         self._idle_standby(pending)
                         continue
                     with self._mutex:
@@ -137,6 +147,8 @@ class Dispatcher:
                             pending.append(item)
                         elif isinstance(item, AcceptPending):
                             self._accept_pending(item)
+                        elif isinstance(item, FiguresWanted):
+                            self._figures_wanted(item.tenant_id)
                         else:
                             self._receive(item)
                         try:
@@ -190,6 +202,10 @@ class Dispatcher:
         offer = tr.router.open_offer(item.contact_id, item.agent_id) if tr is not None else None
         if tr is not None and offer is not None and item.received_at < offer.timeout_at:
             tr.router.extend_offer(item.contact_id, item.agent_id, offer.timeout_at + ACCEPT_GRACE_S)
+
+    def _figures_wanted(self, tenant_id: int) -> None:
+        tr = self.tenants.get(tenant_id) or self._rebuild(tenant_id)
+        tr.changed, tr.stats_at = True, 0.0  # sent by this round's tick
 
     def _receive(self, record: EventRecord) -> None:
         tr = self.tenants.get(record.tenant_id)
@@ -299,6 +315,9 @@ class Dispatcher:
         process gives the leader's latest (as of its last change), when the leader's bus passes them on."""
         if not self.is_leader:
             latest = self.hub.latest(tenant_id)
+            if latest is None and self.bus.shares_notes:  # started after the leader last sent them: ask
+                self.bus.note({"kind": "figures_wanted", "tenant_id": tenant_id})
+                latest = self.hub.wait_latest(tenant_id, FIGURES_WAIT_S)
             queues: list[dict[str, Any]] = latest["queues"] if latest is not None else []
             return [q for q in queues if queue_ids is None or q["queue_id"] in queue_ids]
         with self._mutex:
@@ -322,10 +341,19 @@ class Dispatcher:
         if self.bus.shares_notes:
             self.bus.note({"kind": "queue_stats", "tenant_id": tr.tenant_id, "message": message})
 
+    def _on_event(self, record: EventRecord) -> None:
+        """A committed event, from any thread: for the routing thread while this process leads. A standby
+        drops it at once (queueing it cost an API worker a tenth of its time, measured): taking the lock,
+        it rebuilds from the store, which has every event committed before then; later ones it queues."""
+        if self.lock.held:
+            self._inbox.put(record)
+
     def _on_note(self, note: dict[str, Any]) -> None:
         kind = note.get("kind")
         if kind == "queue_stats" and not self.is_leader:  # the leader's figures, for this standby's sockets
             self.hub.publish(int(note["tenant_id"]), note["message"])
+        elif kind == "figures_wanted" and self.is_leader:
+            self._inbox.put(FiguresWanted(tenant_id=int(note["tenant_id"])))
         elif kind == "accept_pending" and self.is_leader:
             pending = AcceptPending(
                 tenant_id=int(note["tenant_id"]),

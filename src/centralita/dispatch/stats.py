@@ -79,6 +79,7 @@ class StatsHub:
         self._subs: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]] = []
         self._latest: dict[int, dict[str, Any]] = {}
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
 
     def subscribe(self, tenant_id: int, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[dict[str, Any]]:
         q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self.MAX_PENDING)
@@ -97,9 +98,16 @@ class StatsHub:
         with self._lock:
             return self._latest.get(tenant_id)
 
+    def wait_latest(self, tenant_id: int, timeout: float) -> dict[str, Any] | None:
+        """The tenant's latest figures, waiting up to `timeout` for the first ones."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: tenant_id in self._latest, timeout)
+            return self._latest.get(tenant_id)
+
     def publish(self, tenant_id: int, message: dict[str, Any]) -> None:
         with self._lock:
             self._latest[tenant_id] = message
+            self._arrived.notify_all()
             subs = [s for s in self._subs if s[0] == tenant_id]
         for _, loop, q in subs:
             with contextlib.suppress(RuntimeError):  # the loop closed with its socket

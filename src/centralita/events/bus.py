@@ -9,11 +9,16 @@ between processes (`shares_notes`), of the others.
 loop, or plain callables. Every subscriber is idempotent by event: it remembers the last `seq` it saw
 per tenant and drops anything at or below it, so a redelivery changes nothing. A subscriber that sees
 a gap (seq jumps) reads the missing events from the log itself (see realtime).
+
+Redis pub/sub channels are server-wide (not per Redis database), so the channels are named after the
+service (`namespace`: the setting `redis_namespace`, by default a hash of the database URL without its
+password): two installations sharing one Redis never see each other's events or notes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import threading
@@ -26,8 +31,17 @@ from centralita.events.log import EventRecord
 __all__ = ["LocalBus", "make_bus"]
 
 log = logging.getLogger(__name__)
-CHANNEL = "centralita:events"
-NOTES_CHANNEL = "centralita:notes"
+CHANNEL = "centralita:{namespace}:events"
+NOTES_CHANNEL = "centralita:{namespace}:notes"
+
+
+def namespace_of(database_url: str) -> str:
+    """The bus namespace of a database: the same for every process of one service, another for another."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    key = url.render_as_string(hide_password=True).replace(":***@", "@")  # the password is not the database
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 class Subscription:
@@ -135,15 +149,17 @@ class RedisBus(LocalBus):
 
     shares_notes = True
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str) -> None:
         super().__init__()
         import redis
 
+        self.channel = CHANNEL.format(namespace=namespace)
+        self.notes_channel = NOTES_CHANNEL.format(namespace=namespace)
         self.origin = uuid.uuid4().hex
         self._redis = redis.Redis.from_url(url)
         self._redis.ping()  # fail at start, with a clear error, when Redis is unreachable
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-        self._pubsub.subscribe(CHANNEL, NOTES_CHANNEL)
+        self._pubsub.subscribe(self.channel, self.notes_channel)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="centralita-redis-bus", daemon=True)
         self._thread.start()
@@ -152,14 +168,14 @@ class RedisBus(LocalBus):
         self.deliver(records)
         payload = json.dumps({"origin": self.origin, "events": [r.to_dict() for r in records]})
         try:
-            self._redis.publish(CHANNEL, payload)
+            self._redis.publish(self.channel, payload)
         except Exception:  # the log has the events; other processes backfill on the next seq gap
             log.exception("could not publish %d event(s) to Redis", len(records))
 
     def note(self, message: dict[str, Any]) -> None:
         self.deliver_note(message)
         try:
-            self._redis.publish(NOTES_CHANNEL, json.dumps({"origin": self.origin, "note": message}))
+            self._redis.publish(self.notes_channel, json.dumps({"origin": self.origin, "note": message}))
         except Exception:  # ephemeral: the next one carries the news
             log.exception("could not send a note to Redis")
 
@@ -196,5 +212,7 @@ class RedisBus(LocalBus):
             super().close()
 
 
-def make_bus(redis_url: str | None) -> LocalBus:
-    return RedisBus(redis_url) if redis_url else LocalBus()
+def make_bus(redis_url: str | None, database_url: str, namespace: str | None = None) -> LocalBus:
+    """Redis between processes when configured (channels of `namespace`, by default of this database's
+    URL), else in-process."""
+    return RedisBus(redis_url, namespace or namespace_of(database_url)) if redis_url else LocalBus()

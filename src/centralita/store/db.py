@@ -30,11 +30,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centralita.core.settings import normalize_database_url
 
-__all__ = ["Database"]
+__all__ = ["COMMIT_WITH_NUMBERS_KEY", "Database"]
 
 _IMMEDIATE = "centralita_immediate"
 _CHECKED_IN = "centralita_checked_in"
 PING_AFTER_IDLE_S = 1.0  # PostgreSQL: a pooled connection idle this long is pinged before use
+# In a session's info: the session is a `Database.write()` transaction that commits as soon as its
+# events are numbered, so events/log.py may send the COMMIT with the numbering statement (PostgreSQL).
+COMMIT_WITH_NUMBERS_KEY = "centralita_commit_with_numbers"
 
 
 def make_engine(url: str, ping_after_idle_s: float = PING_AFTER_IDLE_S, **kwargs: Any) -> Engine:
@@ -168,6 +171,8 @@ class Database:
             session.info["centralita_bus"] = self.bus  # events/log.py publishes there after commit
             if self.is_sqlite:
                 session.connection(execution_options={_IMMEDIATE: True})
+            else:
+                session.info[COMMIT_WITH_NUMBERS_KEY] = True
             try:
                 yield session
                 session.commit()

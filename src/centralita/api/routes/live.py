@@ -21,7 +21,7 @@ from centralita import access
 from centralita.api.access_log import RECEIVED_KEY
 from centralita.api.auth import AgentActor, ServiceDep
 from centralita.contacts import live
-from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
+from centralita.contacts.schemas import EndRequest, LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
 from centralita.core.actor import Actor
 from centralita.service import Service
 from centralita.store import tables as t
@@ -107,9 +107,13 @@ def resume_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveC
 
 
 @router.post("/contacts/{contact_id}/end")
-def end_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
-    """The agent ends the conversation: after-contact work starts."""
-    return _act(svc, actor, contact_id, live.do_end_contact)
+def end_contact(
+    contact_id: int, actor: AgentActor, svc: ServiceDep, body: EndRequest | None = None
+) -> LiveContactPublic:
+    """The agent ends the conversation: after-contact work starts — or, with `wrap_up` in the body, the
+    contact is wrapped up in the same write."""
+    wrap_up = body.wrap_up if body is not None else None
+    return _act(svc, actor, contact_id, lambda s, a, row: live.do_end_contact(s, a, row, wrap_up))
 
 
 @router.post("/contacts/{contact_id}/transfer", status_code=201)
