@@ -54,6 +54,7 @@ def test_lookup_bench_runs(tmp_path: Path) -> None:
         assert r["direct"]["wrong"] == 0 and r["http"]["wrong"] == 0
         assert r["direct"]["ours"]["n"] == 200 and r["http"]["ours"]["n"] == 30
         assert r["reused_cache"] is False
+        assert isinstance(r["http"]["ours"]["p99_us"], float) and isinstance(r["http_p99_under_5ms"], bool)
     # the SQLite build is cached and reused
     again = _run("bench.lookup", *args[:1], "sqlite", *args[2:])
     assert again["engines"]["sqlite"]["reused_cache"] is True  # type: ignore[index]

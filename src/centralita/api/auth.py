@@ -1,20 +1,25 @@
 """Authentication (session cookie with CSRF token, or Bearer API token) and the access check.
 
-Every route depends on `require(<minimum role>)`; a test walks the app's routes to keep it so.
+Every route depends on `require(<minimum role>)`, or for a hot read route `require_reading(<minimum role>)`
+(a `ReadGate`: authentication and the route's reads share one session); a test walks the app's routes to
+keep it so. Credentials are read from the database on every request: nothing about a token is cached.
 Browser sessions: the cookie is HttpOnly and SameSite=Lax; unsafe methods must also send the session's
 CSRF token in `X-CSRF-Token` (double submit), so a cross-site form cannot act for the user.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from centralita.accounts import actions as account_actions
 from centralita.accounts import queries as account_queries
@@ -42,51 +47,61 @@ async def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def authenticate(request: Request, svc: Service) -> Actor:
+def authenticate(request: Request, svc: Service, session: Session | None = None) -> Actor:
+    """The request's actor, from its Bearer API token or its session cookie; checked against the database
+    every time (a revoked token or closed session is refused at once). Reads with `session` when given."""
+    return _authenticate(request, svc, session)[0]
+
+
+def _authenticate(request: Request, svc: Service, session: Session | None) -> tuple[Actor, str | None]:
+    """The actor and, when the same read gave it, its tenant's country."""
+    if session is None:
+        with svc.db.quick_read() as s:
+            return _authenticate(request, svc, s)
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        return _token_actor(request, svc, header[7:].strip())
-    with svc.db.read() as s:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if not cookie:
-            raise Unauthorized(_("log in first (session cookie or Bearer token)"))
-        found = account_queries.session_user(s, cookie, svc.clock.now())
-        if found is None:
-            raise Unauthorized(_("the session has expired or was closed; log in again"))
-        user, session_row = found
-        if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != session_row.csrf_token:
-            raise Forbidden(_("missing or wrong {header} header", header=CSRF_HEADER))
-        request.state.session_row = session_row
-        request.state.who = user.username  # for the access log
-        return Actor(
-            tenant_id=user.tenant_id,
-            role=user.role,
-            user_id=user.id,
-            agent_id=user.agent_id,
-            username=user.username,
-            clock=svc.clock,
-        )
+        return _token_actor(request, svc, header[7:].strip(), session)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise Unauthorized(_("log in first (session cookie or Bearer token)"))
+    found = account_queries.session_user(session, cookie, svc.clock.now())
+    if found is None:
+        raise Unauthorized(_("the session has expired or was closed; log in again"))
+    user, session_row = found
+    if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != session_row.csrf_token:
+        raise Forbidden(_("missing or wrong {header} header", header=CSRF_HEADER))
+    request.state.session_row = session_row
+    request.state.who = user.username  # for the access log
+    actor = Actor(
+        tenant_id=user.tenant_id,
+        role=user.role,
+        user_id=user.id,
+        agent_id=user.agent_id,
+        username=user.username,
+        clock=svc.clock,
+    )
+    return actor, None
 
 
-def _token_actor(request: Request, svc: Service, token: str) -> Actor:
+def _token_actor(request: Request, svc: Service, token: str, session: Session) -> tuple[Actor, str]:
     """An API token's actor, with its effective role (accounts.queries.token_access); notes its use."""
     now = svc.clock.now()
-    with svc.db.read() as s:
-        access = account_queries.token_access(s, token, now)
-    row = access.row
-    if row.last_used_at is None or now - row.last_used_at >= dt.timedelta(seconds=account_actions.TOKEN_TOUCH_S):
+    access = account_queries.token_access(session, token, now)
+    last = access.last_used_at
+    if last is None or now - last >= dt.timedelta(seconds=account_actions.TOKEN_TOUCH_S):
         with svc.db.write() as s:
-            account_actions.record_token_use(s, row.id, now)
-    request.state.who = f"token:{row.name}"  # for the access log
-    return Actor(
-        tenant_id=row.tenant_id,
+            account_actions.record_token_use(s, access.token_id, now)
+    request.state.who = f"token:{access.name}"  # for the access log
+    actor = Actor(
+        tenant_id=access.tenant_id,
         role=access.role,
-        user_id=row.user_id,
+        user_id=access.user_id,
         agent_id=access.agent_id,
-        username=f"token:{row.name}",
+        username=f"token:{access.name}",
         clock=svc.clock,
-        token_id=row.id,
+        token_id=access.token_id,
     )
+    return actor, access.tenant_country
 
 
 def require(minimum: str) -> Callable[..., Actor]:
@@ -94,9 +109,58 @@ def require(minimum: str) -> Callable[..., Actor]:
 
     def dependency(request: Request, svc: ServiceDep) -> Actor:
         actor = authenticate(request, svc)
-        if not role_at_least(actor.role, minimum):
-            raise Forbidden(_("this needs the {role} role or higher", role=minimum))
+        _check_role(actor, minimum)
         return actor
+
+    setattr(dependency, ACCESS_MARK, minimum)
+    return dependency
+
+
+def _check_role(actor: Actor, minimum: str) -> None:
+    if not role_at_least(actor.role, minimum):
+        raise Forbidden(_("this needs the {role} role or higher", role=minimum))
+
+
+@dataclass
+class Reading:
+    """An authenticated actor and the read session that authenticated it, for the rest of the request."""
+
+    actor: Actor
+    session: Session
+    _country: str | None
+
+    def tenant_country(self) -> str:
+        """The actor's tenant's country (phone numbers are normalised with it); read with the token when
+        the request came with one, else read now."""
+        if self._country is None:
+            self._country = account_queries.tenant_country(self.session, self.actor.tenant_id)
+        return self._country
+
+
+@dataclass(frozen=True)
+class ReadGate:
+    """A read route's door: `with gate.open() as reading:` authenticates the request and checks its role
+    with the one read session the route then reads with (one session and one pooled connection per
+    request, not one to authenticate and another to read). The route has no actor until it opens it."""
+
+    request: Request
+    svc: Service
+    minimum: str
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[Reading]:
+        with self.svc.db.quick_read() as s:
+            actor, country = _authenticate(self.request, self.svc, s)
+            _check_role(actor, self.minimum)
+            yield Reading(actor=actor, session=s, _country=country)
+
+
+def require_reading(minimum: str) -> Callable[..., Awaitable[ReadGate]]:
+    """Dependency for a hot read route: a `ReadGate` that authenticates (at least the `minimum` role) in the
+    route's own worker thread and read session. Marked like `require`, so the route counts as checked."""
+
+    async def dependency(request: Request) -> ReadGate:
+        return ReadGate(request=request, svc=request.app.state.service, minimum=minimum)
 
     setattr(dependency, ACCESS_MARK, minimum)
     return dependency
@@ -115,6 +179,7 @@ def public() -> Callable[..., Awaitable[None]]:
 AgentActor = Annotated[Actor, Depends(require("agent"))]
 SupervisorActor = Annotated[Actor, Depends(require("supervisor"))]
 AdminActor = Annotated[Actor, Depends(require("admin"))]
+AgentReading = Annotated[ReadGate, Depends(require_reading("agent"))]
 
 
 class LoginRateLimiter:

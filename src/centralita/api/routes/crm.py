@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from centralita import access
-from centralita.api.auth import AgentActor, ServiceDep, SupervisorActor
+from centralita.api.auth import AgentActor, AgentReading, ServiceDep, SupervisorActor
 from centralita.api.openapi import problem_response
 from centralita.core.actor import Actor
 from centralita.core.errors import InvalidInput, NotFound
@@ -86,17 +86,24 @@ def list_customers(
         )
 
 
-@router.get("/customers/lookup", responses={404: problem_response("No customer has that identity")})
+@router.get(
+    "/customers/lookup",
+    response_model=Customer360,
+    responses={404: problem_response("No customer has that identity")},
+)
 def lookup_customer(
-    actor: AgentActor,
-    svc: ServiceDep,
+    gate: AgentReading,
     phone: str | None = None,
     email: str | None = None,
     chat: str | None = None,
     external: str | None = None,
     national_id: str | None = None,
-) -> Customer360:
-    """The screen pop: any one identity → the customer 360 (profile, value, open cases, last contacts)."""
+) -> Response:
+    """The screen pop: any one identity → the customer 360 (profile, value, open cases, last contacts).
+
+    The hot path of every incoming contact: authentication and the lookup share one read session (and
+    one worker thread), the tenant's country comes with the token, and the 360 is serialised once.
+    """
     given = {
         k: v
         for k, v in {
@@ -108,18 +115,18 @@ def lookup_customer(
         }.items()
         if v is not None
     }
-    if len(given) != 1:
-        raise InvalidInput.field("query", _("give exactly one of phone, email, chat, external, national_id"))
-    ((kind, value),) = given.items()
-    with svc.db.read() as s:
-        tenant = s.get_one(t.Tenant, actor.tenant_id)
+    with gate.open() as reading:
+        if len(given) != 1:
+            raise InvalidInput.field("query", _("give exactly one of phone, email, chat, external, national_id"))
+        ((kind, value),) = given.items()
+        actor, s = reading.actor, reading.session
         try:
-            found = queries.customer_360(s, actor.tenant_id, tenant.country, kind, value)
+            found = queries.customer_360(s, actor.tenant_id, reading.tenant_country(), kind, value)
         except InvalidInput as exc:
             raise InvalidInput.field(kind, exc.errors[0].message if exc.errors else exc.detail) from None
         if found is None:
             raise NotFound(queries.no_customer_with(kind, value))
-        return found
+    return Response(found.model_dump_json(), media_type="application/json")
 
 
 @router.post("/customers", status_code=201)

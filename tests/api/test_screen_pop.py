@@ -1,0 +1,155 @@
+"""The screen pop's hot path (GET /api/customers/lookup), on SQLite and PostgreSQL: one read session per
+authenticated request, and still every check on every request (revoked, expired, demoted, other tenant)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event, update
+
+from centralita.accounts.passwords import token_hash
+from centralita.store import tables as t
+from tests.conftest import Api
+
+PHONE = "+34612345678"
+
+
+def _customer(api: Api, phone: str = PHONE, world: Any = None) -> int:
+    resp = api.client("supervisor", world).post(
+        "/api/customers", json={"name": "María López", "identities": [{"kind": "phone", "value": phone}]}
+    )
+    assert resp.status_code == 201, resp.text
+    return int(resp.json()["id"])
+
+
+def _bearer(api: Api, role: str = "agent", world: Any = None) -> tuple[TestClient, int]:
+    issued = api.client("admin", world).post("/api/tokens", json={"name": f"crm-{role}", "role": role}).json()
+    client = api.anonymous()
+    client.headers["Authorization"] = f"Bearer {issued['token']}"
+    return client, int(issued["id"])
+
+
+@contextmanager
+def _checkouts(api: Api) -> Iterator[list[int]]:
+    """How many connections the pool hands out (one per session) while the block runs."""
+    count = [0]
+
+    def on_checkout(*_args: Any) -> None:
+        count[0] += 1
+
+    pool = api.service.db.engine.pool
+    event.listen(pool, "checkout", on_checkout)
+    try:
+        yield count
+    finally:
+        event.remove(pool, "checkout", on_checkout)
+
+
+def test_one_session_per_authenticated_lookup(api: Api) -> None:
+    customer_id = _customer(api)
+    bearer, _token_id = _bearer(api)
+    assert bearer.get("/api/customers/lookup", params={"phone": "612 34 56 78"}).status_code == 200  # notes its use
+    for params, status in (({"phone": "612 34 56 78"}, 200), ({"phone": "699 99 99 99"}, 404)):
+        with _checkouts(api) as count:
+            resp = bearer.get("/api/customers/lookup", params=params)
+        assert resp.status_code == status
+        assert count[0] == 1, f"{count[0]} sessions for one lookup"
+    assert resp.status_code == 404
+    # a session cookie too
+    agent = api.client("agent")
+    with _checkouts(api) as count:
+        resp = agent.get("/api/customers/lookup", params={"phone": PHONE})
+    assert resp.status_code == 200 and resp.json()["customer"]["id"] == customer_id
+    assert count[0] == 1
+
+
+def test_the_360_is_the_json_it_was(api: Api) -> None:
+    customer_id = _customer(api)
+    agent = api.client("agent")
+    case = agent.post("/api/cases", json={"subject": "Tarjeta", "customer_id": customer_id}).json()
+    resp = agent.get("/api/customers/lookup", params={"phone": "612345678"})
+    assert resp.status_code == 200 and resp.headers["content-type"] == "application/json"
+    body = resp.json()
+    assert set(body) == {"customer", "matched_by", "open_cases", "last_contacts"}
+    assert body["customer"] == agent.get(f"/api/customers/{customer_id}").json()
+    assert body["matched_by"] == body["customer"]["identities"][0]
+    opened = agent.get(f"/api/cases/{case['reference']}").json()
+    assert [{k: c[k] for k in ("id", "reference", "status", "created_at")} for c in body["open_cases"]] == [
+        {k: opened[k] for k in ("id", "reference", "status", "created_at")}
+    ]
+
+
+def test_a_revoked_token_is_refused_at_once(api: Api) -> None:
+    _customer(api)
+    bearer, token_id = _bearer(api)
+    for _ in range(3):
+        assert bearer.get("/api/customers/lookup", params={"phone": PHONE}).status_code == 200
+    assert api.client("admin").delete(f"/api/tokens/{token_id}").status_code == 200
+    resp = bearer.get("/api/customers/lookup", params={"phone": PHONE})  # the very next request, same second
+    assert resp.status_code == 401
+    assert resp.headers["content-type"].startswith("application/problem+json")
+
+
+def test_an_expired_token_is_refused_at_once(api: Api) -> None:
+    _customer(api)
+    token = f"ctk_{secrets.token_urlsafe(32)}"
+    now = api.service.clock.now()
+    with api.service.db.write() as s:
+        s.add(
+            t.ApiToken(
+                tenant_id=api.a.tenant_id,
+                name="short",
+                token_hash=token_hash(token),
+                role="agent",
+                created_at=now,
+                expires_at=now + dt.timedelta(seconds=30),
+            )
+        )
+    bearer = api.anonymous()
+    bearer.headers["Authorization"] = f"Bearer {token}"
+    assert bearer.get("/api/customers/lookup", params={"phone": PHONE}).status_code == 200
+    api.service.clock.advance(30)  # type: ignore[attr-defined]
+    resp = bearer.get("/api/customers/lookup", params={"phone": PHONE})
+    assert resp.status_code == 401 and "expired" in resp.json()["detail"]
+
+
+def test_a_deactivated_users_token_is_refused_at_once(api: Api) -> None:
+    _customer(api)
+    bearer, token_id = _bearer(api)  # issued by the admin: bound to that user
+    assert bearer.get("/api/customers/lookup", params={"phone": PHONE}).status_code == 200
+    with api.service.db.write() as s:
+        owner = s.get_one(t.ApiToken, token_id).user_id
+        assert owner is not None
+        s.execute(update(t.User).where(t.User.id == owner).values(active=False))
+    resp = bearer.get("/api/customers/lookup", params={"phone": PHONE})
+    assert resp.status_code == 401 and "deactivated" in resp.json()["detail"]
+
+
+def test_no_credentials_or_a_wrong_token_is_401(api: Api) -> None:
+    _customer(api)
+    anonymous = api.anonymous()
+    assert anonymous.get("/api/customers/lookup", params={"phone": PHONE}).status_code == 401
+    anonymous.headers["Authorization"] = "Bearer ctk_not-a-token"
+    assert anonymous.get("/api/customers/lookup", params={"phone": PHONE}).status_code == 401
+    # authentication comes before the input's checks
+    assert anonymous.get("/api/customers/lookup", params={"phone": "1", "email": "a@b.es"}).status_code == 401
+
+
+def test_tenants_stay_apart_and_each_normalises_with_its_own_country(api: Api) -> None:
+    norte_id = _customer(api, PHONE, api.a)
+    norte, _ = _bearer(api, world=api.a)
+    sur, _ = _bearer(api, world=api.b)
+    assert norte.get("/api/customers/lookup", params={"phone": "612345678"}).json()["customer"]["id"] == norte_id
+    assert sur.get("/api/customers/lookup", params={"phone": "612345678"}).status_code == 404
+    assert sur.get("/api/customers/lookup", params={"phone": PHONE}).status_code == 404
+    # the tenant's country is read with every request: a change applies to the next lookup
+    with api.service.db.write() as s:
+        s.execute(update(t.Tenant).where(t.Tenant.id == api.a.tenant_id).values(country="FR"))
+    resp = norte.get("/api/customers/lookup", params={"phone": "612345678"})
+    assert resp.status_code in (404, 422)  # a French national number now, not this customer's
+    assert norte.get("/api/customers/lookup", params={"phone": PHONE}).json()["customer"]["id"] == norte_id
