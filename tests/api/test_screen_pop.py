@@ -68,6 +68,37 @@ def test_one_session_per_authenticated_lookup(api: Api) -> None:
     assert count[0] == 1
 
 
+def test_a_token_first_used_never_holds_two_connections(api: Api) -> None:
+    """Noting a token's first use is a write: it waits until the read that authenticated has given its
+    connection back (holding one while waiting for SQLite's writer, 40 sockets at once exhausted the pool
+    and every handshake timed out). Both the plain dependency and the screen pop's gate."""
+    _customer(api)
+    pool = api.service.db.engine.pool
+    out, most = [0], [0]
+
+    def on_checkout(*_args: Any) -> None:
+        out[0] += 1
+        most[0] = max(most[0], out[0])
+
+    def on_checkin(*_args: Any) -> None:
+        out[0] -= 1
+
+    for path, params in (("/api/queues", {}), ("/api/customers/lookup", {"phone": PHONE})):
+        bearer, token_id = _bearer(api)
+        out[0] = most[0] = 0
+        event.listen(pool, "checkout", on_checkout)
+        event.listen(pool, "checkin", on_checkin)
+        try:
+            resp = bearer.get(path, params=params)
+        finally:
+            event.remove(pool, "checkout", on_checkout)
+            event.remove(pool, "checkin", on_checkin)
+        assert resp.status_code == 200, resp.text
+        assert most[0] == 1, f"{path}: {most[0]} connections at once"
+        with api.service.db.read() as s:
+            assert s.get(t.ApiToken, token_id).last_used_at is not None, "its use is still noted"
+
+
 def test_the_360_is_the_json_it_was(api: Api) -> None:
     customer_id = _customer(api)
     agent = api.client("agent")

@@ -56,8 +56,11 @@ def authenticate(request: Request, svc: Service, session: Session | None = None)
 def _authenticate(request: Request, svc: Service, session: Session | None) -> tuple[Actor, str | None]:
     """The actor and, when the same read gave it, its tenant's country."""
     if session is None:
-        with svc.db.quick_read() as s:
-            return _authenticate(request, svc, s)
+        try:
+            with svc.db.quick_read() as s:
+                return _authenticate(request, svc, s)
+        finally:
+            _touch_token(request, svc)
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return _token_actor(request, svc, header[7:].strip(), session)
@@ -89,8 +92,7 @@ def _token_actor(request: Request, svc: Service, token: str, session: Session) -
     access = account_queries.token_access(session, token, now)
     last = access.last_used_at
     if last is None or now - last >= dt.timedelta(seconds=account_actions.TOKEN_TOUCH_S):
-        with svc.db.write() as s:
-            account_actions.record_token_use(s, access.token_id, now)
+        request.state.token_touch = (access.token_id, now)  # written once the read session is closed
     request.state.who = f"token:{access.name}"  # for the access log
     actor = Actor(
         tenant_id=access.tenant_id,
@@ -102,6 +104,17 @@ def _token_actor(request: Request, svc: Service, token: str, session: Session) -
         token_id=access.token_id,
     )
     return actor, access.tenant_country
+
+
+def _touch_token(request: Request, svc: Service) -> None:
+    """Note a token's use, when due, after the read that authenticated it closed its session: a write while
+    holding a pooled read connection could wait for SQLite's writer while the writer waits for a
+    connection (40 sockets authenticating at once exhausted the pool that way)."""
+    due = getattr(request.state, "token_touch", None)
+    if due is not None:
+        request.state.token_touch = None
+        with svc.db.write() as s:
+            account_actions.record_token_use(s, *due)
 
 
 def require(minimum: str) -> Callable[..., Actor]:
@@ -149,10 +162,13 @@ class ReadGate:
 
     @contextlib.contextmanager
     def open(self) -> Iterator[Reading]:
-        with self.svc.db.quick_read() as s:
-            actor, country = _authenticate(self.request, self.svc, s)
-            _check_role(actor, self.minimum)
-            yield Reading(actor=actor, session=s, _country=country)
+        try:
+            with self.svc.db.quick_read() as s:
+                actor, country = _authenticate(self.request, self.svc, s)
+                _check_role(actor, self.minimum)
+                yield Reading(actor=actor, session=s, _country=country)
+        finally:
+            _touch_token(self.request, self.svc)
 
 
 def require_reading(minimum: str) -> Callable[..., Awaitable[ReadGate]]:
