@@ -25,8 +25,8 @@ After the load the run waits (up to `--drain` s) until every acknowledged contac
 server and checks the event log: `lost` counts contacts that were acknowledged (201) but are missing from
 the store or not wrapped up by then; `duplicated` counts contacts offered more than once (every bot
 accepts at once, so any second offer is an offer that expired or was made twice), by the log or on the
-sockets; `seq_gaps` counts holes in the tenant's event numbers; `overtaken` counts contacts first offered after
-one that queued later (waiting contacts keep their order: 0). The last line printed is JSON:
+sockets; `seq_gaps` counts holes in the tenant's event numbers; `overtaken` counts contacts that, while
+waiting, saw a later arrival offered first (waiting contacts keep their order: 0). The last line printed is JSON:
 `{"engines": {"sqlite": {...}, "postgresql": {...}}, ...}` with, per engine, `rate_per_s`, `seconds`,
 `p99_offer_ms`, `lost`, `duplicated` and the rest.
 
@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import itertools
 import json
@@ -572,13 +573,25 @@ def check_log(database_url: str, tally: Tally) -> dict[str, Any]:
                 if cid is not None:
                     offered[int(cid)] += 1
             first_seq: dict[str, dict[int, int]] = {"contact.queued": {}, "contact.offered": {}}
-            for kind, cid, seq in s.execute(
-                select(t.Event.type, t.Event.contact_id, t.Event.seq)
+            first_offer: dict[int, tuple[int, float]] = {}
+            for kind, cid, seq, ts in s.execute(
+                select(t.Event.type, t.Event.contact_id, t.Event.seq, t.Event.ts)
                 .where(t.Event.tenant_id == tenant_id, t.Event.type.in_(list(first_seq)))
                 .order_by(t.Event.seq)
             ):
                 if cid is not None:
                     first_seq[kind].setdefault(int(cid), int(seq))
+                    if kind == "contact.offered":
+                        first_offer.setdefault(int(cid), (int(seq), ts.timestamp()))
+            enqueued = {
+                int(cid): ts.timestamp()
+                for cid, ts in s.execute(
+                    select(t.Contact.id, t.Contact.enqueue_ts).where(
+                        t.Contact.tenant_id == tenant_id, t.Contact.enqueue_ts.is_not(None)
+                    )
+                )
+                if ts is not None
+            }
             statuses: dict[int, str] = dict(
                 s.execute(select(t.Contact.id, t.Contact.status).where(t.Contact.tenant_id == tenant_id)).all()
             )
@@ -591,7 +604,7 @@ def check_log(database_url: str, tally: Tally) -> dict[str, Any]:
     duplicated_log = {c for c, n in offered.items() if n > 1}
     duplicated_ws = {c for c, n in tally.offers_seen.items() if n > 1}
     return {
-        "overtaken": overtaken(first_seq["contact.queued"], first_seq["contact.offered"]),
+        "overtaken": overtaken(enqueued, first_seq["contact.queued"], first_offer),
         "lost": len(missing | unfinished),
         "missing_in_store": len(missing),
         "not_wrapped_up": len(unfinished),
@@ -603,15 +616,29 @@ def check_log(database_url: str, tally: Tally) -> dict[str, Any]:
     }
 
 
-def overtaken(queued: dict[int, int], offered: dict[int, int]) -> int:
-    """How many contacts were first offered after a contact that queued later (one queue, agents alike:
-    the router offers the oldest first, so this is 0 when waiting contacts keep their order)."""
-    order = [offered[c] for c in sorted(queued, key=queued.__getitem__) if c in offered]
-    count, later_min = 0, float("inf")
-    for seq in reversed(order):
-        if seq > later_min:
-            count += 1
-        later_min = min(later_min, seq)
+SAME_MOMENT_S = 0.1  # offers this close together are the same moment to a customer (and to a race)
+
+
+def overtaken(enqueued: dict[int, float], queued: dict[int, int], offered: dict[int, tuple[int, float]]) -> int:
+    """How many contacts were overtaken while they waited: a contact that arrived later (`enqueued`:
+    arrival times) was offered first, more than SAME_MOMENT_S before them, when they were already in
+    the log (`queued`: seq of their `contact.queued`; `offered`: seq and time of their first
+    `contact.offered`). One queue, agents alike: the router offers the longest waiting first, so this is
+    0 when waiting contacts keep their order. (A contact committed after a later arrival's offer was not
+    waiting yet; one committed a moment before it may not have reached the router yet: not counted.)"""
+    later_offers: list[tuple[int, float]] = []  # (seq, time) of the first offers of later arrivals
+    count = 0
+    for cid in sorted(enqueued, key=lambda c: (enqueued[c], c), reverse=True):
+        if cid not in offered or cid not in queued:
+            continue
+        waiting_from, (offered_seq, offered_at) = queued[cid], offered[cid]
+        i = bisect.bisect_right(later_offers, (waiting_from, float("inf")))
+        while i < len(later_offers) and later_offers[i][0] < offered_seq:
+            if later_offers[i][1] < offered_at - SAME_MOMENT_S:
+                count += 1
+                break
+            i += 1
+        bisect.insort(later_offers, offered[cid])
     return count
 
 

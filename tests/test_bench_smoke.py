@@ -130,7 +130,16 @@ def test_e2e_bench_runs() -> None:
 def test_e2e_counts_contacts_overtaken_by_later_ones() -> None:
     from bench.e2e import overtaken
 
+    enqueued = {1: 1.0, 2: 2.0, 3: 3.0, 4: 4.0}
     queued = {1: 10, 2: 11, 3: 12, 4: 13}
-    assert overtaken(queued, {1: 20, 2: 21, 3: 22, 4: 23}) == 0
-    assert overtaken(queued, {1: 22, 2: 20, 3: 21, 4: 23}) == 1  # 1 offered after 2 and 3
-    assert overtaken(queued, {1: 23, 2: 22, 3: 21}) == 2  # 4 never offered: not counted
+
+    def offers(**at: float) -> dict[int, tuple[int, float]]:  # contact → time; seqs follow the times
+        ordered = sorted(at.items(), key=lambda item: item[1])
+        return {int(c[1:]): (20 + n, t) for n, (c, t) in enumerate(ordered)}
+
+    assert overtaken(enqueued, queued, offers(c1=5, c2=6, c3=7, c4=8)) == 0
+    assert overtaken(enqueued, queued, offers(c1=7, c2=5, c3=6, c4=8)) == 1  # 1 waited while 2 and 3 went
+    assert overtaken(enqueued, queued, offers(c1=8, c2=7, c3=6)) == 2  # 4 never offered: not counted
+    assert overtaken(enqueued, queued, offers(c1=5.05, c2=5.0, c3=6, c4=7)) == 0  # the same moment
+    # 1 arrived first but committed after 2 was offered: it was not waiting yet, nobody overtook it
+    assert overtaken(enqueued, {1: 15, 2: 11}, {1: (16, 9.0), 2: (12, 5.0)}) == 0

@@ -96,7 +96,8 @@ def test_a_token_first_used_never_holds_two_connections(api: Api) -> None:
         assert resp.status_code == 200, resp.text
         assert most[0] == 1, f"{path}: {most[0]} connections at once"
         with api.service.db.read() as s:
-            assert s.get(t.ApiToken, token_id).last_used_at is not None, "its use is still noted"
+            row = s.get(t.ApiToken, token_id)
+            assert row is not None and row.last_used_at is not None, "its use is still noted"
 
 
 def test_the_360_is_the_json_it_was(api: Api) -> None:
