@@ -124,3 +124,12 @@ def test_e2e_bench_runs() -> None:
         assert r["lost"] == 0 and r["duplicated"] == 0 and r["seq_gaps"] == 0
         assert r["p99_offer_ms"] is not None and r["health_ms"]["p50"] is not None
     assert engines["postgresql"]["vacuumed"] is True
+
+
+def test_fanout_bench_runs() -> None:
+    out = _run("bench.fanout", *("--agents", "10", "--contacts", "5", "--rounds", "1"), pg=False)
+    ways = out["ways"]
+    assert isinstance(ways, dict)
+    # the same frames whether encoded per socket or once; the lean fan-out sends an agent its own only
+    assert ways["baseline"]["frames_per_contact"] == ways["encode once"]["frames_per_contact"] == 8 * 12
+    assert ways["lean, encode once, no deflate"]["frames_per_contact"] == 6 + 8 * 2
