@@ -136,7 +136,7 @@ def run(way: str, agents: int, supervisors: int, contacts: int) -> dict[str, flo
                 if lean and not access.may_need_event(viewer, queues, e):
                     continue
                 text = _dumps({"type": "event", "event": e.to_dict()}) if way == "baseline" else frames.frame(e)
-                data = text.encode()
+                data: bytes | bytearray | memoryview = text.encode()
                 if compress:
                     data = deflaters[i].encode(Frame(Opcode.TEXT, data)).data
                 wire += len(data)
