@@ -5,8 +5,8 @@ Protocol (JSON text frames, server → client):
    (no `after`): everything the client needs to draw its screen (`realtime/state.py`: the agents it sees
    with their state and activity, the open offers and live contacts with their customer summary, its
    queues; an agent sees its own, a supervisor everyone's) and, from the routing process, its queues'
-   live figures. Or `{"type": "hello", "last_seq": N, "resumed_from": A}` followed by every event it may
-   see with seq in (A, N].
+   live figures. Or `{"type": "hello", "last_seq": N, "resumed_from": A}` followed by every event it gets
+   (see Lean fan-out) with seq in (A, N].
 2. `{"type": "event", "event": {...}}` for each later event, in seq order, each exactly once. Applying
    them to the snapshot (`state.apply`) gives what a fresh snapshot would.
 3. A new `hello` with a snapshot when what the client may see changed (its agent's queues changed):
@@ -18,8 +18,13 @@ With `?stats=1` the socket also gets `{"type": "queue_stats", "at": <epoch s>, "
 the routing runner's figures change (ephemeral wallboard messages: not events, no seq, never replayed;
 the latest one is sent on connect). Agents get the queues they serve. Only the routing process has them.
 
+Lean fan-out: a socket gets the events its user needs (`access.may_need_event`: a supervisor all of its
+tenant, an agent its own and its queues' changes), live and on resume alike; the bus subscription drops
+the others before the socket's loop wakes, without making a gap look filtered or a filter look like a gap
+(`events/bus.Subscription`). Each frame is encoded once for all sockets (`FRAMES`, `STATS_FRAMES`).
+
 Auth: the session cookie (the Origin must match the host, against cross-site hijacking) or an API
-token in `?token=` / `Authorization: Bearer`. Who sees which event: `access.can_see_event`.
+token in `?token=` / `Authorization: Bearer`.
 
 Close codes (the socket is accepted first, so a client always reads the code and a reason in the
 request's language): 4401 not authenticated (no or bad cookie or token; also later, when its credentials
