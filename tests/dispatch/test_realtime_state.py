@@ -400,3 +400,23 @@ def test_a_frame_is_encoded_once_for_every_socket(live: Live) -> None:
     finally:
         for cm in sockets:
             cm.__exit__(None, None, None)
+
+
+def test_a_queue_stats_frame_is_encoded_once_per_set_of_visible_queues(live: Live) -> None:
+    from centralita.realtime.ws import STATS_FRAMES
+
+    live.new_contact()  # the router has figures to send
+    live.sync()
+    sup = live.client("supervisor")
+    sockets = [sup.websocket_connect("/api/realtime?stats=1") for _ in range(3)]
+    before = STATS_FRAMES.encoded
+    try:
+        opened = [cm.__enter__() for cm in sockets]
+        for ws in opened:
+            _hello(ws)
+        frames = [ws.receive_text() for ws in opened]  # the latest figures, on connect
+        assert len(set(frames)) == 1 and '"queue_stats"' in frames[0]
+        assert STATS_FRAMES.encoded - before == 1
+    finally:
+        for cm in sockets:
+            cm.__exit__(None, None, None)
