@@ -108,6 +108,34 @@ def test_events() -> None:
     assert not access.can_see_event(_actor("supervisor"), None, event(tenant=2))
 
 
+def test_lean_fan_out_sends_an_agent_its_own_events_and_its_queues_changes() -> None:
+    def event(
+        type_: str = "contact.queued",
+        tenant: int = 1,
+        agent: int | None = None,
+        queue: int | None = None,
+        user: int | None = None,
+    ) -> EventRecord:
+        return EventRecord(
+            id=1, tenant_id=tenant, seq=1, type=type_, ts=NOW, agent_id=agent, queue_id=queue, user_id=user
+        )
+
+    agent = _actor("agent", agent=5, user=10)
+    served = frozenset({1})
+    assert access.may_need_event(agent, served, event("contact.offered", agent=5, queue=1))
+    assert access.may_need_event(agent, served, event("customer.updated", user=10))
+    assert access.may_need_event(agent, served, event("queue.updated", queue=1))
+    # its queue's traffic and other agents' work: visible, not needed (figures come as queue_stats)
+    assert access.can_see_event(agent, served, event("contact.queued", queue=1))
+    assert not access.may_need_event(agent, served, event("contact.queued", queue=1))
+    assert not access.may_need_event(agent, served, event("contact.offered", agent=6, queue=1))
+    assert not access.may_need_event(agent, served, event("queue.updated", queue=2))
+    assert not access.may_need_event(agent, served, event("contact.offered", tenant=2, agent=5))
+    supervisor = _actor("supervisor")
+    assert access.may_need_event(supervisor, None, event("contact.offered", agent=6, queue=1))
+    assert not access.may_need_event(supervisor, None, event(tenant=2))
+
+
 def test_customer_fields() -> None:
     agent, supervisor = _actor("agent", agent=5), _actor("supervisor")
     access.check_customer_fields(agent, {}, {"name", "notes", "language", "attributes"})

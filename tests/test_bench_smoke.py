@@ -143,3 +143,12 @@ def test_e2e_counts_contacts_overtaken_by_later_ones() -> None:
     assert overtaken(enqueued, queued, offers(c1=5.05, c2=5.0, c3=6, c4=7)) == 0  # the same moment
     # 1 arrived first but committed after 2 was offered: it was not waiting yet, nobody overtook it
     assert overtaken(enqueued, {1: 15, 2: 11}, {1: (16, 9.0), 2: (12, 5.0)}) == 0
+
+
+def test_fanout_bench_runs() -> None:
+    out = _run("bench.fanout", *("--agents", "10", "--contacts", "5", "--rounds", "1"), pg=False)
+    ways = out["ways"]
+    assert isinstance(ways, dict)
+    # the same frames whether encoded per socket or once; the lean fan-out sends an agent its own only
+    assert ways["baseline"]["frames_per_contact"] == ways["encode once"]["frames_per_contact"] == 8 * 12
+    assert ways["lean, encode once, no deflate"]["frames_per_contact"] == 6 + 8 * 2

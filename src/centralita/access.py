@@ -56,6 +56,7 @@ __all__ = [
     "check_sees_agent",
     "check_sees_queue",
     "contacts_visible",
+    "may_need_event",
     "own_agent_rows",
     "served_queues",
     "supervisor_only_customer_fields",
@@ -248,6 +249,23 @@ def can_see_event(actor: Actor, served: Served, e: EventRecord) -> bool:
     if e.queue_id is not None and e.queue_id in served:
         return True
     return actor.user_id is not None and e.user_id == actor.user_id
+
+
+def may_need_event(actor: Actor, served: Served, e: EventRecord) -> bool:
+    """Whether the actor's realtime socket sends the event: the lean fan-out (issue 10). A supervisor or
+    admin gets every event of its tenant; an agent those about itself (its state, its offers, the contacts
+    it handles), those its own user caused, and its queues' own changes (`queue.*`), which is all its
+    screen (`realtime/state.py`) draws; its queues' figures come as `queue_stats`. Always a subset of
+    `can_see_event`, and cheap: a few comparisons, no I/O (it runs for every socket on every event)."""
+    if e.tenant_id != actor.tenant_id:
+        return False
+    if served is None:
+        return True
+    if actor.agent_id is not None and e.agent_id == actor.agent_id:
+        return True
+    if actor.user_id is not None and e.user_id == actor.user_id:
+        return True
+    return e.queue_id is not None and e.queue_id in served and e.type.startswith("queue.")
 
 
 # --- customers: field-level permissions -------------------------------------------------------------------

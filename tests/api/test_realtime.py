@@ -110,3 +110,11 @@ def test_bad_resume_point_is_refused(api: Api) -> None:
     with pytest.raises(WebSocketDisconnect) as info, sup.websocket_connect("/api/realtime?after=abc") as ws:
         ws.receive_json()
     assert info.value.code == 4422
+
+
+def test_the_server_does_not_compress_websocket_frames() -> None:
+    """permessage-deflate off: measured to cost more than it saves for frames this small (bench/fanout.py)."""
+    from centralita.api.server import uvicorn_config
+    from centralita.core.settings import load_settings
+
+    assert uvicorn_config(object(), load_settings(env={})).ws_per_message_deflate is False

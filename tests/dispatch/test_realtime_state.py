@@ -27,7 +27,7 @@ def _actor(live: Live, role: str) -> Actor:
 
 
 class Client:
-    """A realtime client as the socket makes one: a snapshot, then the events it may see, applied."""
+    """A realtime client as the socket makes one: a snapshot, then the events its socket sends, applied."""
 
     def __init__(self, live: Live, role: str) -> None:
         self.live = live
@@ -45,7 +45,7 @@ class Client:
             events = read_events(s, self.actor.tenant_id, after_seq=self.seq, limit=100_000)
         seen = 0
         for e in events:
-            if access.can_see_event(self.actor, self.served, e):
+            if access.may_need_event(self.actor, self.served, e):
                 self.state = state.apply(self.state, e.to_dict())
                 seen += 1
             self.seq = e.seq
@@ -206,9 +206,12 @@ def test_an_agent_whose_queues_change_gets_a_fresh_snapshot(live: Live) -> None:
         assert live.client("admin").patch("/api/agents/ana", json=body).status_code == 200
         again = _hello(ws)
         assert sorted(q["code"] for q in again["snapshot"]["queues"].values()) == ["atencion", "cobros"]
-        cid = live.new_contact(queue="cobros")["id"]  # now visible to ana
+        # cobros is hers now: its changes reach her socket (its traffic does not: only her own work and
+        # figures do, the lean fan-out)
+        assert live.client("admin").patch("/api/queues/cobros", json={"name": "Cobros y pagos"}).status_code == 200
         msg = ws.receive_json()
-        assert msg["type"] == "event" and msg["event"]["contact_id"] == cid
+        assert msg["type"] == "event" and msg["event"]["type"] == "queue.updated"
+        assert msg["event"]["data"]["changes"]["name"] == ["Cobros", "Cobros y pagos"]
 
 
 def test_a_resume_across_more_than_a_page_of_events_misses_nothing(live: Live) -> None:
@@ -302,3 +305,118 @@ def test_a_busy_socket_is_rechecked_too(live: Live, monkeypatch: pytest.MonkeyPa
                 admin.post("/api/customers", json={"name": f"Cliente {i}"})  # the socket stays busy
                 ws.receive_json()
         assert closed.value.code == 4401
+
+
+def _events(ws: Any, n: int) -> list[dict[str, Any]]:
+    out = []
+    for _ in range(n):
+        msg = ws.receive_json()
+        assert msg["type"] == "event", msg
+        out.append(msg["event"])
+    return out
+
+
+def test_an_agent_gets_its_own_offer_not_another_agents_and_a_supervisor_gets_both(live: Live) -> None:
+    """ana and luis serve atencion; a contact offered to luis never reaches ana's socket (not its arrival,
+    queueing nor offer), her own state change does, next; the supervisor gets all of it. Resuming ana's
+    socket from before that stretch gives exactly the events she needs, in order, and nothing else."""
+    admin = live.client("admin")
+    body = {"queues": [{"queue": "cobros"}, {"queue": "atencion"}]}
+    assert admin.patch("/api/agents/luis", json=body).status_code == 200
+    ana, luis = live.agent_id("ana"), live.agent_id("luis")
+    me = Client(live, "agent")
+    with (
+        live.client("agent").websocket_connect("/api/realtime") as ws_ana,
+        live.client("supervisor").websocket_connect("/api/realtime") as ws_sup,
+    ):
+        start = _hello(ws_ana)["last_seq"]
+        _hello(ws_sup)
+        live.available("agent2")
+        cid = live.new_contact()["id"]
+        assert live.offered_to(cid) == luis
+        live.available("agent")
+        mine = _events(ws_ana, 1)[0]
+        assert (mine["type"], mine["agent_id"]) == ("agent.state_changed", ana)  # nothing of luis's before
+        sup_events = [ws_sup.receive_json()["event"]]
+        while sup_events[-1]["seq"] < mine["seq"]:  # the supervisor's stream, up to ana's event
+            sup_events.append(ws_sup.receive_json()["event"])
+        offered = [e for e in sup_events if e["type"] == "contact.offered"]
+        assert [(e["contact_id"], e["agent_id"]) for e in offered] == [(cid, luis)]
+        assert [e["seq"] for e in sup_events] == list(range(start + 1, mine["seq"] + 1))  # everything
+    with live.service.db.read() as s:
+        log = read_events(s, live.api.a.tenant_id, after_seq=start, limit=10_000)
+    visible = [e.seq for e in log if access.can_see_event(me.actor, me.served, e)]
+    needed = [e.seq for e in log if access.may_need_event(me.actor, me.served, e)]
+    assert len(visible) > len(needed) >= 1  # a stretch she may see but does not need
+    with live.client("agent").websocket_connect(f"/api/realtime?after={start}") as ws_ana:
+        hello = _hello(ws_ana)
+        assert hello["resumed_from"] == start and hello["last_seq"] == log[-1].seq
+        assert [e["seq"] for e in _events(ws_ana, len(needed))] == needed
+        # and then only what comes next: her own break, no late event of luis's contact
+        away = {"state": "away", "away_reason": "descanso"}
+        assert live.client("agent").post("/api/agents/me/state", json=away).status_code == 200
+        nxt = _events(ws_ana, 1)[0]
+        assert (nxt["type"], nxt["agent_id"], nxt["seq"]) == ("agent.state_changed", ana, log[-1].seq + 1)
+
+
+def test_a_filtered_stretch_is_no_gap(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Events an agent's socket drops are no gap: the socket reads nothing from the log to cover them."""
+    from centralita.realtime import ws as ws_module
+
+    reads: list[tuple[int, int]] = []
+    real_page = ws_module._page
+
+    def counted(svc: Any, tenant_id: int, after: int, upto: int) -> list[Any]:
+        reads.append((after, upto))
+        return real_page(svc, tenant_id, after, upto)
+
+    monkeypatch.setattr(ws_module, "_page", counted)
+    sup = live.client("supervisor")
+    with live.client("agent").websocket_connect("/api/realtime") as ws:
+        start = _hello(ws)["last_seq"]
+        for i in range(5):  # five events ana does not need
+            assert sup.post("/api/customers", json={"name": f"Cliente {i}"}).status_code == 201
+        away = {"state": "away", "away_reason": "descanso"}
+        assert live.client("agent").post("/api/agents/me/state", json=away).status_code == 200
+        event = _events(ws, 1)[0]
+        assert (event["type"], event["seq"]) == ("agent.state_changed", start + 6)
+    assert reads == []
+
+
+def test_a_frame_is_encoded_once_for_every_socket(live: Live) -> None:
+    from centralita.realtime.ws import FRAMES
+
+    sup = live.client("supervisor")
+    sockets = [sup.websocket_connect("/api/realtime") for _ in range(5)]
+    try:
+        opened = [cm.__enter__() for cm in sockets]
+        for ws in opened:
+            _hello(ws)
+        before = FRAMES.encoded
+        assert live.client("admin").post("/api/customers", json={"name": "Una"}).status_code == 201
+        frames = [ws.receive_text() for ws in opened]
+        assert FRAMES.encoded - before == 1  # one event, five sockets, one encoding
+        assert len(set(frames)) == 1 and '"customer.created"' in frames[0]
+    finally:
+        for cm in sockets:
+            cm.__exit__(None, None, None)
+
+
+def test_a_queue_stats_frame_is_encoded_once_per_set_of_visible_queues(live: Live) -> None:
+    from centralita.realtime.ws import STATS_FRAMES
+
+    live.new_contact()  # the router has figures to send
+    live.sync()
+    sup = live.client("supervisor")
+    sockets = [sup.websocket_connect("/api/realtime?stats=1") for _ in range(3)]
+    before = STATS_FRAMES.encoded
+    try:
+        opened = [cm.__enter__() for cm in sockets]
+        for ws in opened:
+            _hello(ws)
+        frames = [ws.receive_text() for ws in opened]  # the latest figures, on connect
+        assert len(set(frames)) == 1 and '"queue_stats"' in frames[0]
+        assert STATS_FRAMES.encoded - before == 1
+    finally:
+        for cm in sockets:
+            cm.__exit__(None, None, None)

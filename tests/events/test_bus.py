@@ -138,3 +138,29 @@ def test_two_services_sharing_one_redis_never_see_each_others_events_or_notes() 
     finally:
         for bus in (a1, a2, other):
             bus.close()
+
+
+def test_a_subscription_drops_unneeded_events_and_still_tells_a_real_gap() -> None:
+    """`wants` drops an event silently only right after the last seq the subscription accounted for, so
+    its consumer can tell a filtered stretch (no log read) from events the bus lost (a gap to fill)."""
+    import datetime as dt
+
+    def rec(seq: int, agent: int) -> EventRecord:
+        ts = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        return EventRecord(id=seq, tenant_id=1, seq=seq, type="contact.held", ts=ts, agent_id=agent)
+
+    async def run() -> list[tuple[int, int]]:
+        bus = LocalBus()
+        sub = bus.subscribe(1)
+        sub.seen(1, 10)
+        sub.wants = lambda e: e.agent_id == 5
+        bus.publish([rec(11, 6), rec(12, 6), rec(13, 5)])  # a filtered stretch, then one it needs
+        bus.publish([rec(16, 6)])  # 14 and 15 lost on the way: passed on although not needed
+        bus.publish([rec(17, 6), rec(18, 5)])
+        got = [await asyncio.wait_for(sub.next(), 5) for _ in range(3)]
+        assert sub.queue.empty()
+        return [(before, record.seq) for before, record in got]
+
+    # 13: everything up to 12 was accounted for (filtered); 16: after 13 nothing came, a real gap (14, 15);
+    # 18: 17 was filtered right after 16
+    assert asyncio.run(run()) == [(12, 13), (13, 16), (17, 18)]

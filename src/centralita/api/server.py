@@ -220,6 +220,9 @@ def uvicorn_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Co
         "proxy_headers": False,  # api/app.py reads X-Forwarded-* from the trusted proxies only
         "access_log": False,  # ours (api/access_log.py) names the user and the request id
         "server_header": False,
+        # realtime frames are small and each socket would compress its own copy: measured (bench/fanout.py,
+        # docs/performance.md "Fan-out"), deflate cost ~15x the CPU of sending for bytes a LAN does not miss
+        "ws_per_message_deflate": False,
     }
     options.update(overrides)
     return uvicorn.Config(app, **options)

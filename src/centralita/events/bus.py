@@ -45,24 +45,46 @@ def namespace_of(database_url: str) -> str:
 
 
 class Subscription:
-    """An asyncio queue of events for one tenant (or all tenants when tenant_id is None)."""
+    """An asyncio queue of events for one tenant (or all tenants when tenant_id is None).
+
+    `wants`, when set, drops the events its consumer does not need before they reach its loop (the lean
+    fan-out: no wake-up, no encoding). The consumer must still tell a dropped event from a lost one (a seq
+    gap it fills from the log), so a drop is silent only when the event directly follows the last one the
+    subscription passed (queued, dropped or `seen`); anything else is queued and the consumer decides.
+    `next()` gives each event with the seq up to which everything before it was accounted for: seqs in
+    (that, event seq) were never offered here and are a real gap."""
 
     def __init__(self, bus: LocalBus, loop: asyncio.AbstractEventLoop, tenant_id: int | None) -> None:
         self.bus = bus
         self.loop = loop
         self.tenant_id = tenant_id
         self.queue: asyncio.Queue[EventRecord] = asyncio.Queue()
+        self.wants: Callable[[EventRecord], bool] | None = None
         self._last_seq: dict[int, int] = {}
+        self._before: dict[tuple[int, int], int] = {}
         self._lock = threading.Lock()
 
     def offer(self, record: EventRecord) -> None:
         if self.tenant_id is not None and record.tenant_id != self.tenant_id:
             return
+        wants = self.wants
         with self._lock:
-            if record.seq <= self._last_seq.get(record.tenant_id, 0):
+            last = self._last_seq.get(record.tenant_id, 0)
+            if record.seq <= last:
                 return  # already delivered: idempotent by event
             self._last_seq[record.tenant_id] = record.seq
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, record)
+            if wants is not None and record.seq == last + 1 and not wants(record):
+                return  # not needed, and the consumer can tell: the next event it gets says so
+            self._before[(record.tenant_id, record.seq)] = last
+            # under the lock: the loop gets the events in the order their seqs were accounted for here
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, record)
+
+    async def next(self) -> tuple[int, EventRecord]:
+        """The next event and the seq up to which every earlier one was delivered, dropped or seen."""
+        record = await self.queue.get()
+        with self._lock:
+            before = self._before.pop((record.tenant_id, record.seq), 0)  # unknown: check it all
+        return before, record
 
     def seen(self, tenant_id: int, seq: int) -> None:
         """Tell the subscription what the consumer already has (from a snapshot or a backfill)."""

@@ -5,8 +5,8 @@ Protocol (JSON text frames, server → client):
    (no `after`): everything the client needs to draw its screen (`realtime/state.py`: the agents it sees
    with their state and activity, the open offers and live contacts with their customer summary, its
    queues; an agent sees its own, a supervisor everyone's) and, from the routing process, its queues'
-   live figures. Or `{"type": "hello", "last_seq": N, "resumed_from": A}` followed by every event it may
-   see with seq in (A, N].
+   live figures. Or `{"type": "hello", "last_seq": N, "resumed_from": A}` followed by every event it gets
+   (see Lean fan-out) with seq in (A, N].
 2. `{"type": "event", "event": {...}}` for each later event, in seq order, each exactly once. Applying
    them to the snapshot (`state.apply`) gives what a fresh snapshot would.
 3. A new `hello` with a snapshot when what the client may see changed (its agent's queues changed):
@@ -18,8 +18,13 @@ With `?stats=1` the socket also gets `{"type": "queue_stats", "at": <epoch s>, "
 the routing runner's figures change (ephemeral wallboard messages: not events, no seq, never replayed;
 the latest one is sent on connect). Agents get the queues they serve. Only the routing process has them.
 
+Lean fan-out: a socket gets the events its user needs (`access.may_need_event`: a supervisor all of its
+tenant, an agent its own and its queues' changes), live and on resume alike; the bus subscription drops
+the others before the socket's loop wakes, without making a gap look filtered or a filter look like a gap
+(`events/bus.Subscription`). Each frame is encoded once for all sockets (`FRAMES`, `STATS_FRAMES`).
+
 Auth: the session cookie (the Origin must match the host, against cross-site hijacking) or an API
-token in `?token=` / `Authorization: Bearer`. Who sees which event: `access.can_see_event`.
+token in `?token=` / `Authorization: Bearer`.
 
 Close codes (the socket is accepted first, so a client always reads the code and a reason in the
 request's language): 4401 not authenticated (no or bad cookie or token; also later, when its credentials
@@ -31,6 +36,8 @@ checked at once after such an event and every minute), 4403 cross-origin cookie 
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -58,14 +65,14 @@ MAX_SEQ_DIGITS = 18  # below 2**63
 
 
 class _Filter:
-    """What this socket's actor may see (`access`): its queues, as of its last hello."""
+    """What this socket's actor gets (`access.may_need_event`): its queues, as of its last hello."""
 
     def __init__(self, actor: Actor, served: access.Served) -> None:
         self.actor = actor
         self.served = served
 
     def allows(self, e: EventRecord) -> bool:
-        return access.can_see_event(self.actor, self.served, e)
+        return access.may_need_event(self.actor, self.served, e)
 
     def queues_changed(self, e: EventRecord) -> bool:
         """The actor's own agent's queues changed: it sees other queues from now on."""
@@ -76,6 +83,44 @@ class _Filter:
             and e.agent_id == self.actor.agent_id
             and "queues" in (e.data.get("changes") or {})
         )
+
+    def wants(self, e: EventRecord) -> bool:
+        """What the socket's bus subscription lets through: what it sends, and what it must look at."""
+        return e.type in ACCESS_EVENTS or self.allows(e) or self.queues_changed(e)
+
+
+class FrameCache:
+    """Each event's text frame, encoded once however many sockets send it. The bus hands one record to
+    every subscription, so the record itself is the key (kept with its frame, so its id stays its own);
+    bounded to the latest events."""
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._frames: dict[int, tuple[EventRecord, str]] = {}
+        self._lock = threading.Lock()
+        self.encoded = 0  # how many frames were encoded (tests and benchmarks count them)
+
+    def frame(self, e: EventRecord) -> str:
+        with self._lock:
+            hit = self._frames.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        text = _dumps({"type": "event", "event": e.to_dict()})
+        with self._lock:
+            self.encoded += 1
+            self._frames[id(e)] = (e, text)
+            while len(self._frames) > self.SIZE:
+                del self._frames[next(iter(self._frames))]
+        return text
+
+
+FRAMES = FrameCache()
+
+
+def _dumps(message: dict[str, Any]) -> str:
+    """JSON as Starlette's `send_json` writes it."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
 def _snapshot(svc: Service, actor: Actor) -> tuple[int, state.State, access.Served]:
@@ -203,15 +248,16 @@ def install(app: FastAPI) -> None:
                 await ws.send_json({"type": "hello", "last_seq": seq, "resumed_from": after})
                 async for e in _backlog(svc, actor.tenant_id, after, seq):
                     if flt.allows(e):
-                        await ws.send_json({"type": "event", "event": e.to_dict()})
+                        await ws.send_text(FRAMES.frame(e))
             sub.seen(actor.tenant_id, sent)
+            sub.wants = flt.wants
             receiver = asyncio.create_task(_drain_client(ws))
             if want_stats and svc.dispatch is not None:
                 stats_queue = svc.dispatch.hub.subscribe(actor.tenant_id, asyncio.get_running_loop())
             stats_getter: asyncio.Task[dict[str, Any]] | None = None
             checked_at = time.monotonic()
             while True:
-                getter = asyncio.create_task(sub.queue.get())
+                getter = asyncio.create_task(sub.next())
                 waiting: set[asyncio.Task[Any]] = {getter, receiver}
                 if stats_queue is not None:
                     stats_getter = stats_getter or asyncio.create_task(stats_queue.get())
@@ -235,14 +281,16 @@ def install(app: FastAPI) -> None:
                 if stats_getter is not None and stats_getter in done:
                     message = stats_getter.result()
                     stats_getter = None
-                    await ws.send_json(_stats_for(message, flt))
+                    await ws.send_text(STATS_FRAMES.frame(message, flt))
                 if getter not in done:
                     getter.cancel()
                     continue
-                record = getter.result()
+                before, record = getter.result()
                 if record.seq <= sent:
                     continue
-                pending = [e async for e in _backlog(svc, actor.tenant_id, sent, record.seq - 1)]  # a gap
+                # seqs up to `before` were dropped by the subscription as not needed; past it, a real gap
+                start = max(sent, before)
+                pending = [e async for e in _backlog(svc, actor.tenant_id, start, record.seq - 1)]
                 for e in [*pending, record]:
                     if e.type in ACCESS_EVENTS and not await run_in_threadpool(_still_valid, svc, request, actor):
                         receiver.cancel()
@@ -252,7 +300,9 @@ def install(app: FastAPI) -> None:
                         await ws.close(code=CLOSE_UNAUTHENTICATED, reason=reason)
                         return
                     if flt.queues_changed(e):
-                        # what the agent sees changed: a fresh snapshot as of this event replaces the state
+                        # what the agent sees changed: a fresh snapshot as of this event replaces the state;
+                        # nothing is dropped unseen until the new filter is in place
+                        sub.wants = None
                         seq, snapshot, served = await run_in_threadpool(_snapshot, svc, actor)
                         flt = _Filter(actor, served)
                         await ws.send_json(
@@ -260,9 +310,10 @@ def install(app: FastAPI) -> None:
                         )
                         sent = seq
                         sub.seen(actor.tenant_id, sent)
+                        sub.wants = flt.wants
                         break
                     if flt.allows(e):
-                        await ws.send_json({"type": "event", "event": e.to_dict()})
+                        await ws.send_text(FRAMES.frame(e))
                     sent = e.seq
         except WebSocketDisconnect:
             return
@@ -275,6 +326,36 @@ def install(app: FastAPI) -> None:
 def _stats_for(message: dict[str, Any], flt: _Filter) -> dict[str, Any]:
     visible = [q for q in message["queues"] if access.can_see_queue(flt.actor, flt.served, q["queue_id"])]
     return dict(message, queues=visible)
+
+
+class StatsFrames:
+    """Each `queue_stats` message's text frame, encoded once per set of visible queues (a supervisor's
+    sockets share one; an agent's, those with the same queues)."""
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        # keyed by the message's identity; the message is kept with its frame so the id stays its own
+        self._frames: dict[tuple[int, access.Served], tuple[dict[str, Any], str]] = {}
+        self._lock = threading.Lock()
+        self.encoded = 0
+
+    def frame(self, message: dict[str, Any], flt: _Filter) -> str:
+        key = (id(message), flt.served)
+        with self._lock:
+            hit = self._frames.get(key)
+        if hit is not None and hit[0] is message:
+            return hit[1]
+        text = _dumps(_stats_for(message, flt))
+        with self._lock:
+            self.encoded += 1
+            self._frames[key] = (message, text)
+            while len(self._frames) > self.SIZE:
+                del self._frames[next(iter(self._frames))]
+        return text
+
+
+STATS_FRAMES = StatsFrames()
 
 
 async def _drain_client(ws: WebSocket) -> None:
