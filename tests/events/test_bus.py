@@ -164,3 +164,45 @@ def test_a_subscription_drops_unneeded_events_and_still_tells_a_real_gap() -> No
     # 13: everything up to 12 was accounted for (filtered); 16: after 13 nothing came, a real gap (14, 15);
     # 18: 17 was filtered right after 16
     assert asyncio.run(run()) == [(12, 13), (13, 16), (17, 18)]
+
+
+def test_sockets_filling_the_same_gap_share_one_log_read(service: Service) -> None:
+    """When the bus skips a seq every socket of the tenant sees the same gap at once: one read of the log
+    serves them all (realtime/ws.py `_Pages`), and each gets exactly the events."""
+    import datetime as dt
+
+    from sqlalchemy import event
+
+    from centralita.realtime.ws import _Pages
+
+    tenant_id = _tenant(service)
+    with service.db.write() as s:
+        for code in ("a", "b", "c"):
+            append_event(s, tenant_id, "skill.created", dt.datetime.now(dt.UTC), {"code": code})
+    with service.db.read() as s:
+        top = max(e.seq for e in read_events(s, tenant_id, after_seq=0))
+    pages, checkouts, results = _Pages(), [0], []
+    lock, go = threading.Lock(), threading.Event()
+
+    def on_checkout(*_args: object) -> None:
+        with lock:
+            checkouts[0] += 1
+
+    def socket() -> None:
+        go.wait()
+        found = pages.read(service, tenant_id, top - 3, top - 1)
+        with lock:
+            results.append([e.seq for e in found])
+
+    event.listen(service.db.engine.pool, "checkout", on_checkout)
+    try:
+        threads = [threading.Thread(target=socket) for _ in range(20)]
+        for th in threads:
+            th.start()
+        go.set()
+        for th in threads:
+            th.join(timeout=10)
+    finally:
+        event.remove(service.db.engine.pool, "checkout", on_checkout)
+    assert results == [[top - 2, top - 1]] * 20
+    assert checkouts[0] == 1, f"{checkouts[0]} reads for one gap"

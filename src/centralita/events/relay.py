@@ -41,7 +41,7 @@ __all__ = ["RelayBus", "RelayHub"]
 
 log = logging.getLogger(__name__)
 
-REORDER_S = 0.02
+REORDER_S = 0.1  # under load a publisher is often tens of ms late (GIL): holding beats every socket reading the gap
 MAX_FRAME = 64 * 1024 * 1024
 _LEN = struct.Struct(">I")
 
