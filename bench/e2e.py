@@ -71,7 +71,7 @@ TENANT = "bench"
 QUEUE = "chat"
 REASON = "consulta"
 PG_DATABASE = "centralita_bench_e2e"
-MAX_CONNECTIONS = 64  # the client's HTTP connections (each carries one request at a time)
+MAX_CONNECTIONS = 256  # the channel side's HTTP connections for new contacts (one request at a time each)
 
 
 # -- a small HTTP/1.1 keep-alive client -------------------------------------------------------------
@@ -471,7 +471,10 @@ async def _wait_healthy(http: Http, proc: subprocess.Popen[bytes], log: Path) ->
 async def drive(
     port: int, proc: subprocess.Popen[bytes], log: Path, setup: Setup, args: argparse.Namespace
 ) -> dict[str, Any]:
+    # the channel side (new contacts, health) and the agents are separate clients, as in life: an agent's
+    # accept never waits for a connection behind the channel's requests (each agent has its own)
     http = Http("127.0.0.1", port)
+    desks = Http("127.0.0.1", port, size=len(setup.agents))
     tally = Tally()
     try:
         await _wait_healthy(http, proc, log)
@@ -482,7 +485,7 @@ async def drive(
         bots = [
             asyncio.create_task(
                 _bot(
-                    http,
+                    desks,
                     url,
                     agent_id,
                     token,
@@ -515,6 +518,7 @@ async def drive(
                 raise RuntimeError(f"a bot agent failed: {bot.exception()!r}")
     finally:
         http.close()
+        desks.close()
     wall = cpu1[3] - cpu0[3]
     busy = cpu1[1][0] - cpu0[1][0]
     total = cpu1[1][1] - cpu0[1][1]

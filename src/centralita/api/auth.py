@@ -9,15 +9,19 @@ CSRF token in `X-CSRF-Token` (double submit), so a cross-site form cannot act fo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -182,6 +186,48 @@ def require_reading(minimum: str) -> Callable[..., Awaitable[ReadGate]]:
     return dependency
 
 
+T = TypeVar("T")
+AGENT_LANE_THREADS = 16
+_lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class ActGate:
+    """An agent's action's door (accept, reject, end, wrap-up, state…): `await gate.run(work)` runs `work`
+    on the agents' own worker threads (`AGENT_LANE_THREADS` per process), where `gate.actor()`
+    authenticates the request and checks its role. The actions that drain the load never wait for a
+    thread behind a burst of new contacts (a sync route waits for any of the pool's 40), and pay one thread
+    hop, not two (dependency, then route)."""
+
+    request: Request
+    svc: Service
+    minimum: str
+
+    def actor(self) -> Actor:
+        """The authenticated actor, with at least the gate's role (call it in `work`, on the lane)."""
+        actor = authenticate(self.request, self.svc)
+        _check_role(actor, self.minimum)
+        return actor
+
+    async def run(self, work: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        lane = _lanes.get(loop)
+        if lane is None:
+            lane = _lanes[loop] = CapacityLimiter(AGENT_LANE_THREADS)
+        return await anyio.to_thread.run_sync(work, limiter=lane)
+
+
+def require_acting(minimum: str) -> Callable[..., Awaitable[ActGate]]:
+    """Dependency for an agent's action: an `ActGate` that authenticates (at least the `minimum` role) on the
+    agents' lane. Marked like `require`, so the route counts as checked."""
+
+    async def dependency(request: Request) -> ActGate:
+        return ActGate(request=request, svc=request.app.state.service, minimum=minimum)
+
+    setattr(dependency, ACCESS_MARK, minimum)
+    return dependency
+
+
 def public() -> Callable[..., Awaitable[None]]:
     """Dependency marking a route as deliberately open (login, health)."""
 
@@ -196,6 +242,7 @@ AgentActor = Annotated[Actor, Depends(require("agent"))]
 SupervisorActor = Annotated[Actor, Depends(require("supervisor"))]
 AdminActor = Annotated[Actor, Depends(require("admin"))]
 AgentReading = Annotated[ReadGate, Depends(require_reading("agent"))]
+AgentActing = Annotated[ActGate, Depends(require_acting("agent"))]
 
 
 class LoginRateLimiter:

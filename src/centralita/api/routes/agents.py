@@ -18,7 +18,7 @@ from centralita.agents.schemas import (
     SkillPublic,
     SkillUpdate,
 )
-from centralita.api.auth import AdminActor, AgentActor, ServiceDep, SupervisorActor
+from centralita.api.auth import AdminActor, AgentActing, AgentActor, ServiceDep, SupervisorActor
 from centralita.api.openapi import problem_response
 from centralita.core.actor import Actor
 from centralita.core.errors import Forbidden, NotFound
@@ -61,9 +61,15 @@ def my_agent(actor: AgentActor, svc: ServiceDep) -> AgentPublic:
 
 
 @router.post("/agents/me/state", responses={404: problem_response("This user is not an agent")})
-def change_my_state(body: AgentStateChange, actor: AgentActor, svc: ServiceDep) -> AgentPublic:
-    with svc.db.write(urgent=True) as s:  # an agent's action: before new contacts waiting to write
-        return queries.agent_public(s, actions.do_change_agent_state(s, actor, _own_agent(s, actor), body))
+async def change_my_state(body: AgentStateChange, gate: AgentActing) -> AgentPublic:
+    """On the agents' lane (api/auth.py `ActGate`), written before new contacts waiting to write."""
+
+    def work() -> AgentPublic:
+        actor = gate.actor()
+        with gate.svc.db.write(urgent=True) as s:
+            return queries.agent_public(s, actions.do_change_agent_state(s, actor, _own_agent(s, actor), body))
+
+    return await gate.run(work)
 
 
 @router.get("/agents/{code}")
@@ -87,13 +93,18 @@ def delete_agent(code: str, actor: AdminActor, svc: ServiceDep) -> None:
 
 
 @router.post("/agents/{code}/state")
-def change_state(code: str, body: AgentStateChange, actor: AgentActor, svc: ServiceDep) -> AgentPublic:
+async def change_state(code: str, body: AgentStateChange, gate: AgentActing) -> AgentPublic:
     """An agent changes its own state; a supervisor may change anyone's (e.g. log off a forgotten seat)."""
-    with svc.db.write(urgent=True) as s:
-        agent = _agent(s, actor, code)
-        if not access.can_change_agent_state(actor, agent.id):
-            raise Forbidden(_("agents change only their own state"))
-        return queries.agent_public(s, actions.do_change_agent_state(s, actor, agent, body))
+
+    def work() -> AgentPublic:
+        actor = gate.actor()
+        with gate.svc.db.write(urgent=True) as s:
+            agent = _agent(s, actor, code)
+            if not access.can_change_agent_state(actor, agent.id):
+                raise Forbidden(_("agents change only their own state"))
+            return queries.agent_public(s, actions.do_change_agent_state(s, actor, agent, body))
+
+    return await gate.run(work)
 
 
 @router.get("/skills")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from centralita import access
 from centralita.api.access_log import RECEIVED_KEY
-from centralita.api.auth import AgentActor, ServiceDep
+from centralita.api.auth import ActGate, AgentActing, AgentActor, ServiceDep
 from centralita.contacts import live
 from centralita.contacts.schemas import EndRequest, LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
 from centralita.core.actor import Actor
@@ -34,7 +34,7 @@ router = APIRouter(tags=["live contacts"])
 def create_contact(body: LiveContactCreate, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
     """A contact arrives now: recognised by `from`, then queued in `queue` (or ended when it is closed)."""
     access.check_brings_contacts(actor)
-    with svc.db.write(urgent=True) as s:
+    with svc.db.write() as s:
         return live.live_public(s, live.do_create_live_contact(s, actor, body))
 
 
@@ -46,6 +46,13 @@ def _act(
     with svc.db.write(urgent=True) as s:
         row = access.access_contact(s, actor, contact_id, lock=True)
         return live.live_public(s, action(s, actor, row))
+
+
+async def _lane(
+    gate: ActGate, contact_id: int, action: Callable[[Session, Actor, t.Contact], t.Contact]
+) -> LiveContactPublic:
+    """An agent's action on the agents' lane (api/auth.py `ActGate`): authenticate, then `_act`."""
+    return await gate.run(lambda: _act(gate.svc, gate.actor(), contact_id, action))
 
 
 def _offered_agent_id(s: Session, actor: Actor, code: str | None) -> int | None:
@@ -61,71 +68,76 @@ def _received_at(request: Request, actor: Actor) -> dt.datetime:
 
 
 @router.post("/contacts/{contact_id}/accept")
-def accept_contact(
-    contact_id: int, request: Request, actor: AgentActor, svc: ServiceDep, agent: str | None = None
+async def accept_contact(
+    contact_id: int, request: Request, gate: AgentActing, agent: str | None = None
 ) -> LiveContactPublic:
     """Accept the offer: the contact connects to the agent. With ring_all the first accept wins and the other
     agents' offers are withdrawn. `agent` (a code) says whose offer a supervisor accepts; by default the
     caller's own, else the first one. The accept counts from when it reached the server: one that arrived
     before the offer's timeout is not refused because the server was slow to apply it."""
-    received_at = _received_at(request, actor)
-    if agent is None and actor.agent_id is not None:
-        # the router keeps the agent's offer ringing until this accept is applied (dispatch/runner.py)
-        note = {
-            "kind": "accept_pending",
-            "tenant_id": actor.tenant_id,
-            "contact_id": contact_id,
-            "agent_id": actor.agent_id,
-            "received_at": received_at.timestamp(),
-        }
-        svc.bus.note(note)
-    return _act(
-        svc,
-        actor,
-        contact_id,
-        lambda s, a, row: live.do_accept_contact(s, a, row, _offered_agent_id(s, a, agent), received_at=received_at),
-    )
+
+    def work() -> LiveContactPublic:
+        actor = gate.actor()
+        received_at = _received_at(request, actor)
+        if agent is None and actor.agent_id is not None:
+            # the router keeps the agent's offer ringing until this accept is applied (dispatch/runner.py)
+            note = {
+                "kind": "accept_pending",
+                "tenant_id": actor.tenant_id,
+                "contact_id": contact_id,
+                "agent_id": actor.agent_id,
+                "received_at": received_at.timestamp(),
+            }
+            gate.svc.bus.note(note)
+        return _act(
+            gate.svc,
+            actor,
+            contact_id,
+            lambda s, a, row: live.do_accept_contact(
+                s, a, row, _offered_agent_id(s, a, agent), received_at=received_at
+            ),
+        )
+
+    return await gate.run(work)
 
 
 @router.post("/contacts/{contact_id}/reject")
-def reject_contact(contact_id: int, actor: AgentActor, svc: ServiceDep, agent: str | None = None) -> LiveContactPublic:
+async def reject_contact(contact_id: int, gate: AgentActing, agent: str | None = None) -> LiveContactPublic:
     """Decline the offer: the contact goes back to its place in the queue (with ring_all, once nobody else is
     ringing). `agent` as for accept."""
-    return _act(
-        svc, actor, contact_id, lambda s, a, row: live.do_reject_contact(s, a, row, _offered_agent_id(s, a, agent))
+    return await _lane(
+        gate, contact_id, lambda s, a, row: live.do_reject_contact(s, a, row, _offered_agent_id(s, a, agent))
     )
 
 
 @router.post("/contacts/{contact_id}/hold")
-def hold_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
-    return _act(svc, actor, contact_id, live.do_hold_contact)
+async def hold_contact(contact_id: int, gate: AgentActing) -> LiveContactPublic:
+    return await _lane(gate, contact_id, live.do_hold_contact)
 
 
 @router.post("/contacts/{contact_id}/resume")
-def resume_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
-    return _act(svc, actor, contact_id, live.do_resume_contact)
+async def resume_contact(contact_id: int, gate: AgentActing) -> LiveContactPublic:
+    return await _lane(gate, contact_id, live.do_resume_contact)
 
 
 @router.post("/contacts/{contact_id}/end")
-def end_contact(
-    contact_id: int, actor: AgentActor, svc: ServiceDep, body: EndRequest | None = None
-) -> LiveContactPublic:
+async def end_contact(contact_id: int, gate: AgentActing, body: EndRequest | None = None) -> LiveContactPublic:
     """The agent ends the conversation: after-contact work starts — or, with `wrap_up` in the body, the
     contact is wrapped up in the same write."""
     wrap_up = body.wrap_up if body is not None else None
-    return _act(svc, actor, contact_id, lambda s, a, row: live.do_end_contact(s, a, row, wrap_up))
+    return await _lane(gate, contact_id, lambda s, a, row: live.do_end_contact(s, a, row, wrap_up))
 
 
 @router.post("/contacts/{contact_id}/transfer", status_code=201)
-def transfer_contact(contact_id: int, body: TransferRequest, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
+async def transfer_contact(contact_id: int, body: TransferRequest, gate: AgentActing) -> LiveContactPublic:
     """Blind transfer to a queue or an agent; returns the new contact of the chain."""
-    return _act(svc, actor, contact_id, lambda s, a, row: live.do_transfer_contact(s, a, row, body))
+    return await _lane(gate, contact_id, lambda s, a, row: live.do_transfer_contact(s, a, row, body))
 
 
 @router.post("/contacts/{contact_id}/wrap-up")
-def wrap_up_contact(contact_id: int, body: WrapUp, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
+async def wrap_up_contact(contact_id: int, body: WrapUp, gate: AgentActing) -> LiveContactPublic:
     """Disposition and contact reason: the contact is closed and the agent free again."""
-    return _act(svc, actor, contact_id, lambda s, a, row: live.do_wrap_up_contact(s, a, row, body))
+    return await _lane(gate, contact_id, lambda s, a, row: live.do_wrap_up_contact(s, a, row, body))
 
 
 @router.post("/contacts/{contact_id}/customer-disconnect")
