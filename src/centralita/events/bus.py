@@ -28,7 +28,7 @@ from typing import Any
 
 from centralita.events.log import EventRecord
 
-__all__ = ["LocalBus", "make_bus"]
+__all__ = ["LocalBus", "make_bus", "namespace_of"]
 
 log = logging.getLogger(__name__)
 CHANNEL = "centralita:{namespace}:events"
