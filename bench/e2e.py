@@ -393,26 +393,49 @@ async def _bot(
         if await act("/api/agents/me/state", {"state": "available"}) != 200:
             raise RuntimeError(f"agent {agent_id} could not go available")
         ready.set()
-        while not stop.is_set():
-            try:
-                raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
-            except TimeoutError:
-                continue
-            now = time.monotonic()
-            message = json.loads(raw)
-            if message.get("type") != "event":
-                continue
-            event = message["event"]
-            if event["type"] != "contact.offered" or event.get("agent_id") != agent_id:
-                continue
-            contact_id = int(event["contact_id"])
-            tally.offers_seen[contact_id] += 1
-            tally.offered_at.setdefault(contact_id, now)
-            task = asyncio.create_task(handle(contact_id))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+        # no timeout around recv(): on Python 3.11 `asyncio.wait_for` can drop a result that arrives just as
+        # the timeout fires (gh-86296), which would lose an offer in the client. One receive at a time,
+        # waited for beside the stop signal, never cancelled mid-way.
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await _listen(ws, stopping, agent_id, tally, handle, tasks)
+        finally:
+            stopping.cancel()
         for task in list(tasks):
             task.cancel()
+
+
+async def _listen(
+    ws: Any,
+    stopping: asyncio.Task[Any],
+    agent_id: int,
+    tally: Tally,
+    handle: Any,
+    tasks: set[asyncio.Task[None]],
+) -> None:
+    """A bot's socket: every offer to its agent starts `handle`, until `stopping` is done."""
+    receiving: asyncio.Task[Any] | None = None
+    while True:
+        if receiving is None:
+            receiving = asyncio.create_task(ws.recv())
+        await asyncio.wait({receiving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not receiving.done():
+            receiving.cancel()
+            break
+        raw, receiving = receiving.result(), None
+        now = time.monotonic()
+        message = json.loads(raw)
+        if message.get("type") != "event":
+            continue
+        event = message["event"]
+        if event["type"] != "contact.offered" or event.get("agent_id") != agent_id:
+            continue
+        contact_id = int(event["contact_id"])
+        tally.offers_seen[contact_id] += 1
+        tally.offered_at.setdefault(contact_id, now)
+        task = asyncio.create_task(handle(contact_id))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
 
 async def _arrivals(http: Http, token: str, rate: float, seconds: float, tally: Tally) -> None:
