@@ -302,9 +302,15 @@ def install(app: FastAPI) -> None:
             if want_stats and svc.dispatch is not None:
                 stats_queue = svc.dispatch.hub.subscribe(actor.tenant_id, asyncio.get_running_loop())
             stats_getter: asyncio.Task[dict[str, Any]] | None = None
+            # One pending `sub.next()` at a time, kept across turns until its event is sent: a getter that
+            # finished while this loop awaited something else (the access recheck, a figures frame) must
+            # not be dropped — its event is already accounted for in the subscription, so dropping it
+            # would lose it with no gap to show (offers lost that way under load, found by bench/e2e).
+            getter: asyncio.Task[tuple[int, EventRecord]] | None = None
             checked_at = time.monotonic()
             while True:
-                getter = asyncio.create_task(sub.next())
+                if getter is None:
+                    getter = asyncio.create_task(sub.next())
                 waiting: set[asyncio.Task[Any]] = {getter, receiver}
                 if stats_queue is not None:
                     stats_getter = stats_getter or asyncio.create_task(stats_queue.get())
@@ -329,10 +335,10 @@ def install(app: FastAPI) -> None:
                     message = stats_getter.result()
                     stats_getter = None
                     await ws.send_text(STATS_FRAMES.frame(message, flt))
-                if getter not in done:
-                    getter.cancel()
-                    continue
+                if not getter.done():
+                    continue  # the same getter waits on next turn
                 before, record = getter.result()
+                getter = None
                 if record.seq <= sent:
                     continue
                 # seqs up to `before` were dropped by the subscription as not needed; past it, a real gap
