@@ -118,3 +118,42 @@ def test_the_server_does_not_compress_websocket_frames() -> None:
     from centralita.core.settings import load_settings
 
     assert uvicorn_config(object(), load_settings(env={})).ws_per_message_deflate is False
+
+
+def test_an_event_that_arrives_during_the_access_recheck_is_not_lost(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every turn of the socket's loop rechecks its access (RECHECK_S = 0), and the recheck is slow, as on
+    a loaded server: events that reach the socket meanwhile are still sent, every one, in order (they
+    were dropped: the subscription had accounted for them, so no gap showed)."""
+    import time
+
+    from centralita.realtime import ws as realtime_ws
+
+    slow_check = realtime_ws._still_valid
+
+    def still_valid(*args: Any) -> bool:
+        time.sleep(0.05)
+        return slow_check(*args)
+
+    monkeypatch.setattr(realtime_ws, "RECHECK_S", 0.0)
+    monkeypatch.setattr(realtime_ws, "_still_valid", still_valid)
+    sup = api.client("supervisor")
+    agent = api.client("agent")
+    with sup.websocket_connect("/api/realtime") as ws:
+        start = ws.receive_json()["last_seq"]
+        for state in ("available", "away", "available", "away", "available", "away"):
+            body = {"state": state, "away_reason": "descanso" if state == "away" else None}
+            assert agent.post("/api/agents/me/state", json=body).status_code == 200
+        seqs: list[int] = []
+
+        def receive() -> None:
+            for _ in range(6):
+                seqs.append(_next_event(ws)["seq"])
+
+        import threading
+
+        reader = threading.Thread(target=receive, daemon=True)
+        reader.start()
+        reader.join(timeout=15)  # a lost event would leave the reader waiting forever
+        assert seqs == list(range(start + 1, start + 7)), seqs
