@@ -193,28 +193,27 @@ _lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = 
 
 @dataclass(frozen=True)
 class ActGate:
-    """An agent's action's door (accept, reject, end, wrap-up, state…): `await gate.run(work)` runs `work`
-    on the agents' own worker threads (`AGENT_LANE_THREADS` per process), where `gate.actor()`
-    authenticates the request and checks its role. The actions that drain the load never wait for a
-    thread behind a burst of new contacts (a sync route waits for any of the pool's 40), and pay one thread
-    hop, not two (dependency, then route)."""
+    """An agent's action's door (accept, reject, end, wrap-up, state…): `await gate.run(work)` authenticates
+    the request, checks its role and calls `work(actor)`, all on the agents' own worker threads
+    (`AGENT_LANE_THREADS` per process). The actions that drain the load never wait for a thread behind a
+    burst of new contacts (a sync route waits for any of the pool's 40), and pay one thread hop, not two
+    (dependency, then route); and no action runs without its actor."""
 
     request: Request
     svc: Service
     minimum: str
 
-    def actor(self) -> Actor:
-        """The authenticated actor, with at least the gate's role (call it in `work`, on the lane)."""
+    def _authorized(self, work: Callable[[Actor], T]) -> T:
         actor = authenticate(self.request, self.svc)
         _check_role(actor, self.minimum)
-        return actor
+        return work(actor)
 
-    async def run(self, work: Callable[[], T]) -> T:
+    async def run(self, work: Callable[[Actor], T]) -> T:
         loop = asyncio.get_running_loop()
         lane = _lanes.get(loop)
         if lane is None:
             lane = _lanes[loop] = CapacityLimiter(AGENT_LANE_THREADS)
-        return await anyio.to_thread.run_sync(work, limiter=lane)
+        return await anyio.to_thread.run_sync(self._authorized, work, limiter=lane)
 
 
 def require_acting(minimum: str) -> Callable[..., Awaitable[ActGate]]:

@@ -64,8 +64,7 @@ def my_agent(actor: AgentActor, svc: ServiceDep) -> AgentPublic:
 async def change_my_state(body: AgentStateChange, gate: AgentActing) -> AgentPublic:
     """On the agents' lane (api/auth.py `ActGate`), written before new contacts waiting to write."""
 
-    def work() -> AgentPublic:
-        actor = gate.actor()
+    def work(actor: Actor) -> AgentPublic:
         with gate.svc.db.write(urgent=True) as s:
             return queries.agent_public(s, actions.do_change_agent_state(s, actor, _own_agent(s, actor), body))
 
@@ -96,8 +95,7 @@ def delete_agent(code: str, actor: AdminActor, svc: ServiceDep) -> None:
 async def change_state(code: str, body: AgentStateChange, gate: AgentActing) -> AgentPublic:
     """An agent changes its own state; a supervisor may change anyone's (e.g. log off a forgotten seat)."""
 
-    def work() -> AgentPublic:
-        actor = gate.actor()
+    def work(actor: Actor) -> AgentPublic:
         with gate.svc.db.write(urgent=True) as s:
             agent = _agent(s, actor, code)
             if not access.can_change_agent_state(actor, agent.id):

@@ -52,7 +52,7 @@ async def _lane(
     gate: ActGate, contact_id: int, action: Callable[[Session, Actor, t.Contact], t.Contact]
 ) -> LiveContactPublic:
     """An agent's action on the agents' lane (api/auth.py `ActGate`): authenticate, then `_act`."""
-    return await gate.run(lambda: _act(gate.svc, gate.actor(), contact_id, action))
+    return await gate.run(lambda actor: _act(gate.svc, actor, contact_id, action))
 
 
 def _offered_agent_id(s: Session, actor: Actor, code: str | None) -> int | None:
@@ -76,8 +76,7 @@ async def accept_contact(
     caller's own, else the first one. The accept counts from when it reached the server: one that arrived
     before the offer's timeout is not refused because the server was slow to apply it."""
 
-    def work() -> LiveContactPublic:
-        actor = gate.actor()
+    def work(actor: Actor) -> LiveContactPublic:
         received_at = _received_at(request, actor)
         if agent is None and actor.agent_id is not None:
             # the router keeps the agent's offer ringing until this accept is applied (dispatch/runner.py)
