@@ -7,33 +7,22 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from centralita.contacts.live import lock_contact
 from centralita.core.actor import Actor
-from centralita.core.clock import FakeClock
 from centralita.crm.actions import do_link_case_contact, do_open_case
 from centralita.crm.schemas import CaseCreate
 from centralita.events.log import append_event, read_events
 from centralita.service import Service
 from centralita.store import tables as t
-from tests.conftest import Api, _truncate_pg, make_service
+from tests.conftest import Api
 from tests.factories import make_world
 
 NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
 DATA = {"code": "x"}
-
-
-@pytest.fixture
-def pg_service(pg_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Service]:
-    _truncate_pg(pg_url)
-    svc = make_service(pg_url, tmp_path, clock)
-    yield svc
-    svc.close()
 
 
 @pytest.fixture

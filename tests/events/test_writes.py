@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,22 +14,12 @@ from sqlalchemy import select
 from centralita.contacts.live import do_create_live_contact
 from centralita.contacts.schemas import LiveContactCreate
 from centralita.core.actor import Actor
-from centralita.core.clock import FakeClock
 from centralita.events.log import append_event, last_seq, read_events
 from centralita.service import Service
 from centralita.store import tables as t
-from tests.conftest import _truncate_pg, make_service
 from tests.factories import make_world
 
 NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def pg_service(pg_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Service]:
-    _truncate_pg(pg_url)
-    svc = make_service(pg_url, tmp_path, clock)
-    yield svc
-    svc.close()
 
 
 def test_the_counter_row_is_free_while_a_transaction_works(pg_service: Service, pg_url: str) -> None:
