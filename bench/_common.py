@@ -6,10 +6,15 @@ machine is shared and noisy: absolute numbers drift from run to run, ratios much
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import platform
+import socket
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -95,3 +100,48 @@ def pg_create_database(admin_url: str, name: str) -> str:
 def pg_drop_database(admin_url: str, name: str) -> None:
     with psycopg.connect(libpq_conninfo(admin_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- a real server, for the benchmarks that go over HTTP -------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(
+    database_url: str, data_dir: Path, port: int, extra_env: dict[str, str], log: Path, src: Path | None = None
+) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRALITA_")}
+    if src is not None:  # another checkout's code (e.g. the commit before a change), side by side
+        env["PYTHONPATH"] = str(src / "src")
+    env.update(
+        {
+            "CENTRALITA_DATA_DIR": str(data_dir),
+            "CENTRALITA_DATABASE_URL": database_url,
+            "CENTRALITA_LANGUAGE": "en",
+            **extra_env,
+        }
+    )
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "centralita", "up", "--no-demo", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, 9)
+            proc.wait(timeout=5)

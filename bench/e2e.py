@@ -58,6 +58,7 @@ from typing import Any
 
 from bench._common import (
     DEFAULT_PG_ADMIN,
+    free_port,
     libpq_conninfo,
     machine,
     percentile,
@@ -65,6 +66,8 @@ from bench._common import (
     pg_drop_database,
     pg_server_version,
     ratio,
+    start_server,
+    stop_server,
 )
 
 TENANT = "bench"
@@ -246,48 +249,6 @@ def prepare(database_url: str, data_dir: Path, agents: int, capacity: int) -> Se
     finally:
         svc.close()
     return Setup(integration, bots)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(
-    database_url: str, data_dir: Path, port: int, extra_env: dict[str, str], log: Path, src: Path | None = None
-) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRALITA_")}
-    if src is not None:  # another checkout's code (e.g. the commit before a change), side by side
-        env["PYTHONPATH"] = str(src / "src")
-    env.update(
-        {
-            "CENTRALITA_DATA_DIR": str(data_dir),
-            "CENTRALITA_DATABASE_URL": database_url,
-            "CENTRALITA_LANGUAGE": "en",
-            **extra_env,
-        }
-    )
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "centralita", "up", "--no-demo", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, 9)
-            proc.wait(timeout=5)
 
 
 # -- CPU ------------------------------------------------------------------------------------------------
@@ -690,7 +651,7 @@ def run_engine(engine: str, args: argparse.Namespace, extra_env: dict[str, str])
 
                 with psycopg.connect(libpq_conninfo(database_url), autocommit=True) as conn:
                     conn.execute("VACUUM ANALYZE")
-            port = _free_port()
+            port = free_port()
             proc = start_server(database_url, data_dir, port, extra_env, log, args.server_src)
             try:
                 result = asyncio.run(drive(port, proc, log, setup, args))

@@ -77,6 +77,8 @@ def pg_url() -> Iterator[str]:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # a server whose own time zone is not UTC: nothing may depend on it (store/db.py sets UTC per connection)
+        conn.execute(text(f"ALTER DATABASE \"{name}\" SET TimeZone = 'America/New_York'"))
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     db = Database(url)
     migrate.upgrade(db.engine)

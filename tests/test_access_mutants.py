@@ -258,7 +258,7 @@ def test_a_live_action_locks_the_contact_and_a_read_does_not_wait(pg_service: Se
         assert done.is_set()
         row = access.access_contact(holder, supervisor, cid, lock=True)
         assert row.priority == priority + 3  # locked, and read again: not the copy loaded before
-        with pg_service.db.read() as waiting:  # another live action waits for the lock
+        with pg_service.db.write() as waiting:  # another live action waits for the lock
             with pytest.raises(OperationalError, match="lock"):
                 access.access_contact(impatient(waiting), supervisor, cid, lock=True)
             waiting.rollback()

@@ -7,7 +7,7 @@ import time
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from centralita.store.db import Database
 
@@ -52,5 +52,36 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(pg_url: str) -> None:
         with pytest.raises(OperationalError, match=r"terminat|closed|connection"):
             _backend_pid(db)
         assert _backend_pid(db) != pid
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_read_sessions_keep_prepared_statements(pg_url: str) -> None:
+    """psycopg prepares a statement on its fifth run on a connection and deallocates every prepared statement
+    of the connection on ROLLBACK: read sessions that rolled back had every hot statement planned again,
+    each time (1.6 of the screen pop's 2.7 ms). `read()` ends with COMMIT, so they stay prepared."""
+    db = Database(pg_url, pool_size=1, max_overflow=0)
+    try:
+        probe = text("SELECT count(*) FROM tenants WHERE id > :floor")
+        for _ in range(7):
+            with db.read() as s:
+                s.execute(probe, {"floor": 0}).scalar_one()
+        with db.read() as s:
+            prepared = s.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+        assert any("FROM tenants WHERE id > $1" in p for p in prepared), prepared
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_a_read_session_cannot_write(pg_url: str) -> None:
+    """A read session's transaction is READ ONLY, so ending it with COMMIT can never keep a write."""
+    db = Database(pg_url)
+    try:
+        with pytest.raises(DBAPIError, match="read-only transaction"), db.read() as s:
+            s.execute(text("CREATE TABLE never_made (id int)"))
+        with db.read() as s:
+            assert s.execute(text("SELECT to_regclass('never_made')")).scalar() is None
     finally:
         db.dispose()

@@ -120,9 +120,7 @@ def test_the_server_does_not_compress_websocket_frames() -> None:
     assert uvicorn_config(object(), load_settings(env={})).ws_per_message_deflate is False
 
 
-def test_an_event_that_arrives_during_the_access_recheck_is_not_lost(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_event_that_arrives_during_the_access_recheck_is_not_lost(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every turn of the socket's loop rechecks its access (RECHECK_S = 0), and the recheck is slow, as on
     a loaded server: events that reach the socket meanwhile are still sent, every one, in order (they
     were dropped: the subscription had accounted for them, so no gap showed)."""

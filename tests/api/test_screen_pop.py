@@ -185,3 +185,92 @@ def test_tenants_stay_apart_and_each_normalises_with_its_own_country(api: Api) -
     resp = norte.get("/api/customers/lookup", params={"phone": "612345678"})
     assert resp.status_code in (404, 422)  # a French national number now, not this customer's
     assert norte.get("/api/customers/lookup", params={"phone": PHONE}).json()["customer"]["id"] == norte_id
+
+
+def _history(api: Api) -> tuple[int, dict[str, Any]]:
+    """A customer with three identities, 22 open or pending cases and 2 closed ones, 7 contacts; and the
+    same tenant's other customer with a case and a contact of its own. Returns what the 360 must show."""
+    tenant_id = api.a.tenant_id
+    base = dt.datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=dt.UTC)
+    with api.service.db.write() as s:
+        who, other = (
+            t.Customer(tenant_id=tenant_id, name=name, created_at=base, updated_at=base) for name in ("Ana", "Otro")
+        )
+        s.add_all([who, other])
+        s.flush()
+        for kind, value in (("email", "ana@example.es"), ("phone", PHONE), ("chat", "web-ana")):
+            s.add(t.CustomerIdentity(tenant_id=tenant_id, customer_id=who.id, kind=kind, value=value, created_at=base))
+        cases = []
+        for n in range(24):
+            status = "closed" if n in (5, 23) else ("pending" if n % 3 else "open")
+            at = base + dt.timedelta(hours=n, microseconds=n)
+            case = t.Case(
+                tenant_id=tenant_id, reference=f"R{n:05d}", customer_id=who.id, subject=f"caso {n}",
+                status=status, created_at=at, updated_at=at,
+            )  # fmt: skip
+            cases.append(case)
+        cases.append(
+            t.Case(tenant_id=tenant_id, reference="RX0001", customer_id=other.id, subject="ajeno",
+                   status="open", created_at=base + dt.timedelta(days=9), updated_at=base)
+        )  # fmt: skip
+        s.add_all(cases)
+        contacts = [
+            t.Contact(
+                tenant_id=tenant_id, channel="chat", direction="inbound", status="ended", customer_id=who.id,
+                initiation_ts=base + dt.timedelta(days=n, microseconds=7),
+                disconnect_ts=base + dt.timedelta(days=n, minutes=4),
+            )
+            for n in range(7)
+        ]  # fmt: skip
+        contacts.append(
+            t.Contact(tenant_id=tenant_id, channel="voice", direction="inbound", status="ended",
+                      customer_id=other.id, initiation_ts=base + dt.timedelta(days=30))
+        )  # fmt: skip
+        s.add_all(contacts)
+        s.flush()
+        shown_cases = sorted((c for c in cases[:24] if c.status != "closed"), key=lambda c: c.created_at, reverse=True)
+        expected = {
+            "identities": ["ana@example.es", PHONE, "web-ana"],
+            "cases": [c.reference for c in shown_cases[:20]],
+            "contacts": [c.id for c in reversed(contacts[2:7])],
+            "newest_case_at": shown_cases[0].created_at,
+            "newest_contact_at": contacts[6].initiation_ts,
+        }
+        return who.id, expected
+
+
+def test_the_360_shows_what_it_must_in_order(api: Api) -> None:
+    """Identities in creation order, the 20 newest open or pending cases (closed ones and other customers'
+    never), the 5 newest contacts; timestamps to the microsecond in UTC. On PostgreSQL this is the one
+    statement with JSON arrays (crm.queries `_PROFILE_ONE_TRIP`), on SQLite three statements."""
+    customer_id, expected = _history(api)
+    body = api.client("agent").get("/api/customers/lookup", params={"chat": "web-ana"}).json()
+    assert body["customer"]["id"] == customer_id
+    assert body["matched_by"]["value"] == "web-ana"
+    assert [i["value"] for i in body["customer"]["identities"]] == expected["identities"]
+    assert [c["reference"] for c in body["open_cases"]] == expected["cases"]
+    assert {c["status"] for c in body["open_cases"]} == {"open", "pending"}
+    assert [c["id"] for c in body["last_contacts"]] == expected["contacts"]
+    newest_case = dt.datetime.fromisoformat(body["open_cases"][0]["created_at"])
+    newest_contact = dt.datetime.fromisoformat(body["last_contacts"][0]["initiation_ts"])
+    assert newest_case == expected["newest_case_at"] and newest_case.utcoffset() == dt.timedelta(0)
+    assert newest_contact == expected["newest_contact_at"]
+    assert body["open_cases"][0]["created_at"].endswith("Z")
+
+
+def test_one_statement_and_three_agree_on_postgresql(api: Api) -> None:
+    """Both ways of reading the 360 give the same document, to the byte (on SQLite only the three)."""
+    from centralita.crm import queries
+
+    _history(api)
+    with api.service.db.read() as s:
+        for kind, value in (("phone", PHONE), ("email", "ana@example.es"), ("phone", "+34699999999")):
+            params = {"tenant_id": api.a.tenant_id, "kind": kind, "value": value}
+            three = queries._customer_360_three_trips(s, params)
+            if api.service.db.is_sqlite:
+                assert (three is None) == (value == "+34699999999")
+                continue
+            one = queries._customer_360_one_trip(s, params)
+            assert (one is None) == (three is None) == (value == "+34699999999")
+            if one is not None and three is not None:
+                assert one.model_dump_json() == three.model_dump_json()

@@ -173,6 +173,7 @@ def test_the_leaders_death_hands_routing_to_another_worker(up: tuple[Up, Setup, 
     waiting = [_post_contact(server, setup, n) for n in range(3)]  # nobody available: they wait
     os.kill(leader, signal.SIGKILL)
     _until("a new routing process", lambda: len(_workers(server)) == WORKERS + 1 and leader not in _workers(server))
+
     def other_leader() -> int:
         pid = int(lock_file.read_text() or 0)
         return pid if pid != leader else 0

@@ -191,7 +191,6 @@ def serve_workers(settings: Settings, workers: int) -> None:
             hub.stop()
 
 
-
 def _bind(host: str, port: int) -> socket.socket:
     """The listening socket the workers share; waits up to BIND_RETRY_S while the address is still in use."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

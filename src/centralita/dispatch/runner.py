@@ -272,9 +272,7 @@ class Dispatcher:
         """The tenant's router from the store. Offers open in the store are withdrawn first (events, one
         transaction), so the contact can be offered again, once, by this router."""
         now_dt = self.clock.now()
-        with self.db.read() as s:
-            if not self.db.is_sqlite:
-                s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        with self.db.read(snapshot=True) as s:
             snap = load_tenant(s, tenant_id, now_dt)
             names = {q.id: (q.code, q.name) for q in s.scalars(select(t.Queue).where(t.Queue.tenant_id == tenant_id))}
         actor = self._actor(tenant_id)

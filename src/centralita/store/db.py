@@ -63,6 +63,11 @@ def make_engine(url: str, ping_after_idle_s: float = PING_AFTER_IDLE_S, **kwargs
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    # timestamps the server formats itself (the screen pop's JSON arrays) come out in UTC, like every
+    # other timestamp the store returns (tables.UtcDateTime), whatever the server's own TimeZone
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args["options"] = (connect_args.get("options", "") + " -c TimeZone=UTC").strip()
+    kwargs["connect_args"] = connect_args
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine, ping_after_idle_s)
     return engine
@@ -177,9 +182,23 @@ class Database:
         self._writers = WriterQueue(self.engine.url.database) if self.is_sqlite else None
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[Session]:
+    def read(self, snapshot: bool = False) -> Iterator[Session]:
+        """A read session: one transaction (on SQLite one snapshot; see `snapshot`). On PostgreSQL the
+        transaction is READ ONLY and ends with COMMIT, not ROLLBACK: psycopg deallocates every prepared
+        statement of a connection on ROLLBACK, so a read that rolled back made every later statement on that
+        connection be planned again (planning was 1.6 of the screen pop's 2.7 ms). `snapshot`: every
+        statement sees the same snapshot on PostgreSQL too (REPEATABLE READ; its default, READ COMMITTED,
+        takes one per statement); SQLite's read transaction always does."""
         with self._sessions() as session:
+            if self.is_sqlite:
+                yield session
+                return
+            options: dict[str, Any] = {"postgresql_readonly": True}
+            if snapshot:
+                options["isolation_level"] = "REPEATABLE READ"
+            session.connection(execution_options=options)
             yield session
+            session.commit()
 
     @contextlib.contextmanager
     def quick_read(self) -> Iterator[Session]:
