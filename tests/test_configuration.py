@@ -15,11 +15,11 @@ from centralita.agents.schemas import AgentUpdate
 from centralita.configuration import plan as plan_module
 from centralita.configuration.document import ConfigDocument, check
 from centralita.configuration.export import export_config, export_document
-from centralita.configuration.loader import load_yaml
 from centralita.configuration.plan import Plan, do_apply_config
 from centralita.configuration.state import read_current
 from centralita.core.actor import Actor
 from centralita.core.errors import InvalidInput
+from centralita.core.located_yaml import load_yaml
 from centralita.events.log import last_seq, read_events
 from centralita.queues.actions import do_update_queue
 from centralita.queues.queries import queue_public, reason_public
@@ -82,6 +82,26 @@ def test_loader_reports_syntax_errors_with_line_and_column() -> None:
     assert (error.source, error.line) == ("f.yaml", 3)
     assert error.column is not None and str(error).startswith("f.yaml:3:")
     assert load_yaml("", "empty.yaml").data == {}
+
+
+def test_loader_stops_an_alias_bomb() -> None:
+    """Ten levels of ten aliases each would be 10^10 values: an error at once, not a hang or the memory gone."""
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 10)]
+    loaded = load_yaml("\n".join(levels) + "\n", "bomb.yaml")
+    assert loaded.data is None
+    assert [str(e) for e in loaded.errors] == [
+        "bomb.yaml:1:1: the document expands to more than 200000 values (aliases?)"
+    ]
+
+
+def test_loader_points_inside_a_scalar() -> None:
+    text = 'n:\n  a: "vars.x == 1"\n  b: vars.y   +  zz\n  c: >\n    vars.a AND\n    foo(1)\n'
+    loaded = load_yaml(text, "f.yaml")
+    assert loaded.position_in(("n", "a"), 10, "1") == (2, 17)  # inside the quotes
+    assert loaded.position_in(("n", "b"), 12, "zz") == (3, 18)
+    assert loaded.position_in(("n", "c"), 11, "foo") == (6, 5)  # a folded scalar: found on its own line
+    assert loaded.position_in(("n", "c"), 11, "nowhere") == (4, 6)  # not found: the scalar itself
 
 
 def test_check_an_empty_or_unknown_document() -> None:

@@ -13,10 +13,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from centralita.agents.schemas import AgentCreate, AwayReasonCreate, SkillCreate
-from centralita.configuration.loader import Located, Path, load_yaml
 from centralita.configuration.state import KINDS, SCHEMAS, Current
 from centralita.core.errors import FieldError, field_message
 from centralita.core.i18n import _
+from centralita.core.located_yaml import Located, Path, load_yaml
 from centralita.queues.schemas import HoursCreate, QueueCreate, ReasonCreate, ReasonGroupCreate
 
 __all__ = ["check"]

@@ -26,11 +26,11 @@ from centralita.agents.actions import (
 )
 from centralita.agents.schemas import AgentCreate, AgentUpdate, AwayReasonCreate, SkillCreate, SkillUpdate
 from centralita.configuration.document import Checked, Item, check
-from centralita.configuration.loader import Path
 from centralita.configuration.state import DEACTIVATABLE, KINDS, Current, desired, read_current
 from centralita.core.actor import Actor
 from centralita.core.errors import CentralitaError, FieldError, InvalidInput
 from centralita.core.i18n import _
+from centralita.core.located_yaml import Path
 from centralita.events.log import append_event
 from centralita.queues.actions import (
     do_create_hours,

@@ -2,7 +2,9 @@
 
 The file is composed into ruamel.yaml nodes (YAML 1.2: `yes` and `08:00` are strings) and turned into
 plain Python values by hand: duplicate keys become errors with their line instead of stopping the parse,
-timestamps stay strings (pydantic parses dates), and every path gets its position.
+timestamps stay strings (pydantic parses dates), and every path gets its position. Used by the
+configuration file and by contact flows (which also point inside a scalar: `Located.position_in`).
+Aliases are expanded at most `MAX_VALUES` values in all, so an alias bomb is an error, not a hang.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from centralita.core.i18n import _
 Path = tuple[str | int, ...]
 Position = tuple[int, int]  # 1-based line and column
 
+__all__ = ["MAX_VALUES", "Located", "Path", "Position", "load_yaml"]
+
+MAX_VALUES = 200_000  # values in one document, aliases expanded
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
@@ -34,6 +39,9 @@ class Located:
     keys: dict[Path, Position] = field(default_factory=dict)
     scalars: set[Path] = field(default_factory=set)
     errors: list[FieldError] = field(default_factory=list)
+    text: str = ""
+    # a scalar's source extent (start and end offsets in `text`) and style (None plain, "'", '"', "|", ">")
+    extents: dict[Path, tuple[int, int, str | None]] = field(default_factory=dict)
 
     def position(self, path: Path, at_key: bool = False) -> Position:
         """Where `path` is: a scalar's value, else its key, else the nearest enclosing item that exists."""
@@ -48,6 +56,28 @@ class Located:
             if p in self.values:
                 return self.values[p]
         return (1, 1)
+
+    def position_in(self, path: Path, offset: int, fragment: str) -> Position:
+        """Where the character at `offset` of the string scalar at `path` is in the file (`fragment`: the
+        text found there, to find it again when quoting or line folding moved it); the scalar's own position
+        when it cannot be told."""
+        start = self.position(path)
+        extent = self.extents.get(path)
+        if extent is None:
+            return start
+        begin, end, style = extent
+        source = self.text[begin:end]
+        if style in (None, "'", '"') and "\n" not in source:
+            skip = 1 if style in ("'", '"') else 0
+            if source[skip + offset : skip + offset + len(fragment)] == fragment:
+                return (start[0], start[1] + skip + offset)
+        found = source.find(fragment) if fragment else -1
+        if found < 0:
+            return start
+        before = source[:found]
+        line = start[0] + before.count("\n")
+        column = found - before.rfind("\n") if "\n" in before else start[1] + found
+        return (line, column)
 
     def error(self, path: Path, message: str, at_key: bool = False) -> FieldError:
         line, column = self.position(path, at_key)
@@ -64,9 +94,13 @@ class _Builder:
         self.yaml = yaml
         self.out = out
         self.stack: set[int] = set()
+        self.count = 0
 
     def build(self, node: Node, path: Path) -> Any:
         self.out.values[path] = _pos(node)
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise _TooBig
         if id(node) in self.stack:
             self.out.errors.append(self._at(node, path, _("a recursive alias is not supported")))
             return None
@@ -79,6 +113,7 @@ class _Builder:
     def _build(self, node: Node, path: Path) -> Any:
         if isinstance(node, ScalarNode):
             self.out.scalars.add(path)
+            self.out.extents[path] = (node.start_mark.index, node.end_mark.index, node.style)
             if node.tag == _TIMESTAMP_TAG:
                 return str(node.value)
             return self.yaml.constructor.construct_object(node, deep=True)
@@ -113,9 +148,13 @@ class _Builder:
         return FieldError(list(path), message, line=line, column=column, source=self.out.source)
 
 
+class _TooBig(Exception):
+    pass
+
+
 def load_yaml(text: str, source: str) -> Located:
     """Parse `text`; syntax errors and duplicate keys are in `.errors` (data is None after a syntax error)."""
-    out = Located(source=source, data=None)
+    out = Located(source=source, data=None, text=text)
     yaml = YAML(typ="safe", pure=True)
     try:
         node = yaml.compose(text)
@@ -136,5 +175,9 @@ def load_yaml(text: str, source: str) -> Located:
         out.data = _Builder(yaml, out).build(node, ())
     except YAMLError as exc:  # a scalar that cannot be constructed, e.g. a bad !!int
         out.errors.append(FieldError([], _("YAML: {message}", message=exc), source=source))
+        out.data = None
+    except _TooBig:
+        message = _("the document expands to more than {count} values (aliases?)", count=MAX_VALUES)
+        out.errors.append(FieldError([], message, line=1, column=1, source=source))
         out.data = None
     return out
