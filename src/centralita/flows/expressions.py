@@ -746,9 +746,9 @@ class _Checker:
             if kind == "list" and isinstance(part, int):
                 kind = "any"
             elif isinstance(part, int):
-                return self.error(_("a {type} cannot be indexed", type=kind), _part_span(path, i))
+                return self.error(_("{type} cannot be indexed", type=kind), _part_span(path, i))
             else:
-                return self.error(_("a {type} has no fields", type=kind), _part_span(path, i))
+                return self.error(_("{type} has no fields", type=kind), _part_span(path, i))
         return kind
 
     def call(self, call: Call) -> str:
@@ -801,7 +801,7 @@ class _Checker:
         if op in ("==", "!="):
             known = "any" not in (left, right) and "null" not in (left, right)
             if known and left != right and not {left, right} <= {"int", "float"}:
-                self.warn(_("a {left} and a {right} are never equal", left=left, right=right), expr.span)
+                self.warn(_("{left} and {right} are never equal", left=left, right=right), expr.span)
         elif op in ORDERING:
             self.ordering(expr, left, right)
         else:
@@ -817,7 +817,7 @@ class _Checker:
                 self.error(_("{op} needs numbers or strings, not {type}", op=expr.op, type=kind), operand.span)
                 return
         if "any" not in (left, right) and {left, right} not in ({"string"}, {"int"}, {"float"}, {"int", "float"}):
-            self.error(_("cannot compare a {left} with a {right}", left=left, right=right), expr.span)
+            self.error(_("cannot compare {left} with {right}", left=left, right=right), expr.span)
 
     def membership(self, expr: Binary, left: str, right: str) -> None:
         op = expr.op
@@ -948,9 +948,9 @@ def _lookup(path: Path, ctx: Context) -> Any:
         elif isinstance(part, int) and isinstance(current, list | tuple):
             current = current[part] if part < len(current) else None
         elif isinstance(part, int):
-            raise EvalError(_("a {type} cannot be indexed", type=_type_of(current)), _part_span(path, i))
+            raise EvalError(_("{type} cannot be indexed", type=_type_of(current)), _part_span(path, i))
         else:
-            raise EvalError(_("a {type} has no fields", type=_type_of(current)), _part_span(path, i))
+            raise EvalError(_("{type} has no fields", type=_type_of(current)), _part_span(path, i))
     if isinstance(current, Mapping):
         raise EvalError(_("{name} needs a field", name=".".join(map(str, path.parts))), path.span)
     return list(current) if isinstance(current, tuple) else current
@@ -1000,7 +1000,7 @@ def _order(expr: Binary, a: Any, b: Any) -> bool:
     if a is None or b is None:
         return False
     if not ((_is_number(a) and _is_number(b)) or (isinstance(a, str) and isinstance(b, str))):
-        raise EvalError(_("cannot compare a {left} with a {right}", left=_type_of(a), right=_type_of(b)), expr.span)
+        raise EvalError(_("cannot compare {left} with {right}", left=_type_of(a), right=_type_of(b)), expr.span)
     compare: dict[str, Callable[[Any, Any], bool]] = {
         "<": lambda x, y: x < y,
         "<=": lambda x, y: x <= y,
