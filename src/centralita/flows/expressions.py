@@ -22,7 +22,7 @@ import hashlib
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -375,9 +375,9 @@ class _Parser:
         if token.kind == "op" and token.text == "(":
             self.enter(token)
             inner = self.expression()
-            self.expect(")")
+            close = self.expect(")")
             self.nesting -= 1
-            return inner
+            return replace(inner, span=Span(token.span.start, close.span.end))  # the span takes the parentheses
         if token.kind == "op" and token.text == "[":
             return self.list_literal(token)
         if token.kind == "end":
