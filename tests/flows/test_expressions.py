@@ -3,11 +3,14 @@ evaluation and prompts."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path as FilePath
 from typing import Any
 
 import pytest
@@ -691,7 +694,7 @@ def test_render_prompt() -> None:
 def test_render_prompt_errors() -> None:
     with pytest.raises(EvalError) as caught:
         render_prompt("a {{1 / 0}} b", context())
-    assert caught.value.message == "division by zero"
+    assert caught.value.message == "division by zero" and caught.value.span == Span(8, 9)  # in the prompt
     with pytest.raises(EvalError) as caught:
         render_prompt("a {{1 +}} b", context())
     assert caught.value.message == "unexpected end of expression" and caught.value.span == Span(7, 7)
@@ -802,3 +805,17 @@ def test_deep_input_never_overflows_the_stack() -> None:
         assert syntax_error(text).message
     ok: Mapping[str, str] = {}
     assert check(parse("a" + ".a" * 900), Scope(ok)) == [Problem("unknown namespace a", Span(0, 1))]
+
+
+def test_the_module_is_pure() -> None:
+    """Standard library and centralita.core only: no I/O layers, no clock, no database."""
+    source = FilePath(expressions.__file__).read_text(encoding="utf-8")
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    outside = {name for name in imported if name.split(".")[0] not in sys.stdlib_module_names}
+    assert outside <= {"centralita.core.i18n"}
+    assert not imported & {"time", "os", "io", "socket", "random", "pathlib"}

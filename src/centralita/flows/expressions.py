@@ -8,10 +8,16 @@ Choices the spec leaves open, made here:
 - Arithmetic (`+ - * / %`) is for numbers only (`concat()` joins strings); `%` takes the sign of the
   divisor. Ordering (`< <= > >=`) is for two numbers or two strings. `==` between other types is false.
 - `AND`, `OR`, `NOT` take bools; `null` counts as false. `AND`/`OR` stop at the first deciding operand.
-- `x IN null`, `null HAS x`, `CONTAINS` and `STARTS_WITH` with a `null` side are false.
-- `len`, `substr`, `lower`, `upper`, `int` and `spell` of `null` are `null`; `str(null)` is `""`;
-  `concat` joins the `str()` of its arguments.
+- With a `null` list, `IN`, `NOT IN` and `HAS` are all false; `CONTAINS` and `STARTS_WITH` with a `null`
+  side are false. Membership uses `==`.
+- Keywords may serve as field names (`contact.attributes.in`); function names are lower case as listed.
+- `len`, `substr`, `lower`, `upper`, `int` and `spell` of `null` are `null`; `str()` is `to_text()`;
+  `concat` joins the `str()` of its arguments; `int()` takes ints, floats and decimal strings (`"0042"`,
+  `" -12.9 "`), truncating toward zero.
 - `substr(s, i, n)`: `n` characters from the 0-based index `i` (to the end without `n`), clipped to `s`.
+- `spell()` and `percent_bucket()`: see their functions below.
+- A missing list index is `null`, like a missing key; indexing anything but a list, or a field of a
+  string, number or bool, is an error.
 - Abuse limits: text over 2,000 characters, nesting deeper than 64 (each operator, call, list, parenthesis
   or unary sign is a level) and list literals over 1,000 items are syntax errors.
 """
@@ -50,8 +56,10 @@ __all__ = [
     "check",
     "evaluate",
     "parse",
+    "percent_bucket",
     "prompt_expressions",
     "render_prompt",
+    "spell",
     "static_type",
     "to_text",
 ]
@@ -1097,7 +1105,7 @@ def _min_ewt_queue(ctx: Context, args: list[Any]) -> str:
 
 def percent_bucket(contact_id: object, node_id: str) -> int:
     """0..99: SHA-256 of "<contact id>:<node id>", first 8 bytes as a big-endian integer, mod 100."""
-    digest = hashlib.sha256(f"{contact_id}:{node_id}".encode()).digest()
+    digest = hashlib.sha256(f"{to_text(contact_id)}:{node_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % 100
 
 
@@ -1218,7 +1226,7 @@ def prompt_expressions(text: str) -> list[tuple[int, str]]:
 
 def render_prompt(text: str, ctx: Context) -> str:
     """A prompt with each `{{expr}}` replaced by `str()` of its value (`null` as empty text). Raises
-    EvalError when an expression does not parse or fails (the node's `error` outcome)."""
+    EvalError when an expression does not parse or fails (the node's `error` outcome), its span in `text`."""
     try:
         pieces = prompt_expressions(text)
     except ExprSyntaxError as error:
@@ -1231,7 +1239,12 @@ def render_prompt(text: str, ctx: Context) -> str:
             expr = parse(source)
         except ExprSyntaxError as error:
             raise EvalError(error.message, Span(offset + error.span.start, offset + error.span.end)) from None
-        out.append(to_text(evaluate(expr, ctx)))
+        try:
+            value = evaluate(expr, ctx)
+        except EvalError as error:
+            span = None if error.span is None else Span(offset + error.span.start, offset + error.span.end)
+            raise EvalError(error.message, span) from None
+        out.append(to_text(value))
         position = offset + len(source) + len(_CLOSE)
     out.append(text[position:])
     return "".join(out)
