@@ -258,6 +258,7 @@ def test_spans() -> None:
         ("'open", "unterminated string", "'open"),
         ("1 < 2 < 3", "comparisons cannot be chained: join them with AND", "<"),
         ("a == b NOT IN c", "comparisons cannot be chained: join them with AND", "NOT"),
+        ("(1 == 1 == true)", "comparisons cannot be chained: join them with AND", "=="),
         ("a NOT b", "expected IN, found 'b'", "b"),
         ("f(1, 2", "expected ')', found end of expression", ""),
         ("[1, 2", "expected ']', found end of expression", ""),

@@ -230,8 +230,6 @@ def parse(text: str) -> Expr:
     expr = parser.expression()
     end = parser.peek()
     if end.kind != "end":
-        if end.key in COMPARISONS or (end.key == "NOT" and parser.peek(1).key == "IN"):
-            raise ExprSyntaxError(_("comparisons cannot be chained: join them with AND"), end.span)
         raise ExprSyntaxError(_("unexpected {token}", token=_describe(end)), end.span)
     _check_depth(expr)
     return expr
@@ -336,6 +334,9 @@ class _Parser:
         else:
             return left
         right = self.sum()
+        after = self.peek()
+        if after.kind in ("op", "keyword") and (after.key in COMPARISONS or after.key == "NOT"):
+            raise ExprSyntaxError(_("comparisons cannot be chained: join them with AND"), after.span)
         return Binary(op, left, right, Span(left.span.start, right.span.end))
 
     def sum(self) -> Expr:
