@@ -9,11 +9,12 @@ Aliases are expanded at most `MAX_VALUES` values in all, so an alias bomb is an 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from centralita.core.errors import FieldError
@@ -157,7 +158,9 @@ def load_yaml(text: str, source: str) -> Located:
     out = Located(source=source, data=None, text=text)
     yaml = YAML(typ="safe", pure=True)
     try:
-        node = yaml.compose(text)
+        with warnings.catch_warnings():  # an anchor defined again is valid YAML: the later one counts
+            warnings.simplefilter("ignore", ReusedAnchorWarning)
+            node = yaml.compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(p for p in (exc.context, exc.problem) if p) or _("not valid YAML")
