@@ -66,6 +66,7 @@ class Variable:
     type: str
     scope: str
     default: Any
+    sensitive: bool = False  # its collected input is masked on the contact's timeline (a PIN)
 
 
 @dataclass(frozen=True)
@@ -272,10 +273,10 @@ class _Checker:
                 self.report(path, _("{id!r} is not a valid variable name", id=name), at_key=True)
                 continue
             if not isinstance(decl, dict):
-                self.report(path, _("a variable is declared as {{type, scope, default}}"))
+                self.report(path, _("a variable is declared as {{type, scope, default, sensitive}}"))
                 continue
             for key in decl:
-                if key not in ("type", "scope", "default"):
+                if key not in ("type", "scope", "default", "sensitive"):
                     self.report((*path, key), _("unknown field {name!r}", name=key), at_key=True)
             var_type, scope = decl.get("type"), decl.get("scope", "flow")
             if var_type not in VAR_TYPES:
@@ -288,7 +289,11 @@ class _Checker:
             if default is not None and not _fits(default, var_type):
                 self.report((*path, "default"), _("the default is not of type {type}", type=var_type))
                 continue
-            self.variables[name] = Variable(name, var_type, scope, default)
+            sensitive = decl.get("sensitive", False)
+            if not isinstance(sensitive, bool):
+                self.report((*path, "sensitive"), _("true or false was expected"))
+                continue
+            self.variables[name] = Variable(name, var_type, scope, default, sensitive)
 
     # a node
 
