@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Protocol
 
 from centralita.core.i18n import _, ngettext
@@ -932,23 +932,26 @@ def evaluate(expr: Expr, ctx: Context) -> Any:
     raise EvalError(_("not an expression"))
 
 
+_ROOTS: dict[str, Callable[[Context], Any]] = {
+    "contact": lambda ctx: ctx.contact,
+    "customer": lambda ctx: ctx.customer,
+    "vars": lambda ctx: ctx.vars,
+    "digits": lambda ctx: ctx.digits,
+    "value": lambda ctx: ctx.value,
+    "flow": lambda ctx: {"steps": ctx.flow_steps, "elapsed_s": ctx.flow_elapsed_s},
+    "now": lambda ctx: _now_fields(ctx.now),
+    "agent": lambda ctx: ctx.agent,
+}
+
+
 def _lookup(path: Path, ctx: Context) -> Any:
     head = path.parts[0]
-    roots: dict[str | int, Any] = {
-        "contact": ctx.contact,
-        "customer": ctx.customer,
-        "vars": ctx.vars,
-        "digits": ctx.digits,
-        "value": ctx.value,
-        "flow": {"steps": ctx.flow_steps, "elapsed_s": ctx.flow_elapsed_s},
-        "now": _now_fields(ctx.now),
-        "agent": ctx.agent,
-    }
-    if head not in roots:
+    root = _ROOTS.get(head) if isinstance(head, str) else None
+    if root is None:
         raise EvalError(_("unknown namespace {name}", name=head), _part_span(path, 0))
     if head == "agent" and ctx.agent is None:
         raise EvalError(_("agent.* is only available in steps[].require"), _part_span(path, 0))
-    current = roots[head]
+    current = root(ctx)  # only the namespace asked for is built (now.* fields are not free)
     for i, part in enumerate(path.parts[1:], start=1):
         if current is None:
             return None  # a path through null is null
@@ -1225,27 +1228,56 @@ def prompt_expressions(text: str) -> list[tuple[int, str]]:
     return found
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """A prompt cut at its `{{expr}}`: the text before one, then the expression (or why it does not parse)."""
+
+    before: str
+    offset: int
+    expr: Expr | None
+    error: ExprSyntaxError | None
+
+
+@lru_cache(maxsize=4096)
+def _prompt_pieces(text: str) -> tuple[tuple[_Piece, ...], str] | ExprSyntaxError:
+    """A prompt parsed once (a flow says the same prompts again and again): its pieces and the text after
+    the last expression, or the error of an unclosed `{{`."""
+    try:
+        found = prompt_expressions(text)
+    except ExprSyntaxError as error:
+        return error
+    pieces: list[_Piece] = []
+    position = 0
+    for offset, source in found:
+        before = text[position : offset - len(_OPEN)]
+        try:
+            pieces.append(_Piece(before, offset, parse(source), None))
+        except ExprSyntaxError as error:
+            pieces.append(_Piece(before, offset, None, error))
+        position = offset + len(source) + len(_CLOSE)
+    return tuple(pieces), text[position:]
+
+
 def render_prompt(text: str, ctx: Context) -> str:
     """A prompt with each `{{expr}}` replaced by `str()` of its value (`null` as empty text). Raises
     EvalError when an expression does not parse or fails (the node's `error` outcome), its span in `text`."""
-    try:
-        pieces = prompt_expressions(text)
-    except ExprSyntaxError as error:
-        raise EvalError(error.message, error.span) from None
+    parsed = _prompt_pieces(text)
+    if isinstance(parsed, ExprSyntaxError):
+        raise EvalError(parsed.message, parsed.span)
+    pieces, tail = parsed
     out: list[str] = []
-    position = 0
-    for offset, source in pieces:
-        out.append(text[position : offset - len(_OPEN)])
+    for piece in pieces:
+        out.append(piece.before)
+        offset = piece.offset
+        if piece.error is not None:
+            error = piece.error
+            raise EvalError(error.message, Span(offset + error.span.start, offset + error.span.end))
+        assert piece.expr is not None
         try:
-            expr = parse(source)
-        except ExprSyntaxError as error:
-            raise EvalError(error.message, Span(offset + error.span.start, offset + error.span.end)) from None
-        try:
-            value = evaluate(expr, ctx)
+            value = evaluate(piece.expr, ctx)
         except EvalError as error:
             span = None if error.span is None else Span(offset + error.span.start, offset + error.span.end)
             raise EvalError(error.message, span) from None
         out.append(to_text(value))
-        position = offset + len(source) + len(_CLOSE)
-    out.append(text[position:])
+    out.append(tail)
     return "".join(out)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -333,31 +334,43 @@ class _Machine:
         self.now = now
         self.env = env
         self.actions: list[Action] = []
+        self._flow: Flow | None = None
+        self._local: tuple[str, datetime] | None = None
+        self._started: datetime | None = None
 
     # flows and nodes
 
     def flow(self) -> Flow:
-        flow = self.env.flow(self.s.flow_id)
-        if flow is None:
-            raise LookupError(f"flow {self.s.flow_id!r} is gone")
+        flow = self._flow
+        if flow is None or flow.id != self.s.flow_id:
+            flow = self.env.flow(self.s.flow_id)
+            if flow is None:
+                raise LookupError(f"flow {self.s.flow_id!r} is gone")
+            self._flow = flow
         return flow
+
+    def local_now(self, timezone: str) -> datetime:
+        """The event's time in the flow's time zone (`now.*`), computed once per zone and event."""
+        if self._local is None or self._local[0] != timezone:
+            local = self.now if timezone == "UTC" else self.now.astimezone(ZoneInfo(timezone))
+            self._local = (timezone, local)
+        return self._local[1]
 
     def node(self) -> Node:
         assert self.s.node is not None
         return self.flow().nodes[self.s.node]
 
     def context(self, node_id: str = "", value: str | None = None) -> ex.Context:
-        flow = self.flow()
-        local = self.now.astimezone(ZoneInfo(flow.timezone)) if flow.timezone != "UTC" else self.now
-        started = datetime.fromisoformat(self.s.started_at) if self.s.started_at else self.now
-        variables = {**{k: v for k, v in self.env.globals.items()}, **self.s.vars}
+        if self._started is None:
+            self._started = datetime.fromisoformat(self.s.started_at) if self.s.started_at else self.now
+        started = self._started
         return ex.Context(
             contact=self.s.contact,
-            now=local,
+            now=self.local_now(self.flow().timezone),
             stats=self.env.stats,
             node_id=node_id,
             customer=self.s.customer,
-            vars=variables,
+            vars=ChainMap(self.s.vars, dict(self.env.globals)) if self.env.globals else self.s.vars,
             digits=self.s.digits,
             flow_steps=self.s.steps,
             flow_elapsed_s=(self.now - started).total_seconds(),
