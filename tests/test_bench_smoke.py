@@ -152,3 +152,11 @@ def test_fanout_bench_runs() -> None:
     # the same frames whether encoded per socket or once; the lean fan-out sends an agent its own only
     assert ways["baseline"]["frames_per_contact"] == ways["encode once"]["frames_per_contact"] == 8 * 12
     assert ways["lean, encode once, no deflate"]["frames_per_contact"] == 6 + 8 * 2
+
+
+@pytest.mark.slow
+def test_flows_bench_runs() -> None:
+    out = _run("bench.flows", "--contacts", "200", "--rounds", "1", pg=False)
+    assert out["contacts"] == 200 and out["ended_or_connected"] == 200
+    assert isinstance(out["steps_per_s"], int) and out["steps_per_s"] > 0
+    assert isinstance(out["p99_step_us"], float) and out["steps"] > out["contacts"]

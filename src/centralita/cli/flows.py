@@ -14,14 +14,17 @@ from typing import Annotated
 import typer
 
 from centralita.core.i18n import _, ngettext
-from centralita.flows.document import check_flows
+from centralita.core.located_yaml import load_yaml
+from centralita.flows.conversation import ScriptError, play
+from centralita.flows.document import Flow, check_flows
 
 MAX_FILE_BYTES = 1_048_576
 
 
 def register(app: typer.Typer) -> None:
-    flow = typer.Typer(help=_("Contact flows (IVR and chat bot): check them."), no_args_is_help=True)
+    flow = typer.Typer(help=_("Contact flows (IVR and chat bot): check and test them."), no_args_is_help=True)
     flow.command("check", help=_("Check flow files; print every problem with its line and column."))(flow_check)
+    flow.command("test", help=_("Play a scripted conversation against a flow; show a diff when it differs."))(flow_test)
     app.add_typer(flow, name="flow")
 
 
@@ -58,3 +61,55 @@ def flow_check(
             typer.echo(_("{file}: valid", file=result.source))
     if failed:
         raise typer.Exit(1)
+
+
+def _checked_flows(paths: list[Path]) -> list[Flow]:
+    """The flows of `paths`, checked together; their errors printed and exit 1 when any has one."""
+    checked = check_flows([(_read(path), str(path)) for path in paths])
+    flows = []
+    for result in checked:
+        for diagnostic in result.errors:
+            typer.echo(str(diagnostic), err=True)
+        if result.flow is None:
+            raise typer.Exit(1)
+        flows.append(result.flow)
+    return flows
+
+
+def flow_test(
+    file: Annotated[Path, typer.Argument(help=_("Flow file (YAML)"), show_default=False)],
+    script: Annotated[Path, typer.Option("--script", help=_("Conversation script (YAML)"), show_default=False)],
+    flows: Annotated[
+        list[Path] | None, typer.Option("--flow", help=_("Another flow it enters (subflow or transfer)"))
+    ] = None,
+) -> None:
+    flow, *others = _checked_flows([file, *(flows or [])])
+    located = load_yaml(_read(script), str(script))
+    for error in located.errors:
+        typer.echo(str(error), err=True)
+    if located.errors or not isinstance(located.data, dict):
+        if not located.errors:
+            typer.echo(
+                f"{script}:1:1: {_('a script is a mapping (channel, customer, conversation, expect…)')}", err=True
+            )
+        raise typer.Exit(2)
+    try:
+        outcome = play(flow, located.data, others)
+    except ScriptError as exc:
+        line, column = located.position(tuple(exc.path.split(".")))
+        typer.echo(f"{script}:{line}:{column}: {exc.path}: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    if outcome.ok:
+        message = _(
+            "{file}: {script}: the conversation went as written ({lines} lines)",
+            file=file,
+            script=script,
+            lines=len(outcome.transcript),
+        )
+        typer.echo(message)
+        return
+    for row in outcome.diff:
+        typer.echo(row)
+    for problem in outcome.problems:
+        typer.echo(f"{_('expected')}: {problem}")
+    raise typer.Exit(1)

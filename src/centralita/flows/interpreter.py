@@ -499,6 +499,10 @@ class _Machine:
         if event.failure is not None or event.result is None:
             self.done(node, "timeout" if event.failure == "timeout" and "timeout" in node.on else "error")
             return
+        identified = event.result.get("customer") if node.params.get("function") == "crm.identify" else None
+        if isinstance(identified, Mapping):  # a single match: the contact's customer from now on
+            self.s.customer = dict(identified)
+            self.s.contact["segment"] = identified.get("segment")
         targets = node.params.get("result_into") or {}
         for key, target in targets.items():
             value = event.result.get(key)
