@@ -27,7 +27,13 @@ FONT = "Helvetica,Arial,sans-serif"
 _COLOR: Mapping[str, str] = {"next": "#333333", "on": "#b0451f", "case": "#1f5fa8", "default": "#1f5fa8"}
 _KEY_COLOR = "#6b3fa0"
 # the parameter shown under the type, for the node types not told apart in `_detail`
-_DETAIL_PARAM = {"queue": "queue", "callback": "queue", "invoke": "function", "check_hours": "schedule", "subflow": "flow"}
+_DETAIL_PARAM = {
+    "queue": "queue",
+    "callback": "queue",
+    "invoke": "function",
+    "check_hours": "schedule",
+    "subflow": "flow",
+}
 _UNREACHABLE = "#9a9a9a"
 # characters XML 1.0 refuses (an SVG is XML) or that Graphviz would read as layout: shown as a space
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u2028\u2029]")
