@@ -192,8 +192,8 @@ def _trim(text: str, limit: int) -> str:
 
 
 def _text(text: str) -> str:
-    """Text for an HTML-like label: one line, the XML specials as entities (Graphviz does not read `\\n`,
-    `\\N` or quotes there)."""
+    """Text for an HTML-like label: one line, the XML specials as entities and every backslash doubled
+    (Graphviz reads `\\N`, `\\G`, `\\L`… as the node's, graph's… name even there; `\\\\` is one backslash)."""
     line = " ".join(_INVISIBLE.sub(" ", text).split())
     return (
         line.replace("&", "&amp;")
@@ -201,6 +201,7 @@ def _text(text: str) -> str:
         .replace(">", "&gt;")
         .replace('"', "&quot;")
         .replace("'", "&#39;")
+        .replace("\\", "\\\\")
     )
 
 
