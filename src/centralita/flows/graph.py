@@ -21,7 +21,8 @@ from centralita.flows.spec import NODE_TYPES
 __all__ = ["Transition", "reachable", "to_dot", "transitions"]
 
 Kind = Literal["next", "on", "case", "default", "key"]
-DETAIL_CHARS = 42  # a node's detail line, trimmed to this many characters
+DETAIL_CHARS = 42  # a node's detail line, trimmed to this many characters…
+TERMINAL_CHARS = 30  # …in an octagon, which grows wider than a box for the same text
 WHEN_CHARS = 36  # a switch case's condition on its arrow
 FONT = "Helvetica,Arial,sans-serif"
 _COLOR: Mapping[str, str] = {"next": "#333333", "on": "#b0451f", "case": "#1f5fa8", "default": "#1f5fa8"}
@@ -108,9 +109,9 @@ def _node_attributes(node: Node, start: bool, reached: bool) -> str:
     terminal = spec is not None and spec.terminal
     kind = f"{node.type} · start" if start else node.type
     label = f"<b>{_text(node.id)}</b><br/><font point-size='9'>{_text(kind)}</font>"
-    detail = _detail(node)
+    detail = _detail(node, TERMINAL_CHARS if terminal else DETAIL_CHARS)
     if detail:
-        label += f"<br/><font point-size='9'>{_text(_trim(detail, DETAIL_CHARS))}</font>"
+        label += f"<br/><font point-size='9'>{_text(detail)}</font>"
     styles = [] if terminal else ["rounded"]
     attributes = [f"label=<{label}>"]
     if terminal:
@@ -148,11 +149,17 @@ def _edge_attributes(moves: list[Transition], reached: bool) -> str:
     return ", ".join(attributes)
 
 
-def _detail(node: Node) -> str:
-    """The one line under a node's type: what it says, where it queues, what it calls…"""
+def _detail(node: Node, limit: int) -> str:
+    """The one line under a node's type, at most `limit` long: what it says, where it queues, what it calls…"""
     params = node.params
-    if node.type in ("play", "collect", "disconnect", "wait") and "prompt" in params:
-        return _prompt(params["prompt"])
+    if node.type in ("play", "collect", "disconnect") and "prompt" in params:
+        text = _source(params["prompt"])  # a `tts:` prompt's text in quotes, a prompt-library id as it is
+        return f'"{_trim(text[4:], limit - 2)}"' if text.startswith("tts:") else _trim(text, limit)
+    return _trim(_plain_detail(node), limit)
+
+
+def _plain_detail(node: Node) -> str:
+    params = node.params
     if node.type == "collect" and "into" in params:
         return f"into {_source(params['into'])}"
     if node.type == "wait":
@@ -167,12 +174,6 @@ def _detail(node: Node) -> str:
     if name is not None and name in params:
         return _source(params[name])
     return ""
-
-
-def _prompt(value: Any) -> str:
-    """A `tts:` prompt as its text in quotes, a prompt-library id as it is."""
-    text = _source(value)
-    return f'"{_trim(text[4:], DETAIL_CHARS - 2)}"' if text.startswith("tts:") else text
 
 
 # -- text ------------------------------------------------------------------------------------------------------
