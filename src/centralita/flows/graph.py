@@ -27,7 +27,8 @@ WHEN_CHARS = 36  # a switch case's condition on its arrow
 FONT = "Helvetica,Arial,sans-serif"
 _COLOR: Mapping[str, str] = {"next": "#333333", "on": "#b0451f", "case": "#1f5fa8", "default": "#1f5fa8"}
 _KEY_COLOR = "#6b3fa0"
-# the parameter shown under the type, for the node types not told apart in `_detail`
+_UNREACHABLE = "#9a9a9a"
+# the parameter shown under the type, for the node types not told apart in `_plain_detail`
 _DETAIL_PARAM = {
     "queue": "queue",
     "callback": "queue",
@@ -35,7 +36,6 @@ _DETAIL_PARAM = {
     "check_hours": "schedule",
     "subflow": "flow",
 }
-_UNREACHABLE = "#9a9a9a"
 # characters XML 1.0 refuses (an SVG is XML) or that Graphviz would read as layout: shown as a space
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u2028\u2029]")
 
@@ -115,7 +115,7 @@ def _node_attributes(node: Node, start: bool, reached: bool) -> str:
     styles = [] if terminal else ["rounded"]
     attributes = [f"label=<{label}>"]
     if terminal:
-        attributes += ["shape=octagon", 'margin="0.02,0.02"']
+        attributes.append("shape=octagon")
     if start:
         styles.append("filled")
         attributes += ['fillcolor="#e3f1e0"', "penwidth=2.2"]
