@@ -40,3 +40,7 @@ if ! command -v redis-cli >/dev/null 2>&1 || ! redis_ok; then
   fi
 fi
 redis_ok || { echo "Redis does not answer on 127.0.0.1:6379" >&2; exit 1; }
+
+# Graphviz's `dot` draws `centralita flow graph`'s SVG (the tests render the bank flow with it)
+command -v dot >/dev/null 2>&1 || need_pkg graphviz
+command -v dot >/dev/null 2>&1 || { echo "Graphviz's dot is missing (Debian package graphviz)" >&2; exit 1; }

@@ -22,9 +22,10 @@ MAX_FILE_BYTES = 1_048_576
 
 
 def register(app: typer.Typer) -> None:
-    flow = typer.Typer(help=_("Contact flows (IVR and chat bot): check and test them."), no_args_is_help=True)
+    flow = typer.Typer(help=_("Contact flows (IVR and chat bot): check, test and draw them."), no_args_is_help=True)
     flow.command("check", help=_("Check flow files; print every problem with its line and column."))(flow_check)
     flow.command("test", help=_("Play a scripted conversation against a flow; show a diff when it differs."))(flow_test)
+    flow.command("graph", help=_("Draw a flow as a graph (SVG through Graphviz, or DOT text)."))(flow_graph)
     app.add_typer(flow, name="flow")
 
 
@@ -113,3 +114,73 @@ def flow_test(
     for problem in outcome.problems:
         typer.echo(f"{_('expected')}: {problem}")
     raise typer.Exit(1)
+
+
+# -- flow graph FILE -o OUT [--format svg|dot] -----------------------------------------------------------------
+
+DOT_TIMEOUT_S = 60
+GRAPH_FORMATS = ("svg", "dot")
+
+
+def flow_graph(
+    file: Annotated[Path, typer.Argument(help=_("Flow file (YAML)"), show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help=_("Where to write the drawing"), show_default=False)],
+    graph_format: Annotated[
+        str, typer.Option("--format", help=_("svg (drawn by Graphviz's dot) or dot (the graph as text)"))
+    ] = "svg",
+) -> None:
+    """The flow checked first (its problems printed as `flow check` prints them, exit 1 on an error, nothing
+    written), then drawn: DOT text from `flows.graph`, an SVG by Graphviz's `dot` (exit 2 without it)."""
+    from centralita.flows.document import check_flow
+    from centralita.flows.graph import to_dot
+
+    if graph_format not in GRAPH_FORMATS:
+        raise typer.BadParameter(_("must be svg or dot"), param_hint="--format")
+    checked = check_flow(_read(file), str(file))
+    for diagnostic in checked.diagnostics:
+        typer.echo(str(diagnostic), err=True)
+    if checked.flow is None:
+        errors, warnings = len(checked.errors), len(checked.warnings)
+        summary = ", ".join(
+            [ngettext("{n} error", "{n} errors", errors), ngettext("{n} warning", "{n} warnings", warnings)]
+        )
+        typer.echo(f"{checked.source}: {summary}")
+        raise typer.Exit(1)
+    dot_text = to_dot(checked.flow)
+    drawing = dot_text.encode("utf-8") if graph_format == "dot" else _render_svg(dot_text)
+    try:
+        output.write_bytes(drawing)
+    except OSError as exc:
+        typer.echo(f"{_('error')}: {output}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(_("{file}: drawn in {output}", file=checked.source, output=output))
+
+
+def _render_svg(dot_text: str) -> bytes:
+    """`dot -Tsvg` on `dot_text`, with a timeout; exit 2 when Graphviz is missing or fails."""
+    import shutil
+    import subprocess
+
+    program = shutil.which("dot")
+    if program is None:
+        message = _(
+            "Graphviz's dot program is needed to draw an SVG: install the Debian package graphviz "
+            "(apt-get install graphviz), or write DOT text with --format dot"
+        )
+        typer.echo(f"{_('error')}: {message}", err=True)
+        raise typer.Exit(2)
+    try:
+        done = subprocess.run(
+            [program, "-Tsvg"], input=dot_text.encode("utf-8"), capture_output=True, timeout=DOT_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        typer.echo(f"{_('error')}: {_('dot took more than {seconds} seconds', seconds=DOT_TIMEOUT_S)}", err=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        typer.echo(f"{_('error')}: {program}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip()
+        typer.echo(f"{_('error')}: {_('dot failed (exit code {code})', code=done.returncode)}: {detail}", err=True)
+        raise typer.Exit(2)
+    return done.stdout
