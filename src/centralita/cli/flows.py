@@ -8,11 +8,13 @@ they must agree on every variable's type and scope.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from centralita.cli._common import JsonOption, TenantOption, cli_actor, ctx_obj, print_json, resolve_tenant
 from centralita.core.i18n import _, ngettext
 from centralita.core.located_yaml import load_yaml
 from centralita.flows.conversation import ScriptError, play
@@ -26,6 +28,10 @@ def register(app: typer.Typer) -> None:
     flow.command("check", help=_("Check flow files; print every problem with its line and column."))(flow_check)
     flow.command("test", help=_("Play a scripted conversation against a flow; show a diff when it differs."))(flow_test)
     flow.command("graph", help=_("Draw a flow as a graph (SVG through Graphviz, or DOT text)."))(flow_graph)
+    flow.command("publish", help=_("Publish a flow as its next version (refused with every error)."))(flow_publish)
+    flow.command("list", help=_("The published flows and their current versions."))(flow_list)
+    flow.command("show", help=_("A published flow's text, at its current or any version."))(flow_show)
+    flow.command("rollback", help=_("Make another published version of a flow current again."))(flow_rollback)
     app.add_typer(flow, name="flow")
 
 
@@ -184,3 +190,112 @@ def _render_svg(dot_text: str) -> bytes:
         typer.echo(f"{_('error')}: {_('dot failed (exit code {code})', code=done.returncode)}: {detail}", err=True)
         raise typer.Exit(2)
     return done.stdout
+
+
+# -- published flows (the contact center's database) ---------------------------------------------------------
+
+
+def flow_publish(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help=_("Flow file (YAML)"), show_default=False)],
+    tenant: str | None = TenantOption,
+) -> None:
+    from centralita.core.errors import InvalidInput
+    from centralita.flowstore.actions import do_publish_flow
+
+    text = _read(file)
+    with ctx_obj(ctx).service() as svc:
+        actor = cli_actor(svc, resolve_tenant(svc, tenant))
+        try:
+            with svc.db.write() as s:
+                published = do_publish_flow(s, actor, text, str(file))
+        except InvalidInput as exc:
+            for error in exc.errors:
+                where = f"{error.source}:{error.line}:{error.column}" if error.line else str(file)
+                typer.echo(f"{where}: error: {error.message}", err=True)
+            typer.echo(exc.detail, err=True)
+            raise typer.Exit(1) from None
+    for warning in published.checked.warnings:
+        typer.echo(str(warning), err=True)
+    if published.changed:
+        typer.echo(
+            _(
+                "{code}: version {version} published; new contacts run it",
+                code=published.code,
+                version=published.version,
+            )
+        )
+    else:
+        typer.echo(
+            _(
+                "{code}: unchanged (it is version {version}, the current one)",
+                code=published.code,
+                version=published.version,
+            )
+        )
+
+
+def flow_list(ctx: typer.Context, as_json: bool = JsonOption, tenant: str | None = TenantOption) -> None:
+    from centralita.flowstore.queries import list_flows
+
+    with ctx_obj(ctx).service() as svc:
+        row_tenant = resolve_tenant(svc, tenant)
+        with svc.db.read() as s:
+            flows = list_flows(s, row_tenant.id)
+    if as_json:
+        print_json([dataclasses.asdict(f) for f in flows])
+        return
+    if not flows:
+        typer.echo(_("No flow has been published yet."))
+    for f in flows:
+        typer.echo(
+            _(
+                "{code}: version {version} of {count}, published {when}",
+                code=f.code,
+                version=f.current_version,
+                count=f.versions,
+                when=f.updated_at.isoformat(timespec="seconds"),
+            )
+        )
+
+
+def flow_show(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help=_("The flow's id"), show_default=False)],
+    version: Annotated[
+        int | None, typer.Option("--version", min=1, max=2**31 - 1, help=_("Version (default: the current one)"))
+    ] = None,
+    tenant: str | None = TenantOption,
+) -> None:
+    from centralita.flowstore.queries import flow_text
+
+    with ctx_obj(ctx).service() as svc:
+        row_tenant = resolve_tenant(svc, tenant)
+        with svc.db.read() as s:
+            found = flow_text(s, row_tenant.id, code, version)
+    if found is None:
+        typer.echo(f"{_('error')}: " + _("no flow {code!r} at that version", code=code), err=True)
+        raise typer.Exit(1)
+    typer.echo(found.source, nl=not found.source.endswith("\n"))
+
+
+def flow_rollback(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help=_("The flow's id"), show_default=False)],
+    version: Annotated[
+        int, typer.Argument(min=1, max=2**31 - 1, help=_("The version to make current"), show_default=False)
+    ],
+    tenant: str | None = TenantOption,
+) -> None:
+    from centralita.core.errors import NotFound
+    from centralita.flowstore.actions import do_rollback_flow
+
+    with ctx_obj(ctx).service() as svc:
+        actor = cli_actor(svc, resolve_tenant(svc, tenant))
+        try:
+            with svc.db.write() as s:
+                do_rollback_flow(s, actor, code, version)
+        except NotFound as exc:
+            typer.echo(f"{_('error')}: {exc.detail}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(_("{code}: version {version} is current; new contacts run it", code=code, version=version))

@@ -110,6 +110,20 @@ _ALL = [
     ),
     _t("api_token.revoked", "An API token was revoked", name=TEXT),
     # configuration
+    _t(
+        "flow.published",
+        "A contact flow's new version was published; new contacts run it (`checksum`: SHA-256 of its text)",
+        code=TEXT,
+        version=INT,
+        checksum=TEXT,
+    ),
+    _t(
+        "flow.rolled_back",
+        "An earlier version of a contact flow is current again",
+        code=TEXT,
+        version=INT,
+        previous=INT,
+    ),
     _t("hours.created", "An hours calendar was created", code=TEXT),
     _t("hours.updated", "An hours calendar changed", code=TEXT, changes=OBJ),
     _t("hours.deleted", "An hours calendar was removed", code=TEXT),

@@ -153,6 +153,35 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None]
 
 
+class ContactFlow(Base):
+    """A contact flow (flowlang 1) by its id (`code`); `current_version` is the one new contacts run."""
+
+    __tablename__ = "contact_flows"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    code: Mapped[str] = mapped_column(String(50))
+    current_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class ContactFlowVersion(Base):
+    """Every published text of a flow, kept: a contact keeps the version it started with, and a rollback
+    makes an earlier one current again."""
+
+    __tablename__ = "contact_flow_versions"
+    __table_args__ = (UniqueConstraint("flow_id", "version"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    flow_id: Mapped[int] = mapped_column(ForeignKey("contact_flows.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[dt.datetime]
+    published_by: Mapped[str] = mapped_column(String(150))
+
+
 class HoursCalendar(Base):
     """Opening hours: weekly [start, end) intervals in local time plus dated overrides (holidays)."""
 

@@ -1,0 +1,156 @@
+"""Contact flows (flowlang 1): check a text, publish it as the next version, read, list, roll back, draw.
+
+Reading needs a supervisor; checking, publishing and rolling back an admin. A flow with errors is refused
+whole (422, each error with its line and column) and nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from centralita.api.auth import AdminActor, ServiceDep, SupervisorActor
+from centralita.api.openapi import problem_response
+from centralita.core.errors import NotFound
+from centralita.core.i18n import _
+from centralita.core.vocabulary import Strict, Text
+from centralita.flows.document import Checked, check_flow
+from centralita.flowstore import actions, queries
+from centralita.flowstore.actions import MAX_SOURCE_BYTES
+
+router = APIRouter(tags=["contact flows"])
+FLOW_ID = r"^[A-Za-z_][A-Za-z0-9_]{0,49}$"
+VERSION_MAX = 2**31 - 1
+
+
+class FlowSource(Strict):
+    source: Annotated[Text, Field(max_length=MAX_SOURCE_BYTES)]
+    name: Annotated[str, Field(min_length=1, max_length=200)] = "flow.yaml"
+
+
+class Problem(BaseModel):
+    line: int
+    column: int
+    severity: str
+    node: str | None
+    message: str
+
+
+class FlowCheck(BaseModel):
+    code: str | None
+    errors: list[Problem]
+    warnings: list[Problem]
+
+
+class FlowPublished(BaseModel):
+    code: str
+    version: int
+    changed: bool
+    warnings: list[Problem]
+
+
+class FlowSummaryOut(BaseModel):
+    code: str
+    current_version: int
+    versions: int
+    updated_at: dt.datetime
+
+
+class FlowVersionOut(BaseModel):
+    code: str
+    version: int
+    current: bool
+    source: str
+    checksum: str
+    published_at: dt.datetime
+    published_by: str
+
+
+class VersionInfo(BaseModel):
+    version: int
+    published_at: dt.datetime
+    published_by: str
+
+
+class FlowRollback(Strict):
+    version: Annotated[int, Field(ge=1, le=VERSION_MAX)]
+
+
+def _problems(checked: Checked, severity: str) -> list[Problem]:
+    return [
+        Problem(line=d.line, column=d.column, severity=d.severity, node=d.node, message=d.message)
+        for d in checked.diagnostics
+        if d.severity == severity
+    ]
+
+
+@router.post("/flows/check")
+def check(body: FlowSource, actor: AdminActor, svc: ServiceDep) -> FlowCheck:
+    """Every problem of a flow's text against this contact center (its queues, schedules and flows), all at
+    once; nothing is written."""
+    with svc.db.read() as s:
+        first = check_flow(body.source, body.name)
+        own = frozenset({first.flow.id}) if first.flow is not None else frozenset()
+        checked = check_flow(body.source, body.name, actions.catalog_of(s, actor.tenant_id, own))
+    code = checked.flow.id if checked.flow is not None else None
+    return FlowCheck(code=code, errors=_problems(checked, "error"), warnings=_problems(checked, "warning"))
+
+
+@router.post("/flows", status_code=201, responses={200: {"description": "That text was already current"}})
+def publish(body: FlowSource, actor: AdminActor, svc: ServiceDep, response: Response) -> FlowPublished:
+    """Publish a flow's text as its next version (201); the same text as the current version changes
+    nothing (200). New contacts run the current version; contacts in progress keep theirs."""
+    with svc.db.write() as s:
+        published = actions.do_publish_flow(s, actor, body.source, body.name)
+    if not published.changed:
+        response.status_code = 200
+    return FlowPublished(
+        code=published.code,
+        version=published.version,
+        changed=published.changed,
+        warnings=_problems(published.checked, "warning"),
+    )
+
+
+@router.get("/flows")
+def list_flows(actor: SupervisorActor, svc: ServiceDep) -> list[FlowSummaryOut]:
+    with svc.db.read() as s:
+        return [FlowSummaryOut(**vars(f)) for f in queries.list_flows(s, actor.tenant_id)]
+
+
+@router.get("/flows/{code}", responses={404: problem_response("No flow by that id, or not at that version")})
+def show(
+    code: Annotated[str, Path(pattern=FLOW_ID)],
+    actor: SupervisorActor,
+    svc: ServiceDep,
+    version: Annotated[int | None, Query(ge=1, le=VERSION_MAX)] = None,
+) -> FlowVersionOut:
+    with svc.db.read() as s:
+        found = queries.flow_text(s, actor.tenant_id, code, version)
+    if found is None:
+        raise NotFound(_("no flow {code!r} at that version", code=code))
+    return FlowVersionOut(**vars(found))
+
+
+@router.get("/flows/{code}/versions", responses={404: problem_response("No flow by that id")})
+def versions(code: Annotated[str, Path(pattern=FLOW_ID)], actor: SupervisorActor, svc: ServiceDep) -> list[VersionInfo]:
+    with svc.db.read() as s:
+        found = queries.versions_of(s, actor.tenant_id, code)
+    if not found:
+        raise NotFound(_("no flow is called {id!r}", id=code))
+    return [VersionInfo(version=v, published_at=at, published_by=by) for v, at, by in found]
+
+
+@router.post("/flows/{code}/rollback", responses={404: problem_response("No flow or version")})
+def rollback(
+    code: Annotated[str, Path(pattern=FLOW_ID)], body: FlowRollback, actor: AdminActor, svc: ServiceDep
+) -> FlowSummaryOut:
+    """Make another published version current again; new contacts run it."""
+    with svc.db.write() as s:
+        actions.do_rollback_flow(s, actor, code, body.version)
+    with svc.db.read() as s:
+        [summary] = [f for f in queries.list_flows(s, actor.tenant_id) if f.code == code]
+    return FlowSummaryOut(**vars(summary))

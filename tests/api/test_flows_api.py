@@ -1,0 +1,90 @@
+"""The contact-flow API: check, publish (201 new version, 200 unchanged, 422 with every error at its line),
+read, versions, rollback; roles checked on every route; another contact center's flows are not found."""
+
+from __future__ import annotations
+
+from tests.conftest import Api
+
+FLOW = """\
+flowlang: 1
+id: entrada
+start: hola
+nodes:
+  hola: {type: play, prompt: "tts:Hola", next: cola}
+  cola: {type: queue, queue: atencion, next: espera}
+  espera: {type: wait, seconds: 30, next: espera}
+"""
+
+
+def test_publish_read_and_roll_back(api: Api) -> None:
+    admin = api.client("admin")
+    resp = admin.post("/api/flows", json={"source": FLOW, "name": "entrada.yaml"})
+    assert resp.status_code == 201, resp.text
+    assert resp.json() == {"code": "entrada", "version": 1, "changed": True, "warnings": []}
+    again = admin.post("/api/flows", json={"source": FLOW})
+    assert (again.status_code, again.json()["changed"]) == (200, False)
+    newer = FLOW.replace("tts:Hola", "tts:Buenas")
+    assert admin.post("/api/flows", json={"source": newer}).json()["version"] == 2
+    supervisor = api.client("supervisor")
+    [listed] = supervisor.get("/api/flows").json()
+    assert (listed["code"], listed["current_version"], listed["versions"]) == ("entrada", 2, 2)
+    assert supervisor.get("/api/flows/entrada").json()["source"] == newer
+    old = supervisor.get("/api/flows/entrada", params={"version": 1}).json()
+    assert (old["source"], old["current"]) == (FLOW, False)
+    assert [v["version"] for v in supervisor.get("/api/flows/entrada/versions").json()] == [1, 2]
+    rolled = admin.post("/api/flows/entrada/rollback", json={"version": 1})
+    assert rolled.status_code == 200 and rolled.json()["current_version"] == 1
+    assert supervisor.get("/api/flows/entrada").json()["source"] == FLOW
+    assert admin.post("/api/flows/entrada/rollback", json={"version": 9}).status_code == 404
+    assert supervisor.get("/api/flows/entrada", params={"version": 9}).status_code == 404
+
+
+def test_a_flow_with_errors_is_422_with_every_error_at_its_place(api: Api) -> None:
+    admin = api.client("admin")
+    bad = FLOW.replace("queue: atencion", "queue: nadie").replace("seconds: 30", "seconds: -1")
+    resp = admin.post("/api/flows", json={"source": bad, "name": "entrada.yaml"}, headers={"Accept-Language": "en"})
+    assert resp.status_code == 422
+    errors = resp.json()["errors"]
+    assert [(e["line"], e["message"]) for e in errors] == [
+        (6, "node 'cola': no queue is called 'nadie'"),
+        (7, "node 'espera': must be a number from 0 to 28800"),
+    ]
+    assert all(e["source"] == "entrada.yaml" and e["column"] > 1 for e in errors)
+    assert api.client("supervisor").get("/api/flows").json() == []  # nothing written
+    checked = admin.post("/api/flows/check", json={"source": bad}, headers={"Accept-Language": "en"}).json()
+    assert checked["code"] is None and [e["line"] for e in checked["errors"]] == [6, 7]
+    ok = admin.post("/api/flows/check", json={"source": FLOW}).json()
+    assert ok == {"code": "entrada", "errors": [], "warnings": []}
+
+
+def test_roles_and_tenants(api: Api) -> None:
+    agent, supervisor = api.client("agent"), api.client("supervisor")
+    assert agent.get("/api/flows").status_code == 403
+    assert supervisor.post("/api/flows", json={"source": FLOW}).status_code == 403
+    assert supervisor.post("/api/flows/check", json={"source": FLOW}).status_code == 403
+    assert supervisor.post("/api/flows/entrada/rollback", json={"version": 1}).status_code == 403
+    assert api.client("admin").post("/api/flows", json={"source": FLOW}).status_code == 201
+    other = api.client("supervisor", api.b)
+    assert other.get("/api/flows").json() == []
+    assert other.get("/api/flows/entrada").status_code == 404
+    assert api.client("admin", api.b).post("/api/flows/entrada/rollback", json={"version": 1}).status_code == 404
+
+
+def test_hostile_input_is_a_4xx(api: Api) -> None:
+    admin = api.client("admin")
+    for body in (
+        {"source": "flowlang: 1\u0000"},
+        {"source": FLOW, "extra": 1},
+        {"source": 5},
+        {"source": FLOW, "name": ""},
+        {"source": "[" * 10_000},
+        {
+            "source": "a: &a [x,x,x,x,x,x,x,x,x,x]\n"
+            + "".join(f"b{n}: &b{n} [{', '.join(['*a' if n == 0 else f'*b{n - 1}'] * 10)}]\n" for n in range(6))
+        },
+    ):
+        resp = admin.post("/api/flows", json=body)
+        assert 400 <= resp.status_code < 500, (body if len(str(body)) < 200 else "…", resp.status_code, resp.text[:300])
+    assert admin.get("/api/flows/no-valid-id!").status_code == 422
+    assert admin.get("/api/flows/entrada", params={"version": 2**40}).status_code == 422
+    assert admin.post("/api/flows/entrada/rollback", json={"version": 0}).status_code == 422
