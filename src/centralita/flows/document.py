@@ -43,7 +43,7 @@ _ID = re.compile(ID_PATTERN)
 _FUNCTION = re.compile(FUNCTION_PATTERN)
 _PROMPT_ID = re.compile(PROMPT_ID_PATTERN)
 _TOP_KEYS = ("flowlang", "id", "timezone", "start", "limits", "variables", "nodes")
-_INT64 = 2**63 - 1
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,7 @@ class _Checker:
                 self.report(path, _("{id!r} is not a valid variable name", id=name), at_key=True)
                 continue
             if not isinstance(decl, dict):
-                self.report(path, _("a variable is declared as {{type, scope, default}}"))
+                self.report(path, _("a variable is declared as {type, scope, default}"))
                 continue
             for key in decl:
                 if key not in ("type", "scope", "default"):
@@ -511,7 +511,7 @@ class _Checker:
         scalar = scalar or path
         if isinstance(value, bool) or _is_number(value) or value is None:
             expr: ex.Expr = ex.Literal(value=value, span=ex.Span(0, 0))
-            if _is_int(value) and abs(value) > _INT64:
+            if _is_int(value) and not _INT_MIN <= value <= _INT_MAX:
                 self.report(path, _("the number is too large (at most 64 bits)"))
                 return
         elif isinstance(value, str):
@@ -547,13 +547,13 @@ class _Checker:
 
     def _options(self, path: Path, value: Any, _exprs: dict[Path, ex.Expr]) -> None:
         if not isinstance(value, list) or not value:
-            self.report(path, _("options is a list of {{value, label}}"))
+            self.report(path, _("options is a list of {value, label}"))
             return
         seen: set[str] = set()
         for n, option in enumerate(value):
             item: Path = (*path, n)
             if not isinstance(option, dict):
-                self.report(item, _("an option is {{value, label}}"))
+                self.report(item, _("an option is {value, label}"))
                 continue
             for key in option:
                 if key not in ("value", "label"):
@@ -598,12 +598,12 @@ class _Checker:
 
     def _cases(self, path: Path, value: Any, exprs: dict[Path, ex.Expr]) -> None:
         if not isinstance(value, list) or not value:
-            self.report(path, _("cases is a list of {{when, next}}"))
+            self.report(path, _("cases is a list of {when, next}"))
             return
         for n, case in enumerate(value):
             item: Path = (*path, n)
             if not isinstance(case, dict):
-                self.report(item, _("a case is {{when, next}}"))
+                self.report(item, _("a case is {when, next}"))
                 continue
             for key in case:
                 if key not in ("when", "next"):
@@ -618,12 +618,12 @@ class _Checker:
 
     def _steps(self, path: Path, value: Any, exprs: dict[Path, ex.Expr]) -> None:
         if not isinstance(value, list) or not value:
-            self.report(path, _("steps is a list of {{require, duration_s}}"))
+            self.report(path, _("steps is a list of {require, duration_s}"))
             return
         for n, step in enumerate(value):
             item: Path = (*path, n)
             if not isinstance(step, dict):
-                self.report(item, _("a step is {{require, duration_s}}"))
+                self.report(item, _("a step is {require, duration_s}"))
                 continue
             for key in step:
                 if key not in ("require", "duration_s"):
@@ -656,7 +656,7 @@ class _Checker:
     def _to(self, path: Path, value: Any, exprs: dict[Path, ex.Expr]) -> None:
         kinds = ("number", "flow", "voicemail")
         if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in kinds:
-            self.report(path, _("to is one of {{number: expr}}, {{flow: id}} or {{voicemail: expr}}"))
+            self.report(path, _("to is one of {number: expr}, {flow: id} or {voicemail: expr}"))
             return
         ((kind, target),) = value.items()
         if kind == "flow":
@@ -862,7 +862,7 @@ def _fits(value: Any, var_type: str) -> bool:
     if var_type == "bool":
         return isinstance(value, bool)
     if var_type == "int":
-        return _is_int(value) and abs(value) <= _INT64
+        return _is_int(value) and _INT_MIN <= value <= _INT_MAX
     return _is_number(value)
 
 
