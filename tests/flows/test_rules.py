@@ -1,0 +1,380 @@
+"""One test per validation rule of flowlang 1 (flows-and-routing.md §4): for every node type a minimal valid
+node, then each parameter and outcome refused with its message at its exact place; every rule 1–8 and the
+three warnings; hostile inputs that must give diagnostics, never an exception or a hang. Expected positions
+are computed from the token in the text (`where`), never counted by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from centralita.core.i18n import using
+from centralita.flows.document import Catalog, check_flow
+
+VARS = "    s: {type: string}\n    i: {type: int, default: 0}\n"
+WRITABLE = (
+    "writable: vars.<name>, contact.attributes.<key>, contact.reason, contact.language, contact.self_service, "
+    "contact.queue"
+)
+
+
+def _report(text: str, catalog: Catalog | None = None) -> list[str]:
+    with using("en"):
+        return [str(d) for d in check_flow(text, "f.yaml", catalog).diagnostics]
+
+
+def where(text: str, token: str, nth: int = 0) -> str:
+    """`f.yaml:LINE:COL` of the `nth` occurrence of `token` in `text` (LINE and COL 1-based)."""
+    index = -1
+    for _ in range(nth + 1):
+        index = text.index(token, index + 1)
+    line = text.count("\n", 0, index) + 1
+    column = index - text.rfind("\n", 0, index)
+    return f"f.yaml:{line}:{column}"
+
+
+def _flow(nodes: str, variables: str = VARS, start: str = "a", head: str = "") -> str:
+    text = f"flowlang: 1\nid: f\nstart: {start}\n{head}"
+    if variables:
+        text += "variables:\n" + variables
+    return text + "nodes:\n" + nodes
+
+
+def _one(node: str) -> str:
+    """A flow whose start node `a` is `node`, with a `stop` node `z` when it is named."""
+    return _flow(f"  a: {node}\n" + ("  z: {type: stop}\n" if "z" in node.replace("type", "") else ""))
+
+
+# -- every node type: a minimal valid node ------------------------------------------------------------------
+
+VALID = {
+    "play": "{type: play, prompt: 'tts:Hola', next: z}",
+    "collect": "{type: collect, into: vars.s, next: z}",
+    "set": "{type: set, assign: {vars.s: \"'x'\"}, next: z}",
+    "switch": "{type: switch, cases: [{when: 'true', next: z}]}",
+    "check_hours": "{type: check_hours, next: z}",
+    "invoke": "{type: invoke, function: crm.identify, on: {error: z}}",
+    "queue": "{type: queue, queue: ventas, next: z}",
+    "wait": "{type: wait, seconds: 0, next: z}",
+    "transfer": "{type: transfer, to: {number: \"'+34910000000'\"}, next: z}",
+    "callback": "{type: callback, next: z}",
+    "subflow": "{type: subflow, flow: encuesta, next: z}",
+    "return": "{type: return}",
+    "disconnect": "{type: disconnect}",
+    "stop": "{type: stop}",
+}
+
+
+@pytest.mark.parametrize("node_type", list(VALID))
+def test_a_minimal_node_of_each_type_is_valid(node_type: str) -> None:
+    checked = check_flow(_one(VALID[node_type]), "f.yaml")
+    assert checked.diagnostics == []
+    assert checked.flow is not None and checked.flow.nodes["a"].type == node_type
+
+
+def test_every_node_type_has_a_minimal_valid_node() -> None:
+    from centralita.flows.spec import NODE_TYPES
+
+    assert set(VALID) == set(NODE_TYPES)
+
+
+# -- each parameter and outcome refused, at its place ----------------------------------------------------------
+
+OUTCOME = "{o!r} is not an outcome of a {t} node ({c})"
+# (node, token at which the problem is reported, which occurrence of it, message)
+REFUSED = [
+    # play
+    ("{type: play, prompt: 5, next: z}", "5", 0, "a prompt is tts:<text> or a prompt id"),
+    ("{type: play, prompt: 'bad id!', next: z}", "'bad", 0, "a prompt is tts:<text> or a prompt id"),
+    ("{type: play, prompt: 'tts:x', barge_in: 'yes', next: z}", "'yes'", 0, "true or false was expected"),
+    ("{type: play, next: z}", "a:", 0, "missing field 'prompt'"),
+    ("{type: play, prompt: 'tts:x', on: {fail: z}}", "fail", 0, OUTCOME.format(o="fail", t="play", c="error")),
+    ("{type: play, prompt: 'tts:x', loud: 1, next: z}", "loud", 0, "unknown field 'loud' for a play node"),
+    # collect
+    ("{type: collect, next: z}", "a:", 0, "missing field 'into'"),
+    ("{type: collect, into: contact.id, next: z}", "contact.id", 0, f"'contact.id' cannot be written; {WRITABLE}"),
+    ("{type: collect, into: vars.nope, next: z}", "vars.nope", 0, "vars.nope is not declared in variables"),
+    (
+        "{type: collect, into: 'contact.attributes.a.b', next: z}",
+        "'contact",
+        0,
+        "an attribute name has no '$' or '.' (and 1 to 100 characters)",
+    ),
+    ("{type: collect, into: vars.s, max_digits: 0, next: z}", "0, next", 0, "must be a whole number from 1 to 16"),
+    ("{type: collect, into: vars.s, max_digits: 17, next: z}", "17", 0, "must be a whole number from 1 to 16"),
+    ("{type: collect, into: vars.s, max_digits: 2.0, next: z}", "2.0", 0, "must be a whole number from 1 to 16"),
+    ("{type: collect, into: vars.s, terminator: '##', next: z}", "'##'", 0, "the terminator is one key: 0-9, * or #"),
+    ("{type: collect, into: vars.s, timeout_s: 0, next: z}", "0,", 0, "must be a number over 0 and up to 86400"),
+    (
+        "{type: collect, into: vars.s, valid: \"'x'\", next: z}",
+        "\"'x'",
+        0,
+        "the expression gives string where bool is needed",
+    ),
+    ("{type: collect, into: vars.s, type_ahead: 1, next: z}", "1,", 0, "true or false was expected"),
+    ("{type: collect, into: vars.s, options: [], next: z}", "options", 0, "options is a list of {value, label}"),
+    ("{type: collect, into: vars.s, options: [x], next: z}", "x]", 0, "an option is {value, label}"),
+    ("{type: collect, into: vars.s, options: [{value: '1'}], next: z}", "{value", 0, "label must be text"),
+    ("{type: collect, into: vars.s, options: [{value: 1, label: u}], next: z}", "1,", 0, "value must be text"),
+    ("{type: collect, into: vars.s, options: [{value: '1', label: u, x: 1}], next: z}", "x:", 0, "unknown field 'x'"),
+    (
+        "{type: collect, into: vars.s, on: {busy: z}}",
+        "busy",
+        0,
+        OUTCOME.format(o="busy", t="collect", c="error, invalid, timeout"),
+    ),
+    # set
+    ("{type: set, next: z}", "a:", 0, "missing field 'assign'"),
+    ("{type: set, assign: [], next: z}", "assign", 0, "assign is a mapping of place to expression"),
+    ("{type: set, assign: {vars.s: 1}, next: z}", "1}", 0, "the expression gives int where string is needed"),
+    (
+        "{type: set, assign: {contact.self_service: \"'y'\"}, next: z}",
+        "\"'y'",
+        0,
+        "the expression gives string where bool is needed",
+    ),
+    (
+        "{type: set, assign: {contact.reason: {a: 1}}, next: z}",
+        "contact",
+        0,
+        "an expression was expected (a string, number or boolean)",
+    ),
+    (
+        "{type: set, assign: {customer.name: \"'x'\"}, next: z}",
+        "customer",
+        0,
+        f"'customer.name' cannot be written; {WRITABLE}",
+    ),
+    ("{type: set, assign: {vars.s: \"'x'\"}, on: {fail: z}}", "fail", 0, OUTCOME.format(o="fail", t="set", c="error")),
+    # switch
+    ("{type: switch, default: z}", "a:", 0, "missing field 'cases'"),
+    ("{type: switch, cases: {when: 'true'}, default: z}", "cases", 0, "cases is a list of {when, next}"),
+    ("{type: switch, cases: [x], default: z}", "x]", 0, "a case is {when, next}"),
+    ("{type: switch, cases: [{when: 'true'}], default: z}", "{when", 0, "missing field 'next'"),
+    ("{type: switch, cases: [{next: z}], default: z}", "{next", 0, "missing field 'when'"),
+    ("{type: switch, cases: [{when: 'true', next: z, x: 1}]}", "x:", 0, "unknown field 'x'"),
+    ("{type: switch, cases: [{when: 1, next: z}]}", "1,", 0, "the expression gives int where bool is needed"),
+    ("{type: switch, cases: [{when: 'true', next: nowhere}], default: z}", "nowhere", 0, "no node is called 'nowhere'"),
+    (
+        "{type: switch, cases: [{when: 'true', next: z}], default: elsewhere}",
+        "elsewhere",
+        0,
+        "no node is called 'elsewhere'",
+    ),
+    ("{type: switch, cases: [{when: 'true', next: z}], on: {error: z}}", "error", 0, "a switch node has no outcomes"),
+    # check_hours
+    ("{type: check_hours, schedule: 'a b', next: z}", "'a b'", 0, "an id was expected (or =expression)"),
+    ("{type: check_hours, schedule: '', next: z}", "''", 0, "an id was expected (or =expression)"),
+    ("{type: check_hours, schedule: [x], next: z}", "schedule", 0, "an id was expected (or =expression)"),
+    (
+        "{type: check_hours, on: {busy: z}}",
+        "busy",
+        0,
+        OUTCOME.format(o="busy", t="check_hours", c="closed, error, holiday, open"),
+    ),
+    # invoke
+    ("{type: invoke, on: {error: z}}", "a:", 0, "missing field 'function'"),
+    (
+        "{type: invoke, function: Crm.Identify, on: {error: z}}",
+        "Crm",
+        0,
+        "a function is a dotted lowercase name, e.g. crm.identify",
+    ),
+    (
+        "{type: invoke, function: crm, on: {error: z}}",
+        "crm",
+        0,
+        "a function is a dotted lowercase name, e.g. crm.identify",
+    ),
+    (
+        "{type: invoke, function: x.y, input: [1], on: {error: z}}",
+        "input",
+        0,
+        "input is a mapping of name to expression",
+    ),
+    ("{type: invoke, function: x.y, input: {'a b': 1}, on: {error: z}}", "'a b'", 0, "'a b' is not a valid name"),
+    (
+        "{type: invoke, function: x.y, input: {k: [1]}, on: {error: z}}",
+        "k:",
+        0,
+        "an expression was expected (a string, number or boolean)",
+    ),
+    (
+        "{type: invoke, function: x.y, timeout_s: 301, on: {error: z}}",
+        "301",
+        0,
+        "must be a number over 0 and up to 300",
+    ),
+    ("{type: invoke, function: x.y, retries: 11, on: {error: z}}", "11", 0, "must be a whole number from 0 to 10"),
+    (
+        "{type: invoke, function: x.y, result_into: [k], on: {error: z}}",
+        "result_into",
+        0,
+        "result_into is a mapping of result key to place",
+    ),
+    (
+        "{type: invoke, function: x.y, result_into: {k: vars.nope}, on: {error: z}}",
+        "vars.nope",
+        0,
+        "vars.nope is not declared in variables",
+    ),
+    (
+        "{type: invoke, function: x.y, result_into: {k: contact.id}, on: {error: z}}",
+        "contact.id",
+        0,
+        f"'contact.id' cannot be written; {WRITABLE}",
+    ),
+    ("{type: invoke, function: x.y, result_into: {1: vars.s}, on: {error: z}}", "1:", 0, "a result key is text"),
+    ("{type: invoke, function: x.y, validate: xml, on: {error: z}}", "xml", 0, "must be one of json, string_map"),
+    (
+        "{type: invoke, function: x.y, on: {error: z, busy: z}}",
+        "busy",
+        0,
+        OUTCOME.format(o="busy", t="invoke", c="error, timeout"),
+    ),
+    # queue
+    ("{type: queue, next: z}", "a:", 0, "missing field 'queue'"),
+    ("{type: queue, queue: 'a b', next: z}", "'a b'", 0, "an id was expected (or =expression)"),
+    ("{type: queue, queue: " + "q" * 51 + ", next: z}", "qq", 0, "an id was expected (or =expression)"),
+    (
+        "{type: queue, queue: q, priority: \"'alta'\", next: z}",
+        "\"'alta'",
+        0,
+        "the expression gives string where int is needed",
+    ),
+    ("{type: queue, queue: q, priority: 1.5, next: z}", "1.5", 0, "the expression gives float where int is needed"),
+    (
+        "{type: queue, queue: q, age_adjust_s: 1.5, next: z}",
+        "1.5",
+        0,
+        "must be a whole number from -31536000 to 31536000",
+    ),
+    ("{type: queue, queue: q, when: 1, next: z}", "1,", 0, "the expression gives int where bool is needed"),
+    ("{type: queue, queue: q, steps: {}, next: z}", "steps", 0, "steps is a list of {require, duration_s}"),
+    ("{type: queue, queue: q, steps: [x], next: z}", "x]", 0, "a step is {require, duration_s}"),
+    ("{type: queue, queue: q, steps: [{duration_s: 5}], next: z}", "{duration_s", 0, "missing field 'require'"),
+    ("{type: queue, queue: q, steps: [{require: 'true', x: 1}], next: z}", "x:", 0, "unknown field 'x'"),
+    (
+        "{type: queue, queue: q, steps: [{require: 'true', duration_s: -5}], next: z}",
+        "-5",
+        0,
+        "duration_s must be a number of seconds over 0",
+    ),
+    (
+        "{type: queue, queue: q, steps: [{require: 'true', duration_s: 'x'}], next: z}",
+        "'x'",
+        0,
+        "duration_s must be a number of seconds over 0",
+    ),
+    (
+        "{type: queue, queue: q, steps: [{require: 1}], next: z}",
+        "1}",
+        0,
+        "the expression gives int where bool is needed",
+    ),
+    ("{type: queue, queue: q, after_steps: all, next: z}", "all", 0, "must be one of any_agent, keep_last"),
+    ("{type: queue, queue: q, skip_unstaffed_steps: 1, next: z}", "1,", 0, "true or false was expected"),
+    ("{type: queue, queue: q, replace: 1, next: z}", "1,", 0, "true or false was expected"),
+    ("{type: queue, queue: q, keep_age: 1, next: z}", "1,", 0, "true or false was expected"),
+    ("{type: queue, queue: q, join_when_unstaffed: 1, next: z}", "1,", 0, "true or false was expected"),
+    ("{type: queue, queue: q, max_wait_s: 0, on: {max_wait: z}}", "0,", 0, "must be a number over 0 and up to 604800"),
+    (
+        "{type: queue, queue: q, max_wait_unstaffed_s: 604801, on: {unstaffed: z}}",
+        "604801",
+        0,
+        "must be a number over 0 and up to 604800",
+    ),
+    ("{type: queue, queue: q, exit_keys: [], next: z}", "exit_keys", 0, "exit_keys is a mapping of key to node"),
+    ("{type: queue, queue: q, exit_keys: {'9': nowhere}, next: z}", "nowhere", 0, "no node is called 'nowhere'"),
+    ("{type: queue, queue: q, exit_keys: {'A': z}, next: z}", "'A'", 0, "an exit key is one of 0-9, * or #"),
+    ("{type: queue, queue: q, exit_keys: {9: z}, next: z}", "9:", 0, "an exit key is one of 0-9, * or #"),
+    (
+        "{type: queue, queue: q, on: {fail: z}}",
+        "fail",
+        0,
+        OUTCOME.format(o="fail", t="queue", c="error, full, max_wait, skipped, unstaffed"),
+    ),
+    # wait
+    ("{type: wait, next: z}", "a:", 0, "missing field 'seconds'"),
+    ("{type: wait, seconds: -1, next: z}", "-1", 0, "must be a number from 0 to 28800"),
+    ("{type: wait, seconds: '5', next: z}", "'5'", 0, "must be a number from 0 to 28800"),
+    ("{type: wait, seconds: 5, treatment: loud, next: z}", "loud", 0, "must be one of music, ringback, silence"),
+    ("{type: wait, seconds: 5, prompt: [x], next: z}", "prompt", 0, "a prompt is tts:<text> or a prompt id"),
+    ("{type: wait, seconds: 5, on: {timeout: z}}", "timeout", 0, OUTCOME.format(o="timeout", t="wait", c="error")),
+    # transfer
+    ("{type: transfer, next: z}", "a:", 0, "missing field 'to'"),
+    (
+        "{type: transfer, to: {number: 34910000000}, next: z}",
+        "34910000000",
+        0,
+        "the expression gives int where string is needed",
+    ),
+    ("{type: transfer, to: {voicemail: 'vars.'}, next: z}", "'}", 0, None),
+    ("{type: transfer, to: {flow: 'a b'}, next: z}", "'a b'", 0, "an id was expected (or =expression)"),
+    (
+        "{type: transfer, to: {number: \"'1'\", flow: x}, next: z}",
+        "to:",
+        0,
+        "to is one of {number: expr}, {flow: id} or {voicemail: expr}",
+    ),
+    (
+        "{type: transfer, to: {fax: \"'1'\"}, next: z}",
+        "to:",
+        0,
+        "to is one of {number: expr}, {flow: id} or {voicemail: expr}",
+    ),
+    ("{type: transfer, to: {}, next: z}", "to:", 0, "to is one of {number: expr}, {flow: id} or {voicemail: expr}"),
+    (
+        "{type: transfer, to: \"'+34'\", next: z}",
+        "\"'+34'",
+        0,
+        "to is one of {number: expr}, {flow: id} or {voicemail: expr}",
+    ),
+    ("{type: transfer, to: {flow: x}, on: {busy: z}}", "busy", 0, OUTCOME.format(o="busy", t="transfer", c="fail")),
+    # callback
+    ("{type: callback, number: 600, next: z}", "600", 0, "the expression gives int where string is needed"),
+    ("{type: callback, queue: 'a b', next: z}", "'a b'", 0, "an id was expected (or =expression)"),
+    ("{type: callback, initial_delay_s: -1, next: z}", "-1", 0, "must be a number from 0 to 604800"),
+    ("{type: callback, max_retries: 11, next: z}", "11", 0, "must be a whole number from 0 to 10"),
+    ("{type: callback, retry_interval_s: 0, next: z}", "0,", 0, "must be a number over 0 and up to 604800"),
+    (
+        "{type: callback, on: {error: z}}",
+        "error",
+        0,
+        OUTCOME.format(o="error", t="callback", c="invalid_number, not_dialable"),
+    ),
+    # subflow
+    ("{type: subflow, next: z}", "a:", 0, "missing field 'flow'"),
+    ("{type: subflow, flow: 7, next: z}", "7", 0, "an id was expected (or =expression)"),
+    ("{type: subflow, flow: x, on: {fail: z}}", "fail", 0, OUTCOME.format(o="fail", t="subflow", c="error")),
+    # return, disconnect, stop
+    ("{type: return, next: a}", "next", 0, "a return node has no next"),
+    ("{type: return, on: {error: z}}", "error", 0, "a return node has no outcomes"),
+    ("{type: return, flow: x}", "flow: x", 0, "unknown field 'flow' for a return node"),
+    ("{type: disconnect, tone: loud}", "loud", 0, "must be one of none, busy"),
+    ("{type: disconnect, prompt: ''}", "''", 0, "a prompt is tts:<text> or a prompt id"),
+    ("{type: disconnect, next: a}", "next", 0, "a disconnect node has no next"),
+    ("{type: disconnect, on: {fail: z}}", "fail", 0, OUTCOME.format(o="fail", t="disconnect", c="error")),
+    ("{type: stop, next: a}", "next", 0, "a stop node has no next"),
+    ("{type: stop, on: {error: z}}", "error", 0, "a stop node has no outcomes"),
+    ("{type: stop, prompt: 'tts:x'}", "prompt", 0, "unknown field 'prompt' for a stop node"),
+    # any node
+    ("{type: play, prompt: 'tts:x', next: nowhere}", "nowhere", 0, "no node is called 'nowhere'"),
+    ("{type: play, prompt: 'tts:x', next: [z]}", "next", 0, "a node id was expected"),
+    ("{type: play, prompt: 'tts:x', on: [z]}", "on:", 0, "on must be a mapping of outcome to node"),
+    ("{type: play, prompt: 'tts:x', on: {error: nowhere}}", "nowhere", 0, "no node is called 'nowhere'"),
+    ("{type: Play, prompt: 'tts:x'}", "Play", 0, "type must be one of " + ", ".join(VALID)),
+    ("{prompt: 'tts:x'}", "a:", 0, "type must be one of " + ", ".join(VALID)),
+    ("[play]", "a:", 0, "a node is a mapping with a type"),
+]
+
+
+@pytest.mark.parametrize(("node", "token", "nth", "message"), REFUSED, ids=[r[0] for r in REFUSED])
+def test_each_parameter_and_outcome_is_refused_at_its_place(
+    node: str, token: str, nth: int, message: str | None
+) -> None:
+    text = _one(node)
+    found = [d for d in _report(text) if ": error: " in d]
+    if message is None:  # an expression error: its own message, tested in test_expressions
+        assert [d.split(": error: ")[0] for d in found] == [where(text, token, nth)], found
+        return
+    assert found == [f"{where(text, token, nth)}: error: node 'a': {message}"]
