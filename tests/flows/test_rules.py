@@ -378,3 +378,148 @@ def test_each_parameter_and_outcome_is_refused_at_its_place(
         assert [d.split(": error: ")[0] for d in found] == [where(text, token, nth)], found
         return
     assert found == [f"{where(text, token, nth)}: error: node 'a': {message}"]
+
+
+# -- §4 rule 1: YAML, fields, kinds, time zone ---------------------------------------------------------------
+
+
+def test_rule_1_yaml_syntax_duplicates_fields_kinds_and_time_zone() -> None:
+    broken = "flowlang: 1\nid: f\nnodes: {a: [}\n"
+    [syntax] = _report(broken)
+    assert syntax.startswith(f"{where(broken, '}')}: error: YAML syntax:")
+    text = _flow("  a: {type: stop}\n", head="id: g\ntimezone: Europe/Madird\nlimits: [5]\ncolour: red\n")
+    assert _report(text) == [
+        f"{where(text, 'id', 1)}: error: duplicate key 'id' (first at line 2)",
+        f"{where(text, 'Europe')}: error: 'Europe/Madird' is not an IANA time zone",
+        f"{where(text, 'limits')}: error: limits must be a mapping",
+        f"{where(text, 'colour')}: error: unknown field 'colour'",
+    ]
+    kinds = "flowlang: 1.0\nid: f\nstart: a\nvariables: [x]\nnodes: [a]\n"
+    assert _report(kinds) == [
+        f"{where(kinds, '1.0')}: error: flowlang must be 1 (the only version there is)",
+        f"{where(kinds, 'variables')}: error: variables must be a mapping of name to declaration",
+        f"{where(kinds, 'nodes')}: error: nodes must be a mapping of node id to node",
+    ]
+    assert _report("") == [
+        "f.yaml:1:1: error: missing field 'flowlang'",
+        "f.yaml:1:1: error: missing field 'id'",
+        "f.yaml:1:1: error: missing field 'start'",
+        "f.yaml:1:1: error: missing field 'nodes'",
+    ]
+
+
+def test_rule_1_yaml_1_2_on_yes_no_are_strings() -> None:
+    text = _one("{type: collect, into: vars.s, on: {timeout: z, invalid: z}, next: z}").replace("on:", "on:", 1)
+    assert _report(text) == []
+    yes = _one("{type: play, prompt: 'tts:x', barge_in: yes, next: z}")
+    assert _report(yes) == [f"{where(yes, 'yes')}: error: node 'a': true or false was expected"]
+
+
+# -- rule 2: ids, node count, targets, outcomes --------------------------------------------------------------
+
+
+def test_rule_2_bad_ids() -> None:
+    long_id = "n" * 51
+    text = _flow(
+        f"  b c: {{type: stop}}\n  {long_id}: {{type: stop}}\n  a: {{type: stop}}\n",
+        variables="    9x: {type: int}\n",
+        head="",
+    ).replace("id: f", "id: 'mi flujo'")
+    assert _report(text) == [
+        f"{where(text, chr(39) + 'mi')}: error: 'mi flujo' is not a valid id (letters, digits and _, at most 50)",
+        f"{where(text, '9x')}: error: '9x' is not a valid variable name",
+        f"{where(text, 'b c')}: error: 'b c' is not a valid node id",
+        f"{where(text, long_id)}: error: '{long_id}' is not a valid node id",
+    ]
+    ok = _flow(f"  {'n' * 50}: {{type: stop}}\n", start="n" * 50)
+    assert _report(ok) == []
+
+
+def test_rule_2_at_most_250_nodes() -> None:
+    nodes = "".join(f"  n{i}: {{type: play, prompt: 'tts:x', next: n{i + 1}}}\n" for i in range(249))
+    text = _flow(nodes + "  n249: {type: stop}\n", start="n0")
+    assert _report(text) == []
+    more = text + "  n250: {type: stop}\n"
+    assert _report(more)[0] == f"{where(more, 'nodes:')}: error: 251 nodes; a flow has at most 250"
+
+
+def test_rule_2_every_kind_of_transition_target() -> None:
+    text = _flow(
+        "  a: {type: switch, cases: [{when: 'true', next: c1}], default: d1, next: n1}\n"
+        "  b: {type: queue, queue: q, exit_keys: {'*': e1}, on: {full: o1}, next: a}\n",
+        start="s1",
+    )
+    assert [d.split(": error: ")[0] for d in _report(text)] == [
+        where(text, "s1"),
+        where(text, "c1"),
+        where(text, "d1"),
+        where(text, "n1"),
+        where(text, "e1"),
+        where(text, "o1"),
+    ]
+    assert all("no node is called" in d for d in _report(text))
+
+
+# -- rule 3: variables -------------------------------------------------------------------------------------
+
+
+def test_rule_3_undeclared_variables_and_defaults() -> None:
+    variables = (
+        "    s: {type: string, default: 1}\n"
+        "    i: {type: int, default: 'x'}\n"
+        "    f: {type: float, default: true}\n"
+        "    b: {type: bool, default: 0}\n"
+        "    t: {type: text}\n"
+        "    g: {type: int, scope: tenant}\n"
+        "    x: {type: int, visible: true}\n"
+        "    y: 5\n"
+        "    ok_f: {type: float, default: 1, scope: global}\n"
+    )
+    text = _flow("  a: {type: switch, cases: [{when: 'vars.nope == 1', next: z}]}\n  z: {type: stop}\n", variables)
+    assert _report(text) == [
+        f"{where(text, '1}')}: error: the default is not of type string",
+        f"{where(text, chr(39) + 'x')}: error: the default is not of type int",
+        f"{where(text, 'true}')}: error: the default is not of type float",
+        f"{where(text, '0}')}: error: the default is not of type bool",
+        f"{where(text, 'text')}: error: type must be one of string, int, float, bool",
+        f"{where(text, 'tenant')}: error: scope must be one of flow, contact, global",
+        f"{where(text, 'visible')}: error: unknown field 'visible'",
+        f"{where(text, '5')}: error: a variable is declared as {{type, scope, default}}",
+        f"{where(text, 'nope')}: error: node 'a': expression: variable nope is not declared",
+    ]
+    checked = check_flow(text.replace("vars.nope", "vars.ok_f"), "f.yaml")
+    assert checked.flow is None  # the other errors remain
+
+
+@pytest.mark.parametrize(
+    ("declaration", "ok"),
+    [
+        ("{type: int, default: 9223372036854775807}", True),
+        ("{type: int, default: -9223372036854775808}", True),
+        ("{type: int, default: 9223372036854775808}", False),
+        ("{type: int, default: -9223372036854775809}", False),
+        ("{type: float, default: 9223372036854775808}", True),
+    ],
+)
+def test_rule_3_int_defaults_are_64_bit(declaration: str, ok: bool) -> None:
+    text = _flow("  a: {type: stop}\n", f"    n: {declaration}\n")
+    number = declaration.split("default: ")[1].rstrip("}")
+    expected = [] if ok else [f"{where(text, number)}: error: the default is not of type int"]
+    assert _report(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("literal", "ok"),
+    [
+        ("9223372036854775807", True),
+        ("-9223372036854775808", True),
+        ("9223372036854775808", False),
+        ("-9223372036854775809", False),
+    ],
+)
+def test_rule_4_int_literals_are_64_bit(literal: str, ok: bool) -> None:
+    text = _one(f"{{type: queue, queue: q, priority: {literal}, next: z}}")
+    expected = [] if ok else [f"{where(text, literal)}: error: node 'a': the number is too large (at most 64 bits)"]
+    assert _report(text) == expected
+    quoted = _one(f"{{type: queue, queue: q, priority: '{literal}', next: z}}")
+    assert (_report(quoted) == []) == ok

@@ -199,7 +199,7 @@ class _Checker:
         for key in ("flowlang", "id", "start", "nodes"):
             if key not in data:
                 self.report((), _("missing field {name!r}", name=key))
-        if "flowlang" in data and (data["flowlang"] != 1 or isinstance(data["flowlang"], bool)):
+        if "flowlang" in data and (data["flowlang"] != 1 or not _is_int(data["flowlang"])):
             self.report(("flowlang",), _("flowlang must be 1 (the only version there is)"))
         flow_id = self._id(("id",), data.get("id"))
         timezone = data.get("timezone", "UTC")
@@ -688,7 +688,8 @@ class _Checker:
         only_play = _without(edges, nodes, TIMED - {"play"})
         spinning = _cycle_members(only_play) - busy
         for node_id in _one_per_cycle(spinning, only_play):
-            if nodes[node_id].type == "play" or any(nodes[m].type == "play" for m in spinning & only_play[node_id]):
+            group = _reach(node_id, {n: only_play[n] & spinning for n in spinning})
+            if any(nodes[m].type == "play" for m in group):
                 self.node = node_id
                 self.report(
                     ("nodes", node_id),
