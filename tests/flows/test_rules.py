@@ -394,9 +394,10 @@ def test_rule_1_yaml_syntax_duplicates_fields_kinds_and_time_zone() -> None:
         f"{where(text, 'limits')}: error: limits must be a mapping",
         f"{where(text, 'colour')}: error: unknown field 'colour'",
     ]
-    kinds = "flowlang: 1.0\nid: f\nstart: a\nvariables: [x]\nnodes: [a]\n"
+    kinds = "flowlang: 1.0\nid: f\nstart: zz\nvariables: [x]\nnodes: [a]\n"
     assert _report(kinds) == [
         f"{where(kinds, '1.0')}: error: flowlang must be 1 (the only version there is)",
+        f"{where(kinds, 'zz')}: error: no node is called 'zz'",
         f"{where(kinds, 'variables')}: error: variables must be a mapping of name to declaration",
         f"{where(kinds, 'nodes')}: error: nodes must be a mapping of node id to node",
     ]
