@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from centralita.core.i18n import using
-from centralita.flows.document import Catalog, check_flow
+from centralita.flows.document import Catalog, check_flow, check_flows
 
 VARS = "    s: {type: string}\n    i: {type: int, default: 0}\n"
 WRITABLE = (
@@ -524,3 +524,347 @@ def test_rule_4_int_literals_are_64_bit(literal: str, ok: bool) -> None:
     assert _report(text) == expected
     quoted = _one(f"{{type: queue, queue: q, priority: '{literal}', next: z}}")
     assert (_report(quoted) == []) == ok
+
+
+# -- rule 4: expressions ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("node", "token", "message"),
+    [
+        # `=expr` id parameters: the position is inside the scalar, after the `=`
+        ("{type: queue, queue: '=lower(vars.s', next: z}", "', next", "expected ')', found end of expression"),
+        ("{type: queue, queue: =nonsense(1), next: z}", "nonsense", "unknown function nonsense()"),
+        ("{type: check_hours, schedule: '=vars.s ==', next: z}", "', next", "unexpected end of expression"),
+        ("{type: subflow, flow: '=vars.nope', next: z}", "nope", "variable nope is not declared"),
+        ("{type: transfer, to: {flow: '=1 +'}, next: z}", "'}", "unexpected end of expression"),
+        ('{type: callback, queue: "=upper(vars.s, 1)", next: z}', "upper", "upper() takes 1 argument, not 2"),
+        # prompts: the position is inside the prompt
+        ("{type: play, prompt: 'tts:Hola {{vars.s +}} y {{vars.s}}', next: z}", "}}", "unexpected end of expression"),
+        ("{type: collect, into: vars.s, prompt: 'tts:{{vars.i + vars.s}}', next: z}", "vars.s}}", None),
+        (
+            "{type: wait, seconds: 1, prompt: 'tts:Hola {{agent.id}}', next: z}",
+            "agent",
+            "agent.* is only available in steps[].require",
+        ),
+        ("{type: disconnect, prompt: 'tts:{{value}}'}", "value", "value is only available in collect.valid"),
+        # everywhere else
+        ("{type: set, assign: {vars.s: 'agent.id'}, next: z}", "agent", "agent.* is only available in steps[].require"),
+        ("{type: queue, queue: q, when: 'value == 1', next: z}", "value", "value is only available in collect.valid"),
+        ("{type: set, assign: {vars.i: 'len(1, 2)'}, next: z}", "len", "len() takes 1 argument, not 2"),
+        ("{type: set, assign: {vars.i: 'vars.s - 1'}, next: z}", "vars.s", None),
+        ("{type: invoke, function: x.y, input: {k: 'vars.s +'}, on: {error: z}}", "'}", "unexpected end of expression"),
+        ("{type: transfer, to: {number: 'nope()'}, next: z}", "nope", "unknown function nope()"),
+        ("{type: transfer, to: {voicemail: '((1)'}, next: z}", "'}", "expected ')', found end of expression"),
+        ("{type: callback, number: 'vars.s +', next: z}", "', next", "unexpected end of expression"),
+    ],
+)
+def test_rule_4_expressions_at_their_token(node: str, token: str, message: str | None) -> None:
+    text = _one(node)
+    found = _report(text)
+    assert [d.split(": error: ")[0] for d in found] == [where(text, token)], found
+    if message is not None:
+        assert found[0].endswith(f": error: node 'a': expression: {message}")
+    else:
+        assert ": error: node 'a': expression: " in found[0]
+
+
+def test_rule_4_attributes_are_untyped_and_agent_is_known_in_require() -> None:
+    text = _one(
+        "{type: queue, queue: q, when: 'contact.attributes.x > 1 AND customer.attributes.y == true', "
+        "steps: [{require: \"agent.skills.banca >= 4 AND agent.languages HAS 'es'\"}], next: z}"
+    )
+    assert _report(text) == []
+    valid = _one("{type: collect, into: vars.s, valid: 'len(value) == 4', next: z}")
+    assert _report(valid) == []
+
+
+def test_rule_4_a_folded_expression_with_an_error_on_its_second_line() -> None:
+    text = _flow(
+        "  a:\n"
+        "    type: switch\n"
+        "    cases:\n"
+        "      - when: >\n"
+        "          len(vars.s) > 1 AND\n"
+        "          len(1) > 0\n"
+        "        next: z\n"
+        "  z: {type: stop}\n"
+    )
+    # the bad argument is the `1` of the second line, not the first `1` of the scalar
+    [problem] = _report(text)
+    assert problem.startswith(f"{where(text, '1)')}: error: node 'a': expression: argument 1 of len()")
+    quoted = _flow(
+        '  a: {type: switch, cases: [{when: "len(vars.s) > 1 AND\n      len(vars.s) >", next: z}]}\n  z: {type: stop}\n'
+    )
+    # an expression cut short is reported at its end, as on one line
+    assert _report(quoted) == [
+        f"{where(quoted, chr(34) + ', next')}: error: node 'a': expression: unexpected end of expression"
+    ]
+    prompt = _flow(
+        "  a:\n"
+        "    type: play\n"
+        "    prompt: >-\n"
+        "      tts:Hola {{vars.s}},\n"
+        "      {{vars.s}} {{len(vars.s, 1)}}\n"
+        "    next: z\n"
+        "  z: {type: stop}\n"
+    )
+    assert _report(prompt) == [f"{where(prompt, 'len')}: error: node 'a': expression: len() takes 1 argument, not 2"]
+
+
+def test_rule_4_the_type_of_a_whole_expression() -> None:
+    text = _one("{type: switch, cases: [{when: 'vars.i + 1', next: z}]}")
+    assert _report(text) == [
+        f"{where(text, chr(39) + 'vars')}: error: node 'a': the expression gives int where bool is needed"
+    ]
+
+
+# -- rule 5: ranges and timers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("node", "token", "message"),
+    [
+        ("{type: collect, into: vars.s, max_digits: 16, next: z}", None, None),
+        ("{type: wait, seconds: 28800, next: z}", None, None),
+        ("{type: wait, seconds: 28800.5, next: z}", "28800.5", "must be a number from 0 to 28800"),
+        (
+            "{type: queue, queue: q, steps: [{require: 'true', duration_s: null}, {require: 'true', duration_s: 5}], "
+            "next: z}",
+            "null",
+            "only the last step may last for ever (duration_s null)",
+        ),
+        (
+            "{type: queue, queue: q, steps: [{require: 'true'}, {require: 'false'}], next: z}",
+            "{require",
+            "only the last step may last for ever (duration_s null)",
+        ),
+        ("{type: queue, queue: q, steps: [{require: 'true', duration_s: 5}, {require: 'true'}], next: z}", None, None),
+        (
+            "{type: queue, queue: q, steps: [{require: 'true', duration_s: 0.0}], next: z}",
+            "0.0",
+            "duration_s must be a number of seconds over 0",
+        ),
+        ("{type: queue, queue: q, exit_keys: {'#': z, '*': z, '0': z}, next: z}", None, None),
+        ("{type: queue, queue: q, exit_keys: {'99': z}, next: z}", "'99'", "an exit key is one of 0-9, * or #"),
+        (
+            "{type: queue, queue: q, max_wait_s: 60, next: z}",
+            "60",
+            "max_wait_s needs on.max_wait (where to go when it expires)",
+        ),
+        ("{type: queue, queue: q, max_wait_s: 60, on: {max_wait: z}}", None, None),
+        (
+            "{type: queue, queue: q, max_wait_unstaffed_s: 30, on: {max_wait: z}}",
+            "30",
+            "max_wait_unstaffed_s needs on.unstaffed (where to go when it expires)",
+        ),
+        ("{type: queue, queue: q, max_wait_unstaffed_s: 30, on: {unstaffed: z}}", None, None),
+    ],
+)
+def test_rule_5_ranges_and_timers(node: str, token: str | None, message: str | None) -> None:
+    text = _one(node)
+    expected = [] if token is None else [f"{where(text, token)}: error: node 'a': {message}"]
+    assert _report(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("limits", "ok"),
+    [
+        ("{max_steps: 1}", True),
+        ("{max_steps: 1000000}", True),
+        ("{}", True),
+        ("{max_steps: 0}", False),
+        ("{max_steps: 1000001}", False),
+        ("{max_steps: 1.5}", False),
+        ("{max_steps: true}", False),
+        ("{max_steps: '10'}", False),
+        ("{max_steps: null}", False),
+    ],
+)
+def test_limits_max_steps(limits: str, ok: bool) -> None:
+    text = _flow("  a: {type: stop}\n", head=f"limits: {limits}\n")
+    value = limits[len("{max_steps: ") : -1]
+    expected = [] if ok else [f"{where(text, value + '}')}: error: max_steps must be a whole number from 1 to 1000000"]
+    assert _report(text) == expected
+    checked = check_flow(text, "f.yaml")
+    if ok:
+        assert checked.flow is not None and checked.flow.max_steps == (int(value) if value else 10_000)
+    unknown = _flow("  a: {type: stop}\n", head="limits: {max_nodes: 3}\n")
+    assert _report(unknown) == [f"{where(unknown, 'max_nodes')}: error: unknown field 'max_nodes'"]
+
+
+# -- rules 6 and 7: busy loops, four queues -------------------------------------------------------------------
+
+
+def test_rule_6_busy_loops() -> None:
+    text = _flow(
+        "  a: {type: set, assign: {vars.i: 'vars.i + 1'}, next: b}\n"
+        "  b: {type: check_hours, on: {closed: a}, next: w}\n"
+        "  w: {type: wait, seconds: 5, next: c}\n"
+        "  c: {type: queue, queue: q, on: {skipped: c}, next: w}\n"
+    )
+    message = "busy loop: a cycle through here runs no play, wait, collect or invoke"
+    assert _report(text) == [
+        f"{where(text, 'a:')}: error: node 'a': {message}",
+        f"{where(text, 'c:')}: error: node 'c': {message}",
+    ]
+
+
+def test_rule_6_a_loop_with_a_timed_node_is_not_busy() -> None:
+    for timed in (
+        "{type: wait, seconds: 1, next: a}",
+        "{type: collect, into: vars.s, next: a}",
+        "{type: invoke, function: x.y, on: {error: a}, next: a}",
+    ):
+        text = _flow(f"  a: {{type: set, assign: {{vars.i: 1}}, next: t}}\n  t: {timed}\n")
+        assert _report(text) == [], timed
+
+
+def test_rule_7_a_path_joining_four_queues_and_what_resets_it() -> None:
+    def chain(between: str = "", fourth: str = "cuatro") -> str:
+        return _flow(
+            "  a: {type: queue, queue: uno, next: b}\n"
+            "  b: {type: queue, queue: dos, next: c}\n"
+            f"  c: {{type: queue, queue: tres, next: {'x' if between else 'd'}}}\n"
+            + (f"  x: {between}\n" if between else "")
+            + f"  d: {{type: queue, queue: {fourth}, next: w}}\n"
+            "  w: {type: wait, seconds: 30, next: w}\n"
+        )
+
+    four = chain()
+    assert _report(four) == [
+        f"{where(four, 'cuatro')}: error: node 'd': a path joins four queues (cuatro, dos, tres, uno); "
+        "a contact waits in at most three"
+    ]
+    assert _report(chain(fourth="uno")) == []  # the same queue again
+    assert _report(chain("{type: callback, next: d}")) == []  # a callback leaves all queues
+    assert _report(chain("{type: play, prompt: 'tts:x', next: d}")) != []
+    skipped = _flow(
+        "  a: {type: queue, queue: uno, next: b}\n"
+        "  b: {type: queue, queue: dos, next: c}\n"
+        "  c: {type: queue, queue: tres, on: {full: d}, next: w}\n"
+        "  d: {type: queue, queue: cuatro, next: w}\n"
+        "  w: {type: wait, seconds: 30, next: w}\n"
+    )
+    assert _report(skipped) == []  # `full`: tres was not joined
+
+
+# -- rule 8: the catalogue --------------------------------------------------------------------------------------
+
+
+CATALOG = Catalog(
+    queues=frozenset({"ventas"}),
+    schedules=frozenset({"general"}),
+    flows=frozenset({"encuesta"}),
+    functions=frozenset({"crm.identify"}),
+    prompts=frozenset({"bienvenida"}),
+)
+
+
+@pytest.mark.parametrize(
+    ("node", "token", "message"),
+    [
+        ("{type: queue, queue: soporte, next: z}", "soporte", "no queue is called 'soporte'"),
+        ("{type: callback, queue: soporte, next: z}", "soporte", "no queue is called 'soporte'"),
+        ("{type: check_hours, schedule: verano, next: z}", "verano", "no schedule is called 'verano'"),
+        ("{type: subflow, flow: otra, next: z}", "otra", "no flow is called 'otra'"),
+        ("{type: transfer, to: {flow: otra}, next: z}", "otra", "no flow is called 'otra'"),
+        (
+            "{type: invoke, function: crm.open_case, on: {error: z}}",
+            "crm.open",
+            "no function is registered as 'crm.open_case'",
+        ),
+        ("{type: play, prompt: adios, next: z}", "adios", "no prompt is called 'adios'"),
+        ("{type: collect, into: vars.s, prompt: adios, next: z}", "adios", "no prompt is called 'adios'"),
+        ("{type: wait, seconds: 1, prompt: adios, next: z}", "adios", "no prompt is called 'adios'"),
+        ("{type: disconnect, prompt: adios}", "adios", "no prompt is called 'adios'"),
+        ("{type: queue, queue: ventas, next: z}", None, None),
+        ("{type: queue, queue: '=vars.s', next: z}", None, None),  # an expression is not checked
+        ("{type: play, prompt: bienvenida, next: z}", None, None),
+        ("{type: play, prompt: 'tts:{{vars.s}}', next: z}", None, None),
+        ("{type: subflow, flow: encuesta, next: z}", None, None),
+        ("{type: check_hours, schedule: general, next: z}", None, None),
+        ("{type: invoke, function: crm.identify, on: {error: z}}", None, None),
+    ],
+)
+def test_rule_8_every_kind_of_id_on_publish(node: str, token: str | None, message: str | None) -> None:
+    text = _one(node)
+    assert _report(text) == []  # without a catalogue nothing is checked
+    expected = [] if token is None else [f"{where(text, token)}: error: node 'a': {message}"]
+    assert _report(text, CATALOG) == expected
+
+
+# -- the warnings -------------------------------------------------------------------------------------------
+
+
+def test_the_three_warnings() -> None:
+    text = _flow(
+        "  a: {type: invoke, function: x.y, next: q}\n"
+        "  q: {type: queue, queue: ventas, next: p}\n"
+        "  p: {type: play, prompt: 'tts:Espere', next: s}\n"
+        "  s: {type: switch, cases: [{when: 'true', next: p}]}\n"
+        "  lejos: {type: stop}\n"
+    )
+    checked = check_flow(text, "f.yaml")
+    with using("en"):
+        assert [str(d) for d in checked.diagnostics] == [
+            f"{where(text, 'x.y')}: warning: node 'a': invoke without on.error: a failure falls through to next",
+            f"{where(text, 'p:')}: warning: node 'p': the only timed node of a cycle through here is play: on chat "
+            "it spins at once",
+            f"{where(text, 'lejos')}: warning: node 'lejos': unreachable: no path from start leads here",
+        ]
+    assert checked.ok() and not checked.ok(strict=True)
+
+
+def test_the_chat_spin_warning_does_not_depend_on_node_order() -> None:
+    # the first node of the cycle in file order is not the play, nor next to it
+    text = _flow(
+        "  a: {type: queue, queue: ventas, next: b}\n"
+        "  b: {type: set, assign: {vars.i: 1}, next: c}\n"
+        "  c: {type: set, assign: {vars.i: 2}, next: d}\n"
+        "  d: {type: play, prompt: 'tts:Espere', next: b}\n"
+    )
+    assert _report(text) == [
+        f"{where(text, 'b:')}: warning: node 'b': the only timed node of a cycle through here is play: on chat "
+        "it spins at once"
+    ]
+
+
+def test_collect_with_options_and_valid_warns_and_duplicate_options() -> None:
+    text = _one(
+        "{type: collect, into: vars.s, options: [{value: '1', label: Si}, {value: '1', label: No}], "
+        "valid: 'true', next: z}"
+    )
+    assert _report(text) == [
+        f"{where(text, chr(39) + '1', 1)}: error: node 'a': the value '1' is given twice",
+        f"{where(text, chr(39) + 'true')}: warning: node 'a': with valid, options are only buttons: a reply outside "
+        "them is not refused",
+    ]
+
+
+def test_result_into_targets() -> None:
+    text = _one(
+        "{type: invoke, function: x.y, result_into: {a: vars.s, b: contact.attributes.x, c: contact.reason, "
+        "d: vars.nope, e: contact.attributes., f: 5}, on: {error: z}}"
+    )
+    assert _report(text) == [
+        f"{where(text, 'vars.nope')}: error: node 'a': vars.nope is not declared in variables",
+        f"{where(text, 'contact.attributes.,')}: error: node 'a': an attribute name has no '$' or '.' (and 1 to 100 "
+        "characters)",
+        f"{where(text, '5}')}: error: node 'a': a place to write was expected, e.g. vars.dni",
+    ]
+
+
+# -- several files ----------------------------------------------------------------------------------------
+
+
+def test_flows_loaded_together_agree_on_type_and_scope() -> None:
+    one = _flow("  a: {type: stop}\n", "    cola: {type: string, scope: contact}\n")
+    same = one.replace("id: f", "id: g")
+    other_scope = one.replace("scope: contact", "scope: flow")
+    with using("en"):
+        first, second, third = check_flows([(one, "uno.yaml"), (same, "dos.yaml"), (other_scope, "tres.yaml")])
+        assert first.ok() and second.ok() and third.flow is None
+        assert [str(d) for d in third.diagnostics] == [
+            "tres.yaml:1:1: error: variable 'cola' is string in scope flow here but string in scope contact in uno.yaml"
+        ]
