@@ -868,3 +868,119 @@ def test_flows_loaded_together_agree_on_type_and_scope() -> None:
         assert [str(d) for d in third.diagnostics] == [
             "tres.yaml:1:1: error: variable 'cola' is string in scope flow here but string in scope contact in uno.yaml"
         ]
+
+
+# -- hostile inputs: diagnostics, never an exception or a hang ------------------------------------------------------
+
+
+def _errors(text: str) -> list[str]:
+    checked = check_flow(text, "f.yaml")
+    assert checked.flow is None
+    with using("en"):
+        return [str(d) for d in checked.errors]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x: " + "[" * 10_000 + "]" * 10_000 + "\n",
+        "x: " + "{a: " * 5_000 + "1" + "}" * 5_000 + "\n",
+        "".join("  " * i + "a:\n" for i in range(3_000)) + "  " * 3_000 + "1\n",
+    ],
+    ids=["sequences", "flow mappings", "block mappings"],
+)
+def test_deep_nesting_is_an_error_not_a_crash(text: str) -> None:
+    assert _errors(text) == ["f.yaml:1:1: error: the document nests too deeply to be read"]
+
+
+def test_a_scalar_its_tag_cannot_build_is_an_error() -> None:
+    text = _one("{type: wait, seconds: !!int x, next: z}")
+    [problem] = _errors(text)
+    assert problem.startswith("f.yaml:1:1: error: YAML: ") and "'x'" in problem
+    assert _errors(_one("{type: wait, seconds: !!float y, next: z}"))
+
+
+@pytest.mark.parametrize(
+    ("node", "message"),
+    [
+        ("{type: wait, seconds: 99999999999999999999999999999, next: z}", "must be a number from 0 to 28800"),
+        ("{type: wait, seconds: 1e400, next: z}", "must be a number from 0 to 28800"),
+        ("{type: wait, seconds: .nan, next: z}", "must be a number from 0 to 28800"),
+        ("{type: wait, seconds: -.inf, next: z}", "must be a number from 0 to 28800"),
+        (
+            "{type: queue, queue: q, priority: .nan, next: z}",
+            "an expression was expected (a string, number or boolean)",
+        ),
+        ("{type: queue, queue: q, priority: .inf, next: z}", "the expression gives float where int is needed"),
+        (
+            "{type: set, assign: {vars.s: 'str(99999999999999999999)'}, next: z}",
+            "expression: integer 99999999999999999999 does not fit in 64 bits",
+        ),
+    ],
+)
+def test_huge_numbers(node: str, message: str) -> None:
+    assert [d.split(": node 'a': ")[1] for d in _errors(_one(node))] == [message]
+
+
+def test_nul_bytes() -> None:
+    [raw] = _errors(_one("{type: play, prompt: 'tts:\x00', next: z}"))
+    assert raw.startswith("f.yaml:1:1: error: YAML syntax: unacceptable character #x0000")
+    escaped = _one("{type: set, assign: {vars.s: \"'\\0'\"}, next: z}")
+    assert check_flow(escaped, "f.yaml").diagnostics == []  # a NUL inside a string literal is only text
+    zone = _flow("  a: {type: stop}\n", head='timezone: "Europe/\\0Madrid"\n')
+    assert _errors(zone) == [f"{where(zone, chr(34) + 'Europe')}: error: 'Europe/\\x00Madrid' is not an IANA time zone"]
+
+
+def test_ten_megabyte_scalars() -> None:
+    big = "x" * 10_000_000
+    assert check_flow(_one(f"{{type: play, prompt: 'tts:{big}', next: z}}"), "f.yaml").diagnostics == []
+    [problem] = _errors(_one(f"{{type: set, assign: {{vars.s: '{big}'}}, next: z}}"))
+    assert "expression: an expression may have at most 2000 characters" in problem
+    [problem] = _errors(_flow("  a: {type: stop}\n", start=big))
+    assert problem.endswith(f"no node is called '{big[:10]}" + big[10:] + "'")
+
+
+@pytest.mark.parametrize(
+    ("nodes", "token"),
+    [
+        ("  [a]: {type: stop}\n", "[a]"),
+        ("  {a: 1}: {type: stop}\n", "{a: 1}"),
+        ("  ? [a, b]\n  : {type: stop}\n", "[a, b]"),
+        ("  a: {type: play, prompt: 'tts:x', on: {[error]: a}}\n", "[error]"),
+    ],
+)
+def test_keys_that_are_lists_or_mappings(nodes: str, token: str) -> None:
+    text = _flow(nodes)
+    assert f"{where(text, token)}: error: a key must be a plain value" in _errors(text)
+
+
+def test_non_string_and_unicode_node_ids() -> None:
+    text = _flow("  1: {type: stop}\n  null: {type: stop}\n  ñandú: {type: stop}\n  a: {type: stop}\n")
+    assert _errors(text) == [
+        f"{where(text, '1:')}: error: 1 is not a valid node id",
+        f"{where(text, 'null')}: error: None is not a valid node id",
+        f"{where(text, 'ñandú')}: error: 'ñandú' is not a valid node id",
+    ]
+    numeric_start = _flow("  a: {type: stop}\n", start="1")
+    assert _errors(numeric_start) == [f"{where(numeric_start, '1', 1)}: error: a node id was expected"]
+
+
+def test_ten_thousand_nodes() -> None:
+    nodes = "".join(f"  n{i}: {{type: play, prompt: 'tts:x', next: n{i + 1}}}\n" for i in range(10_000))
+    text = _flow(nodes + "  n10000: {type: stop}\n", start="n0")
+    errors = _errors(text)
+    assert errors == [f"{where(text, 'nodes:')}: error: 10001 nodes; a flow has at most 250"]
+
+
+def test_anchors_and_aliases() -> None:
+    text = _flow("  a: &play {type: play, prompt: 'tts:x', next: b}\n  b: *play\n")
+    assert _report(text) == [
+        f"{where(text, 'b:')}: warning: node 'b': the only timed node of a cycle through here is play: on chat it "
+        "spins at once"
+    ]
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcde", "bcdef", strict=True)
+    )
+    assert _errors(bomb) == ["f.yaml:1:1: error: the document expands to more than 200000 values (aliases?)"]
+    merge = _flow("  a: {<<: {type: stop}}\n")
+    assert f"{where(merge, '<<')}: error: merge keys (<<) are not supported" in _errors(merge)
