@@ -934,6 +934,7 @@ def test_nul_bytes() -> None:
 def test_ten_megabyte_scalars() -> None:
     big = "x" * 10_000_000
     assert check_flow(_one(f"{{type: play, prompt: 'tts:{big}', next: z}}"), "f.yaml").diagnostics == []
+    big = big[:1_000_000]
     [problem] = _errors(_one(f"{{type: set, assign: {{vars.s: '{big}'}}, next: z}}"))
     assert "expression: an expression may have at most 2000 characters" in problem
     [problem] = _errors(_flow("  a: {type: stop}\n", start=big))
