@@ -866,7 +866,8 @@ def test_flows_loaded_together_agree_on_type_and_scope() -> None:
         first, second, third = check_flows([(one, "uno.yaml"), (same, "dos.yaml"), (other_scope, "tres.yaml")])
         assert first.ok() and second.ok() and third.flow is None
         assert [str(d) for d in third.diagnostics] == [
-            "tres.yaml:1:1: error: variable 'cola' is string in scope flow here but string in scope contact in uno.yaml"
+            f"tres.yaml:{where(other_scope, 'cola')[len('f.yaml:') :]}: error: variable 'cola' is string in scope "
+            "flow here but string in scope contact in uno.yaml"
         ]
 
 
@@ -985,3 +986,17 @@ def test_anchors_and_aliases() -> None:
     assert _errors(bomb) == ["f.yaml:1:1: error: the document expands to more than 200000 values (aliases?)"]
     merge = _flow("  a: {<<: {type: stop}}\n")
     assert f"{where(merge, '<<')}: error: merge keys (<<) are not supported" in _errors(merge)
+
+
+def test_flows_loaded_together_know_each_other_on_publish() -> None:
+    main = _flow("  a: {type: subflow, flow: encuesta, next: b}\n  b: {type: transfer, to: {flow: otra}}\n")
+    survey = _flow("  a: {type: return}\n").replace("id: f", "id: encuesta")
+    catalog = Catalog(flows=frozenset())
+    with using("en"):
+        first, second = check_flows([(main, "main.yaml"), (survey, "encuesta.yaml")], catalog)
+        assert [str(d) for d in first.diagnostics] == [
+            f"main.yaml:{where(main, 'otra')[len('f.yaml:') :]}: error: node 'b': no flow is called 'otra'"
+        ]
+        assert second.diagnostics == []
+        [alone] = check_flows([(main, "main.yaml")], catalog)
+        assert len(alone.errors) == 2  # without the other file, encuesta is unknown too

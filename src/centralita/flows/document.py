@@ -15,7 +15,7 @@ import math
 import re
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from centralita.core.i18n import _
@@ -129,9 +129,14 @@ def check_flows(documents: Sequence[tuple[str, str]], catalog: Catalog | None = 
     """Several flows loaded together, `(text, source)` each: each checked on its own, then across them
     (they must agree on every variable's type and scope, §1); a subflow or transfer target among them is
     known to the others."""
-    found = [check_flow(text, source, catalog) for text, source in documents]
+    docs = [load_yaml(text, source) for text, source in documents]
+    catalog = catalog or Catalog()
+    if catalog.flows is not None:
+        ids = {doc.data["id"] for doc in docs if isinstance(doc.data, dict) and isinstance(doc.data.get("id"), str)}
+        catalog = replace(catalog, flows=catalog.flows | ids)
+    found = [_Checker(doc, catalog).run() for doc in docs]
     seen: dict[str, tuple[Variable, str]] = {}
-    for checked in found:
+    for doc, checked in zip(docs, found, strict=True):
         if checked.flow is None:
             continue
         for var in checked.flow.variables.values():
@@ -148,7 +153,9 @@ def check_flows(documents: Sequence[tuple[str, str]], catalog: Catalog | None = 
                     other_scope=other.scope,
                     file=where,
                 )
-                checked.diagnostics.append(Diagnostic(checked.source, 1, 1, "error", None, message))
+                line, column = doc.position(("variables", var.name), at_key=True)
+                checked.diagnostics.append(Diagnostic(checked.source, line, column, "error", None, message))
+                checked.diagnostics.sort(key=lambda d: (d.line, d.column))
                 checked.flow = None
     return found
 
