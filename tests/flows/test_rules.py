@@ -1000,3 +1000,21 @@ def test_flows_loaded_together_know_each_other_on_publish() -> None:
         assert second.diagnostics == []
         [alone] = check_flows([(main, "main.yaml")], catalog)
         assert len(alone.errors) == 2  # without the other file, encuesta is unknown too
+
+
+def test_an_id_with_a_trailing_line_break_is_not_an_id() -> None:
+    # `$` in the id patterns also matches before a final line break: every id is matched whole
+    text = (
+        'flowlang: 1\nid: "f\\n"\nstart: a\nvariables: {"v\\n": {type: int}}\nnodes:\n'
+        '  "b\\n": {type: stop}\n'
+        '  a: {type: invoke, function: "x.y\\n", input: {"k\\n": 1}, on: {error: c}}\n'
+        '  c: {type: play, prompt: "hola\\n"}\n'
+    )
+    assert [d.split(": error: ")[0] for d in _errors(text)] == [
+        where(text, '"f'),
+        where(text, '"v'),
+        where(text, '"b'),
+        where(text, '"x.y'),
+        where(text, '"k'),
+        where(text, '"hola'),
+    ]

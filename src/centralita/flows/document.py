@@ -224,7 +224,7 @@ class _Checker:
                 ("nodes",), _("{count} nodes; a flow has at most {most}", count=len(nodes_data), most=MAX_NODES)
             )
         for node_id in nodes_data:
-            if isinstance(node_id, str) and _ID.match(node_id):
+            if isinstance(node_id, str) and _ID.fullmatch(node_id):
                 self.node_ids.add(node_id)
             else:
                 self.report(("nodes", node_id), _("{id!r} is not a valid node id", id=node_id), at_key=True)
@@ -246,7 +246,7 @@ class _Checker:
         return Flow(flow_id, timezone, start, max_steps, dict(self.variables), nodes)
 
     def _id(self, path: Path, value: Any) -> str | None:
-        if isinstance(value, str) and _ID.match(value):
+        if isinstance(value, str) and _ID.fullmatch(value):
             return value
         if value is not None:
             self.report(path, _("{id!r} is not a valid id (letters, digits and _, at most 50)", id=value))
@@ -275,7 +275,7 @@ class _Checker:
             return
         for name, decl in value.items():
             path: Path = ("variables", name)
-            if not isinstance(name, str) or not _ID.match(name):
+            if not isinstance(name, str) or not _ID.fullmatch(name):
                 self.report(path, _("{id!r} is not a valid variable name", id=name), at_key=True)
                 continue
             if not isinstance(decl, dict):
@@ -435,7 +435,7 @@ class _Checker:
             self.report(path, _("must be {what} {span}", what=word, span=span))
 
     def _function(self, path: Path, value: Any) -> None:
-        if not isinstance(value, str) or not _FUNCTION.match(value):
+        if not isinstance(value, str) or not _FUNCTION.fullmatch(value):
             self.report(path, _("a function is a dotted lowercase name, e.g. crm.identify"))
         elif self.catalog.functions is not None and value not in self.catalog.functions:
             self.report(path, _("no function is registered as {name!r}", name=value))
@@ -488,7 +488,7 @@ class _Checker:
             self.report(path, _("a prompt is tts:<text> or a prompt id"))
             return
         if not value.startswith("tts:"):
-            if not _PROMPT_ID.match(value):
+            if not _PROMPT_ID.fullmatch(value):
                 self.report(path, _("a prompt is tts:<text> or a prompt id"))
             elif self.catalog.prompts is not None and value not in self.catalog.prompts:
                 self.report(path, _("no prompt is called {id!r}", id=value))
@@ -588,7 +588,7 @@ class _Checker:
             self.report(path, _("input is a mapping of name to expression"))
             return
         for key, expr_value in value.items():
-            if not isinstance(key, str) or not _ID.match(key):
+            if not isinstance(key, str) or not _ID.fullmatch(key):
                 self.report((*path, key), _("{id!r} is not a valid name", id=key), at_key=True)
                 continue
             self._expr((*path, key), expr_value, exprs, None, None, True)
