@@ -1018,3 +1018,14 @@ def test_an_id_with_a_trailing_line_break_is_not_an_id() -> None:
         where(text, '"k'),
         where(text, '"hola'),
     ]
+
+
+def test_an_on_key_that_is_not_an_outcome_leads_nowhere() -> None:
+    # a stop node cannot loop back to itself through an outcome it does not have
+    text = _flow("  a: {type: stop, on: {error: a}}\n")
+    assert _report(text) == [f"{where(text, 'error')}: error: node 'a': a stop node has no outcomes"]
+    play = _flow("  a: {type: play, prompt: 'tts:x', on: {busy: b}}\n  b: {type: stop}\n")
+    assert _report(play) == [
+        f"{where(play, 'busy')}: error: node 'a': 'busy' is not an outcome of a play node (error)",
+        f"{where(play, 'b:')}: warning: node 'b': unreachable: no path from start leads here",
+    ]

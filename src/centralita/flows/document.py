@@ -335,7 +335,7 @@ class _Checker:
         self._node_rules(node_type, path, body)
         next_id = body.get("next") if isinstance(body.get("next"), str) and not spec.terminal else None
         on = (
-            {k: v for k, v in (body.get("on") or {}).items() if isinstance(v, str)}
+            {k: v for k, v in (body.get("on") or {}).items() if isinstance(v, str) and k in spec.outcomes}
             if isinstance(body.get("on"), dict)
             else {}
         )
