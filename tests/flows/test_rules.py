@@ -645,6 +645,12 @@ def test_rule_4_the_type_of_a_whole_expression() -> None:
             "0.0",
             "duration_s must be a number of seconds over 0",
         ),
+        ("{type: queue, queue: q, steps: [{require: 'true', duration_s: 604800}], next: z}", None, None),
+        (
+            "{type: queue, queue: q, steps: [{require: 'true', duration_s: 604801}], next: z}",
+            "604801",
+            "duration_s is at most 604800 seconds (a week)",
+        ),
         ("{type: queue, queue: q, exit_keys: {'#': z, '*': z, '0': z}, next: z}", None, None),
         ("{type: queue, queue: q, exit_keys: {'99': z}, next: z}", "'99'", "an exit key is one of 0-9, * or #"),
         (

@@ -647,8 +647,10 @@ class _Checker:
                         (*item, "duration_s") if "duration_s" in step else item,
                         _("only the last step may last for ever (duration_s null)"),
                     )
-            elif not _is_number(duration) or duration <= 0 or duration > 604_800:
+            elif not _is_number(duration) or duration <= 0:
                 self.report((*item, "duration_s"), _("duration_s must be a number of seconds over 0"))
+            elif duration > 604_800:
+                self.report((*item, "duration_s"), _("duration_s is at most 604800 seconds (a week)"))
 
     def _exit_keys(self, path: Path, value: Any, _exprs: dict[Path, ex.Expr]) -> None:
         if not isinstance(value, dict) or not value:
