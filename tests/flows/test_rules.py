@@ -99,6 +99,13 @@ REFUSED = [
         0,
         "an attribute name has no '$' or '.' (and 1 to 100 characters)",
     ),
+    ("{type: collect, into: vars.i, next: z}", "vars.i", 0, "collect stores text, but vars.i is int"),
+    (
+        "{type: collect, into: contact.self_service, next: z}",
+        "contact.self",
+        0,
+        "collect stores text, but contact.self_service is bool",
+    ),
     ("{type: collect, into: vars.s, max_digits: 0, next: z}", "0, next", 0, "must be a whole number from 1 to 16"),
     ("{type: collect, into: vars.s, max_digits: 17, next: z}", "17", 0, "must be a whole number from 1 to 16"),
     ("{type: collect, into: vars.s, max_digits: 2.0, next: z}", "2.0", 0, "must be a whole number from 1 to 16"),

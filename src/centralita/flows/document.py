@@ -411,8 +411,10 @@ class _Checker:
                 self.report(path, _("must be one of {choices}", choices=", ".join(param.choices)))
         elif kind == "function":
             self._function(path, value)
-        elif kind == "target":
-            self._writable(path, value)
+        elif kind == "target":  # collect.into: what is collected is text
+            target_type = self._writable(path, value)
+            if target_type not in (None, "any", "string"):
+                self.report(path, _("collect stores text, but {target} is {type}", target=value, type=target_type))
         elif kind == "terminator":
             if not isinstance(value, str) or len(value) != 1 or value not in EXIT_KEYS:
                 self.report(path, _("the terminator is one key: 0-9, * or #"))
