@@ -293,7 +293,8 @@ REFUSED = [
     ("{type: queue, queue: q, exit_keys: [], next: z}", "exit_keys", 0, "exit_keys is a mapping of key to node"),
     ("{type: queue, queue: q, exit_keys: {'9': nowhere}, next: z}", "nowhere", 0, "no node is called 'nowhere'"),
     ("{type: queue, queue: q, exit_keys: {'A': z}, next: z}", "'A'", 0, "an exit key is one of 0-9, * or #"),
-    ("{type: queue, queue: q, exit_keys: {9: z}, next: z}", "9:", 0, "an exit key is one of 0-9, * or #"),
+    ("{type: queue, queue: q, exit_keys: {9: z}, next: z}", "9:", 0, "quote the exit key: '9'"),
+    ("{type: queue, queue: q, exit_keys: {10: z}, next: z}", "10:", 0, "an exit key is one of 0-9, * or #"),
     (
         "{type: queue, queue: q, on: {fail: z}}",
         "fail",

@@ -659,6 +659,9 @@ class _Checker:
             self.report(path, _("exit_keys is a mapping of key to node"))
             return
         for key, target in value.items():
+            if _is_int(key) and 0 <= key <= 9:  # YAML reads an unquoted 9 as a number
+                self.report((*path, key), _("quote the exit key: '{key}'", key=key), at_key=True)
+                continue
             if not isinstance(key, str) or len(key) != 1 or key not in EXIT_KEYS:
                 self.report((*path, key), _("an exit key is one of 0-9, * or #"), at_key=True)
                 continue
