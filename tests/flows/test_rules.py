@@ -1043,3 +1043,15 @@ def test_an_on_key_that_is_not_an_outcome_leads_nowhere() -> None:
         f"{where(play, 'busy')}: error: node 'a': 'busy' is not an outcome of a play node (error)",
         f"{where(play, 'b:')}: warning: node 'b': unreachable: no path from start leads here",
     ]
+
+
+def test_load_yaml_reports_deep_nesting_itself() -> None:
+    from centralita.core.located_yaml import load_yaml
+
+    with using("en"):
+        loaded = load_yaml("[" * 10_000 + "]" * 10_000, "deep.yaml")
+        assert loaded.data is None
+        assert [(e.line, e.column, e.message) for e in loaded.errors] == [
+            (1, 1, "the document nests too deeply to be read")
+        ]
+        assert load_yaml("[" * 50 + "]" * 50, "ok.yaml").errors == []
