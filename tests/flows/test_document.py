@@ -328,7 +328,8 @@ def test_flows_loaded_together_agree_on_variables() -> None:
         first, second = check_flows([(one, "uno.yaml"), (two, "dos.yaml")])
         assert first.ok() and second.flow is None
         assert [str(d) for d in second.diagnostics] == [
-            "dos.yaml:1:1: error: variable 'cola' is int in scope contact here but string in scope contact in uno.yaml"
+            f"dos.yaml:{at(two, 5, 'cola')[len('f.yaml:') :]}: error: variable 'cola' is int in scope contact here "
+            "but string in scope contact in uno.yaml"
         ]
 
 

@@ -72,7 +72,10 @@ class Located:
             skip = 1 if style in ("'", '"') else 0
             if source[skip + offset : skip + offset + len(fragment)] == fragment:
                 return (start[0], start[1] + skip + offset)
-        found = source.find(fragment) if fragment else -1
+        value = self._value(path)
+        found = _align(source, value, style, offset) if isinstance(value, str) else -1
+        if found < 0 or (fragment and source[found : found + len(fragment)] != fragment):
+            found = source.find(fragment) if fragment else -1
         if found < 0:
             return start
         before = source[:found]
@@ -80,9 +83,53 @@ class Located:
         column = found - before.rfind("\n") if "\n" in before else start[1] + found
         return (line, column)
 
+    def _value(self, path: Path) -> Any:
+        value = self.data
+        for step in path:
+            if isinstance(value, dict) and step in value:  # noqa: SIM114 - the list index is narrowed below
+                value = value[step]
+            elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+                value = value[step]
+            else:
+                return None
+        return value
+
     def error(self, path: Path, message: str, at_key: bool = False) -> FieldError:
         line, column = self.position(path, at_key)
         return FieldError(list(path), message, line=line, column=column, source=self.source)
+
+
+def _align(source: str, value: str, style: str | None, offset: int) -> int:
+    """Where in `source` (a scalar as written: quoted, folded or literal) the character at `offset` of its
+    `value` is (`len(value)`: just after its last character). The value's characters are matched in order; a
+    space or line break of the value stands for a run of spaces, line breaks and indentation. -1 when they
+    cannot be matched (an escape sequence)."""
+    j = source.find("\n") + 1 if style in ("|", ">") else (1 if style in ("'", '"') else 0)
+    pos = -1
+    for i, char in enumerate(value[: offset + 1]):
+        if char in " \n":
+            while j < len(source) and source[j] not in " \t\r\n":
+                j += 1
+            if j >= len(source):
+                return -1
+            pos = j
+            run = j
+            while run < len(source) and source[run] in " \t":
+                run += 1
+            if run < len(source) and source[run] in "\r\n":  # a line break: the whole run stands for it
+                while run < len(source) and source[run] in " \t\r\n":
+                    run += 1
+                j = run
+            else:
+                j += 1
+        else:
+            pos = source.find(char, j)
+            if pos < 0:
+                return -1
+            j = pos + 1
+        if i == offset:
+            return pos
+    return pos + 1 if value and offset >= len(value) else -1
 
 
 def _pos(node: Node) -> Position:
@@ -153,6 +200,10 @@ class _TooBig(Exception):
     pass
 
 
+def _too_deep() -> str:
+    return _("the document nests too deeply to be read")
+
+
 def load_yaml(text: str, source: str) -> Located:
     """Parse `text`; syntax errors and duplicate keys are in `.errors` (data is None after a syntax error)."""
     out = Located(source=source, data=None, text=text)
@@ -171,13 +222,19 @@ def load_yaml(text: str, source: str) -> Located:
     except YAMLError as exc:
         out.errors.append(FieldError([], _("YAML syntax: {message}", message=exc), source=source))
         return out
+    except RecursionError:  # ruamel.yaml composes nested collections recursively
+        out.errors.append(FieldError([], _too_deep(), line=1, column=1, source=source))
+        return out
     if node is None:
         out.data = {}
         return out
     try:
         out.data = _Builder(yaml, out).build(node, ())
-    except YAMLError as exc:  # a scalar that cannot be constructed, e.g. a bad !!int
-        out.errors.append(FieldError([], _("YAML: {message}", message=exc), source=source))
+    except (YAMLError, ValueError, TypeError, OverflowError) as exc:  # a scalar that cannot be constructed,
+        out.errors.append(FieldError([], _("YAML: {message}", message=exc), source=source))  # e.g. !!int x
+        out.data = None
+    except RecursionError:
+        out.errors.append(FieldError([], _too_deep(), line=1, column=1, source=source))
         out.data = None
     except _TooBig:
         message = _("the document expands to more than {count} values (aliases?)", count=MAX_VALUES)

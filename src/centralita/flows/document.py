@@ -15,7 +15,7 @@ import math
 import re
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from centralita.core.i18n import _
@@ -43,7 +43,7 @@ _ID = re.compile(ID_PATTERN)
 _FUNCTION = re.compile(FUNCTION_PATTERN)
 _PROMPT_ID = re.compile(PROMPT_ID_PATTERN)
 _TOP_KEYS = ("flowlang", "id", "timezone", "start", "limits", "variables", "nodes")
-_INT64 = 2**63 - 1
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -130,9 +130,14 @@ def check_flows(documents: Sequence[tuple[str, str]], catalog: Catalog | None = 
     """Several flows loaded together, `(text, source)` each: each checked on its own, then across them
     (they must agree on every variable's type and scope, §1); a subflow or transfer target among them is
     known to the others."""
-    found = [check_flow(text, source, catalog) for text, source in documents]
+    docs = [load_yaml(text, source) for text, source in documents]
+    catalog = catalog or Catalog()
+    if catalog.flows is not None:
+        ids = {doc.data["id"] for doc in docs if isinstance(doc.data, dict) and isinstance(doc.data.get("id"), str)}
+        catalog = replace(catalog, flows=catalog.flows | ids)
+    found = [_Checker(doc, catalog).run() for doc in docs]
     seen: dict[str, tuple[Variable, str]] = {}
-    for checked in found:
+    for doc, checked in zip(docs, found, strict=True):
         if checked.flow is None:
             continue
         for var in checked.flow.variables.values():
@@ -149,7 +154,9 @@ def check_flows(documents: Sequence[tuple[str, str]], catalog: Catalog | None = 
                     other_scope=other.scope,
                     file=where,
                 )
-                checked.diagnostics.append(Diagnostic(checked.source, 1, 1, "error", None, message))
+                line, column = doc.position(("variables", var.name), at_key=True)
+                checked.diagnostics.append(Diagnostic(checked.source, line, column, "error", None, message))
+                checked.diagnostics.sort(key=lambda d: (d.line, d.column))
                 checked.flow = None
     return found
 
@@ -200,7 +207,7 @@ class _Checker:
         for key in ("flowlang", "id", "start", "nodes"):
             if key not in data:
                 self.report((), _("missing field {name!r}", name=key))
-        if "flowlang" in data and (data["flowlang"] != 1 or isinstance(data["flowlang"], bool)):
+        if "flowlang" in data and (data["flowlang"] != 1 or not _is_int(data["flowlang"])):
             self.report(("flowlang",), _("flowlang must be 1 (the only version there is)"))
         flow_id = self._id(("id",), data.get("id"))
         timezone = data.get("timezone", "UTC")
@@ -218,7 +225,7 @@ class _Checker:
                 ("nodes",), _("{count} nodes; a flow has at most {most}", count=len(nodes_data), most=MAX_NODES)
             )
         for node_id in nodes_data:
-            if isinstance(node_id, str) and _ID.match(node_id):
+            if isinstance(node_id, str) and _ID.fullmatch(node_id):
                 self.node_ids.add(node_id)
             else:
                 self.report(("nodes", node_id), _("{id!r} is not a valid node id", id=node_id), at_key=True)
@@ -240,7 +247,7 @@ class _Checker:
         return Flow(flow_id, timezone, start, max_steps, dict(self.variables), nodes)
 
     def _id(self, path: Path, value: Any) -> str | None:
-        if isinstance(value, str) and _ID.match(value):
+        if isinstance(value, str) and _ID.fullmatch(value):
             return value
         if value is not None:
             self.report(path, _("{id!r} is not a valid id (letters, digits and _, at most 50)", id=value))
@@ -269,11 +276,11 @@ class _Checker:
             return
         for name, decl in value.items():
             path: Path = ("variables", name)
-            if not isinstance(name, str) or not _ID.match(name):
+            if not isinstance(name, str) or not _ID.fullmatch(name):
                 self.report(path, _("{id!r} is not a valid variable name", id=name), at_key=True)
                 continue
             if not isinstance(decl, dict):
-                self.report(path, _("a variable is declared as {{type, scope, default, sensitive}}"))
+                self.report(path, _("a variable is declared as {type, scope, default, sensitive}"))
                 continue
             for key in decl:
                 if key not in ("type", "scope", "default", "sensitive"):
@@ -333,7 +340,7 @@ class _Checker:
         self._node_rules(node_type, path, body)
         next_id = body.get("next") if isinstance(body.get("next"), str) and not spec.terminal else None
         on = (
-            {k: v for k, v in (body.get("on") or {}).items() if isinstance(v, str)}
+            {k: v for k, v in (body.get("on") or {}).items() if isinstance(v, str) and k in spec.outcomes}
             if isinstance(body.get("on"), dict)
             else {}
         )
@@ -409,8 +416,10 @@ class _Checker:
                 self.report(path, _("must be one of {choices}", choices=", ".join(param.choices)))
         elif kind == "function":
             self._function(path, value)
-        elif kind == "target":
-            self._writable(path, value)
+        elif kind == "target":  # collect.into: what is collected is text
+            target_type = self._writable(path, value)
+            if target_type not in (None, "any", "string"):
+                self.report(path, _("collect stores text, but {target} is {type}", target=value, type=target_type))
         elif kind == "terminator":
             if not isinstance(value, str) or len(value) != 1 or value not in EXIT_KEYS:
                 self.report(path, _("the terminator is one key: 0-9, * or #"))
@@ -433,7 +442,7 @@ class _Checker:
             self.report(path, _("must be {what} {span}", what=word, span=span))
 
     def _function(self, path: Path, value: Any) -> None:
-        if not isinstance(value, str) or not _FUNCTION.match(value):
+        if not isinstance(value, str) or not _FUNCTION.fullmatch(value):
             self.report(path, _("a function is a dotted lowercase name, e.g. crm.identify"))
         elif self.catalog.functions is not None and value not in self.catalog.functions:
             self.report(path, _("no function is registered as {name!r}", name=value))
@@ -486,7 +495,7 @@ class _Checker:
             self.report(path, _("a prompt is tts:<text> or a prompt id"))
             return
         if not value.startswith("tts:"):
-            if not _PROMPT_ID.match(value):
+            if not _PROMPT_ID.fullmatch(value):
                 self.report(path, _("a prompt is tts:<text> or a prompt id"))
             elif self.catalog.prompts is not None and value not in self.catalog.prompts:
                 self.report(path, _("no prompt is called {id!r}", id=value))
@@ -516,7 +525,7 @@ class _Checker:
         scalar = scalar or path
         if isinstance(value, bool) or _is_number(value) or value is None:
             expr: ex.Expr = ex.Literal(value=value, span=ex.Span(0, 0))
-            if _is_int(value) and abs(value) > _INT64:
+            if _is_int(value) and not _INT_MIN <= value <= _INT_MAX:
                 self.report(path, _("the number is too large (at most 64 bits)"))
                 return
         elif isinstance(value, str):
@@ -552,13 +561,13 @@ class _Checker:
 
     def _options(self, path: Path, value: Any, _exprs: dict[Path, ex.Expr]) -> None:
         if not isinstance(value, list) or not value:
-            self.report(path, _("options is a list of {{value, label}}"))
+            self.report(path, _("options is a list of {value, label}"))
             return
         seen: set[str] = set()
         for n, option in enumerate(value):
             item: Path = (*path, n)
             if not isinstance(option, dict):
-                self.report(item, _("an option is {{value, label}}"))
+                self.report(item, _("an option is {value, label}"))
                 continue
             for key in option:
                 if key not in ("value", "label"):
@@ -586,7 +595,7 @@ class _Checker:
             self.report(path, _("input is a mapping of name to expression"))
             return
         for key, expr_value in value.items():
-            if not isinstance(key, str) or not _ID.match(key):
+            if not isinstance(key, str) or not _ID.fullmatch(key):
                 self.report((*path, key), _("{id!r} is not a valid name", id=key), at_key=True)
                 continue
             self._expr((*path, key), expr_value, exprs, None, None, True)
@@ -603,12 +612,12 @@ class _Checker:
 
     def _cases(self, path: Path, value: Any, exprs: dict[Path, ex.Expr]) -> None:
         if not isinstance(value, list) or not value:
-            self.report(path, _("cases is a list of {{when, next}}"))
+            self.report(path, _("cases is a list of {when, next}"))
             return
         for n, case in enumerate(value):
             item: Path = (*path, n)
             if not isinstance(case, dict):
-                self.report(item, _("a case is {{when, next}}"))
+                self.report(item, _("a case is {when, next}"))
                 continue
             for key in case:
                 if key not in ("when", "next"):
@@ -623,12 +632,12 @@ class _Checker:
 
     def _steps(self, path: Path, value: Any, exprs: dict[Path, ex.Expr]) -> None:
         if not isinstance(value, list) or not value:
-            self.report(path, _("steps is a list of {{require, duration_s}}"))
+            self.report(path, _("steps is a list of {require, duration_s}"))
             return
         for n, step in enumerate(value):
             item: Path = (*path, n)
             if not isinstance(step, dict):
-                self.report(item, _("a step is {{require, duration_s}}"))
+                self.report(item, _("a step is {require, duration_s}"))
                 continue
             for key in step:
                 if key not in ("require", "duration_s"):
@@ -645,14 +654,19 @@ class _Checker:
                         (*item, "duration_s") if "duration_s" in step else item,
                         _("only the last step may last for ever (duration_s null)"),
                     )
-            elif not _is_number(duration) or duration <= 0 or duration > 604_800:
+            elif not _is_number(duration) or duration <= 0:
                 self.report((*item, "duration_s"), _("duration_s must be a number of seconds over 0"))
+            elif duration > 604_800:
+                self.report((*item, "duration_s"), _("duration_s is at most 604800 seconds (a week)"))
 
     def _exit_keys(self, path: Path, value: Any, _exprs: dict[Path, ex.Expr]) -> None:
         if not isinstance(value, dict) or not value:
             self.report(path, _("exit_keys is a mapping of key to node"))
             return
         for key, target in value.items():
+            if _is_int(key) and 0 <= key <= 9:  # YAML reads an unquoted 9 as a number
+                self.report((*path, key), _("quote the exit key: '{key}'", key=key), at_key=True)
+                continue
             if not isinstance(key, str) or len(key) != 1 or key not in EXIT_KEYS:
                 self.report((*path, key), _("an exit key is one of 0-9, * or #"), at_key=True)
                 continue
@@ -661,7 +675,7 @@ class _Checker:
     def _to(self, path: Path, value: Any, exprs: dict[Path, ex.Expr]) -> None:
         kinds = ("number", "flow", "voicemail")
         if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in kinds:
-            self.report(path, _("to is one of {{number: expr}}, {{flow: id}} or {{voicemail: expr}}"))
+            self.report(path, _("to is one of {number: expr}, {flow: id} or {voicemail: expr}"))
             return
         ((kind, target),) = value.items()
         if kind == "flow":
@@ -693,7 +707,8 @@ class _Checker:
         only_play = _without(edges, nodes, TIMED - {"play"})
         spinning = _cycle_members(only_play) - busy
         for node_id in _one_per_cycle(spinning, only_play):
-            if nodes[node_id].type == "play" or any(nodes[m].type == "play" for m in spinning & only_play[node_id]):
+            group = _reach(node_id, {n: only_play[n] & spinning for n in spinning})
+            if any(nodes[m].type == "play" for m in group):
                 self.node = node_id
                 self.report(
                     ("nodes", node_id),
@@ -867,7 +882,7 @@ def _fits(value: Any, var_type: str) -> bool:
     if var_type == "bool":
         return isinstance(value, bool)
     if var_type == "int":
-        return _is_int(value) and abs(value) <= _INT64
+        return _is_int(value) and _INT_MIN <= value <= _INT_MAX
     return _is_number(value)
 
 
