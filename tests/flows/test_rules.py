@@ -493,7 +493,7 @@ def test_rule_3_undeclared_variables_and_defaults() -> None:
         f"{where(text, 'text')}: error: type must be one of string, int, float, bool",
         f"{where(text, 'tenant')}: error: scope must be one of flow, contact, global",
         f"{where(text, 'visible')}: error: unknown field 'visible'",
-        f"{where(text, '5')}: error: a variable is declared as {{type, scope, default}}",
+        f"{where(text, '5')}: error: a variable is declared as {{type, scope, default, sensitive}}",
         f"{where(text, 'nope')}: error: node 'a': expression: variable nope is not declared",
     ]
     checked = check_flow(text.replace("vars.nope", "vars.ok_f"), "f.yaml")
