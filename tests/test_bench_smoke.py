@@ -159,4 +159,5 @@ def test_flows_bench_runs() -> None:
     out = _run("bench.flows", "--contacts", "200", "--rounds", "1", pg=False)
     assert out["contacts"] == 200 and out["ended_or_connected"] == 200
     assert isinstance(out["steps_per_s"], int) and out["steps_per_s"] > 0
-    assert isinstance(out["p99_step_us"], float) and out["steps"] > out["contacts"]
+    assert isinstance(out["p99_step_us"], float)
+    assert isinstance(out["steps"], int) and out["steps"] > 200
