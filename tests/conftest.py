@@ -120,6 +120,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 
 
 @pytest.fixture
+def pg_service(pg_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Service]:
+    """A service on an emptied PostgreSQL database (for tests that need PostgreSQL's own behaviour)."""
+    _truncate_pg(pg_url)
+    svc = make_service(pg_url, tmp_path, clock)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     target = tmp_path / "centralita.db"
     shutil.copy(sqlite_template, target)

@@ -72,6 +72,11 @@ def test_demo_loads_on_first_start(service: Service, monkeypatch: pytest.MonkeyP
         assert _count(s, t.Customer, tid) == SMALL
         assert 18 <= _count(s, t.Agent, tid) <= 22
         assert _count(s, t.User, tid) == len(logins)
+        # the phone line's IVR and the web chat's bot, published (version 1) against the demo's queues
+        flows = {
+            f.code: f.current_version for f in s.scalars(select(t.ContactFlow).where(t.ContactFlow.tenant_id == tid))
+        }
+        assert flows == {"banco_entrada": 1, "banco_chat": 1}
         queues = {q.code: q for q in s.scalars(select(t.Queue).where(t.Queue.tenant_id == tid))}
         assert set(queues) == {"ventas", "atencion", "cobros", "premium", "soporte-digital"}
         assert (queues["premium"].sl_threshold_s, queues["premium"].sl_percent) == (10, 90.0)

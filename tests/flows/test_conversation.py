@@ -31,6 +31,19 @@ def test_the_bank_conversations(tmp_path: Path, script: Path) -> None:
     assert "the conversation went as written" in out
 
 
+DEMO_FLOWS = HERE.parent.parent / "src" / "centralita" / "demo" / "flows"
+DEMO_SCRIPTS = sorted((HERE / "demo_conversations").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("script", DEMO_SCRIPTS, ids=[s.stem for s in DEMO_SCRIPTS])
+def test_the_demo_flows_conversations(tmp_path: Path, script: Path) -> None:
+    """The demo's IVR and chat bot: blocking a card by phone, a premium customer to Banca Premium, the
+    balance by chat at night and a callback to a typed number. Each script names its flow on line 1."""
+    flow = script.read_text(encoding="utf-8").splitlines()[0].split("flow: ")[1].split()[0]
+    code, out, err = run_cli(tmp_path, "flow", "test", str(DEMO_FLOWS / f"{flow}.yaml"), "--script", str(script))
+    assert (code, err) == (0, ""), out
+
+
 def test_a_different_conversation_is_a_readable_diff(tmp_path: Path) -> None:
     script = (HERE / "conversations" / "banco_saldo_premium.yaml").read_text(encoding="utf-8")
     changed = tmp_path / "changed.yaml"
@@ -102,3 +115,16 @@ def test_a_flow_with_errors_is_not_played(tmp_path: Path) -> None:
     flow.write_text("flowlang: 1\nid: f\nstart: a\nnodes:\n  a: {type: play}\n", encoding="utf-8")
     code, _out, err = run_cli(tmp_path, "flow", "test", str(flow), "--script", str(SCRIPTS[0]))
     assert code == 1 and f"{flow}:5:3: error: node 'a': missing field 'prompt'" in err
+
+
+def test_script_figures_of_the_wrong_kind_and_time_passing_outside_a_wait(tmp_path: Path) -> None:
+    script = tmp_path / "s.yaml"
+    script.write_text("queues:\n  gestores: {staffed: 2, max_contacts: '10'}\n", encoding="utf-8")
+    code, _out, err = run_cli(tmp_path, "flow", "test", str(BANK), "--script", str(script))
+    assert (code, err.strip()) == (2, f"{script}:2:40: queues.gestores.max_contacts: must be a number")
+    flow = _flow(
+        "flowlang: 1\nid: f\nstart: a\nvariables:\n  op: {type: string}\nnodes:\n"
+        "  a: {type: collect, into: vars.op, next: b}\n  b: {type: stop}\n"
+    )
+    with pytest.raises(ScriptError, match="ends a running wait"):
+        play(flow, {"channel": "chat", "conversation": ["time passes"]})

@@ -140,7 +140,9 @@ def test_the_commands(tmp_path: Path) -> None:
     flow.write_text(FLOW.replace("tts:Hola", "tts:Hola de nuevo"), encoding="utf-8")
     assert run_cli(tmp_path, "flow", "publish", str(flow))[0] == 0
     code, out, _err = run_cli(tmp_path, "flow", "list")
-    assert code == 0 and out.startswith("entrada: version 2 of 2, published ")
+    listed = out.splitlines()  # the demo's two flows, and this one
+    assert code == 0 and [line.split(":")[0] for line in listed] == ["banco_chat", "banco_entrada", "entrada"]
+    assert listed[2].startswith("entrada: version 2 of 2, published ")
     code, out, _err = run_cli(tmp_path, "flow", "show", "entrada", "--version", "1")
     assert (code, out) == (0, FLOW)
     assert run_cli(tmp_path, "flow", "rollback", "entrada", "1")[1].strip() == (
@@ -153,3 +155,37 @@ def test_the_commands(tmp_path: Path) -> None:
     assert code == 1 and "no flow 'nada'" in err
     code, _out, err = run_cli(tmp_path, "flow", "rollback", "entrada", "99999999999")
     assert code == 2  # a version beyond 32 bits is refused as an argument
+
+
+@pytest.mark.postgres
+def test_two_publishes_at_once_take_turns(pg_service: Service) -> None:
+    """Two admins publish the same new flow at the same moment (PostgreSQL, row locks): the second waits
+    for the first, then finds its text already current (or, with another text, makes version 2). Neither
+    fails on the unique constraints."""
+    import threading
+
+    admin = _admin(pg_service)
+    results: list[object] = []
+
+    def second(source: str) -> None:
+        try:
+            with pg_service.db.write() as s:
+                results.append(do_publish_flow(s, admin, source, "entrada.yaml"))
+        except Exception as exc:  # what used to happen: IntegrityError, a 500
+            results.append(exc)
+
+    for source in (FLOW, FLOW.replace("tts:Hola", "tts:Otro")):
+        results.clear()
+        with pg_service.db.write() as s:
+            first = do_publish_flow(s, admin, FLOW if source == FLOW else FLOW.replace("Hola", "Primero"), "e.yaml")
+            other = threading.Thread(target=second, args=(source,))
+            other.start()
+            other.join(0.5)
+            assert other.is_alive()  # it waits for this transaction
+        other.join(10)
+        [outcome] = results
+        assert not isinstance(outcome, Exception), outcome
+        if source == FLOW:
+            assert (first.version, outcome.version, outcome.changed) == (1, 1, False)  # type: ignore[attr-defined]
+        else:
+            assert outcome.version == first.version + 1 and outcome.changed  # type: ignore[attr-defined]

@@ -354,7 +354,7 @@ def test_set_in_order_and_an_error_stops_the_rest() -> None:
     )
     talk = Conversation(text, channel="chat")
     actions = talk.send(Start())
-    assert talk.state.vars == {"n": 5, "m": 20, "k": None, "g": 21}  # b: n set, m failed, k never
+    assert talk.state.vars == {"n": 5, "m": 20, "k": None}  # b: n set, m failed, k never; g is not stored
     assert talk.steps(actions) == [("a", "next"), ("b", "error"), ("c", "next")]
     assert _of(SetContact, actions) == [
         SetContact("reason", "saldo"),
@@ -571,7 +571,7 @@ def test_a_hang_up_while_queued_is_an_abandon() -> None:
     talk = Conversation(flow_text("  a: {type: queue, queue: uno, next: w}\n  w: {type: wait, seconds: 30}\n"))
     talk.send(Start())
     actions = talk.send(HungUp(), after_s=12)
-    assert actions == [LeaveQueues(("uno",), abandon=True)] and talk.state.status == "ended"
+    assert actions == [CancelTimer("wait"), LeaveQueues(("uno",), abandon=True)] and talk.state.status == "ended"
     assert talk.send(AgentConnected()) == [] and talk.state.status == "ended"  # late events change nothing
 
 
@@ -729,3 +729,125 @@ def test_the_bank_flow_serves_the_balance_after_a_pin() -> None:
     actions = talk.send(InvokeDone({"disponible": "1.234,56"}))
     assert talk.said(actions) == ["Su saldo disponible es de 1.234,56 euros."]
     assert SetContact("reason", "consulta_saldo") in actions and SetContact("self_service", True) in actions
+
+
+# -- found in review ------------------------------------------------------------------------------------------
+
+
+def test_a_wait_plays_its_prompt_first_then_runs_its_time() -> None:
+    text = flow_text("  a: {type: wait, seconds: 2, prompt: 'tts:Un momento, por favor', next: b}\n  b: {type: stop}\n")
+    talk = Conversation(text)
+    actions = talk.send(Start())
+    assert not _of(StartTimer, actions) and talk.state.waiting == "prompt"  # no timer while the prompt plays
+    actions = talk.send(PromptDone(), after_s=8)
+    assert StartTimer("wait", 2.0) in actions and talk.state.waiting == "wait"
+    assert _of(Disconnect, talk.send(TimerFired("wait"), after_s=2)) == [Disconnect()]
+
+
+def test_a_transfer_that_succeeds_leaves_every_queue() -> None:
+    text = flow_text(
+        "  a: {type: queue, queue: uno, max_wait_s: 60, on: {max_wait: t}, next: t}\n"
+        "  t: {type: transfer, to: {number: \"'+34910000000'\"}}\n"
+    )
+    talk = Conversation(text)
+    talk.send(Start())
+    actions = talk.send(TransferDone(ok=True))
+    assert LeaveQueues(("uno",)) in actions and CancelTimer("max_wait:uno") in actions
+
+
+def test_return_pops_one_level_and_the_stack_unwinds_on_an_interrupt() -> None:
+    a = flow_text(
+        "  a: {type: queue, queue: uno, exit_keys: {'9': h}, next: s}\n"
+        "  s: {type: subflow, flow: b, next: after}\n"
+        "  after: {type: play, prompt: 'tts:vuelta a A'}\n"
+        "  h: {type: play, prompt: 'tts:manejador', next: r}\n"
+        "  r: {type: return}\n",
+        flow_id="a",
+    )
+    b = flow_text("  b1: {type: subflow, flow: c}\n", start_at="b1", flow_id="b")  # no next: an implicit stop
+    c = flow_text("  c1: {type: return}\n", start_at="c1", flow_id="c")
+    talk = Conversation(a, b, c, channel="chat")
+    actions = talk.send(Start())
+    assert talk.said(actions) == [] and talk.state.status == "queued"  # c returns to b's stop, not into a
+    d = flow_text(
+        "  a: {type: queue, queue: uno, exit_keys: {'9': h}, next: s}\n"
+        "  s: {type: subflow, flow: w, next: after}\n"
+        "  after: {type: play, prompt: 'tts:vuelta a A'}\n"
+        "  h: {type: play, prompt: 'tts:manejador', next: r}\n"
+        "  r: {type: return}\n",
+        flow_id="d",
+    )
+    w = flow_text("  w1: {type: wait, seconds: 60, next: w1}\n", start_at="w1", flow_id="w")
+    waiting = Conversation(d, w, channel="chat")
+    waiting.send(Start())
+    assert waiting.state.stack == [["d", "after"]]
+    actions = waiting.send(Input("9"))  # the handler is in d, with d's stack: its return stops
+    assert waiting.said(actions) == ["manejador"] and waiting.state.stack == [] and waiting.state.status == "ended"
+
+
+def test_a_transfer_from_a_subflow_clears_every_flow_variable() -> None:
+    a = flow_text(
+        "  a: {type: set, assign: {vars.x: \"'secreto'\"}, next: s}\n  s: {type: subflow, flow: b}\n",
+        "  x: {type: string, scope: flow}\n",
+        flow_id="a",
+    )
+    b = flow_text("  b1: {type: transfer, to: {flow: d}}\n", start_at="b1", flow_id="b")
+    d = flow_text(
+        "  d1: {type: play, prompt: 'tts:x={{vars.x}}'}\n",
+        "  x: {type: string, scope: flow}\n",
+        start_at="d1",
+        flow_id="d",
+    )
+    talk = Conversation(a, b, d, channel="chat")
+    assert talk.said(talk.send(Start())) == ["x="]
+
+
+def test_globals_are_the_tenants_value_or_their_default_never_a_stale_copy() -> None:
+    text = flow_text(
+        "  a: {type: set, assign: {vars.g: 1}, next: b}\n"
+        "  b: {type: play, prompt: 'tts:g={{vars.g}} d={{vars.d}}', next: c}\n"
+        "  c: {type: wait, seconds: 10, next: e}\n"
+        "  e: {type: play, prompt: 'tts:g={{vars.g}}'}\n",
+        "  g: {type: int, scope: global}\n  d: {type: int, scope: global, default: 7}\n",
+    )
+    talk = Conversation(text, channel="chat")
+    actions = talk.send(Start())
+    assert talk.said(actions) == ["g=1 d=7"] and _of(SetGlobal, actions) == [SetGlobal("g", 1)]
+    talk.env.global_values["g"] = 2  # another contact wrote it since (last write wins)
+    assert talk.said(talk.send(TimerFired("wait"), after_s=10)) == ["g=2"]
+    assert "g" not in talk.state.vars
+
+
+def test_a_callback_number_that_gives_null_is_invalid_and_replace_leaves_the_others() -> None:
+    text = flow_text(
+        "  a: {type: callback, number: contact.attributes.movil, on: {invalid_number: n}, next: z}\n"
+        "  n: {type: play, prompt: 'tts:sin número'}\n  z: {type: stop}\n"
+    )
+    talk = Conversation(text)
+    assert talk.said(talk.send(Start())) == ["sin número"]  # not the caller's number
+    requeue = flow_text(
+        "  a: {type: queue, queue: uno, next: b}\n  b: {type: queue, queue: dos, next: c}\n"
+        "  c: {type: queue, queue: uno, priority: 5, replace: true, next: d}\n  d: {type: stop}\n"
+    )
+    again = Conversation(requeue)
+    actions = again.send(Start())
+    assert LeaveQueues(("dos",)) in actions and list(again.state.queues) == ["uno"]
+    assert UpdateQueue("uno", 5, 0) in actions
+
+
+def test_digits_typed_while_waiting_are_type_ahead_but_not_an_answer_to_an_exit_handler() -> None:
+    text = flow_text(
+        "  a: {type: queue, queue: uno, exit_keys: {'9': o}, next: w}\n"
+        "  w: {type: wait, seconds: 60, next: w}\n"
+        "  o: {type: collect, into: vars.op, on: {invalid: mal, timeout: t},"
+        " options: [{value: '1', label: Sí}], next: z}\n"
+        "  mal: {type: play, prompt: 'tts:mal'}\n  t: {type: play, prompt: 'tts:nada'}\n  z: {type: stop}\n",
+        "  op: {type: string}\n",
+    )
+    talk = Conversation(text)
+    talk.send(Start())
+    talk.send(Input("5"))  # typed on hold
+    assert talk.state.buffer == "5"
+    actions = talk.send(Input("9"))
+    assert talk.steps(actions) == [] and talk.state.waiting == "input"  # the 5 is not taken as the answer
+    assert talk.said(talk.send(Input("1"))) == [] and talk.state.vars["op"] == "1"

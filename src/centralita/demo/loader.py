@@ -48,6 +48,7 @@ from centralita.crm.schemas import CaseCreate, CaseUpdate
 from centralita.demo import catalog as c
 from centralita.demo.generator import Calendar, ContactPlan, CustomerPlan, HistoryPlanner, plan_customers
 from centralita.demo.people import PeopleFactory
+from centralita.flowstore.actions import do_publish_flow
 from centralita.queues.actions import do_create_hours, do_create_queue, do_create_reason, do_create_reason_group
 from centralita.queues.schemas import (
     HoursCreate,
@@ -121,6 +122,9 @@ def _progress(console: Console | None, callback: ProgressCallback | None) -> Ite
                 callback(stage, done, total)
 
         yield report
+
+
+FLOWS_DIR = Path(__file__).resolve().parent / "flows"
 
 
 def _configure(session: Session, svc: Service, data: TenantCreate) -> tuple[t.Tenant, Actor]:
@@ -209,6 +213,8 @@ def _configure(session: Session, svc: Service, data: TenantCreate) -> tuple[t.Te
                 attributes={"equipo": a.team},
             ),
         )
+    for path in sorted(FLOWS_DIR.glob("*.yaml")):  # the phone line's IVR and the web chat's bot
+        do_publish_flow(session, actor, path.read_text(encoding="utf-8"), f"demo/{path.name}")
     return tenant, actor
 
 

@@ -181,6 +181,8 @@ def play(flow: Flow, script: Mapping[str, Any], others: Sequence[Flow] = ()) -> 
         raise ScriptError("channel", _("must be voice or chat"))
     conversation = _lines(script.get("conversation"))
     queues = _mapping(script, "queues")
+    for name, figures in queues.items():
+        _queue_figures(str(name), figures)
     env = _Env(
         flows={f.id: f for f in (flow, *others)},
         stats=_Stats({str(k): _mapping(queues, str(k)) for k in queues}, _str_map(script, "schedules")),
@@ -188,7 +190,7 @@ def play(flow: Flow, script: Mapping[str, Any], others: Sequence[Flow] = ()) -> 
         prompts=_str_map(script, "prompts"),
     )
     functions = {str(k): v for k, v in _mapping(script, "functions").items()}
-    contact = {"id": 1, "channel": channel, "ani": None, "language": "es", **_mapping(script, "contact")}
+    contact = {"id": 1, "ani": None, "language": "es", **_mapping(script, "contact"), "channel": channel}
     customer = script.get("customer")
     if customer is not None and not isinstance(customer, Mapping):
         raise ScriptError("customer", _("must be a mapping or null"))
@@ -262,8 +264,10 @@ class _Player:
         if s.waiting == "transfer":
             return [it.TransferDone(ok=True)]
         line = self.scripted() if s.waiting in ("input", "wait") or s.status == "queued" else None
-        if line == "time passes" and s.waiting == "wait":  # the wait runs out (music loops once more)
-            self.transcript.append(line)
+        if line == "time passes":
+            if s.waiting != "wait":
+                raise ScriptError("conversation", _("'time passes' ends a running wait; the flow waits for none here"))
+            self.transcript.append(line)  # the wait runs out (music loops once more)
             self.now += dt.timedelta(seconds=60)
             return [it.TimerFired("wait")]
         if line is None:
@@ -338,6 +342,32 @@ def _expectations(expect: Mapping[str, Any], state: it.FlowState) -> list[str]:
         else:
             raise ScriptError(f"expect.{key}", _("unknown field; known: status, vars, contact"))
     return problems
+
+
+_QUEUE_NUMBERS = ("staffed", "waiting", "available", "oldest_wait", "ewt", "asa", "max_contacts")
+_QUEUE_KEYS = (*_QUEUE_NUMBERS, "schedule", "segment_priority")
+
+
+def _queue_figures(name: str, figures: Any) -> None:
+    """A queue's scripted figures: numbers where numbers go, so the flow never meets a wrong kind."""
+    path = f"queues.{name}"
+    if not isinstance(figures, Mapping):
+        raise ScriptError(path, _("must be a mapping"))
+    for key, value in figures.items():
+        if key not in _QUEUE_KEYS:
+            raise ScriptError(f"{path}.{key}", _("unknown field; known: {names}", names=", ".join(_QUEUE_KEYS)))
+        if (
+            key in _QUEUE_NUMBERS
+            and value is not None
+            and (isinstance(value, bool) or not isinstance(value, int | float))
+        ):
+            raise ScriptError(f"{path}.{key}", _("must be a number"))
+        if key == "schedule" and not isinstance(value, str):
+            raise ScriptError(f"{path}.{key}", _("must be text"))
+        if key == "segment_priority" and not (
+            isinstance(value, Mapping) and all(isinstance(v, int) and not isinstance(v, bool) for v in value.values())
+        ):
+            raise ScriptError(f"{path}.{key}", _("must map segments to whole numbers"))
 
 
 def _dig(data: Mapping[str, Any], dotted: str) -> Any:

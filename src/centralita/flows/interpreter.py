@@ -18,10 +18,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from centralita.flows import expressions as ex
@@ -337,6 +337,7 @@ class _Machine:
         self._flow: Flow | None = None
         self._local: tuple[str, datetime] | None = None
         self._started: datetime | None = None
+        self.written_globals: dict[str, Any] = {}  # this event's writes (the tenant's value is the env's)
 
     # flows and nodes
 
@@ -370,12 +371,21 @@ class _Machine:
             stats=self.env.stats,
             node_id=node_id,
             customer=self.s.customer,
-            vars=ChainMap(self.s.vars, dict(self.env.globals)) if self.env.globals else self.s.vars,
+            vars=self.variables(),
             digits=self.s.digits,
             flow_steps=self.s.steps,
             flow_elapsed_s=(self.now - started).total_seconds(),
             value=value,
         )
+
+    def variables(self) -> Mapping[str, Any]:
+        """The contact's variables, then the globals: written in this event, the tenant's (read now, last
+        write wins), the flow's declared defaults. Globals are never stored with the contact."""
+        defaults = _global_defaults(self.flow())
+        if not defaults and not self.written_globals:
+            return self.s.vars
+        tenant = cast(MutableMapping[str, Any], self.env.globals)  # read only: ChainMap writes to its first map
+        return ChainMap(self.s.vars, self.written_globals, tenant, defaults)
 
     def eval(self, node: Node, path: tuple[Any, ...], value: str | None = None) -> Any:
         return ex.evaluate(node.expressions[path], self.context(node.id, value))
@@ -393,6 +403,7 @@ class _Machine:
                 self.advance(self.flow().start)
             return
         if isinstance(event, HungUp):
+            self.cancel_node_timers()
             if s.queues:
                 self.actions.append(LeaveQueues(tuple(s.queues), abandon=True))
                 s.queues.clear()
@@ -408,11 +419,17 @@ class _Machine:
         if isinstance(event, TimerFired) and ":" in event.name:
             self.queue_timer(event.name)
             return
+        if isinstance(event, Input) and s.waiting != "input" and not (s.waiting == "prompt" and self.barges_in()):
+            if s.contact.get("channel") == "voice":
+                s.buffer += event.text  # type-ahead for the next collect, whatever the contact is waiting for
+            return
         if s.waiting is None:
-            if isinstance(event, Input) and s.contact.get("channel") == "voice":
-                s.buffer += event.text  # type-ahead for the next collect
             return
         getattr(self, f"on_{s.waiting}")(event)
+
+    def barges_in(self) -> bool:
+        node = self.node() if self.s.node is not None else None
+        return node is not None and node.type == "play" and node.params.get("barge_in") is True
 
     def exit_key(self, text: str) -> bool:
         """An exit key of a queue the contact waits in: leave all queues, go to its handler."""
@@ -421,7 +438,7 @@ class _Machine:
             target = membership.get("exit_keys", {}).get(key)
             if target is not None:
                 self.leave_all()
-                self.interrupt(membership["flow"], target)
+                self.interrupt(membership["flow"], target, int(membership.get("depth", 0)))
                 return True
         return False
 
@@ -430,18 +447,24 @@ class _Machine:
         membership = self.s.queues.get(queue)
         if membership is None or kind not in ("max_wait", "unstaffed"):
             return  # the contact left that queue meanwhile
-        if kind == "unstaffed" and self.env.stats.agents_staffed(queue) > 0:
-            return
+        if kind == "unstaffed":
+            try:
+                if self.env.stats.agents_staffed(queue) > 0:
+                    return
+            except KeyError:
+                pass  # the queue is gone: nobody serves it
         target = membership.get("on", {}).get(kind)
         self.leave_all()
         if target is not None:
-            self.interrupt(membership["flow"], target)
+            self.interrupt(membership["flow"], target, int(membership.get("depth", 0)))
 
-    def interrupt(self, flow_id: str, target: str) -> None:
-        """Cut the running node short and continue at `target` (of `flow_id`)."""
+    def interrupt(self, flow_id: str, target: str, depth: int) -> None:
+        """Cut the running node short and continue at `target` of `flow_id`, the flow that queued the
+        contact, with the subflow stack as it was there (`depth`)."""
         self.cancel_node_timers()
-        if flow_id != self.s.flow_id:  # the handler is in the flow that queued the contact
-            self.s.flow_id = flow_id
+        self.s.flow_id = flow_id
+        del self.s.stack[depth:]
+        self.s.buffer = ""  # what was typed ahead before the exit key is not an answer to the handler
         self.s.waiting = None
         self.s.status = "running"
         self.advance(target)
@@ -453,13 +476,10 @@ class _Machine:
         if isinstance(event, PromptDone):
             self.s.waiting = None
             self.after_prompt(node)
-        elif isinstance(event, Input):
-            if node.type == "play" and node.params.get("barge_in") is True:
-                self.s.buffer += event.text
-                self.s.waiting = None
-                self.after_prompt(node)
-            elif self.s.contact.get("channel") == "voice":
-                self.s.buffer += event.text
+        elif isinstance(event, Input):  # only a barge-in reaches here (handle buffers other input)
+            self.s.buffer += event.text
+            self.s.waiting = None
+            self.after_prompt(node)
 
     def after_prompt(self, node: Node) -> None:
         if node.type == "play":
@@ -467,7 +487,7 @@ class _Machine:
         elif node.type == "collect":
             self.ask(node)
         elif node.type == "wait":
-            self.s.waiting = "wait"
+            self.start_wait(node)
         elif node.type == "disconnect":
             self.hang_up(node)
 
@@ -523,7 +543,7 @@ class _Machine:
         self.s.waiting = None
         if event.ok:
             self.actions.append(Step(self.s.flow_id, node.id, node.type, "next"))
-            self.s.queues.clear()
+            self.leave_all()
             self.finish("transferred", "transferred")
         else:
             self.done(node, "fail")
@@ -584,6 +604,8 @@ class _Machine:
 
     def ask(self, node: Node) -> None:
         channel = self.s.contact.get("channel", "voice")
+        if node.params.get("type_ahead", True) is False:
+            self.s.buffer = ""
         timeout = float(node.params.get("timeout_s", COLLECT_TIMEOUT_S.get(channel, 300.0)))
         options = tuple(
             (str(o["value"]), str(o["label"])) for o in node.params.get("options") or [] if isinstance(o, dict)
@@ -733,6 +755,8 @@ class _Machine:
         if current is not None:
             if (current["priority"], current["age_adjust_s"]) == (priority, age_adjust):
                 return self.outcome(node, "skipped")
+            if node.params.get("replace") is True and len(self.s.queues) > 1:
+                self.leave_all(keep=queue)
             current.update(priority=priority, age_adjust_s=age_adjust)
             self.actions.append(UpdateQueue(queue, priority, age_adjust))
             self.s.contact["queue"] = queue
@@ -776,6 +800,7 @@ class _Machine:
             "priority": priority,
             "age_adjust_s": age_adjust,
             "flow": self.s.flow_id,
+            "depth": len(self.s.stack),
             "node": node.id,
             "exit_keys": dict(node.params.get("exit_keys") or {}),
             "on": {k: v for k, v in node.on.items() if k in ("max_wait", "unstaffed")},
@@ -789,17 +814,21 @@ class _Machine:
         return self.outcome(node, "next")
 
     def run_wait(self, node: Node) -> str | None:
+        """The prompt first (on voice, to its end), then the treatment for `seconds`."""
+        if "prompt" in node.params:
+            if not self.say(node):
+                return self.outcome(node, "error")
+            if self.s.contact.get("channel") == "voice":
+                self.s.waiting = "prompt"
+                return None
+        self.start_wait(node)
+        return None
+
+    def start_wait(self, node: Node) -> None:
         if self.s.contact.get("channel") == "voice":
             self.actions.append(Treatment(str(node.params.get("treatment", "music"))))
-        if "prompt" in node.params and not self.say(node):
-            return self.outcome(node, "error")
-        seconds = float(node.params.get("seconds", 0))
-        self.actions.append(StartTimer(_WAIT, seconds))
-        if "prompt" in node.params and self.s.contact.get("channel") == "voice":
-            self.s.waiting = "prompt"
-        else:
-            self.s.waiting = "wait"
-        return None
+        self.actions.append(StartTimer(_WAIT, float(node.params.get("seconds", 0))))
+        self.s.waiting = "wait"
 
     def run_transfer(self, node: Node) -> str | None:
         to = node.params.get("to") or {}
@@ -813,10 +842,13 @@ class _Machine:
                 return self.outcome(node, "fail")
             self.actions.append(Step(self.s.flow_id, node.id, node.type, "next"))
             self.leave_all()
+            running = [self.s.flow_id, *(flow_id for flow_id, _next in self.s.stack)]
             self.s.stack.clear()
-            flow_vars = {name for name, var in self.flow().variables.items() if var.scope == "flow"}
-            for name in flow_vars:
-                self.s.vars.pop(name, None)
+            for flow_id in running:
+                left = self.env.flow(flow_id)
+                for name, var in left.variables.items() if left is not None else ():
+                    if var.scope == "flow":
+                        self.s.vars.pop(name, None)
             self.s.flow_id = target.id
             self.enter(target)
             return target.start
@@ -839,8 +871,8 @@ class _Machine:
             queue = self.id_param(node, "queue")
         except ex.EvalError:
             return self.outcome(node, "invalid_number")
-        if number is None and self.s.contact.get("channel") == "voice":
-            number = self.s.contact.get("ani")
+        if ("number",) not in node.expressions and self.s.contact.get("channel") == "voice":
+            number = self.s.contact.get("ani")  # no `number`: the caller's; one that gives null is invalid
         if not isinstance(number, str) or not _E164.match(number):
             return self.outcome(node, "invalid_number")
         if not self.env.dialable(number):
@@ -875,12 +907,11 @@ class _Machine:
 
     def run_return(self, node: Node) -> str | None:
         self.actions.append(Step(self.s.flow_id, node.id, node.type, "next"))
-        while self.s.stack:
-            flow_id, target = self.s.stack.pop()
-            self.s.flow_id = flow_id
-            if target:
-                return target
-        return None  # an empty stack: as stop
+        if not self.s.stack:
+            return None  # an empty stack: as stop
+        flow_id, target = self.s.stack.pop()
+        self.s.flow_id = flow_id
+        return target or None  # the subflow node had no next: an implicit stop there
 
     def run_disconnect(self, node: Node) -> str | None:
         if "prompt" in node.params:
@@ -920,13 +951,15 @@ class _Machine:
         self.s.waiting = None
         self.s.ended = why
 
-    def leave_all(self) -> None:
-        if self.s.queues:
-            for queue in self.s.queues:
+    def leave_all(self, keep: str | None = None) -> None:
+        """Leave every queue (but `keep`), cancelling their timers."""
+        leaving = tuple(q for q in self.s.queues if q != keep)
+        if leaving:
+            for queue in leaving:
                 self.actions.append(CancelTimer(f"max_wait:{queue}"))
                 self.actions.append(CancelTimer(f"unstaffed:{queue}"))
-            self.actions.append(LeaveQueues(tuple(self.s.queues)))
-            self.s.queues.clear()
+                del self.s.queues[queue]
+            self.actions.append(LeaveQueues(leaving))
 
     def cancel_timers(self) -> None:
         for queue in self.s.queues:
@@ -937,7 +970,7 @@ class _Machine:
     def cancel_node_timers(self) -> None:
         if self.s.waiting == "input":
             self.actions.append(CancelTimer(_COLLECT))
-        elif self.s.waiting == "wait" or (self.s.waiting == "prompt" and self.s.node and self.node().type == "wait"):
+        elif self.s.waiting == "wait":
             self.actions.append(CancelTimer(_WAIT))
 
     def say(self, node: Node) -> bool:
@@ -985,6 +1018,8 @@ class _Machine:
                 return False
             if var.scope == "global":
                 self.actions.append(SetGlobal(name, value))
+                self.written_globals[name] = value
+                return True
             self.s.vars[name] = value
             return True
         if target.startswith("contact.attributes."):
@@ -999,6 +1034,20 @@ class _Machine:
         self.s.contact[name] = value
         self.actions.append(SetContact(name, value))
         return True
+
+
+_DEFAULTS: dict[int, tuple[Flow, dict[str, Any]]] = {}
+
+
+def _global_defaults(flow: Flow) -> dict[str, Any]:
+    """A flow's declared global variables with their defaults, worked out once per flow object."""
+    found = _DEFAULTS.get(id(flow))
+    if found is None or found[0] is not flow:
+        if len(_DEFAULTS) > 1024:
+            _DEFAULTS.clear()
+        found = (flow, {n: v.default for n, v in flow.variables.items() if v.scope == "global"})
+        _DEFAULTS[id(flow)] = found
+    return found[1]
 
 
 def _of_type(value: Any, var_type: str) -> bool:

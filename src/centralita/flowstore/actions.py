@@ -11,6 +11,8 @@ import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from centralita.core.actor import Actor
@@ -60,10 +62,20 @@ def do_publish_flow(session: Session, actor: Actor, source: str, source_name: st
     code = checked.flow.id
     checksum = hashlib.sha256(source.encode("utf-8")).hexdigest()
     now = actor.now()
-    row = session.scalar(
-        select(t.ContactFlow).where(t.ContactFlow.tenant_id == actor.tenant_id, t.ContactFlow.code == code)
-    )
-    if row is not None:
+    row = _locked(session, actor.tenant_id, code)
+    if row is None:  # a new flow: its row, unless another publish of it got there first (then wait for it)
+        values = {
+            "tenant_id": actor.tenant_id,
+            "code": code,
+            "current_version": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(t.ContactFlow).values(**values).on_conflict_do_nothing())
+        row = _locked(session, actor.tenant_id, code)
+        assert row is not None
+    if row.current_version:
         current = session.scalar(
             select(t.ContactFlowVersion.checksum).where(
                 t.ContactFlowVersion.flow_id == row.id, t.ContactFlowVersion.version == row.current_version
@@ -71,10 +83,6 @@ def do_publish_flow(session: Session, actor: Actor, source: str, source_name: st
         )
         if current == checksum:
             return Published(code, row.current_version, False, checked)
-    else:
-        row = t.ContactFlow(tenant_id=actor.tenant_id, code=code, current_version=0, created_at=now, updated_at=now)
-        session.add(row)
-        session.flush()
     last = session.scalar(select(func.max(t.ContactFlowVersion.version)).where(t.ContactFlowVersion.flow_id == row.id))
     version = (last or 0) + 1
     session.add(
@@ -101,13 +109,20 @@ def do_publish_flow(session: Session, actor: Actor, source: str, source_name: st
     return Published(code, version, True, checked)
 
 
+def _locked(session: Session, tenant_id: int, code: str) -> t.ContactFlow | None:
+    """The flow's row, locked until commit: publishes and rollbacks of one flow go one at a time (the
+    next version number is read under the lock)."""
+    return session.scalar(
+        select(t.ContactFlow)
+        .where(t.ContactFlow.tenant_id == tenant_id, t.ContactFlow.code == code)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def do_rollback_flow(session: Session, actor: Actor, code: str, version: int) -> t.ContactFlow:
     """Make an earlier (or later) published version current again; new contacts run it."""
-    row = session.scalar(
-        select(t.ContactFlow)
-        .where(t.ContactFlow.tenant_id == actor.tenant_id, t.ContactFlow.code == code)
-        .with_for_update()
-    )
+    row = _locked(session, actor.tenant_id, code)
     if row is None:
         raise NotFound(_("no flow is called {id!r}", id=code))
     exists = session.scalar(

@@ -31,7 +31,7 @@ class FlowSource(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)] = "flow.yaml"
 
 
-class Problem(BaseModel):
+class FlowProblem(BaseModel):
     line: int
     column: int
     severity: str
@@ -41,15 +41,15 @@ class Problem(BaseModel):
 
 class FlowCheck(BaseModel):
     code: str | None
-    errors: list[Problem]
-    warnings: list[Problem]
+    errors: list[FlowProblem]
+    warnings: list[FlowProblem]
 
 
 class FlowPublished(BaseModel):
     code: str
     version: int
     changed: bool
-    warnings: list[Problem]
+    warnings: list[FlowProblem]
 
 
 class FlowSummaryOut(BaseModel):
@@ -79,9 +79,9 @@ class FlowRollback(Strict):
     version: Annotated[int, Field(ge=1, le=VERSION_MAX)]
 
 
-def _problems(checked: Checked, severity: str) -> list[Problem]:
+def _problems(checked: Checked, severity: str) -> list[FlowProblem]:
     return [
-        Problem(line=d.line, column=d.column, severity=d.severity, node=d.node, message=d.message)
+        FlowProblem(line=d.line, column=d.column, severity=d.severity, node=d.node, message=d.message)
         for d in checked.diagnostics
         if d.severity == severity
     ]
