@@ -37,6 +37,7 @@ from typing import Any
 
 from bench._common import machine, percentile, ratio
 from centralita.flows import interpreter as it
+from centralita.flows.conversation import ScriptedStats
 from centralita.flows.document import Flow, check_flow
 
 BANK_FILE = Path(__file__).resolve().parent.parent / "tests" / "flows" / "banco_entrada.yaml"
@@ -87,54 +88,17 @@ nodes:
 """
 
 
-@dataclass
-class Stats:
-    """Live figures as a fake: every queue staffed, a short wait."""
-
-    def queue_size(self, queue: str, min_priority: int | None) -> int:
-        return 3
-
-    def oldest_wait(self, queue: str, min_priority: int | None) -> float:
-        return 20.0
-
-    def agents_staffed(self, queue: str) -> int:
-        return 5
-
-    def agents_available(self, queue: str) -> int:
-        return 1
-
-    def agents_online(self, queue: str) -> int:
-        return 6
-
-    def ewt(self, queue: str, priority: int) -> float:
-        return 40.0
-
-    def rolling_asa(self, queue: str) -> float | None:
-        return 35.0
-
-    def my_ewt(self) -> float:
-        return 40.0
-
-    def in_queue(self, queue: str | None) -> bool:
-        return True
-
-    def time_in_queue(self, queue: str) -> float | None:
-        return 30.0
-
-    def position(self, queue: str) -> int | None:
-        return 2
-
-    def in_hours(self, schedule: str) -> bool:
-        return True
-
-    def is_holiday(self, schedule: str) -> bool:
-        return False
+QUEUES = ("gestores", "gestores_premium", "chat")
 
 
 @dataclass
 class Env:
     flows: dict[str, Flow]
-    stats: Stats = field(default_factory=Stats)
+    stats: ScriptedStats = field(
+        default_factory=lambda: ScriptedStats(
+            {q: {"staffed": 5, "waiting": 3, "available": 1, "ewt": 40} for q in QUEUES}, {"gestores": "open"}
+        )
+    )
     # a contact center has global variables (none of these flows reads them): they must cost nothing
     globals: Mapping[str, Any] = field(default_factory=lambda: {f"global_{n}": n for n in range(20)})
 

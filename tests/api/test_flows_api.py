@@ -4,16 +4,7 @@ read, versions, rollback; roles checked on every route; another contact center's
 from __future__ import annotations
 
 from tests.conftest import Api
-
-FLOW = """\
-flowlang: 1
-id: entrada
-start: hola
-nodes:
-  hola: {type: play, prompt: "tts:Hola", next: cola}
-  cola: {type: queue, queue: atencion, next: espera}
-  espera: {type: wait, seconds: 30, next: espera}
-"""
+from tests.flows.test_flowstore import FLOW
 
 
 def test_publish_read_and_roll_back(api: Api) -> None:

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -68,6 +69,18 @@ def fail_on_error() -> Iterator[None]:
         err_console.print(f"[bold red]{_('error')}:[/] {exc.detail}", highlight=False, markup=True)
         for e in exc.errors:
             err_console.print(f"  - {e}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+
+
+def read_file_argument(path: Path, max_bytes: int | None = None) -> str:
+    """A file named on the command line, as UTF-8 text; exit 2 with the reason when it cannot be read (or
+    is over `max_bytes`)."""
+    try:
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            raise ValueError(_("larger than {size} bytes", size=max_bytes))
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        typer.echo(f"{_('error')}: {path}: {exc}", err=True)
         raise typer.Exit(2) from None
 
 

@@ -13,7 +13,15 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from centralita.cli._common import TenantOption, cli_actor, console, ctx_obj, err_console, resolve_tenant
+from centralita.cli._common import (
+    TenantOption,
+    cli_actor,
+    console,
+    ctx_obj,
+    err_console,
+    read_file_argument,
+    resolve_tenant,
+)
 from centralita.configuration.document import check
 from centralita.configuration.export import export_config
 from centralita.configuration.plan import UNCHANGED, Plan, do_apply_config, invalid
@@ -37,14 +45,6 @@ def register(app: typer.Typer) -> None:
     config.command("apply", help=_("Apply a configuration file: create and update items by code."))(config_apply)
     config.command("export", help=_("Write the current configuration as YAML."))(config_export)
     app.add_typer(config, name="config")
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        typer.echo(f"{_('error')}: {path}: {exc}", err=True)
-        raise typer.Exit(2) from None
 
 
 def _fail(exc: CentralitaError) -> typer.Exit:
@@ -71,7 +71,7 @@ def config_check(
     file: Annotated[Path, FileArgument],
     tenant: str | None = TenantOption,
 ) -> None:
-    text = _read(file)
+    text = read_file_argument(file)
     with ctx_obj(ctx).service() as svc:
         row_tenant = _optional_tenant(svc, tenant)
         current = None
@@ -108,7 +108,7 @@ def config_apply(
     show_unchanged: Annotated[bool, typer.Option("--all", help=_("List unchanged items too"))] = False,
     tenant: str | None = TenantOption,
 ) -> None:
-    text = _read(file)
+    text = read_file_argument(file)
     with ctx_obj(ctx).service() as svc:
         row_tenant = resolve_tenant(svc, tenant)
         actor = cli_actor(svc, row_tenant)

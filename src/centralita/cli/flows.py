@@ -14,7 +14,15 @@ from typing import Annotated
 
 import typer
 
-from centralita.cli._common import JsonOption, TenantOption, cli_actor, ctx_obj, print_json, resolve_tenant
+from centralita.cli._common import (
+    JsonOption,
+    TenantOption,
+    cli_actor,
+    ctx_obj,
+    print_json,
+    read_file_argument,
+    resolve_tenant,
+)
 from centralita.core.i18n import _, ngettext
 from centralita.core.located_yaml import load_yaml
 from centralita.flows.conversation import ScriptError, play
@@ -35,21 +43,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(flow, name="flow")
 
 
-def _read(path: Path) -> str:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ValueError(_("larger than {size} bytes", size=MAX_FILE_BYTES))
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        typer.echo(f"{_('error')}: {path}: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
 def flow_check(
     files: Annotated[list[Path], typer.Argument(help=_("Flow files (YAML)"), show_default=False)],
     strict: Annotated[bool, typer.Option("--strict", help=_("Warnings count as errors"))] = False,
 ) -> None:
-    checked = check_flows([(_read(path), str(path)) for path in files])
+    checked = check_flows([(read_file_argument(path, MAX_FILE_BYTES), str(path)) for path in files])
     failed = False
     for result in checked:
         for diagnostic in result.diagnostics:
@@ -72,7 +70,7 @@ def flow_check(
 
 def _checked_flows(paths: list[Path]) -> list[Flow]:
     """The flows of `paths`, checked together; their errors printed and exit 1 when any has one."""
-    checked = check_flows([(_read(path), str(path)) for path in paths])
+    checked = check_flows([(read_file_argument(path, MAX_FILE_BYTES), str(path)) for path in paths])
     flows = []
     for result in checked:
         for diagnostic in result.errors:
@@ -91,7 +89,7 @@ def flow_test(
     ] = None,
 ) -> None:
     flow, *others = _checked_flows([file, *(flows or [])])
-    located = load_yaml(_read(script), str(script))
+    located = load_yaml(read_file_argument(script, MAX_FILE_BYTES), str(script))
     for error in located.errors:
         typer.echo(str(error), err=True)
     if located.errors or not isinstance(located.data, dict):
@@ -142,7 +140,7 @@ def flow_graph(
 
     if graph_format not in GRAPH_FORMATS:
         raise typer.BadParameter(_("must be svg or dot"), param_hint="--format")
-    checked = check_flow(_read(file), str(file))
+    checked = check_flow(read_file_argument(file, MAX_FILE_BYTES), str(file))
     for diagnostic in checked.diagnostics:
         typer.echo(str(diagnostic), err=True)
     if checked.flow is None:
@@ -203,7 +201,7 @@ def flow_publish(
     from centralita.core.errors import InvalidInput
     from centralita.flowstore.actions import do_publish_flow
 
-    text = _read(file)
+    text = read_file_argument(file, MAX_FILE_BYTES)
     with ctx_obj(ctx).service() as svc:
         actor = cli_actor(svc, resolve_tenant(svc, tenant))
         try:

@@ -41,7 +41,7 @@ from centralita.core.i18n import _
 from centralita.flows import interpreter as it
 from centralita.flows.document import Flow
 
-__all__ = ["Outcome", "ScriptError", "play"]
+__all__ = ["Outcome", "ScriptError", "ScriptedStats", "play"]
 
 START = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 MAX_EVENTS = 2_000
@@ -71,7 +71,10 @@ class Outcome:
 
 
 @dataclass
-class _Stats:
+class ScriptedStats:
+    """Live figures as a script (or a benchmark) gives them: per queue `staffed`, `waiting`, `available`,
+    `oldest_wait`, `ewt`, `asa`; per schedule open, closed or holiday. An unknown queue raises KeyError."""
+
     queues: Mapping[str, Mapping[str, Any]]
     schedules: Mapping[str, str]
 
@@ -130,7 +133,7 @@ class _Stats:
 @dataclass
 class _Env:
     flows: Mapping[str, Flow]
-    stats: _Stats
+    stats: ScriptedStats
     queue_settings: Mapping[str, Mapping[str, Any]]
     prompts: Mapping[str, str]
     globals: Mapping[str, Any] = field(default_factory=dict)
@@ -185,7 +188,7 @@ def play(flow: Flow, script: Mapping[str, Any], others: Sequence[Flow] = ()) -> 
         _queue_figures(str(name), figures)
     env = _Env(
         flows={f.id: f for f in (flow, *others)},
-        stats=_Stats({str(k): _mapping(queues, str(k)) for k in queues}, _str_map(script, "schedules")),
+        stats=ScriptedStats({str(k): _mapping(queues, str(k)) for k in queues}, _str_map(script, "schedules")),
         queue_settings={str(k): _mapping(queues, str(k)) for k in queues},
         prompts=_str_map(script, "prompts"),
     )
