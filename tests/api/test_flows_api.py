@@ -79,3 +79,18 @@ def test_hostile_input_is_a_4xx(api: Api) -> None:
     assert admin.get("/api/flows/no-valid-id!").status_code == 422
     assert admin.get("/api/flows/entrada", params={"version": 2**40}).status_code == 422
     assert admin.post("/api/flows/entrada/rollback", json={"version": 0}).status_code == 422
+
+
+def test_the_graph_as_svg(api: Api) -> None:
+    import xml.etree.ElementTree as ET
+
+    assert api.client("admin").post("/api/flows", json={"source": FLOW}).status_code == 201
+    supervisor = api.client("supervisor")
+    resp = supervisor.get("/api/flows/entrada/graph.svg")
+    assert resp.status_code == 200 and resp.headers["content-type"] == "image/svg+xml"
+    svg = ET.fromstring(resp.content)
+    nodes = [g for g in svg.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "node"]
+    assert len(nodes) == 3
+    assert supervisor.get("/api/flows/entrada/graph.svg", params={"version": 2}).status_code == 404
+    assert api.client("agent").get("/api/flows/entrada/graph.svg").status_code == 403
+    assert api.client("supervisor", api.b).get("/api/flows/entrada/graph.svg").status_code == 404

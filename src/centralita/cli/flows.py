@@ -161,33 +161,14 @@ def flow_graph(
 
 
 def _render_svg(dot_text: str) -> bytes:
-    """`dot -Tsvg` on `dot_text`, with a timeout; exit 2 when Graphviz is missing or fails."""
-    import shutil
-    import subprocess
+    """`dot -Tsvg` on `dot_text`; exit 2 when Graphviz is missing or fails."""
+    from centralita.flowstore.drawing import DrawingError, render_svg
 
-    program = shutil.which("dot")
-    if program is None:
-        message = _(
-            "Graphviz's dot program is needed to draw an SVG: install the Debian package graphviz "
-            "(apt-get install graphviz), or write DOT text with --format dot"
-        )
-        typer.echo(f"{_('error')}: {message}", err=True)
-        raise typer.Exit(2)
     try:
-        done = subprocess.run(
-            [program, "-Tsvg"], input=dot_text.encode("utf-8"), capture_output=True, timeout=DOT_TIMEOUT_S, check=False
-        )
-    except subprocess.TimeoutExpired:
-        typer.echo(f"{_('error')}: {_('dot took more than {seconds} seconds', seconds=DOT_TIMEOUT_S)}", err=True)
+        return render_svg(dot_text, DOT_TIMEOUT_S)
+    except DrawingError as exc:
+        typer.echo(f"{_('error')}: {exc.message}", err=True)
         raise typer.Exit(2) from None
-    except OSError as exc:
-        typer.echo(f"{_('error')}: {program}: {exc}", err=True)
-        raise typer.Exit(2) from None
-    if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip()
-        typer.echo(f"{_('error')}: {_('dot failed (exit code {code})', code=done.returncode)}: {detail}", err=True)
-        raise typer.Exit(2)
-    return done.stdout
 
 
 # -- published flows (the contact center's database) ---------------------------------------------------------

@@ -14,12 +14,14 @@ from pydantic import BaseModel, Field
 
 from centralita.api.auth import AdminActor, ServiceDep, SupervisorActor
 from centralita.api.openapi import problem_response
-from centralita.core.errors import NotFound
+from centralita.core.errors import NotFound, Unavailable
 from centralita.core.i18n import _
 from centralita.core.vocabulary import Strict, Text
 from centralita.flows.document import Checked, check_flow
+from centralita.flows.graph import to_dot
 from centralita.flowstore import actions, queries
 from centralita.flowstore.actions import MAX_SOURCE_BYTES
+from centralita.flowstore.drawing import DrawingError, render_svg
 
 router = APIRouter(tags=["contact flows"])
 FLOW_ID = r"^[A-Za-z_][A-Za-z0-9_]{0,49}$"
@@ -154,3 +156,31 @@ def rollback(
     with svc.db.read() as s:
         [summary] = [f for f in queries.list_flows(s, actor.tenant_id) if f.code == code]
     return FlowSummaryOut(**vars(summary))
+
+
+@router.get(
+    "/flows/{code}/graph.svg",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/svg+xml": {}}, "description": "The flow drawn by Graphviz"},
+        404: problem_response("No flow by that id, or not at that version"),
+        503: problem_response("Graphviz is not installed on the server, or failed"),
+    },
+)
+def graph(
+    code: Annotated[str, Path(pattern=FLOW_ID)],
+    actor: SupervisorActor,
+    svc: ServiceDep,
+    version: Annotated[int | None, Query(ge=1, le=VERSION_MAX)] = None,
+) -> Response:
+    """The flow as the admin screens show it: nodes, outcomes as labelled arrows, unreachable nodes marked."""
+    with svc.db.read() as s:
+        found = queries.flow_text(s, actor.tenant_id, code, version)
+    flow = check_flow(found.source, code).flow if found is not None else None
+    if flow is None:
+        raise NotFound(_("no flow {code!r} at that version", code=code))
+    try:
+        svg = render_svg(to_dot(flow, title=f"{code} v{found.version}" if found else code), timeout_s=20)
+    except DrawingError as exc:
+        raise Unavailable(exc.message) from None
+    return Response(svg, media_type="image/svg+xml")
