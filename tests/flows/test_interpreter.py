@@ -851,3 +851,35 @@ def test_digits_typed_while_waiting_are_type_ahead_but_not_an_answer_to_an_exit_
     actions = talk.send(Input("9"))
     assert talk.steps(actions) == [] and talk.state.waiting == "input"  # the 5 is not taken as the answer
     assert talk.said(talk.send(Input("1"))) == [] and talk.state.vars["op"] == "1"
+
+
+def test_answers_to_a_node_run_that_is_over_are_dropped() -> None:
+    """Every action carries its node run (`wait`); an event answering an earlier run (an invoke cut short by
+    `max_wait`, a prompt cut short by an exit key, a timer of a queue left and joined again) changes nothing."""
+    text = flow_text(
+        "  a: {type: queue, queue: uno, max_wait_s: 60, exit_keys: {'9': h}, on: {max_wait: t}, next: i}\n"
+        "  i: {type: invoke, function: crm.lento, result_into: {ref: vars.ref}, on: {error: z}, next: z}\n"
+        "  t: {type: invoke, function: crm.open_case, result_into: {reference: vars.ref}, on: {error: z}, next: d}\n"
+        "  d: {type: play, prompt: 'tts:ref={{vars.ref}}'}\n"
+        "  h: {type: play, prompt: 'tts:manejador', next: h2}\n  h2: {type: play, prompt: 'tts:segundo'}\n"
+        "  z: {type: stop}\n",
+        "  ref: {type: string}\n",
+    )
+    talk = Conversation(text, channel="chat")
+    actions = talk.send(Start())
+    [slow] = _of(Invoke, actions)
+    [timer] = [a for a in actions if isinstance(a, StartTimer) and a.name == "max_wait:uno"]
+    actions = talk.send(TimerFired("max_wait:uno", wait=timer.wait), after_s=60)
+    [case] = _of(Invoke, actions)
+    assert case.function == "crm.open_case" and case.wait != slow.wait
+    assert talk.send(InvokeDone({"ref": "LENTO"}, wait=slow.wait)) == []  # the slow one's late answer
+    assert talk.said(talk.send(InvokeDone({"reference": "K7M42Q"}, wait=case.wait))) == ["ref=K7M42Q"]
+
+    voice = Conversation(text)
+    voice.send(Start())
+    voice.send(InvokeDone(failure="error"))  # z: stop while queued
+    first = voice.send(Input("9"))  # the exit key: the handler's first prompt plays
+    [say] = [a for a in first if isinstance(a, Say)]
+    assert voice.send(PromptDone(wait=say.wait - 1)) == []  # a prompt cut short earlier: not this one
+    assert voice.said(voice.send(PromptDone(wait=say.wait))) == ["segundo"]
+    assert voice.send(TimerFired("max_wait:uno", wait=timer.wait)) == []  # the queue was left

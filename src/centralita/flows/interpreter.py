@@ -88,21 +88,26 @@ class Input:
 class PromptDone:
     """The prompt being played (voice) has finished."""
 
+    wait: int | None = None  # the `Say`'s: an answer to a node that is no longer running is dropped
+
 
 @dataclass(frozen=True)
 class TimerFired:
     name: str  # "wait", "collect", "max_wait:<queue>", "unstaffed:<queue>"
+    wait: int | None = None  # the `StartTimer`'s
 
 
 @dataclass(frozen=True)
 class InvokeDone:
     result: Mapping[str, Any] | None = None
     failure: str | None = None  # "error" or "timeout"
+    wait: int | None = None  # the `Invoke`'s
 
 
 @dataclass(frozen=True)
 class TransferDone:
     ok: bool
+    wait: int | None = None  # the `Transfer`'s
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,7 @@ class Step:
 class Say:
     text: str
     barge_in: bool = False
+    wait: int = field(default=0, compare=False)  # its node run: `PromptDone(wait=…)` answers it (`FlowState.wait`)
 
 
 @dataclass(frozen=True)
@@ -146,12 +152,16 @@ class Ask:
     terminator: str
     timeout_s: float
     options: tuple[tuple[str, str], ...] = ()  # (value, label): buttons on chat
+    wait: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
 class StartTimer:
+    """Start (or restart: one timer per name) a timer; fire it back as `TimerFired(name, wait)`."""
+
     name: str
     seconds: float
+    wait: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -197,12 +207,14 @@ class Invoke:
     timeout_s: float
     retries: int
     validate: str
+    wait: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
 class Transfer:
     number: str | None = None
     voicemail: str | None = None
+    wait: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -295,6 +307,7 @@ class FlowState:
     waiting: str | None = None
     status: str = "running"
     steps: int = 0
+    wait: int = 0  # goes up with every node run: what an event answers (stale ones are dropped)
     started_at: str = ""
     stack: list[list[str]] = field(default_factory=list)
     vars: dict[str, Any] = field(default_factory=dict)
@@ -414,6 +427,8 @@ class _Machine:
             s.queues.clear()
             self.finish("connected", "agent_connected")
             return
+        if self.stale(event):
+            return
         if isinstance(event, Input) and self.exit_key(event.text):
             return
         if isinstance(event, TimerFired) and ":" in event.name:
@@ -430,6 +445,17 @@ class _Machine:
     def barges_in(self) -> bool:
         node = self.node() if self.s.node is not None else None
         return node is not None and node.type == "play" and node.params.get("barge_in") is True
+
+    def stale(self, event: Event) -> bool:
+        """An answer to a node run that is over (cut short by an interrupt, or left since): dropped. Events
+        without a `wait` are taken as answers to what runs now."""
+        wait = getattr(event, "wait", None)
+        if wait is None:
+            return False
+        if isinstance(event, TimerFired) and ":" in event.name:
+            membership = self.s.queues.get(event.name.partition(":")[2])
+            return membership is None or membership.get("token") != wait
+        return bool(wait != self.s.wait)
 
     def exit_key(self, text: str) -> bool:
         """An exit key of a queue the contact waits in: leave all queues, go to its handler."""
@@ -564,6 +590,7 @@ class _Machine:
             node = flow.nodes[node_id]
             self.s.node = node_id
             self.s.steps += 1
+            self.s.wait += 1
             node_id = getattr(self, f"run_{node.type}")(node)
         if node_id is None and self.s.status == "running" and self.s.waiting is None:
             self.stop()
@@ -612,11 +639,11 @@ class _Machine:
         )
         self.s.waiting = "input"
         self.s.collected = ""
-        self.actions.append(Ask(int(node.params.get("max_digits", 1)), str(node.params.get("terminator", "#")),
-                                timeout, options))  # fmt: skip
+        max_digits, terminator = int(node.params.get("max_digits", 1)), str(node.params.get("terminator", "#"))
+        self.actions.append(Ask(max_digits, terminator, timeout, options, self.s.wait))
         if channel == "voice" and self.take_digits(node, restart_timer=False):
             return
-        self.actions.append(StartTimer(_COLLECT, timeout))
+        self.actions.append(StartTimer(_COLLECT, timeout, self.s.wait))
 
     def take_digits(self, node: Node, restart_timer: bool) -> bool:
         """Voice: consume buffered digits; True when the input is complete (then it has been handled)."""
@@ -631,7 +658,7 @@ class _Machine:
                 return self.complete(node)
         if restart_timer:  # the timeout runs again between digits
             timeout = float(node.params.get("timeout_s", COLLECT_TIMEOUT_S["voice"]))
-            self.actions.append(StartTimer(_COLLECT, timeout))
+            self.actions.append(StartTimer(_COLLECT, timeout, self.s.wait))
         return False
 
     def complete(self, node: Node) -> bool:
@@ -726,6 +753,7 @@ class _Machine:
                 float(node.params.get("timeout_s", 8)),
                 int(node.params.get("retries", 3)),
                 str(node.params.get("validate", "json")),
+                self.s.wait,
             )
         )
         self.s.waiting = "invoke"
@@ -801,6 +829,7 @@ class _Machine:
             "age_adjust_s": age_adjust,
             "flow": self.s.flow_id,
             "depth": len(self.s.stack),
+            "token": self.s.wait,
             "node": node.id,
             "exit_keys": dict(node.params.get("exit_keys") or {}),
             "on": {k: v for k, v in node.on.items() if k in ("max_wait", "unstaffed")},
@@ -808,9 +837,10 @@ class _Machine:
         self.s.contact["queue"] = queue
         self.actions.append(SetContact("queue", queue))
         if "max_wait_s" in node.params:
-            self.actions.append(StartTimer(f"max_wait:{queue}", float(node.params["max_wait_s"])))
+            self.actions.append(StartTimer(f"max_wait:{queue}", float(node.params["max_wait_s"]), self.s.wait))
         if "max_wait_unstaffed_s" in node.params:
-            self.actions.append(StartTimer(f"unstaffed:{queue}", float(node.params["max_wait_unstaffed_s"])))
+            seconds = float(node.params["max_wait_unstaffed_s"])
+            self.actions.append(StartTimer(f"unstaffed:{queue}", seconds, self.s.wait))
         return self.outcome(node, "next")
 
     def run_wait(self, node: Node) -> str | None:
@@ -827,7 +857,7 @@ class _Machine:
     def start_wait(self, node: Node) -> None:
         if self.s.contact.get("channel") == "voice":
             self.actions.append(Treatment(str(node.params.get("treatment", "music"))))
-        self.actions.append(StartTimer(_WAIT, float(node.params.get("seconds", 0))))
+        self.actions.append(StartTimer(_WAIT, float(node.params.get("seconds", 0)), self.s.wait))
         self.s.waiting = "wait"
 
     def run_transfer(self, node: Node) -> str | None:
@@ -861,7 +891,7 @@ class _Machine:
             return self.outcome(node, "fail")
         if not isinstance(where, str) or not where:
             return self.outcome(node, "fail")
-        self.actions.append(Transfer(**{kind: where}))
+        self.actions.append(Transfer(**{kind: where}, wait=self.s.wait))
         self.s.waiting = "transfer"
         return None
 
@@ -988,7 +1018,7 @@ class _Machine:
             rendered = ex.render_prompt(text, self.context(node.id))
         except ex.EvalError:
             return False
-        self.actions.append(Say(rendered, node.params.get("barge_in") is True))
+        self.actions.append(Say(rendered, node.params.get("barge_in") is True, self.s.wait))
         return True
 
     def id_param(self, node: Node, *path: str) -> str | None:
