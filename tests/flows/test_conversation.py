@@ -128,3 +128,29 @@ def test_script_figures_of_the_wrong_kind_and_time_passing_outside_a_wait(tmp_pa
     )
     with pytest.raises(ScriptError, match="ends a running wait"):
         play(flow, {"channel": "chat", "conversation": ["time passes"]})
+
+
+def test_flow_chat_in_the_terminal(tmp_path: Path) -> None:
+    """`flow chat` against the demo contact center: the caller is recognised by number, buttons are chosen
+    by their number, the hours and queues are the demo's, functions are stood in for, /agent connects."""
+    import sqlite3
+
+    assert run_cli(tmp_path, "demo", "--customers", "5")[0] == 0
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        phone, name = db.execute(
+            "SELECT i.value, c.name FROM customer_identities i JOIN customers c ON c.id = i.customer_id"
+            " WHERE i.kind = 'phone' ORDER BY i.id LIMIT 1"
+        ).fetchone()
+    flow = DEMO_FLOWS / "banco_chat.yaml"
+    code, out, err = run_cli(tmp_path, "flow", "chat", str(flow), "--as", phone, stdin="2\n1234\n3\n/agent\n")
+    assert code == 0, out + err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"(recognised: {name}, segment ")
+    assert "buttons: 1) Consultar saldo | 2) Bloquear una tarjeta | 3) Hablar con un gestor" in lines
+    assert any("invoke: banco.bloquear_tarjeta" in line for line in lines)
+    assert any("bot: Su referencia es PRUEBA1." in line for line in lines)
+    assert lines[-1].endswith("(connected)")
+    code, out, _err = run_cli(tmp_path, "flow", "chat", str(flow), "--as", "+34999000111", stdin="")
+    assert code == 0 and out.splitlines()[0] == "(not recognised: an unknown caller)"
+    assert out.splitlines()[-1].endswith("(ended)")  # end of input: the customer hung up
+    assert run_cli(tmp_path, "flow", "chat", str(flow), "--channel", "fax")[0] == 2

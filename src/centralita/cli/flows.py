@@ -9,8 +9,9 @@ they must agree on every variable's type and scope.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,9 +24,11 @@ from centralita.cli._common import (
     read_file_argument,
     resolve_tenant,
 )
+from centralita.core.errors import InvalidInput
 from centralita.core.i18n import _, ngettext
 from centralita.core.located_yaml import load_yaml
-from centralita.flows.conversation import ScriptError, play
+from centralita.flows import interpreter as it
+from centralita.flows.conversation import Player, ScriptedEnvironment, ScriptedStats, ScriptError, play
 from centralita.flows.document import Flow, check_flows
 
 MAX_FILE_BYTES = 1_048_576
@@ -40,6 +43,9 @@ def register(app: typer.Typer) -> None:
     flow.command("list", help=_("The published flows and their current versions."))(flow_list)
     flow.command("show", help=_("A published flow's text, at its current or any version."))(flow_show)
     flow.command("rollback", help=_("Make another published version of a flow current again."))(flow_rollback)
+    flow.command("chat", help=_("Talk to a flow in the terminal, as a caller or chatter of the contact center."))(
+        flow_chat
+    )
     app.add_typer(flow, name="flow")
 
 
@@ -278,3 +284,138 @@ def flow_rollback(
             typer.echo(f"{_('error')}: {exc.detail}", err=True)
             raise typer.Exit(1) from None
     typer.echo(_("{code}: version {version} is current; new contacts run it", code=code, version=version))
+
+
+# -- talking to a flow in the terminal -----------------------------------------------------------------------
+
+CHAT_COMMANDS = {"/agent": "agent connects", "/hangup": "customer hangs up", "/wait": "time passes"}
+
+
+def flow_chat(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help=_("Flow file (YAML)"), show_default=False)],
+    as_number: Annotated[
+        str | None, typer.Option("--as", help=_("The caller's number (or chat id): recognised like a real contact"))
+    ] = None,
+    channel: Annotated[str, typer.Option("--channel", help=_("voice (digits) or chat (text and buttons)"))] = "chat",
+    tenant: str | None = TenantOption,
+) -> None:
+    """Each line typed is the customer's (digits on voice); /agent connects an agent, /wait lets a wait run
+    out, /hangup (or end of input) hangs up. Queue figures and hours are the contact center's now; functions
+    are not run: crm.identify looks the customer up, crm.open_case gives a sample reference, others fail."""
+    from centralita.crm.queries import customer_360
+    from centralita.flowstore.queries import figures_now, flow_text
+
+    if channel not in ("voice", "chat"):
+        typer.echo(f"{_('error')}: --channel: {_('must be voice or chat')}", err=True)
+        raise typer.Exit(2)
+    [flow] = _checked_flows([file])
+    with ctx_obj(ctx).service() as svc:
+        row_tenant = resolve_tenant(svc, tenant)
+        now = svc.clock.now()
+        with svc.db.read() as s:
+            queues, schedules = figures_now(s, row_tenant.id, now)
+            others = []
+            for name in {str(n.params.get("flow")) for n in flow.nodes.values() if n.type == "subflow"}:
+                found = flow_text(s, row_tenant.id, name)
+                other = check_flows([(found.source, name)])[0].flow if found is not None else None
+                if other is not None:
+                    others.append(other)
+            customer: dict[str, Any] | None = None
+            if as_number:
+                kind = "chat" if channel == "chat" and not as_number.startswith("+") else "phone"
+                try:
+                    found_360 = customer_360(s, row_tenant.id, row_tenant.country, kind, as_number)
+                except InvalidInput:  # a number that does not normalise: an unknown caller
+                    found_360 = None
+                if found_360 is not None:
+                    c = found_360.customer
+                    customer = {
+                        "id": c.id,
+                        "name": c.name,
+                        "segment": c.segment,
+                        "value_tier": c.value_tier,
+                        "lifecycle_stage": c.lifecycle_stage,
+                        "lifetime_value": float(c.lifetime_value) if c.lifetime_value is not None else None,
+                        "owner": c.owner_agent_id,
+                        "open_cases": len(found_360.open_cases),
+                        "attributes": dict(c.attributes or {}),
+                    }
+                    typer.echo(_("(recognised: {name}, segment {segment})", name=c.name, segment=c.segment))
+                else:
+                    typer.echo(_("(not recognised: an unknown caller)"))
+
+            def identify(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
+                kind, value = str(inputs.get("kind")), str(inputs.get("value"))
+                try:
+                    hit = customer_360(s, row_tenant.id, row_tenant.country, kind, value)
+                except InvalidInput:
+                    return None
+                if hit is None:
+                    return None
+                return {"customer": {"id": hit.customer.id, "name": hit.customer.name, "segment": hit.customer.segment}}
+
+            env = ScriptedEnvironment(
+                flows={f.id: f for f in (flow, *others)},
+                stats=ScriptedStats(queues, schedules),
+                queue_settings=queues,
+                prompts={},
+            )
+            contact = {"id": 0, "channel": channel, "ani": as_number, "language": "es"}
+            player = TerminalPlayer(flow, env, contact, customer, identify)
+            player.run()
+    typer.echo(f"({player.state.status})")
+
+
+class TerminalPlayer(Player):
+    """A `Player` whose customer types in the terminal, whose lines are printed as they happen, and whose
+    functions are the few a terminal can stand in for."""
+
+    def __init__(
+        self,
+        flow: Flow,
+        env: ScriptedEnvironment,
+        contact: dict[str, Any],
+        customer: Mapping[str, Any] | None,
+        identify: Callable[[Mapping[str, Any]], dict[str, Any] | None],
+    ) -> None:
+        super().__init__(flow, env, contact, customer, {}, [])
+        self.identify = identify
+        self.buttons: list[tuple[str, str]] = []  # the last question's (value, label), chosen by number or label
+
+    def say(self, line: str) -> None:
+        self.transcript.append(line)
+        if line.startswith("buttons: ") and self.buttons:
+            line = "buttons: " + " | ".join(f"{n}) {label}" for n, (_value, label) in enumerate(self.buttons, 1))
+        typer.echo(line)
+
+    def show(self, action: it.Action) -> None:
+        if isinstance(action, it.Ask):
+            self.buttons = list(action.options)
+        super().show(action)
+
+    def scripted(self) -> str | None:
+        waiting = self.state.waiting or ("queued" if self.state.status == "queued" else "")
+        hints = {"wait": _("(waiting: /wait, /agent, /hangup) "), "queued": _("(in the queue: /agent, /hangup) ")}
+        try:
+            typed = input(hints.get(waiting, "") + "> ").strip()
+        except EOFError:
+            return "customer hangs up"
+        if typed in CHAT_COMMANDS:
+            return CHAT_COMMANDS[typed]
+        for n, (value, label) in enumerate(self.buttons, 1):
+            if typed in (str(n), label) or typed.lower() == label.lower():
+                return f"customer: {value}"
+        return f"customer: {typed}"
+
+    def invoke_result(self) -> it.Event:
+        call = self.last_invoke
+        name = call.function if call is not None else ""
+        if name == "crm.identify" and call is not None:
+            found = self.identify(call.input)
+            return it.InvokeDone(found) if found is not None else it.InvokeDone(failure="error")
+        if name == "crm.open_case":
+            typer.echo(_("(crm.open_case: nothing written; a sample reference)"))
+            return it.InvokeDone({"case_id": 0, "reference": "PRUEBA1"})
+        typer.echo(_("({name}: not run here, so it fails)", name=name))
+        return it.InvokeDone(failure="error")

@@ -41,7 +41,7 @@ from centralita.core.i18n import _
 from centralita.flows import interpreter as it
 from centralita.flows.document import Flow
 
-__all__ = ["Outcome", "ScriptError", "ScriptedStats", "play"]
+__all__ = ["Outcome", "Player", "ScriptError", "ScriptedEnvironment", "ScriptedStats", "play"]
 
 START = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 MAX_EVENTS = 2_000
@@ -131,7 +131,7 @@ class ScriptedStats:
 
 
 @dataclass
-class _Env:
+class ScriptedEnvironment:
     flows: Mapping[str, Flow]
     stats: ScriptedStats
     queue_settings: Mapping[str, Mapping[str, Any]]
@@ -186,7 +186,7 @@ def play(flow: Flow, script: Mapping[str, Any], others: Sequence[Flow] = ()) -> 
     queues = _mapping(script, "queues")
     for name, figures in queues.items():
         _queue_figures(str(name), figures)
-    env = _Env(
+    env = ScriptedEnvironment(
         flows={f.id: f for f in (flow, *others)},
         stats=ScriptedStats({str(k): _mapping(queues, str(k)) for k in queues}, _str_map(script, "schedules")),
         queue_settings={str(k): _mapping(queues, str(k)) for k in queues},
@@ -197,7 +197,7 @@ def play(flow: Flow, script: Mapping[str, Any], others: Sequence[Flow] = ()) -> 
     customer = script.get("customer")
     if customer is not None and not isinstance(customer, Mapping):
         raise ScriptError("customer", _("must be a mapping or null"))
-    player = _Player(flow, env, contact, customer, functions, conversation)
+    player = Player(flow, env, contact, customer, functions, conversation)
     player.run()
     outcome = Outcome(transcript=player.transcript, expected=conversation)
     expected = list(conversation)
@@ -210,11 +210,14 @@ def play(flow: Flow, script: Mapping[str, Any], others: Sequence[Flow] = ()) -> 
     return outcome
 
 
-class _Player:
+class Player:
+    """Drives a flow: prompts finish, function results arrive (`invoke_result`) and waits end by themselves;
+    the customer's lines and events come from `scripted()`. `flow chat` reads them from the terminal."""
+
     def __init__(
         self,
         flow: Flow,
-        env: _Env,
+        env: ScriptedEnvironment,
         contact: dict[str, Any],
         customer: Mapping[str, Any] | None,
         functions: Mapping[str, Any],
@@ -229,6 +232,7 @@ class _Player:
         self.transcript: list[str] = []
         self.now = START
         self.pending: list[it.Event] = [it.Start()]
+        self.last_invoke: it.Invoke | None = None
 
     def say(self, line: str) -> None:
         self.transcript.append(line)
@@ -311,6 +315,7 @@ class _Player:
             case it.Ask(options=options) if options and self.state.contact.get("channel") == "chat":
                 self.say("buttons: " + " | ".join(label for _value, label in options))
             case it.Invoke(function=function):
+                self.last_invoke = action
                 self.say(f"invoke: {function}")
             case it.JoinQueue(queue=queue, priority=priority):
                 self.say(f"queue: {queue}" + (f" (priority {priority})" if priority else ""))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from centralita.queues.hours import hours_status
 from centralita.store import tables as t
 
-__all__ = ["FlowSummary", "FlowText", "flow_text", "list_flows", "versions_of"]
+__all__ = ["FlowSummary", "FlowText", "figures_now", "flow_text", "list_flows", "versions_of"]
 
 
 @dataclass(frozen=True)
@@ -83,3 +85,32 @@ def versions_of(session: Session, tenant_id: int, code: str) -> list[tuple[int, 
             .order_by(t.ContactFlowVersion.version)
         ).all()
     ]
+
+
+def figures_now(session: Session, tenant_id: int, now: dt.datetime) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """What a flow tried out of hours of the live service sees (`flow chat`): per active queue the agents
+    whose profile serves it (as staffed and available; nobody waits), its capacity, segment priorities and
+    hours; and the state of every hours calendar now."""
+    calendars = list(session.scalars(select(t.HoursCalendar).where(t.HoursCalendar.tenant_id == tenant_id)))
+    hours_code = {c.id: c.code for c in calendars}
+    schedules = {c.code: hours_status(c.timezone, c.weekly, c.overrides, now) for c in calendars}
+    staffed = dict(
+        session.execute(
+            select(t.AgentQueue.queue_id, func.count())
+            .join(t.Agent, t.Agent.id == t.AgentQueue.agent_id)
+            .where(t.Agent.tenant_id == tenant_id, t.Agent.active)
+            .group_by(t.AgentQueue.queue_id)
+        ).all()
+    )
+    queues: dict[str, dict[str, Any]] = {}
+    for q in session.scalars(select(t.Queue).where(t.Queue.tenant_id == tenant_id, t.Queue.active)):
+        people = int(staffed.get(q.id, 0))
+        queues[q.code] = {
+            "staffed": people,
+            "available": people,
+            "waiting": 0,
+            "max_contacts": q.max_contacts,
+            "segment_priority": dict(q.segment_priority or {}),
+            "schedule": hours_code.get(q.hours_id) if q.hours_id is not None else None,
+        }
+    return queues, schedules
