@@ -23,7 +23,7 @@ from centralita.crm.schemas import (
 )
 from centralita.store import tables as t
 
-__all__ = ["find_identity"]
+__all__ = ["customer_360", "find_identity"]
 
 LAST_CONTACTS = 5
 OPEN_CASES_SHOWN = 20
