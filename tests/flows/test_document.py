@@ -364,3 +364,11 @@ def test_the_checker_never_crashes_it_only_reports(fragments: list[str], noise: 
         for diagnostic in checked.diagnostics:
             assert diagnostic.line >= 1 and diagnostic.column >= 1 and diagnostic.message
         assert (checked.flow is None) == bool(checked.errors)
+
+
+def test_a_flow_may_name_itself_whatever_the_catalogue_knows() -> None:
+    text = _flow("  a: {type: play, prompt: 'tts:x', next: b}\n  b: {type: subflow, flow: f, on: {error: c}}\n"
+                 "  c: {type: transfer, to: {flow: otra}}\n")  # fmt: skip
+    assert _report(text, Catalog(flows=frozenset())) == [
+        f"{at(text, 7, 'otra')}: error: node 'c': no flow is called 'otra'"
+    ]

@@ -172,6 +172,7 @@ class _Checker:
         self.node: str | None = None  # the node being read, for the messages
         self.variables: dict[str, Variable] = {}
         self.node_ids: set[str] = set()
+        self.own_id: str | None = None
 
     # reporting
 
@@ -210,6 +211,7 @@ class _Checker:
         if "flowlang" in data and (data["flowlang"] != 1 or not _is_int(data["flowlang"])):
             self.report(("flowlang",), _("flowlang must be 1 (the only version there is)"))
         flow_id = self._id(("id",), data.get("id"))
+        self.own_id = flow_id  # a flow may enter itself: its own id counts as a known flow (rule 8)
         timezone = data.get("timezone", "UTC")
         if not isinstance(timezone, str) or not _known_zone(timezone):
             self.report(("timezone",), _("{zone!r} is not an IANA time zone", zone=timezone))
@@ -482,7 +484,7 @@ class _Checker:
             self.report(path, _("an id was expected (or =expression)"))
             return
         known = getattr(self.catalog, catalog) if catalog else None
-        if known is not None and value not in known:
+        if known is not None and value not in known and not (catalog == "flows" and value == self.own_id):
             if catalog == "queues":
                 self.report(path, _("no queue is called {id!r}", id=value))
             elif catalog == "schedules":

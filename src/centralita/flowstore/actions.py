@@ -22,7 +22,7 @@ from centralita.events.log import append_event
 from centralita.flows.document import Catalog, Checked, check_flow
 from centralita.store import tables as t
 
-__all__ = ["MAX_SOURCE_BYTES", "Published", "catalog_of", "do_publish_flow", "do_rollback_flow"]
+__all__ = ["MAX_SOURCE_BYTES", "Published", "check_for_tenant", "do_publish_flow", "do_rollback_flow"]
 
 MAX_SOURCE_BYTES = 1_048_576
 
@@ -35,12 +35,17 @@ class Published:
     checked: Checked
 
 
-def catalog_of(session: Session, tenant_id: int, also_flows: frozenset[str] = frozenset()) -> Catalog:
+def catalog_of(session: Session, tenant_id: int) -> Catalog:
     """What a flow of this contact center may name (§4 rule 8): its queues, hours calendars and flows."""
     queues = session.scalars(select(t.Queue.code).where(t.Queue.tenant_id == tenant_id, t.Queue.active))
     hours = session.scalars(select(t.HoursCalendar.code).where(t.HoursCalendar.tenant_id == tenant_id))
     flows = session.scalars(select(t.ContactFlow.code).where(t.ContactFlow.tenant_id == tenant_id))
-    return Catalog(queues=frozenset(queues), schedules=frozenset(hours), flows=frozenset(flows) | also_flows)
+    return Catalog(queues=frozenset(queues), schedules=frozenset(hours), flows=frozenset(flows))
+
+
+def check_for_tenant(session: Session, tenant_id: int, source: str, source_name: str) -> Checked:
+    """Every problem of a flow's text where it would be published: rule 8 against the contact center."""
+    return check_flow(source, source_name, catalog_of(session, tenant_id))
 
 
 def do_publish_flow(session: Session, actor: Actor, source: str, source_name: str) -> Published:
@@ -49,9 +54,7 @@ def do_publish_flow(session: Session, actor: Actor, source: str, source_name: st
         raise InvalidInput.field("source", _("larger than {size} bytes", size=MAX_SOURCE_BYTES))
     if "\x00" in source:
         raise InvalidInput.field("source", _("a flow's text cannot contain NUL characters"))
-    first = check_flow(source, source_name)
-    own = frozenset({first.flow.id}) if first.flow is not None else frozenset()
-    checked = check_flow(source, source_name, catalog_of(session, actor.tenant_id, own))
+    checked = check_for_tenant(session, actor.tenant_id, source, source_name)
     if checked.flow is None:
         errors = [
             FieldError([], d.message if d.node is None else f"node '{d.node}': {d.message}", line=d.line,

@@ -94,9 +94,7 @@ def check(body: FlowSource, actor: AdminActor, svc: ServiceDep) -> FlowCheck:
     """Every problem of a flow's text against this contact center (its queues, schedules and flows), all at
     once; nothing is written."""
     with svc.db.read() as s:
-        first = check_flow(body.source, body.name)
-        own = frozenset({first.flow.id}) if first.flow is not None else frozenset()
-        checked = check_flow(body.source, body.name, actions.catalog_of(s, actor.tenant_id, own))
+        checked = actions.check_for_tenant(s, actor.tenant_id, body.source, body.name)
     code = checked.flow.id if checked.flow is not None else None
     return FlowCheck(code=code, errors=_problems(checked, "error"), warnings=_problems(checked, "warning"))
 
