@@ -61,7 +61,7 @@ def test_publish_versions_and_rollback(service: Service) -> None:
         assert current is not None and current.source == changed and current.current
         assert old is not None and old.source == FLOW and not old.current
         assert flow_text(s, admin.tenant_id, "entrada", 3) is None
-        assert [v for v, _at, _by in versions_of(s, admin.tenant_id, "entrada")] == [1, 2]
+        assert [v.version for v in versions_of(s, admin.tenant_id, "entrada")] == [1, 2]
     with service.db.write() as s:
         do_rollback_flow(s, admin, "entrada", 1)
     with service.db.read() as s:

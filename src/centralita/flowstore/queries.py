@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from centralita.queues.hours import hours_status
 from centralita.store import tables as t
 
-__all__ = ["FlowSummary", "FlowText", "figures_now", "flow_text", "list_flows", "versions_of"]
+__all__ = ["FlowSummary", "FlowText", "VersionInfo", "figures_now", "flow_text", "list_flows", "versions_of"]
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,17 @@ def flow_text(session: Session, tenant_id: int, code: str, version: int | None =
     )
 
 
-def versions_of(session: Session, tenant_id: int, code: str) -> list[tuple[int, dt.datetime, str]]:
-    """(version, published at, by) of every version of a flow, oldest first."""
+@dataclass(frozen=True)
+class VersionInfo:
+    version: int
+    published_at: dt.datetime
+    published_by: str
+
+
+def versions_of(session: Session, tenant_id: int, code: str) -> list[VersionInfo]:
+    """Every version of a flow, oldest first."""
     return [
-        (v, at, by)
+        VersionInfo(v, at, by)
         for v, at, by in session.execute(
             select(t.ContactFlowVersion.version, t.ContactFlowVersion.published_at, t.ContactFlowVersion.published_by)
             .join(t.ContactFlow, t.ContactFlow.id == t.ContactFlowVersion.flow_id)

@@ -6,7 +6,6 @@ whole (422, each error with its line and column) and nothing is written.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -54,29 +53,6 @@ class FlowPublished(BaseModel):
     warnings: list[FlowProblem]
 
 
-class FlowSummaryOut(BaseModel):
-    code: str
-    current_version: int
-    versions: int
-    updated_at: dt.datetime
-
-
-class FlowVersionOut(BaseModel):
-    code: str
-    version: int
-    current: bool
-    source: str
-    checksum: str
-    published_at: dt.datetime
-    published_by: str
-
-
-class VersionInfo(BaseModel):
-    version: int
-    published_at: dt.datetime
-    published_by: str
-
-
 class FlowRollback(Strict):
     version: Annotated[int, Field(ge=1, le=VERSION_MAX)]
 
@@ -116,9 +92,9 @@ def publish(body: FlowSource, actor: AdminActor, svc: ServiceDep, response: Resp
 
 
 @router.get("/flows")
-def list_flows(actor: SupervisorActor, svc: ServiceDep) -> list[FlowSummaryOut]:
+def list_flows(actor: SupervisorActor, svc: ServiceDep) -> list[queries.FlowSummary]:
     with svc.db.read() as s:
-        return [FlowSummaryOut(**vars(f)) for f in queries.list_flows(s, actor.tenant_id)]
+        return queries.list_flows(s, actor.tenant_id)
 
 
 @router.get("/flows/{code}", responses={404: problem_response("No flow by that id, or not at that version")})
@@ -127,33 +103,35 @@ def show(
     actor: SupervisorActor,
     svc: ServiceDep,
     version: Annotated[int | None, Query(ge=1, le=VERSION_MAX)] = None,
-) -> FlowVersionOut:
+) -> queries.FlowText:
     with svc.db.read() as s:
         found = queries.flow_text(s, actor.tenant_id, code, version)
     if found is None:
         raise NotFound(_("no flow {code!r} at that version", code=code))
-    return FlowVersionOut(**vars(found))
+    return found
 
 
 @router.get("/flows/{code}/versions", responses={404: problem_response("No flow by that id")})
-def versions(code: Annotated[str, Path(pattern=FLOW_ID)], actor: SupervisorActor, svc: ServiceDep) -> list[VersionInfo]:
+def versions(
+    code: Annotated[str, Path(pattern=FLOW_ID)], actor: SupervisorActor, svc: ServiceDep
+) -> list[queries.VersionInfo]:
     with svc.db.read() as s:
         found = queries.versions_of(s, actor.tenant_id, code)
     if not found:
         raise NotFound(_("no flow is called {id!r}", id=code))
-    return [VersionInfo(version=v, published_at=at, published_by=by) for v, at, by in found]
+    return found
 
 
 @router.post("/flows/{code}/rollback", responses={404: problem_response("No flow or version")})
 def rollback(
     code: Annotated[str, Path(pattern=FLOW_ID)], body: FlowRollback, actor: AdminActor, svc: ServiceDep
-) -> FlowSummaryOut:
+) -> queries.FlowSummary:
     """Make another published version current again; new contacts run it."""
     with svc.db.write() as s:
         actions.do_rollback_flow(s, actor, code, body.version)
     with svc.db.read() as s:
         [summary] = [f for f in queries.list_flows(s, actor.tenant_id) if f.code == code]
-    return FlowSummaryOut(**vars(summary))
+    return summary
 
 
 @router.get(
