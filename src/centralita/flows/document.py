@@ -16,6 +16,7 @@ import re
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Literal
 
 from centralita.core.i18n import _
@@ -90,6 +91,11 @@ class Flow:
     max_steps: int
     variables: Mapping[str, Variable]
     nodes: Mapping[str, Node]
+
+    @cached_property
+    def global_defaults(self) -> dict[str, Any]:
+        """The declared `global` variables with their defaults (read under the tenant's values)."""
+        return {name: var.default for name, var in self.variables.items() if var.scope == "global"}
 
 
 @dataclass(frozen=True)

@@ -394,7 +394,7 @@ class _Machine:
     def variables(self) -> Mapping[str, Any]:
         """The contact's variables, then the globals: written in this event, the tenant's (read now, last
         write wins), the flow's declared defaults. Globals are never stored with the contact."""
-        defaults = _global_defaults(self.flow())
+        defaults = self.flow().global_defaults
         if not defaults and not self.written_globals:
             return self.s.vars
         tenant = cast(MutableMapping[str, Any], self.env.globals)  # read only: ChainMap writes to its first map
@@ -985,17 +985,19 @@ class _Machine:
         """Leave every queue (but `keep`), cancelling their timers."""
         leaving = tuple(q for q in self.s.queues if q != keep)
         if leaving:
+            self.cancel_queue_timers(leaving)
             for queue in leaving:
-                self.actions.append(CancelTimer(f"max_wait:{queue}"))
-                self.actions.append(CancelTimer(f"unstaffed:{queue}"))
                 del self.s.queues[queue]
             self.actions.append(LeaveQueues(leaving))
 
     def cancel_timers(self) -> None:
-        for queue in self.s.queues:
+        self.cancel_queue_timers(tuple(self.s.queues))
+        self.cancel_node_timers()
+
+    def cancel_queue_timers(self, queues: tuple[str, ...]) -> None:
+        for queue in queues:
             self.actions.append(CancelTimer(f"max_wait:{queue}"))
             self.actions.append(CancelTimer(f"unstaffed:{queue}"))
-        self.cancel_node_timers()
 
     def cancel_node_timers(self) -> None:
         if self.s.waiting == "input":
@@ -1064,20 +1066,6 @@ class _Machine:
         self.s.contact[name] = value
         self.actions.append(SetContact(name, value))
         return True
-
-
-_DEFAULTS: dict[int, tuple[Flow, dict[str, Any]]] = {}
-
-
-def _global_defaults(flow: Flow) -> dict[str, Any]:
-    """A flow's declared global variables with their defaults, worked out once per flow object."""
-    found = _DEFAULTS.get(id(flow))
-    if found is None or found[0] is not flow:
-        if len(_DEFAULTS) > 1024:
-            _DEFAULTS.clear()
-        found = (flow, {n: v.default for n, v in flow.variables.items() if v.scope == "global"})
-        _DEFAULTS[id(flow)] = found
-    return found[1]
 
 
 def _of_type(value: Any, var_type: str) -> bool:
