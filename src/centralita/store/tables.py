@@ -182,6 +182,89 @@ class ContactFlowVersion(Base):
     published_by: Mapped[str] = mapped_column(String(150))
 
 
+class EntryPoint(Base):
+    """Where contacts come in: a called number (`phone`), a web chat widget key (`chat`) or an e-mail
+    address (`email`), mapped to the flow its contacts run. An address belongs to one contact center."""
+
+    __tablename__ = "entry_points"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "code"),
+        UniqueConstraint("kind", "address", name="uq_entry_point_address"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    code: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # phone | chat | email
+    address: Mapped[str] = mapped_column(String(200))  # E.164 number, widget key or e-mail address
+    flow: Mapped[str] = mapped_column(String(50))  # a contact flow's code
+    language: Mapped[str] = mapped_column(String(5), default="es")  # the contact's language at arrival
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class FlowFunction(Base):
+    """A function flows may `invoke` that is an HTTP endpoint of the contact center's own systems (JSON in
+    and out, POST). Python functions (crm.*, the demo bank's) are registered in code instead."""
+
+    __tablename__ = "flow_functions"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    code: Mapped[str] = mapped_column(String(100))  # the dotted lowercase name flows call
+    url: Mapped[str] = mapped_column(String(500))
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)  # sent with every call
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class FlowGlobal(Base):
+    """A flow variable of scope `global`: one value per contact center, last write wins."""
+
+    __tablename__ = "flow_globals"
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[Any] = mapped_column(Json, nullable=True)
+    updated_at: Mapped[dt.datetime]
+
+
+class ContactFlowRun(Base):
+    """A contact's place in its flow, stored with every step so that a restart resumes it: the flow and
+    the version it started with, the interpreter's state, its running timers (name → due time and the
+    node run they answer) and the function call in flight. `status` mirrors the state's."""
+
+    __tablename__ = "contact_flow_runs"
+    __table_args__ = (Index("ix_flow_runs_status", "status", "tenant_id"),)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    flow_code: Mapped[str] = mapped_column(String(50))
+    flow_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # running | queued | connected | transferred | ended
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    timers: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {name: {"due": epoch s, "wait": n}}
+    invoke: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
+    started_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class ContactMessage(Base):
+    """What was said on a contact, in order: the bot's prompts (with its buttons), the customer's replies
+    and digits (masked when the flow keeps them secret). The web chat reads it; on voice it is the
+    transcript of what was played and keyed."""
+
+    __tablename__ = "contact_messages"
+    __table_args__ = (Index("ix_contact_messages_contact", "contact_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    sender: Mapped[str] = mapped_column(String(10))  # bot | customer | agent | system
+    text: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[Any]] = mapped_column(default=list)  # [{"value", "label"}]: buttons on chat
+    created_at: Mapped[dt.datetime]
+
+
 class HoursCalendar(Base):
     """Opening hours: weekly [start, end) intervals in local time plus dated overrides (holidays)."""
 
@@ -446,6 +529,9 @@ class Contact(Base):
     survey_ts: Mapped[dt.datetime | None]
     cost: Mapped[float | None] = mapped_column(Float)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # what its flow collected for the agent (never asked twice): flow and version, identification,
+    # non-secret variables, self-service steps, the case opened (flowrun/)
+    collected: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # how the contact ended when it never reached an agent, or left its agent early: closed_hours, holiday,
     # queue_full, abandoned, transferred (contacts/live.py)
     outcome: Mapped[str | None] = mapped_column(String(40))
