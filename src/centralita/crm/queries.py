@@ -23,7 +23,7 @@ from centralita.crm.schemas import (
 )
 from centralita.store import tables as t
 
-__all__ = ["customer_360", "find_identity"]
+__all__ = ["customer_360", "find_identity", "flow_customer"]
 
 LAST_CONTACTS = 5
 OPEN_CASES_SHOWN = 20
@@ -233,6 +233,31 @@ def _customer_360_one_trip(session: Session, params: dict[str, Any]) -> Customer
         open_cases=[CasePublic.model_validate(c) for c in row["open_cases"]],
         last_contacts=[ContactSummary.model_validate(c) for c in row["last_contacts"]],
     )
+
+
+def flow_customer(session: Session, customer: t.Customer) -> dict[str, Any]:
+    """The customer as a flow sees it (`customer.*`, flows-and-routing §3): id, name, segment, value tier,
+    lifecycle stage, lifetime value, owner (agent id), how many cases are open, attributes."""
+    open_cases = session.scalar(
+        select(func.count())
+        .select_from(t.Case)
+        .where(
+            t.Case.tenant_id == customer.tenant_id,
+            t.Case.customer_id == customer.id,
+            t.Case.status.in_(OPEN_STATUSES),
+        )
+    )
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "segment": customer.segment,
+        "value_tier": customer.value_tier,
+        "lifecycle_stage": customer.lifecycle_stage,
+        "lifetime_value": float(customer.lifetime_value) if customer.lifetime_value is not None else None,
+        "owner": customer.owner_agent_id,
+        "open_cases": int(open_cases or 0),
+        "attributes": dict(customer.attributes or {}),
+    }
 
 
 def get_case(session: Session, tenant_id: int, case_id_or_ref: str) -> t.Case | None:
