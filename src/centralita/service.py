@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from centralita.core.clock import Clock, SystemClock
 from centralita.core.settings import Settings
@@ -13,6 +13,8 @@ from centralita.store.db import Database
 
 if TYPE_CHECKING:
     from centralita.dispatch.runner import Dispatcher
+    from centralita.flowrun.advance import Moved
+    from centralita.flowrun.runner import FlowRunner
 
 __all__ = ["Service"]
 
@@ -24,6 +26,7 @@ class Service:
     bus: LocalBus
     clock: Clock = field(default_factory=SystemClock)
     dispatch: Dispatcher | None = None  # the routing runner, when this process routes (start_routing)
+    flows: FlowRunner | None = None  # the flow runner (timers, function calls), started with routing
 
     @classmethod
     def start(
@@ -55,9 +58,42 @@ class Service:
         if self.dispatch is None:
             self.dispatch = Dispatcher(self.db, self.bus, self.clock, standby_s=standby_s)
             self.dispatch.start()
+            self.start_flows()
         return self.dispatch
 
+    def start_flows(self) -> FlowRunner:
+        """Start the flow runner: it fires flows' timers and calls their functions while this process leads
+        routing (with routing running; alone, it always leads)."""
+        from centralita.flowrun.runner import FlowRunner, NoFunctions
+
+        if self.flows is None:
+            dispatch = self.dispatch
+            self.flows = FlowRunner(
+                self.db,
+                self.bus,
+                self.clock,
+                NoFunctions(),
+                figures=self.queue_figures,
+                is_leader=(lambda: dispatch.is_leader) if dispatch is not None else (lambda: True),
+            )
+            self.flows.start()
+        return self.flows
+
+    def queue_figures(self, tenant_id: int) -> dict[str, dict[str, Any]]:
+        """The router's live figures of the tenant's queues, by code (empty without routing)."""
+        if self.dispatch is None:
+            return {}
+        return {q["code"]: q for q in self.dispatch.queue_stats(tenant_id)}
+
+    def flow_moved(self, moved: Moved | None) -> None:
+        """After a transaction that moved a contact's flow on committed: the flow runner looks at it."""
+        if self.flows is not None:
+            self.flows.moved(moved)
+
     def close(self) -> None:
+        if self.flows is not None:
+            self.flows.stop()
+            self.flows = None
         if self.dispatch is not None:
             self.dispatch.stop()
             self.dispatch = None

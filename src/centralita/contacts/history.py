@@ -465,7 +465,13 @@ def _timeline(
             for code in queues
         ]
         for i, code in enumerate(queues):
-            queued = {"queue": code, "priority": data.priority, "for_agent": None, "channel": data.channel}
+            queued = {
+                "queue": code,
+                "priority": data.priority,
+                "for_agent": None,
+                "channel": data.channel,
+                "arrival_seq": None,
+            }
             items.append(("contact.queued", data.enqueue_ts, {**queued, "memberships": memberships[: i + 1]}))
         for offer in data.offers:
             offered = {

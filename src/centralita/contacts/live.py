@@ -238,6 +238,7 @@ def _enqueue(
             "for_agent": for_agent.code if for_agent is not None else None,
             "channel": row.channel,
             "memberships": [membership_payload(membership)],
+            "arrival_seq": None,  # this event's
         },
         queue_id=queue.id,
         agent_id=for_agent.id if for_agent is not None else None,
@@ -245,58 +246,54 @@ def _enqueue(
     queued.number_into(membership, "arrival_seq")
 
 
-def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCreate) -> t.Contact:
-    """A contact arrives now: recognised by its identity, then queued — or recorded and ended when the
-    queue is closed (hours calendar) or full (`max_contacts`)."""
-    errors = ErrorList()
-    queue = _queue_by_code(session, actor, data.queue, "queue", errors)
-    if queue is not None and queue.channels and data.channel not in queue.channels:
-        errors.add(
-            ["channel"],
-            _(
-                "queue {code!r} takes {channels}, not {channel}",
-                code=data.queue,
-                channels=", ".join(queue.channels),
-                channel=data.channel,
-            ),
-        )
-    errors.raise_if_any(_("the contact is not valid"))
-    assert queue is not None
-    _lock_queue(session, queue)
-    tenant = session.get(t.Tenant, actor.tenant_id)
+def identify_caller(session: Session, tenant_id: int, channel: str, address: str) -> tuple[str, t.Customer | None]:
+    """The customer whose identity of the channel's kind (phone for voice and SMS, e-mail, chat id) is
+    `address`, and that kind; an unparsable number is an unknown caller."""
+    tenant = session.get(t.Tenant, tenant_id)
     assert tenant is not None
-    now = actor.now()
-    customer: t.Customer | None = None
-    kind = IDENTITY_BY_CHANNEL[data.channel]
+    kind = IDENTITY_BY_CHANNEL[channel]
     try:
-        identity = find_identity(session, actor.tenant_id, tenant.country, kind, data.from_)
+        identity = find_identity(session, tenant_id, tenant.country, kind, address)
     except InvalidInput:
-        identity = None  # an unparsable number is an unknown caller, not a bad request
-    if identity is not None:
-        customer = session.get(t.Customer, identity.customer_id)
-    priority = data.priority
-    if priority is None:
-        segment = customer.segment if customer is not None else None
-        priority = int((queue.segment_priority or {}).get(segment, 0)) if segment else 0
+        identity = None
+    return kind, session.get(t.Customer, identity.customer_id) if identity is not None else None
+
+
+def arrive(
+    session: Session,
+    actor: Actor,
+    channel: str,
+    ani: str,
+    dnis: str | None,
+    language: str,
+    attributes: dict[str, Any],
+    queue: t.Queue | None = None,
+    initiation_method: str = "API",
+) -> tuple[t.Contact, t.Customer | None]:
+    """A contact's arrival (status `arrived`): its row, recognised by its caller number or sender, with
+    `contact.arrived` and, when recognised, `contact.identified` (flows-and-routing §3: before the first
+    node of a flow). The caller queues it or runs its flow."""
+    kind, customer = identify_caller(session, actor.tenant_id, channel, ani)
     row = t.Contact(
         tenant_id=actor.tenant_id,
-        channel=data.channel,
+        channel=channel,
         direction="inbound",
-        initiation_method="API",
+        initiation_method=initiation_method,
         status=S.ARRIVED,
-        ani=data.from_,
-        dnis=data.to,
-        language=data.language,
+        ani=ani,
+        dnis=dnis,
+        language=language,
         customer_id=customer.id if customer else None,
         customer_name=customer.name if customer else None,
         segment=customer.segment if customer else None,
         value_tier=customer.value_tier if customer else None,
         lifecycle_stage=customer.lifecycle_stage if customer else None,
-        queue_id=queue.id,
-        priority=priority,
-        initiation_ts=now,
+        queue_id=queue.id if queue is not None else None,
+        priority=0,
+        initiation_ts=actor.now(),
         holds=[],
-        attributes=dict(data.attributes),
+        attributes=attributes,
+        collected={},
     )
     session.add(row)
     session.flush()
@@ -317,6 +314,38 @@ def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCrea
     )
     if customer is not None:
         _event(session, actor, row, "contact.identified", {"by": kind, "segment": customer.segment})
+    return row, customer
+
+
+def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCreate) -> t.Contact:
+    """A contact arrives now: recognised by its identity, then queued — or recorded and ended when the
+    queue is closed (hours calendar) or full (`max_contacts`)."""
+    errors = ErrorList()
+    if data.queue is None:
+        raise InvalidInput.field("queue", _("give the queue the contact joins"))
+    queue = _queue_by_code(session, actor, data.queue, "queue", errors)
+    if queue is not None and queue.channels and data.channel not in queue.channels:
+        errors.add(
+            ["channel"],
+            _(
+                "queue {code!r} takes {channels}, not {channel}",
+                code=data.queue,
+                channels=", ".join(queue.channels),
+                channel=data.channel,
+            ),
+        )
+    errors.raise_if_any(_("the contact is not valid"))
+    assert queue is not None
+    _lock_queue(session, queue)
+    now = actor.now()
+    row, customer = arrive(
+        session, actor, data.channel, data.from_, data.to, data.language, dict(data.attributes), queue=queue
+    )
+    priority = data.priority
+    if priority is None:
+        segment = customer.segment if customer is not None else None
+        priority = int((queue.segment_priority or {}).get(segment, 0)) if segment else 0
+    row.priority = priority
     outcome = _closed_outcome(session, queue, now)
     if outcome is not None:
         _move(row, S.CLOSED, S.ARRIVED)
@@ -755,8 +784,30 @@ def live_in_chain(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
 
 
 def do_customer_disconnect(session: Session, actor: Actor, row: t.Contact) -> t.Contact:
-    """The customer hangs up or leaves the chat: an abandon while queued (R11), else the end of the leg."""
+    """The customer hangs up or leaves the chat: an abandon while queued (R11), the end of the contact while
+    its flow runs before any queue (`self_service` when the flow served it, else `hung_up_in_flow`), else
+    the end of the agent's leg."""
     row = live_in_chain(session, actor, row)
+    if row.status == S.ARRIVED:  # in its flow, in no queue: not an abandon
+        now = actor.now()
+        _move(row, S.CLOSED, S.ARRIVED)
+        row.disconnect_ts = now
+        row.disconnect_reason = "CUSTOMER_DISCONNECT"
+        row.outcome = "self_service" if row.self_service else "hung_up_in_flow"
+        _event(
+            session,
+            actor,
+            row,
+            "contact.ended",
+            {
+                "reason": "CUSTOMER_DISCONNECT",
+                "acw": False,
+                "outcome": row.outcome,
+                "channel": row.channel,
+                "acw_due": None,
+            },
+        )
+        return row
     if row.status != S.QUEUED:
         _end_agent_leg(session, actor, row, "CUSTOMER_DISCONNECT")
         return row

@@ -54,6 +54,12 @@ class ContactPublic(BaseModel):
     ces: int | None
     nps: int | None
     cost: float | None
+    outcome: str | None = None  # how it ended when no agent took it (contacts/live.py, contacts/in_flow.py)
+    collected: dict[str, Any] = Field(
+        default_factory=dict,
+        description="what its flow collected for the agent: flow and version, variables (not the secret ones),"
+        " functions run and their outcomes, reason, case, callback",
+    )
 
 
 # live contacts (contacts/live.py) ------------------------------------------------------------------
@@ -62,12 +68,18 @@ LIVE_CHANNELS = ("voice", "chat", "email")
 
 
 class LiveContactCreate(Strict):
-    """A contact entering now: a chat, an e-mail or a simulated call, queued in `queue`."""
+    """A contact entering now: a chat, an e-mail or a simulated call, queued in `queue` or running the flow
+    of the entry point `to`."""
 
     channel: str = Field(description="voice (a simulated call), chat or email")
     from_: str = Field(alias="from", min_length=1, max_length=100, description="caller number, e-mail or chat id")
     to: str | None = Field(default=None, max_length=100, description="number or address dialled")
-    queue: str = Field(pattern=CODE, description="queue code")
+    queue: str | None = Field(
+        default=None,
+        pattern=CODE,
+        description="queue code; without one, `to` names an entry point (a number, widget key or address) whose"
+        " flow the contact runs",
+    )
     priority: int | None = Field(
         default=None, ge=-100, le=100, description="higher first; default: the queue's segment priority, else 0"
     )
@@ -109,7 +121,6 @@ class EndRequest(Strict):
 class LiveContactPublic(ContactPublic):
     """A contact with its live routing state."""
 
-    outcome: str | None = None
     offered_to: int | None = Field(default=None, description="agent id of the open offer (the first, with ring_all)")
     offered_agents: list[int] = Field(default_factory=list, description="agent ids of every open offer")
     queues: list[Any] = Field(default_factory=list)

@@ -7,7 +7,8 @@ arrived ──► queued ──► connected ⇄ held
    └──────────┴──────────────────────────► closed
 ```
 
-`arrived`: recognised, not yet queued (a flow runs here in a later issue); `queued`: waiting in one to
+`arrived`: recognised, not yet queued (its flow runs; a flow taking it out of every queue brings it back
+here); `queued`: waiting in one to
 three queues, maybe ringing an agent (its open offers); `connected` / `held`: with an agent; `acw`: the
 conversation ended and the agent wraps up; `closed`: over (answered and wrapped up, abandoned, ended at
 arrival because the queue was closed or full, or an imported past contact).
@@ -36,7 +37,7 @@ class ContactStatus(StrEnum):
 S = ContactStatus
 TRANSITIONS: Mapping[ContactStatus, frozenset[ContactStatus]] = {
     S.ARRIVED: frozenset({S.QUEUED, S.CLOSED}),
-    S.QUEUED: frozenset({S.CONNECTED, S.CLOSED}),
+    S.QUEUED: frozenset({S.CONNECTED, S.CLOSED, S.ARRIVED}),  # back to its flow: out of every queue
     S.CONNECTED: frozenset({S.HELD, S.ACW}),
     S.HELD: frozenset({S.CONNECTED, S.ACW}),
     S.ACW: frozenset({S.CLOSED}),

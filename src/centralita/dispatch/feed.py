@@ -170,10 +170,20 @@ def _agent_state_changed(tr: TenantRouting, e: EventRecord, now: float, config: 
 
 
 def _contact_queued(tr: TenantRouting, e: EventRecord, now: float, config: ConfigSource) -> None:
+    """A contact joined a queue, or its flow changed its queues: what it waits in is replaced (while an
+    offer of it rings, the new memberships wait for that offer to end)."""
     assert e.contact_id is not None
+    r = tr.router
+    before = tr.queued.get(e.contact_id)
     tr.queued[e.contact_id] = Queued.from_payload(
-        e.contact_id, e.data["channel"], e.seq, e.data["memberships"], frozenset()
+        e.contact_id,
+        e.data["channel"],
+        int(e.data.get("arrival_seq") or e.seq),
+        e.data["memberships"],
+        before.overflowed_from if before is not None else frozenset(),
     )
+    if e.contact_id in r.contacts and not r.offers_of(e.contact_id):
+        r.remove(e.contact_id, now)
     ensure_waiting(tr, e.contact_id, now)
 
 

@@ -155,7 +155,7 @@ def waiting_contact(contact_id: int, channel: str, rows: list[t.ContactMembershi
     return WaitingContact(
         id=contact_id,
         channel=channel,
-        arrival_seq=min((m.arrival_seq for m in rows), default=contact_id) or contact_id,
+        arrival_seq=min((m.arrival_seq for m in open_rows or rows), default=contact_id) or contact_id,
         memberships=[
             membership(m.queue_id, m.joined_at.timestamp(), m.priority, m.age_adjust_s, m.for_agent_id, m.overflowed)
             for m in open_rows

@@ -124,6 +124,30 @@ _ALL = [
         version=INT,
         previous=INT,
     ),
+    _t(
+        "flow.started",
+        "A contact arrived at an entry point and started its flow, at the version it keeps to the end",
+        flow=TEXT,
+        version=INT,
+        entry_point=TEXT.optional,
+    ),
+    _t(
+        "flow.step",
+        "A node of a contact's flow ran: its outcome, and for `collect` the input (`***` for a sensitive"
+        " variable such as a PIN)",
+        flow=TEXT,
+        node=TEXT,
+        node_type=TEXT,
+        outcome=TEXT,
+        input=TEXT.optional,
+    ),
+    _t(
+        "flow.ended",
+        "A contact's flow stopped running: connected to an agent, transferred, queued (it waits on), or ended (`why`)",
+        flow=TEXT,
+        status=TEXT,
+        why=TEXT.optional,
+    ),
     _t("hours.created", "An hours calendar was created", code=TEXT),
     _t("hours.updated", "An hours calendar changed", code=TEXT, changes=OBJ),
     _t("hours.deleted", "An hours calendar was removed", code=TEXT),
@@ -195,14 +219,17 @@ _ALL = [
     _t("contact.identified", "A contact was matched to a customer", by=TEXT, segment=TEXT.optional),
     _t(
         "contact.queued",
-        "A contact joined a queue; its arrival order (FIFO within a priority) is this event's seq."
-        " `memberships`: every queue it now waits in (queue_id, joined_at, priority, age_adjust_s,"
-        " for_agent_id, overflowed); `for_agent`: only that agent may take it (a transfer to an agent)",
+        "A contact joined a queue; its arrival order (FIFO within a priority) is this event's seq, or"
+        " `arrival_seq` when it keeps an earlier one (a flow joining a further queue or changing a"
+        " priority, a callback keeping the original's place). `memberships`: every queue it now waits in"
+        " (queue_id, joined_at, priority, age_adjust_s, for_agent_id, overflowed): they replace what it had;"
+        " `for_agent`: only that agent may take it (a transfer to an agent)",
         queue=TEXT,
         priority=INT,
         for_agent=TEXT.optional,
         channel=TEXT,
         memberships=MEMBERSHIPS,
+        arrival_seq=INT.optional,
     ),
     _t(
         "contact.dequeued",
@@ -251,7 +278,8 @@ _ALL = [
     _t(
         "contact.ended",
         "The contact ended; with `acw` the agent wraps up until it is done or `acw_due` passes (null: no"
-        " time-out). `outcome`: closed_hours, holiday, queue_full, abandoned, transferred",
+        " time-out). `outcome`: closed_hours, holiday, queue_full, abandoned, transferred; ended in its flow:"
+        " self_service, hung_up_in_flow, flow_disconnect, callback",
         reason=TEXT.optional,
         acw=BOOL,
         outcome=TEXT.optional,

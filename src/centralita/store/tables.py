@@ -241,6 +241,7 @@ class ContactFlowRun(Base):
     tenant_id: Mapped[int] = _tenant_fk()
     flow_code: Mapped[str] = mapped_column(String(50))
     flow_version: Mapped[int] = mapped_column(Integer)
+    versions: Mapped[dict[str, Any]] = mapped_column(default=dict)  # every flow it entered: {code: version}
     status: Mapped[str] = mapped_column(String(20))  # running | queued | connected | transferred | ended
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     timers: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {name: {"due": epoch s, "wait": n}}

@@ -1,7 +1,8 @@
 """Live contacts (issue 4): arrive, offers answered, held, transferred, ended, wrapped up.
 
 - `POST /api/contacts`: a contact enters now (chat, e-mail or a simulated call) — supervisors, admins or an
-  integration token (an API token not bound to a user).
+  integration token (an API token not bound to a user): queued in `queue`, or, without one, running the flow
+  of the entry point it reached (`to`).
 - `POST /api/contacts/{id}/accept|reject|hold|resume|end|transfer|wrap-up`: the agent's side; an agent acts
   only on its own offers and contacts, supervisors and admins for any agent of their contact center
   (`?agent=CODE` says whose offer, when a ring_all contact rings several).
@@ -23,6 +24,8 @@ from centralita.api.auth import ActGate, AgentActing, AgentActor, ServiceDep
 from centralita.contacts import live
 from centralita.contacts.schemas import EndRequest, LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
 from centralita.core.actor import Actor
+from centralita.flowrun.advance import advance, start_at_entry
+from centralita.flowrun.arrivals import entry_point_at
 from centralita.service import Service
 from centralita.store import tables as t
 from centralita.store.lookup import code_or_not_found
@@ -32,10 +35,29 @@ router = APIRouter(tags=["live contacts"])
 
 @router.post("/contacts", status_code=201)
 def create_contact(body: LiveContactCreate, actor: AgentActor, svc: ServiceDep) -> LiveContactPublic:
-    """A contact arrives now: recognised by `from`, then queued in `queue` (or ended when it is closed)."""
+    """A contact arrives now: recognised by `from`, then queued in `queue` (or ended when it is closed); without
+    a queue, it runs the flow of the entry point `to` names (its messages: `GET /api/contacts/{id}/messages`)."""
     access.check_brings_contacts(actor)
+    if body.queue is not None:
+        with svc.db.write() as s:
+            return live.live_public(s, live.do_create_live_contact(s, actor, body))
     with svc.db.write() as s:
-        return live.live_public(s, live.do_create_live_contact(s, actor, body))
+        entry = entry_point_at(s, actor.tenant_id, body.channel, body.to)
+        row, moved = start_at_entry(
+            s,
+            actor,
+            channel=body.channel,
+            ani=body.from_,
+            dnis=body.to,
+            language=body.language if "language" in body.model_fields_set else entry.language,
+            attributes=dict(body.attributes),
+            flow_code=entry.flow,
+            entry_point=entry.code,
+            figures=svc.queue_figures,
+        )
+        public = live.live_public(s, row)
+    svc.flow_moved(moved)
+    return public
 
 
 def _act(
@@ -145,4 +167,8 @@ def customer_disconnect(contact_id: int, actor: AgentActor, svc: ServiceDep) -> 
     access.check_brings_contacts(actor)
     with svc.db.write(urgent=True) as s:
         row = live.lock_contact(s, actor, contact_id)  # the channel's side sees every contact of its tenant
-        return live.live_public(s, live.do_customer_disconnect(s, actor, row))
+        row = live.do_customer_disconnect(s, actor, row)
+        moved = advance(s, actor, row.id, None)  # its flow, if one runs, ends with it
+        public = live.live_public(s, row)
+    svc.flow_moved(moved)
+    return public

@@ -69,6 +69,7 @@ def upgrade() -> None:
         _tenant(),
         sa.Column("flow_code", sa.String(50), nullable=False),
         sa.Column("flow_version", sa.Integer(), nullable=False),
+        sa.Column("versions", _JSON, nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("state", _JSON, nullable=False),
         sa.Column("timers", _JSON, nullable=False),
