@@ -109,10 +109,10 @@ def test_every_type_is_appended_and_read_back_and_a_bad_payload_writes_nothing(s
         if e.type in EVENT_TYPES and e.data == valid(e.type):
             check_payload(e.type, e.data)
     for bad in (
-        {**valid("contact.queued"), "arrival_seq": 9},
+        {**valid("contact.queued"), "arrival_order": 9},
         {k: v for k, v in valid("contact.ended").items() if k != "channel"},
     ):
-        type_ = "contact.queued" if "arrival_seq" in bad else "contact.ended"
+        type_ = "contact.queued" if "arrival_order" in bad else "contact.ended"
         with pytest.raises(PayloadError), service.db.write() as s:
             append_event(s, tenant, "contact.arrived", NOW, valid("contact.arrived"))
             append_event(s, tenant, type_, NOW, bad)

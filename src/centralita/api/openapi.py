@@ -7,7 +7,7 @@ Each operation lists the problem documents it can answer with (`application/prob
 - 413 (content too large) where a body is taken (`max_body_bytes`);
 - 401 and 403 (not authenticated, not allowed, missing CSRF token) unless the route is public;
 - 404 where the path names something (`{code}`, `{id}`), or the route says so;
-- 409 (conflict) for the writes of authenticated routes;
+- 409 (conflict) for every write;
 - what a route declares itself (`responses=` in its decorator: 429 for login, 503 for live statistics).
 
 OPTIONS on any path answers 204 with `Allow` listing its methods, without authentication (RFC 9110
@@ -95,8 +95,8 @@ def _statuses(route: APIRoute, method: str, operation: dict[str, Any]) -> set[st
         found.add("413")
     if not _is_public(route):
         found |= {"401", "403"}
-        if method in UNSAFE:
-            found.add("409")
+    if method in UNSAFE:
+        found.add("409")
     if "{" in route.path_format:
         found.add("404")
     return found

@@ -27,7 +27,7 @@ from centralita import access
 from centralita.api.auth import AgentActor, ServiceDep, public
 from centralita.contacts import live
 from centralita.core.actor import Actor
-from centralita.core.errors import Forbidden, NotFound
+from centralita.core.errors import Conflict, NotFound
 from centralita.core.i18n import _
 from centralita.flowrun.advance import Moved, advance, start_at_entry
 from centralita.flowrun.arrivals import widget_entry_point
@@ -105,7 +105,7 @@ def _send(svc: Service, actor: Actor, contact_id: int, text: str) -> Conversatio
     with svc.db.write() as s:
         row = live.lock_contact(s, actor, contact_id)
         if row.status == "closed":
-            raise Forbidden(_("contact {id} has ended", id=contact_id))
+            raise Conflict(_("contact {id} has ended", id=contact_id))
         after = _last_id(s, contact_id)
         moved: Moved | None = advance(s, actor, contact_id, it.Input(text), svc.queue_figures)
         if moved is None:
