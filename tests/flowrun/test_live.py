@@ -4,7 +4,6 @@ routing engine, its flow stopping when an agent connects, and its end recorded a
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
@@ -175,5 +174,18 @@ def test_without_a_queue_the_contact_needs_an_entry_point(live: Live) -> None:
         assert s.scalar(select(t.Contact.id)) is None  # nothing written
 
 
-def _unused(value: dt.datetime) -> None:
-    return None
+def test_the_agent_is_offered_everything_the_flow_collected(live: Live) -> None:
+    publish(live)
+    cid = arrive(live, from_="chat-99")["id"]
+    send(live, cid, "2")
+    live.available()
+    assert live.offered_to(cid) == live.agent_id("ana")
+    with live.service.db.read() as s:
+        offered = [
+            e.data
+            for e in s.scalars(select(t.Event).where(t.Event.contact_id == cid, t.Event.type == "contact.offered"))
+        ]
+    [offer] = offered
+    collected = offer["contact"]["collected"]
+    assert (collected["flow"], collected["version"], collected["vars"]) == ("bot", 1, {"opcion": "2"})
+    assert offer["contact"]["self_service"] is False

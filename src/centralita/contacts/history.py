@@ -360,6 +360,9 @@ def do_record_contacts(session: Session, actor: Actor, records: Sequence[Recorde
             "segment": row["segment"],
             "value_tier": row["value_tier"],
             "lifecycle_stage": row["lifecycle_stage"],
+            "language": data.language,
+            "self_service": data.self_service,
+            "collected": {},
         }
         queue_ids = {c: _code_id(session, tenant_id, t.Queue, c) or 0 for c in queues}
         items = _timeline(data, queues, row["segment"], queue_ids, summary)

@@ -104,7 +104,8 @@ def live_public(session: Session, row: t.Contact) -> LiveContactPublic:
 def contact_summary(session: Session, row: t.Contact, queue: t.Queue | None = None) -> dict[str, Any]:
     """What an agent's screen shows of a contact before a second request (`contact.offered`,
     `contact.connected` and the realtime snapshot): its channel, queue, priority, caller, and the customer
-    as recognised at arrival (name, segment, value tier, lifecycle stage)."""
+    as recognised at arrival (name, segment, value tier, lifecycle stage), and everything its flow collected
+    (`collected`: what was asked, checked and served, the case and its reference): never asked twice."""
     if queue is None and row.queue_id is not None:
         queue = session.get(t.Queue, row.queue_id)
     return {
@@ -118,6 +119,9 @@ def contact_summary(session: Session, row: t.Contact, queue: t.Queue | None = No
         "segment": row.segment,
         "value_tier": row.value_tier,
         "lifecycle_stage": row.lifecycle_stage,
+        "language": row.language,
+        "self_service": row.self_service,
+        "collected": dict(row.collected or {}),
     }
 
 

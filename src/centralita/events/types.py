@@ -73,6 +73,9 @@ SUMMARY_KEYS = (
     "segment",
     "value_tier",
     "lifecycle_stage",
+    "language",
+    "self_service",
+    "collected",
 )
 SUMMARY = Kind("contact summary", lambda v: isinstance(v, dict) and set(v) == set(SUMMARY_KEYS))
 MEMBERSHIPS = Kind(
