@@ -237,13 +237,14 @@ def do_create_callback(
     settings: dict[str, Any],
 ) -> t.Contact:
     """A callback for `row`'s customer: a new outbound voice contact (initiation method `CALLBACK`, the
-    number to dial as `dnis`) queued in `queue` for an agent to take and dial. With `keep_place` (the
-    customer waited in that queue) it keeps the original's place: its ordering time is the original's
-    enqueue time there and its arrival order the original's. The original leaves its queues as
+    number to dial as `dnis`) queued in `queue` for an agent to take and dial. With `keep_place` it keeps
+    the place the original had in that queue, if it waited there (still, or until the exit key or
+    `max_wait` that led to the callback): its ordering time is the original's enqueue time there and its
+    arrival order the original's. The original leaves its queues as
     `other:callback` and ends with the outcome `callback`: not an abandon (flows-and-routing §7.14)."""
     now = actor.now()
     place: t.ContactMembership | None = None
-    if keep_place:
+    if keep_place:  # it waited there: still, or until the exit key or time-out that led to the callback
         place = session.scalar(
             select(t.ContactMembership).where(
                 t.ContactMembership.contact_id == row.id, t.ContactMembership.queue_id == queue.id

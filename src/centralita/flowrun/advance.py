@@ -190,6 +190,7 @@ class _Driver:
         self.now = actor.now()
         self.versions = dict(run.versions or {})
         self.env = LiveEnvironment(session, actor.tenant_id, row.id, self.now, figures(actor.tenant_id), self.versions)
+        self.env.state_queues = state.queues
         self.moved = Moved(row.id, actor.tenant_id, run.status)
         self.timers = dict(run.timers or {})
         self.invoke = run.invoke
@@ -376,7 +377,7 @@ class _Driver:
             "retry_interval_s": a.retry_interval_s,
         }
         self._collect()
-        call = in_flow.do_create_callback(self.session, self.actor, self.row, number, queue, a.keep_place, settings)
+        call = in_flow.do_create_callback(self.session, self.actor, self.row, number, queue, True, settings)
         self.collected["callback"] = {"contact_id": call.id, "number": number, "queue": queue.code}
 
     def _set_contact(self, a: it.SetContact) -> None:

@@ -84,8 +84,10 @@ class LiveStats:
         return query
 
     def queue_size(self, queue: str, min_priority: int | None) -> int:
-        sub = self._open(queue, min_priority).subquery()
-        return int(self.env.session.scalar(select(func.count()).select_from(sub)) or 0)
+        sub = self._open(queue, min_priority).where(t.ContactMembership.contact_id != self.env.contact_id).subquery()
+        others = int(self.env.session.scalar(select(func.count()).select_from(sub)) or 0)
+        mine = self.env.mine(queue)
+        return others + (1 if mine is not None and (min_priority is None or mine["priority"] >= min_priority) else 0)
 
     def oldest_wait(self, queue: str, min_priority: int | None) -> float:
         sub = self._open(queue, min_priority).subquery()
@@ -122,20 +124,28 @@ class LiveStats:
         return min(waits, default=math.inf)
 
     def in_queue(self, queue: str | None) -> bool:
-        mine = self.env.my_queues()
-        return bool(mine) if queue is None else queue in mine
+        return bool(self.env.state_queues) if queue is None else queue in self.env.state_queues
 
     def time_in_queue(self, queue: str) -> float | None:
-        m = self.env.my_queues().get(queue)
-        return None if m is None else max(0.0, (self.env.now - m.joined_at).total_seconds())
+        if self.env.mine(queue) is None:
+            return None
+        m = self.env.my_queues().get(queue)  # none yet: it joins in this very step
+        return 0.0 if m is None else max(0.0, (self.env.now - m.joined_at).total_seconds())
 
     def position(self, queue: str) -> int | None:
-        """1-based: the contacts before this one in the queue by priority, then ordering time, then arrival."""
-        m = self.env.my_queues().get(queue)
-        if m is None:
+        """1-based: the contacts before this one in the queue (a higher priority, or the same one and
+        earlier); a contact joining in this very step comes after every one of its priority."""
+        mine = self.env.mine(queue)
+        if mine is None:
             return None
         q = self._queue(queue)
         cm = t.ContactMembership
+        m = self.env.my_queues().get(queue)
+        before = (cm.priority > mine["priority"]) | (cm.priority == mine["priority"])
+        if m is not None and m.arrival_seq:
+            before = (cm.priority > mine["priority"]) | (
+                (cm.priority == mine["priority"]) & (cm.arrival_seq < m.arrival_seq) & (cm.arrival_seq > 0)
+            )
         ahead = self.env.session.scalar(
             select(func.count())
             .select_from(cm)
@@ -143,9 +153,8 @@ class LiveStats:
                 cm.tenant_id == self.env.tenant_id,
                 cm.queue_id == q.id,
                 cm.left_at.is_(None),
-                cm.contact_id != m.contact_id,
-                (cm.priority > m.priority)
-                | ((cm.priority == m.priority) & (cm.arrival_seq < m.arrival_seq) & (cm.arrival_seq > 0)),
+                cm.contact_id != self.env.contact_id,
+                before,
             )
         )
         return int(ahead or 0) + 1
@@ -181,6 +190,12 @@ class LiveEnvironment:
         self._globals: dict[str, Any] | None = None
         self._country: str | None = None
         self.stats = LiveStats(self)
+        self.state_queues: Mapping[str, Mapping[str, Any]] = {}  # the flow's own view: set by the driver
+
+    def mine(self, code: str) -> Mapping[str, Any] | None:
+        """The contact's place in `code` as its flow holds it (it may join in this very step)."""
+        self.queue_row(code)
+        return self.state_queues.get(code)
 
     # queues
 
