@@ -130,3 +130,36 @@ def test_an_exit_key_leaves_every_queue_and_the_flow_can_queue_it_again(live: Li
     assert back["status"] == "queued"
     live.available()
     assert live.offered_to(cid) == live.agent_id("ana")
+
+
+STEPS = """\
+flowlang: 1
+id: pasos
+start: cola
+variables: {nada: {type: string, scope: flow, default: ""}}
+nodes:
+  cola:
+    type: queue
+    queue: atencion
+    steps:
+      - {require: "agent.skills.banca >= 5 AND contact.channel == 'chat'", duration_s: 30}
+      - {require: "agent.id == customer.owner OR agent.skills.banca >= 1"}
+    next: espera
+  espera: {type: wait, seconds: 600, next: espera}
+"""
+
+
+def test_a_queue_nodes_steps_route_live(live: Live) -> None:
+    publish(live, STEPS, "pasos")
+    cid = arrive(live)["id"]
+    with live.service.db.read() as s:
+        m = s.scalar(select(t.ContactMembership).where(t.ContactMembership.contact_id == cid))
+        assert m is not None and m.routing is not None
+        assert m.routing["steps"] == [
+            {"skills": [["banca", 5]], "agents": None, "duration_s": 30},
+            {"skills": [], "agents": None, "duration_s": None},  # an OR: not routable, any agent
+        ]
+    live.available()
+    assert live.offered_to(cid) is None  # Ana's banca is 4: not for the first 30 s
+    live.advance(31)
+    assert live.offered_to(cid) == live.agent_id("ana")

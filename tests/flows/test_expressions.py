@@ -21,6 +21,7 @@ from centralita.core.i18n import using
 from centralita.flows import expressions
 from centralita.flows.expressions import (
     FUNCTIONS,
+    AgentRequirement,
     Binary,
     Call,
     Context,
@@ -39,6 +40,7 @@ from centralita.flows.expressions import (
     parse,
     prompt_expressions,
     render_prompt,
+    requirement,
     static_type,
     to_text,
 )
@@ -820,3 +822,28 @@ def test_the_module_is_pure() -> None:
     outside = {name for name in imported if name.split(".")[0] not in sys.stdlib_module_names}
     assert outside <= {"centralita.core.i18n"}
     assert not imported & {"time", "os", "io", "socket", "random", "pathlib"}
+
+
+@pytest.mark.parametrize(
+    ("require", "customer", "expected"),
+    [
+        ("true", None, AgentRequirement()),
+        ("agent.skills.banca >= 4", None, AgentRequirement((("banca", 4),))),
+        (
+            "agent.skills.banca > 3.5 AND 2 <= agent.skills.ingles",
+            None,
+            AgentRequirement((("banca", 4), ("ingles", 2))),
+        ),
+        ("agent.id == customer.owner", {"owner": 7}, AgentRequirement((), (7,))),
+        ("agent.id == customer.owner", {"owner": None}, AgentRequirement((), ())),  # nobody: the step expires
+        ("agent.id IN [3, 5] AND contact.segment == 'premium'", None, AgentRequirement((), (3, 5))),
+        ("agent.skills.banca >= 2 AND contact.segment == 'pyme'", None, AgentRequirement((("banca", 2),), ())),
+        ("agent.skills.banca >= 2 OR agent.id == 3", None, None),
+        ("agent.idle_s > 30", None, None),
+        ("NOT (agent.skills.banca >= 2)", None, None),
+    ],
+)
+def test_a_require_becomes_what_the_routing_engine_takes(
+    require: str, customer: dict[str, Any] | None, expected: AgentRequirement | None
+) -> None:
+    assert requirement(parse(require), context(customer=customer)) == expected

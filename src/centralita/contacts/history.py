@@ -464,6 +464,7 @@ def _timeline(
                 "age_adjust_s": 0.0,
                 "for_agent_id": None,
                 "overflowed": False,
+                "routing": None,
             }
             for code in queues
         ]

@@ -75,10 +75,12 @@ def do_join_queue(
     priority: int,
     age_adjust_s: float = 0.0,
     keep_age: bool = False,
+    routing: dict[str, Any] | None = None,
 ) -> t.ContactMembership:
     """The contact joins `queue` (its first queue: it becomes `queued` and the queue is its working queue;
     a further one: `keep_age` orders it there by its earliest joining time). A queue it left earlier is
-    joined anew (the same membership row, reopened)."""
+    joined anew (the same membership row, reopened). `routing`: the flow's routing steps there (which
+    agents may take it, for how long: `contact_memberships.routing`)."""
     _lock_queue(session, queue)
     now = actor.now()
     current = open_memberships(session, row.id)
@@ -116,6 +118,7 @@ def do_join_queue(
     membership.priority = priority
     membership.age_adjust_s = float(age_adjust_s)
     membership.for_agent_id = None
+    membership.routing = routing
     membership.left_at = None
     membership.left_why = None
     if not current:

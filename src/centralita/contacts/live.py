@@ -134,6 +134,7 @@ def membership_payload(m: t.ContactMembership) -> dict[str, Any]:
         "age_adjust_s": m.age_adjust_s,
         "for_agent_id": m.for_agent_id,
         "overflowed": m.overflowed,
+        "routing": m.routing,
     }
 
 

@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from centralita.dispatch.snapshot import membership
+from centralita.dispatch.snapshot import membership, routing_of, routing_text
 from centralita.dispatch.stats import ServiceLevelWindow
 from centralita.events.log import EventRecord
 from centralita.routing.engine import Router, RoutingError
-from centralita.routing.model import WaitingContact
+from centralita.routing.model import Membership, WaitingContact
 
 __all__ = ["HANDLERS", "ConfigSource", "Queued", "TenantRouting", "apply_event", "router_status_of"]
 
@@ -34,12 +34,13 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Queued:
     """A waiting contact as the events (or the store) describe it: what the router is given when it
-    (re)enqueues the contact. Memberships: (queue id, joined at, priority, age adjust, for agent, overflowed)."""
+    (re)enqueues the contact. Memberships: (queue id, joined at, priority, age adjust, for agent, overflowed,
+    a flow's routing steps as JSON text)."""
 
     contact_id: int
     channel: str
     arrival_seq: int
-    memberships: tuple[tuple[int, float, int, float, int | None, bool], ...]
+    memberships: tuple[tuple[int, float, int, float, int | None, bool, str | None], ...]
     overflowed_from: frozenset[int] = frozenset()
 
     @classmethod
@@ -54,6 +55,7 @@ class Queued:
                 float(m["age_adjust_s"]),
                 None if m["for_agent_id"] is None else int(m["for_agent_id"]),
                 bool(m["overflowed"]),
+                routing_text(m.get("routing")),
             )
             for m in raw
         )
@@ -68,8 +70,9 @@ class Queued:
                 m.enqueue_ts,
                 m.priority,
                 m.age_adjust_s,
-                next(iter(m.steps[0].requirement.agent_ids or ()), None) if m.steps else None,
+                _for_agent(m),
                 m.overflowed,
+                routing_of(m),
             )
             for m in w.memberships
         )
@@ -84,6 +87,14 @@ class Queued:
             memberships=[membership(*m) for m in self.memberships],
             overflowed_from=set(self.overflowed_from),
         )
+
+
+def _for_agent(m: Membership) -> int | None:
+    """The one agent a transfer's membership is for (one step, kept for ever, a single agent)."""
+    if m.after_steps != "keep_last" or len(m.steps) != 1 or m.steps[0].duration_s is not None:
+        return None
+    ids = m.steps[0].requirement.agent_ids
+    return next(iter(ids)) if ids is not None and len(ids) == 1 else None
 
 
 @dataclass

@@ -7,6 +7,7 @@ has to resynchronise a tenant. Reads only.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,21 +131,69 @@ def agent_state(session: Session, row: t.Agent, skill_codes: dict[int, str] | No
 
 
 def membership(
-    queue_id: int, joined_at: float, priority: int, age_adjust_s: float, for_agent_id: int | None, overflowed: bool
+    queue_id: int,
+    joined_at: float,
+    priority: int,
+    age_adjust_s: float,
+    for_agent_id: int | None,
+    overflowed: bool,
+    routing: str | None = None,
 ) -> Membership:
     """A stored (or event-carried) membership as the router's value: a membership for one agent is one
-    step only that agent meets, kept for ever (a transfer to an agent)."""
+    step only that agent meets, kept for ever (a transfer to an agent); `routing` (JSON text) a flow's
+    steps there."""
     steps: tuple[Step, ...] = ()
+    after_steps, skip = "any_agent", False
     if for_agent_id is not None:
         steps = (Step(Requirement(agent_ids=frozenset({for_agent_id})), None),)
+        after_steps = "keep_last"
+    elif routing:
+        spec = json.loads(routing)
+        steps = tuple(
+            Step(
+                Requirement(
+                    min_skills=tuple((str(k), int(v)) for k, v in step["skills"]),
+                    agent_ids=frozenset(int(a) for a in step["agents"]) if step["agents"] is not None else None,
+                ),
+                None if step["duration_s"] is None else float(step["duration_s"]),
+            )
+            for step in spec["steps"]
+        )
+        after_steps, skip = str(spec["after_steps"]), bool(spec["skip_unstaffed_steps"])
     return Membership(
         queue_id=queue_id,
         enqueue_ts=joined_at,
         priority=priority,
         steps=steps,
-        after_steps="keep_last" if for_agent_id is not None else "any_agent",
+        after_steps=after_steps,
+        skip_unstaffed_steps=skip,
         age_adjust_s=age_adjust_s,
         overflowed=overflowed,
+    )
+
+
+def routing_text(routing: dict[str, Any] | None) -> str | None:
+    """A membership's stored routing steps as the key the router projection keeps (JSON text)."""
+    return None if not routing else json.dumps(routing, sort_keys=True)
+
+
+def routing_of(m: Membership) -> str | None:
+    """The routing steps of a router membership, as stored (None: any agent, or one agent's transfer)."""
+    if not m.steps or (m.after_steps == "keep_last" and len(m.steps) == 1 and m.steps[0].duration_s is None):
+        return None
+    return routing_text(
+        {
+            "steps": [
+                {
+                    "skills": [list(pair) for pair in st.requirement.min_skills],
+                    "agents": sorted(st.requirement.agent_ids) if st.requirement.agent_ids is not None else None,
+                    "duration_s": st.duration_s,
+                }
+                for st in m.steps
+            ],
+            "after_steps": m.after_steps,
+            "skip_unstaffed_steps": m.skip_unstaffed_steps,
+        }
     )
 
 
@@ -157,7 +206,15 @@ def waiting_contact(contact_id: int, channel: str, rows: list[t.ContactMembershi
         channel=channel,
         arrival_seq=min((m.arrival_seq for m in open_rows or rows), default=contact_id) or contact_id,
         memberships=[
-            membership(m.queue_id, m.joined_at.timestamp(), m.priority, m.age_adjust_s, m.for_agent_id, m.overflowed)
+            membership(
+                m.queue_id,
+                m.joined_at.timestamp(),
+                m.priority,
+                m.age_adjust_s,
+                m.for_agent_id,
+                m.overflowed,
+                routing_text(m.routing),
+            )
             for m in open_rows
         ],
         overflowed_from={m.queue_id for m in rows if m.overflowed or m.left_why == "moved"},

@@ -60,7 +60,7 @@ TS = Kind("timestamp", _is_ts)
 LIST = Kind("list", lambda v: isinstance(v, list))
 OBJ = Kind("object", lambda v: isinstance(v, dict))
 # A contact's open membership as `contact.queued` and `contact.overflowed` carry it (contacts/live.py)
-MEMBERSHIP_KEYS = ("queue_id", "joined_at", "priority", "age_adjust_s", "for_agent_id", "overflowed")
+MEMBERSHIP_KEYS = ("queue_id", "joined_at", "priority", "age_adjust_s", "for_agent_id", "overflowed", "routing")
 # What an agent's screen shows of a contact (contacts/live.py `contact_summary`)
 SUMMARY_KEYS = (
     "id",

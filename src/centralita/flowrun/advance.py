@@ -172,6 +172,22 @@ def advance(
     return _Driver(session, actor, row, run, state, figures).drive(events)
 
 
+def routing_steps(a: it.JoinQueue) -> dict[str, Any] | None:
+    """A `queue` node's steps as the routing engine takes them (None: any agent of the queue at once). A
+    step whose `require` routing cannot take (an `OR`, `agent.languages`…) admits any agent, logged."""
+    steps = []
+    for n, (require, duration) in enumerate(a.steps):
+        found = a.requirements[n] if n < len(a.requirements) else None
+        if found is None and require.strip().lower() != "true":
+            log.warning("queue %s: step %d's require %r is not routable; any agent meets it", a.queue, n + 1, require)
+        skills = [list(pair) for pair in found.min_skills] if found is not None else []
+        agents = list(found.agent_ids) if found is not None and found.agent_ids is not None else None
+        steps.append({"skills": skills, "agents": agents, "duration_s": duration})
+    if all(not st["skills"] and st["agents"] is None for st in steps) and not a.skip_unstaffed_steps:
+        return None
+    return {"steps": steps, "after_steps": a.after_steps, "skip_unstaffed_steps": a.skip_unstaffed_steps}
+
+
 class _Driver:
     def __init__(
         self,
@@ -346,7 +362,9 @@ class _Driver:
         queue = self._queue(a.queue)
         if queue is None or self.row.status not in (S.ARRIVED, S.QUEUED) or a.queue in self.env.my_queues():
             return
-        in_flow.do_join_queue(self.session, self.actor, self.row, queue, a.priority, a.age_adjust_s, a.keep_age)
+        in_flow.do_join_queue(
+            self.session, self.actor, self.row, queue, a.priority, a.age_adjust_s, a.keep_age, routing_steps(a)
+        )
 
     def _update_queue(self, a: it.UpdateQueue) -> None:
         queue = self._queue(a.queue)

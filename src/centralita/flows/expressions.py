@@ -1107,6 +1107,83 @@ def _min_ewt_queue(ctx: Context, args: list[Any]) -> str:
     return best
 
 
+@dataclass(frozen=True)
+class AgentRequirement:
+    """A `steps[].require` as the routing engine takes it: every listed skill at least at its level, and
+    (when `agent_ids` is not None) one of those agents; `agent_ids` empty: no agent meets it."""
+
+    min_skills: tuple[tuple[str, int], ...] = ()
+    agent_ids: tuple[int, ...] | None = None
+
+
+_FLIP = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "==": "==", "=": "="}
+
+
+def requirement(expr: Expr, ctx: Context) -> AgentRequirement | None:
+    """`require` evaluated for the contact now, as a routing requirement: an AND of `agent.skills.<s>`
+    compared with a number (`>=`, `>`, `==`), `agent.id` equal to or `IN` a value, and terms without
+    `agent.*` (evaluated now: true drops out, false or an error means no agent meets the step). None for
+    any other shape (`OR`, `NOT`, other `agent.*` fields): the routing engine cannot take it."""
+    skills: dict[str, int] = {}
+    ids: set[int] | None = None
+    never = False
+    terms: list[Expr] = []
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, Binary) and e.op == "AND":
+            stack += [e.right, e.left]
+        else:
+            terms.append(e)
+    for term in terms:
+        if not _mentions_agent(term):
+            try:
+                never = never or evaluate(term, ctx) is not True
+            except EvalError:
+                never = True
+            continue
+        if not isinstance(term, Binary):
+            return None
+        op, agent_side, other = term.op, term.left, term.right
+        if _is_agent_path(other) and not _is_agent_path(agent_side):
+            agent_side, other, op = other, agent_side, _FLIP.get(op, "")
+        if not _is_agent_path(agent_side) or _mentions_agent(other):
+            return None
+        assert isinstance(agent_side, Path)
+        try:
+            value = evaluate(other, ctx)
+        except EvalError:
+            never = True
+            continue
+        parts = agent_side.parts
+        if parts == ("agent", "id") and op in ("==", "=", "IN"):
+            values = value if op == "IN" and isinstance(value, list) else [value]
+            wanted = {v for v in values if isinstance(v, int) and not isinstance(v, bool)}
+            ids = wanted if ids is None else ids & wanted
+        elif len(parts) == 3 and parts[:2] == ("agent", "skills") and isinstance(parts[2], str):
+            if not _is_number(value) or op not in (">=", ">", "==", "="):
+                return None
+            level = math.ceil(value) if op in (">=", "==", "=") else math.floor(value) + 1
+            if op in ("==", "=") and level != value:
+                never = True
+            skills[parts[2]] = max(skills.get(parts[2], 0), int(level))
+        else:
+            return None
+    if never:
+        return AgentRequirement(tuple(sorted(skills.items())), ())
+    return AgentRequirement(tuple(sorted(skills.items())), tuple(sorted(ids)) if ids is not None else None)
+
+
+def _is_agent_path(expr: Expr) -> bool:
+    return isinstance(expr, Path) and expr.parts[0] == "agent"
+
+
+def _mentions_agent(expr: Expr) -> bool:
+    if _is_agent_path(expr):
+        return True
+    return any(_mentions_agent(child) for child in _children(expr))
+
+
 def percent_bucket(contact_id: object, node_id: str) -> int:
     """0..99: SHA-256 of "<contact id>:<node id>", first 8 bytes as a big-endian integer, mod 100."""
     digest = hashlib.sha256(f"{to_text(contact_id)}:{node_id}".encode()).digest()

@@ -183,6 +183,8 @@ class JoinQueue:
     after_steps: str = "any_agent"
     skip_unstaffed_steps: bool = False
     keep_age: bool = False
+    # each step's `require` evaluated for the contact as it joins (None: not a shape routing can take)
+    requirements: tuple[ex.AgentRequirement | None, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -813,6 +815,13 @@ class _Machine:
             for step in node.params.get("steps") or [{"require": "true", "duration_s": None}]
             if isinstance(step, dict)
         )
+        context = self.context(node.id)
+        requirements = tuple(
+            ex.requirement(node.expressions[("steps", n, "require")], context)
+            if ("steps", n, "require") in node.expressions
+            else None
+            for n in range(len(steps))
+        )
         self.actions.append(
             JoinQueue(
                 queue,
@@ -822,6 +831,7 @@ class _Machine:
                 str(node.params.get("after_steps", "any_agent")),
                 node.params.get("skip_unstaffed_steps") is True,
                 node.params.get("keep_age") is True,
+                requirements,
             )
         )
         self.s.queues[queue] = {

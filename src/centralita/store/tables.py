@@ -569,6 +569,9 @@ class ContactMembership(Base):
     age_adjust_s: Mapped[float] = mapped_column(Float, default=0.0)
     for_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     overflowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # a flow's routing steps here (flows-and-routing §2 `queue.steps`): {"steps": [{"skills": [[skill, level]],
+    # "agents": [agent ids] | null, "duration_s": s | null}], "after_steps", "skip_unstaffed_steps"}
+    routing: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
     left_at: Mapped[dt.datetime | None]
     left_why: Mapped[str | None] = mapped_column(String(40))  # as contacts.queue_outcome, or moved
 

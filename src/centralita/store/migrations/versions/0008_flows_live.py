@@ -1,5 +1,6 @@
 """flows live: entry points, HTTP flow functions, global flow variables, each contact's stored flow run and
-its messages, and what the flow collected for the agent (contacts.collected)
+its messages, what the flow collected for the agent (contacts.collected) and a flow's routing steps
+in a queue (contact_memberships.routing)
 
 Revision ID: 0008
 Revises: 0007
@@ -90,9 +91,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_contact_messages_contact", "contact_messages", ["contact_id", "id"])
     op.add_column("contacts", sa.Column("collected", _JSON, nullable=False, server_default=sa.text("'{}'")))
+    op.add_column("contact_memberships", sa.Column("routing", _JSON, nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("contact_memberships", "routing")
     op.drop_column("contacts", "collected")
     op.drop_index("ix_contact_messages_contact", "contact_messages")
     op.drop_table("contact_messages")
