@@ -408,3 +408,21 @@ def test_registry() -> None:
         register("pruebas.eco", _falla)
     with pytest.raises(ValueError, match="dotted lowercase"):
         register("Sin_Punto", _eco)
+
+
+def test_a_python_function_wins_over_an_http_row_of_the_same_name(setup: Setup, endpoints: Endpoints) -> None:
+    with setup.service.db.write() as s:
+        s.add(
+            t.FlowFunction(
+                tenant_id=setup.norte,
+                code="pruebas.eco",
+                url=endpoints.url("/ok"),
+                headers={},
+                active=True,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    done, _s = _call(setup, _invoke("pruebas.eco", texto="hola"))
+    assert done.result == {"dijo": "hola", "canal": "voice"}
+    assert endpoints.requests == []
