@@ -26,7 +26,7 @@ from centralita.events.log import append_event
 from centralita.store import tables as t
 from centralita.store.lookup import resolve_code
 
-__all__ = ["do_create_customer", "do_link_case_contact", "do_open_case", "do_update_case"]
+__all__ = ["do_create_customer", "do_link_case_contact", "do_open_case", "do_update_case", "do_update_customer"]
 
 
 def _tenant(session: Session, actor: Actor) -> t.Tenant:

@@ -44,8 +44,10 @@ from centralita.core.files import private_dir
 from centralita.core.i18n import _
 from centralita.core.settings import DEMO_LOGINS_FILE
 from centralita.crm.actions import do_create_customer, do_link_case_contact, do_open_case, do_update_case
+from centralita.crm.pins import do_set_pin
 from centralita.crm.schemas import CaseCreate, CaseUpdate
 from centralita.demo import catalog as c
+from centralita.demo.accounts import plan_account, with_account
 from centralita.demo.generator import Calendar, ContactPlan, CustomerPlan, HistoryPlanner, plan_customers
 from centralita.demo.people import PeopleFactory
 from centralita.flowstore.actions import do_publish_flow
@@ -340,7 +342,12 @@ def load_demo(
             with svc.db.write() as s:
                 held_tenant = s.get(t.Tenant, tenant_id)  # kept in the session for every action's lookup
                 for plan in batch:
-                    ids.append(do_create_customer(s, _at(actor, plan.since), plan.create).id)
+                    phone = next((i.value for i in plan.create.identities if i.kind == "phone"), "")
+                    account = plan_account(seed, plan.number, phone)
+                    at = _at(actor, plan.since)
+                    customer = do_create_customer(s, at, with_account(plan.create, account))
+                    do_set_pin(s, at, customer, account.pin)
+                    ids.append(customer.id)
                 del held_tenant
             report("customers", len(ids), customers)
 

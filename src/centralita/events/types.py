@@ -195,6 +195,7 @@ _ALL = [
     _t("customer.updated", "A customer's profile changed", changes=OBJ),
     _t("customer.identity_added", "An identity was linked to a customer", kind=TEXT, value=TEXT),
     _t("customer.identity_removed", "An identity was unlinked", kind=TEXT, value=TEXT),
+    _t("customer.pin_set", "The customer's self-service PIN was set or changed (never what to)"),
     _t(
         "customers.imported",
         "A customer file was imported",

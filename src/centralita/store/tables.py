@@ -45,6 +45,7 @@ __all__ = [
     "ContactOffer",
     "Customer",
     "CustomerIdentity",
+    "CustomerPin",
     "Event",
     "HoursCalendar",
     "Json",
@@ -433,6 +434,18 @@ class CustomerIdentity(Base):
     value: Mapped[str] = mapped_column(String(200))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime]
+
+
+class CustomerPin(Base):
+    """A customer's self-service PIN (what an IVR asks before a balance or a card block), salted and hashed
+    (crm/pins.py). Kept apart from the customer's attributes, which agents and flows see: the hash is
+    never shown, exported nor put in an event."""
+
+    __tablename__ = "customer_pins"
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime]
 
 
 class Case(Base):
