@@ -64,15 +64,17 @@ class Service:
     def start_flows(self) -> FlowRunner:
         """Start the flow runner: it fires flows' timers and calls their functions while this process leads
         routing (with routing running; alone, it always leads)."""
-        from centralita.flowrun.runner import FlowRunner, NoFunctions
+        from centralita.flowrun.functions import Functions, load_modules
+        from centralita.flowrun.runner import FlowRunner
 
         if self.flows is None:
+            load_modules(self.settings.function_modules.split(","))
             dispatch = self.dispatch
             self.flows = FlowRunner(
                 self.db,
                 self.bus,
                 self.clock,
-                NoFunctions(),
+                Functions(self.db),
                 figures=self.queue_figures,
                 is_leader=(lambda: dispatch.is_leader) if dispatch is not None else (lambda: True),
             )

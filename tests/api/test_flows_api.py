@@ -94,3 +94,20 @@ def test_the_graph_as_svg(api: Api) -> None:
     assert supervisor.get("/api/flows/entrada/graph.svg", params={"version": 2}).status_code == 404
     assert api.client("agent").get("/api/flows/entrada/graph.svg").status_code == 403
     assert api.client("supervisor", api.b).get("/api/flows/entrada/graph.svg").status_code == 404
+
+
+def test_publishing_checks_the_functions_and_prompts_a_flow_names(api: Api) -> None:
+    admin = api.client("admin")
+    flow = FLOW.replace('"tts:Hola"', "saludo.inicio")
+    resp = admin.post("/api/flows", json={"source": flow, "name": "entrada.yaml"}, headers={"Accept-Language": "en"})
+    assert resp.status_code == 422
+    assert [e["message"] for e in resp.json()["errors"]] == ["node 'hola': no prompt is called 'saludo.inicio'"]
+    invoking = FLOW.replace(
+        "hola: {type: play",
+        "llamar: {type: invoke, function: banco.nada, on: {error: hola}, next: hola}\n  hola: {type: play",
+    ).replace("start: hola", "start: llamar")
+    resp = admin.post("/api/flows", json={"source": invoking}, headers={"Accept-Language": "en"})
+    assert resp.status_code == 422
+    assert [e["message"] for e in resp.json()["errors"]] == ["node 'llamar': no function is registered as 'banco.nada'"]
+    known = invoking.replace("banco.nada", "banco.saldo")  # the demo bank's, registered by default
+    assert admin.post("/api/flows", json={"source": known}).status_code == 201

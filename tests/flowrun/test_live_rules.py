@@ -163,3 +163,26 @@ def test_a_queue_nodes_steps_route_live(live: Live) -> None:
     assert live.offered_to(cid) is None  # Ana's banca is 4: not for the first 30 s
     live.advance(31)
     assert live.offered_to(cid) == live.agent_id("ana")
+
+
+LIBRARY = """\
+flowlang: 1
+id: idiomas
+start: hola
+variables: {nada: {type: string, scope: flow, default: ""}}
+nodes:
+  hola: {type: play, prompt: saludo, next: fin}
+  fin: {type: disconnect, prompt: "tts:."}
+"""
+
+
+def test_library_prompts_are_said_in_the_contacts_language(live: Live) -> None:
+    with live.service.db.write() as s:
+        now = live.clock.now()
+        texts = {"es": "Hola, {{contact.channel}}.", "en": "Hello, {{contact.channel}}."}
+        s.add(t.Prompt(tenant_id=live.api.a.tenant_id, code="saludo", texts=texts, created_at=now, updated_at=now))
+    publish(live, LIBRARY, "idiomas")
+    spanish = arrive(live)["id"]
+    english = arrive(live, from_="chat-3", language="en")["id"]
+    assert said(live, spanish)[0] == ("bot", "Hola, chat.")
+    assert said(live, english)[0] == ("bot", "Hello, chat.")

@@ -186,14 +186,16 @@ def flow_publish(
     tenant: str | None = TenantOption,
 ) -> None:
     from centralita.core.errors import InvalidInput
+    from centralita.flowrun.functions import python_functions
     from centralita.flowstore.actions import do_publish_flow
 
     text = read_file_argument(file, MAX_FILE_BYTES)
     with ctx_obj(ctx).service() as svc:
         actor = cli_actor(svc, resolve_tenant(svc, tenant))
+        functions = python_functions(svc.settings.function_modules)
         try:
             with svc.db.write() as s:
-                published = do_publish_flow(s, actor, text, str(file))
+                published = do_publish_flow(s, actor, text, str(file), functions)
         except InvalidInput as exc:
             for error in exc.errors:
                 where = f"{error.source}:{error.line}:{error.column}" if error.line else str(file)

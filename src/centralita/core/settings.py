@@ -54,6 +54,9 @@ class Settings:
     max_pending_requests: int = 64
     workers: int | None = None  # `centralita up`'s worker processes; None: one per core (at most MAX_WORKERS)
     config_file: Path | None = None
+    # Python modules whose flow functions register at start (comma-separated; flowrun/functions.py); the
+    # demo bank's by default, so `centralita up` serves the demo's self-service out of the box
+    function_modules: str = "centralita.demo.banking"
 
     @property
     def worker_count(self) -> int:

@@ -250,7 +250,16 @@ class LiveEnvironment:
         return flow
 
     def prompt(self, prompt_id: str, language: str) -> str | None:
-        return self._prompts(prompt_id, language) if self._prompts is not None else None
+        """The library prompt's text in `language`, else in Spanish, else in any language it has."""
+        if self._prompts is not None:
+            return self._prompts(prompt_id, language)
+        texts = self.session.scalar(
+            select(t.Prompt.texts).where(t.Prompt.tenant_id == self.tenant_id, t.Prompt.code == prompt_id)
+        )
+        if not isinstance(texts, dict) or not texts:
+            return None
+        found = texts.get(language) or texts.get("es") or next(iter(texts.values()))
+        return str(found) if found is not None else None
 
     @property
     def globals(self) -> Mapping[str, Any]:

@@ -130,6 +130,13 @@ def registered() -> frozenset[str]:
     return frozenset(_REGISTRY)
 
 
+def python_functions(modules: str) -> frozenset[str]:
+    """The Python functions a service configured with `modules` (`function_modules`, comma-separated)
+    registers: what publishing checks `invoke` names against (§4 rule 8)."""
+    load_modules(modules.split(","))
+    return registered()
+
+
 def load_modules(names: Iterable[str]) -> None:
     """Import the modules `names` (dotted module names, e.g. `centralita.demo.banking`) so that their
     functions register. The built-ins (`centralita.flowrun.builtins`) are always loaded."""

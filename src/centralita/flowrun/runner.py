@@ -100,6 +100,12 @@ class FlowRunner:
         if loop is None:
             return
         self._stopping = True
+        close = getattr(self.functions, "aclose", None)
+        if close is not None:
+            try:
+                asyncio.run_coroutine_threadsafe(close(), loop).result(5)
+            except Exception:
+                log.exception("flow functions did not close")
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(timeout=10)

@@ -8,6 +8,7 @@ version again changes nothing. Every version stays; a contact keeps the version 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -35,26 +36,46 @@ class Published:
     checked: Checked
 
 
-def catalog_of(session: Session, tenant_id: int) -> Catalog:
-    """What a flow of this contact center may name (§4 rule 8): its queues, hours calendars and flows."""
+def catalog_of(session: Session, tenant_id: int, functions: Iterable[str] | None = None) -> Catalog:
+    """What a flow of this contact center may name (§4 rule 8): its queues, hours calendars, flows and
+    library prompts, and the functions it may invoke: the HTTP ones configured here and `functions` (the
+    Python functions registered in this process; None: functions are not checked)."""
     queues = session.scalars(select(t.Queue.code).where(t.Queue.tenant_id == tenant_id, t.Queue.active))
     hours = session.scalars(select(t.HoursCalendar.code).where(t.HoursCalendar.tenant_id == tenant_id))
     flows = session.scalars(select(t.ContactFlow.code).where(t.ContactFlow.tenant_id == tenant_id))
-    return Catalog(queues=frozenset(queues), schedules=frozenset(hours), flows=frozenset(flows))
+    prompts = session.scalars(select(t.Prompt.code).where(t.Prompt.tenant_id == tenant_id))
+    known: frozenset[str] | None = None
+    if functions is not None:
+        http = session.scalars(
+            select(t.FlowFunction.code).where(t.FlowFunction.tenant_id == tenant_id, t.FlowFunction.active)
+        )
+        known = frozenset(functions) | frozenset(http)
+    return Catalog(
+        queues=frozenset(queues),
+        schedules=frozenset(hours),
+        flows=frozenset(flows),
+        functions=known,
+        prompts=frozenset(prompts),
+    )
 
 
-def check_for_tenant(session: Session, tenant_id: int, source: str, source_name: str) -> Checked:
+def check_for_tenant(
+    session: Session, tenant_id: int, source: str, source_name: str, functions: Iterable[str] | None = None
+) -> Checked:
     """Every problem of a flow's text where it would be published: rule 8 against the contact center."""
-    return check_flow(source, source_name, catalog_of(session, tenant_id))
+    return check_flow(source, source_name, catalog_of(session, tenant_id, functions))
 
 
-def do_publish_flow(session: Session, actor: Actor, source: str, source_name: str) -> Published:
-    """Check `source` against this contact center and publish it as the flow's next version."""
+def do_publish_flow(
+    session: Session, actor: Actor, source: str, source_name: str, functions: Iterable[str] | None = None
+) -> Published:
+    """Check `source` against this contact center and publish it as the flow's next version (`functions`:
+    the Python functions registered where it runs, for rule 8; None: invoked names are not checked)."""
     if len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
         raise InvalidInput.field("source", _("larger than {size} bytes", size=MAX_SOURCE_BYTES))
     if "\x00" in source:
         raise InvalidInput.field("source", _("a flow's text cannot contain NUL characters"))
-    checked = check_for_tenant(session, actor.tenant_id, source, source_name)
+    checked = check_for_tenant(session, actor.tenant_id, source, source_name, functions)
     if checked.flow is None:
         errors = [
             FieldError([], d.message if d.node is None else f"node '{d.node}': {d.message}", line=d.line,

@@ -221,6 +221,20 @@ class FlowFunction(Base):
     updated_at: Mapped[dt.datetime]
 
 
+class Prompt(Base):
+    """A prompt of the library flows name by id (`prompt: banco.bienvenida`): its text per language, said
+    in the contact's language (else Spanish); `{{…}}` inside is evaluated like a `tts:` prompt's."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    code: Mapped[str] = mapped_column(String(100))
+    texts: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"es": "...", "en": "..."}
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
 class FlowGlobal(Base):
     """A flow variable of scope `global`: one value per contact center, last write wins."""
 

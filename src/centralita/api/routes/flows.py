@@ -16,6 +16,7 @@ from centralita.api.openapi import problem_response
 from centralita.core.errors import NotFound, Unavailable
 from centralita.core.i18n import _
 from centralita.core.vocabulary import Strict, Text
+from centralita.flowrun.functions import python_functions
 from centralita.flows.document import Checked, check_flow
 from centralita.flows.graph import to_dot
 from centralita.flowstore import actions, queries
@@ -67,10 +68,11 @@ def _problems(checked: Checked, severity: str) -> list[FlowProblem]:
 
 @router.post("/flows/check")
 def check(body: FlowSource, actor: AdminActor, svc: ServiceDep) -> FlowCheck:
-    """Every problem of a flow's text against this contact center (its queues, schedules and flows), all at
-    once; nothing is written."""
+    """Every problem of a flow's text against this contact center (its queues, schedules, flows, prompts
+    and functions), all at once; nothing is written."""
     with svc.db.read() as s:
-        checked = actions.check_for_tenant(s, actor.tenant_id, body.source, body.name)
+        functions = python_functions(svc.settings.function_modules)
+        checked = actions.check_for_tenant(s, actor.tenant_id, body.source, body.name, functions)
     code = checked.flow.id if checked.flow is not None else None
     return FlowCheck(code=code, errors=_problems(checked, "error"), warnings=_problems(checked, "warning"))
 
@@ -80,7 +82,8 @@ def publish(body: FlowSource, actor: AdminActor, svc: ServiceDep, response: Resp
     """Publish a flow's text as its next version (201); the same text as the current version changes
     nothing (200). New contacts run the current version; contacts in progress keep theirs."""
     with svc.db.write() as s:
-        published = actions.do_publish_flow(s, actor, body.source, body.name)
+        functions = python_functions(svc.settings.function_modules)
+        published = actions.do_publish_flow(s, actor, body.source, body.name, functions)
     if not published.changed:
         response.status_code = 200
     return FlowPublished(

@@ -21,7 +21,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "customer_pins",
-        sa.Column("customer_id", sa.Integer(), sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "customer_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            sa.ForeignKey("customers.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("tenant_id", sa.Integer(), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
         sa.Column("pin_hash", sa.String(200), nullable=False),
         sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
