@@ -40,7 +40,10 @@ def test_the_demo_flows_conversations(tmp_path: Path, script: Path) -> None:
     """The demo's IVR and chat bot: blocking a card by phone, a premium customer to Banca Premium, the
     balance by chat at night and a callback to a typed number. Each script names its flow on line 1."""
     flow = script.read_text(encoding="utf-8").splitlines()[0].split("flow: ")[1].split()[0]
-    code, out, err = run_cli(tmp_path, "flow", "test", str(DEMO_FLOWS / f"{flow}.yaml"), "--script", str(script))
+    library = ["--prompts", str(DEMO_FLOWS / "prompts.yaml")]
+    code, out, err = run_cli(
+        tmp_path, "flow", "test", str(DEMO_FLOWS / f"{flow}.yaml"), "--script", str(script), *library
+    )
     assert (code, err) == (0, ""), out
 
 

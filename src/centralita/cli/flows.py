@@ -87,14 +87,51 @@ def _checked_flows(paths: list[Path]) -> list[Flow]:
     return flows
 
 
+def _prompt_library(path: Path) -> dict[str, str]:
+    """The prompts of a file's `prompts:` list as `flow test` takes them: `code:lang` and `code` (Spanish
+    first) → text. A bad file exits 2 with every problem at its FILE:LINE:COL."""
+    from pydantic import ValidationError
+
+    from centralita.flowstore.prompts import PromptCreate
+
+    located = load_yaml(read_file_argument(path, MAX_FILE_BYTES), str(path))
+    problems = [str(error) for error in located.errors]
+    items = located.data.get("prompts") if isinstance(located.data, dict) else None
+    if not problems and not isinstance(items, list):
+        problems.append(f"{path}:1:1: {_('a prompt library is a file with a prompts: list')}")
+    library: dict[str, str] = {}
+    for n, item in enumerate(items if isinstance(items, list) else []):
+        try:
+            prompt = PromptCreate.model_validate(item)
+            texts = prompt.texts()
+        except (ValidationError, ValueError) as exc:
+            line, column = located.position(("prompts", n))
+            message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            problems.append(f"{path}:{line}:{column}: prompts.{n}: {message}")
+            continue
+        for language, text in texts.items():
+            library[f"{prompt.code}:{language}"] = text
+        library[prompt.code] = texts.get("es") or next(iter(texts.values()))
+    if problems:
+        for problem in problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(2)
+    return library
+
+
 def flow_test(
     file: Annotated[Path, typer.Argument(help=_("Flow file (YAML)"), show_default=False)],
     script: Annotated[Path, typer.Option("--script", help=_("Conversation script (YAML)"), show_default=False)],
     flows: Annotated[
         list[Path] | None, typer.Option("--flow", help=_("Another flow it enters (subflow or transfer)"))
     ] = None,
+    prompts: Annotated[
+        Path | None,
+        typer.Option("--prompts", help=_("A prompt library: a file with a prompts: list (a configuration file)")),
+    ] = None,
 ) -> None:
     flow, *others = _checked_flows([file, *(flows or [])])
+    library = _prompt_library(prompts) if prompts is not None else {}
     located = load_yaml(read_file_argument(script, MAX_FILE_BYTES), str(script))
     for error in located.errors:
         typer.echo(str(error), err=True)
@@ -104,8 +141,12 @@ def flow_test(
                 f"{script}:1:1: {_('a script is a mapping (channel, customer, conversation, expect…)')}", err=True
             )
         raise typer.Exit(2)
+    data = dict(located.data)
+    if library:
+        own = data.get("prompts")
+        data["prompts"] = {**library, **(own if isinstance(own, dict) else {})}
     try:
-        outcome = play(flow, located.data, others)
+        outcome = play(flow, data, others)
     except ScriptError as exc:
         line, column = located.position(tuple(exc.path.split(".")))
         typer.echo(f"{script}:{line}:{column}: {exc.path}: {exc.message}", err=True)

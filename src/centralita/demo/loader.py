@@ -42,6 +42,7 @@ from centralita.core.clock import FakeClock
 from centralita.core.errors import Conflict, InvalidInput
 from centralita.core.files import private_dir
 from centralita.core.i18n import _
+from centralita.core.located_yaml import load_yaml
 from centralita.core.settings import DEMO_LOGINS_FILE
 from centralita.crm.actions import do_create_customer, do_link_case_contact, do_open_case, do_update_case
 from centralita.crm.pins import do_set_pin
@@ -51,6 +52,7 @@ from centralita.demo.accounts import plan_account, with_account
 from centralita.demo.generator import Calendar, ContactPlan, CustomerPlan, HistoryPlanner, plan_customers
 from centralita.demo.people import PeopleFactory
 from centralita.flowstore.actions import do_publish_flow
+from centralita.flowstore.prompts import PromptCreate, do_save_prompt
 from centralita.queues.actions import do_create_hours, do_create_queue, do_create_reason, do_create_reason_group
 from centralita.queues.schemas import (
     HoursCreate,
@@ -215,7 +217,10 @@ def _configure(session: Session, svc: Service, data: TenantCreate) -> tuple[t.Te
                 attributes={"equipo": a.team},
             ),
         )
-    for path in sorted(FLOWS_DIR.glob("*.yaml")):  # the phone line's IVR and the web chat's bot
+    library = load_yaml((FLOWS_DIR / "prompts.yaml").read_text(encoding="utf-8"), "demo/prompts.yaml").data
+    for item in library["prompts"]:  # the phone line's prompts, in Spanish and English
+        do_save_prompt(session, actor, PromptCreate.model_validate(item))
+    for path in sorted(FLOWS_DIR.glob("banco_*.yaml")):  # the phone line's IVR and the web chat's bot
         do_publish_flow(session, actor, path.read_text(encoding="utf-8"), f"demo/{path.name}")
     return tenant, actor
 

@@ -151,6 +151,7 @@ _ALL = [
         status=TEXT,
         why=TEXT.optional,
     ),
+    _t("prompt.saved", "A prompt of the library was created or changed (its languages)", code=TEXT, languages=LIST),
     _t("hours.created", "An hours calendar was created", code=TEXT),
     _t("hours.updated", "An hours calendar changed", code=TEXT, changes=OBJ),
     _t("hours.deleted", "An hours calendar was removed", code=TEXT),

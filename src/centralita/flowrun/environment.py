@@ -22,6 +22,7 @@ from centralita.core.errors import InvalidInput
 from centralita.core.phones import normalize_identity
 from centralita.flows.document import Flow, check_flow
 from centralita.flows.interpreter import QueueInfo
+from centralita.flowstore.prompts import prompt_texts
 from centralita.queues.hours import hours_status
 from centralita.store import tables as t
 
@@ -253,10 +254,8 @@ class LiveEnvironment:
         """The library prompt's text in `language`, else in Spanish, else in any language it has."""
         if self._prompts is not None:
             return self._prompts(prompt_id, language)
-        texts = self.session.scalar(
-            select(t.Prompt.texts).where(t.Prompt.tenant_id == self.tenant_id, t.Prompt.code == prompt_id)
-        )
-        if not isinstance(texts, dict) or not texts:
+        texts = prompt_texts(self.session, self.tenant_id, prompt_id)
+        if not texts:
             return None
         found = texts.get(language) or texts.get("es") or next(iter(texts.values()))
         return str(found) if found is not None else None
