@@ -20,7 +20,9 @@ from centralita.configuration.state import read_current
 from centralita.core.actor import Actor
 from centralita.core.errors import InvalidInput
 from centralita.core.located_yaml import load_yaml
+from centralita.entrypoints.queries import active_functions, find_entry_point
 from centralita.events.log import last_seq, read_events
+from centralita.flowstore.actions import do_publish_flow
 from centralita.queues.actions import do_update_queue
 from centralita.queues.queries import queue_public, reason_public
 from centralita.queues.schemas import Overflow, QueueUpdate
@@ -29,6 +31,7 @@ from centralita.store import tables as t
 from centralita.store.lookup import get_by_code
 from tests.clirun import run_cli as _cli
 from tests.factories import World, make_world
+from tests.flows.test_flowstore import FLOW
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "banco.yaml"
 BANCO = EXAMPLE.read_text(encoding="utf-8")
@@ -565,3 +568,140 @@ def test_cli_bad_file_exits_2_with_every_problem(tmp_path: Path) -> None:
     assert code == 2 and f"{syntax}:3:1: YAML syntax" in err
     code, out, _err = _cli(tmp_path, "config", "export")
     assert code == 0 and "skills:" not in out
+
+
+# --- entry points and flow functions -------------------------------------------------------------------------------
+
+ENTRY = """\
+functions:
+  - code: banco.cambio
+    url: https://api.banco.example/cambio
+    headers: {X-Api-Key: s3cr3t}
+  - {code: banco.saldo, url: "http://saldo.example/"}
+entry_points:
+  - {code: telefono, name: Teléfono, kind: phone, address: 900 100 200, flow: entrada}
+  - {code: web, name: Web, kind: chat, address: norte-web-01, flow: entrada, language: en}
+"""
+
+
+def _publish(service: Service, world: World) -> None:
+    with service.db.write() as s:
+        do_publish_flow(s, world.admin, FLOW, "entrada.yaml")
+
+
+def test_entry_points_and_functions_apply_export_and_prune(service: Service) -> None:
+    world = make_world(service, "norte")
+    _publish(service, world)
+    seq = _seq(service, world)
+    plan = _apply(service, world, ENTRY, "entrada.yaml")
+    assert [(s.kind, s.code, s.action) for s in plan.steps] == [
+        ("functions", "banco.cambio", "create"),
+        ("functions", "banco.saldo", "create"),
+        ("entry_points", "telefono", "create"),
+        ("entry_points", "web", "create"),
+    ]
+    with service.db.read() as s:
+        phone = find_entry_point(s, "phone", "+34900100200")  # the national number, in the tenant's country
+        assert phone is not None and (phone.tenant_id, phone.flow, phone.language) == (world.tenant_id, "entrada", "es")
+        web = get_by_code(s, t.EntryPoint, world.tenant_id, "web")
+        assert web is not None and (web.address, web.language) == ("norte-web-01", "en")
+        assert active_functions(s, world.tenant_id)["banco.cambio"].headers == {"X-Api-Key": "s3cr3t"}
+        types = [e.type for e in read_events(s, world.tenant_id, after_seq=seq)]
+    assert types == ["flow_function.created"] * 2 + ["entry_point.created"] * 2 + ["config.applied"]
+    # again: nothing; the export holds them and reads back as a no-op
+    assert not _apply(service, world, ENTRY, "entrada.yaml").changed
+    before = _counts(service, world)
+    exported = before["export"]
+    assert "address: '+34900100200'" in exported and "X-Api-Key: s3cr3t" in exported
+    assert "language: es" not in exported and "headers: {}" not in exported  # defaults left out
+    assert not _apply(service, world, exported, "export.yaml").changed
+    assert _counts(service, world) == before
+    # a change is an update of that field only; leaving items out with --prune deactivates them
+    changed = ENTRY.replace("X-Api-Key: s3cr3t", "X-Api-Key: n3w").replace("language: en", "language: es")
+    plan = _apply(service, world, changed, "entrada.yaml")
+    assert [(s.code, s.fields) for s in plan.steps if s.action == "update"] == [
+        ("banco.cambio", ["headers"]),
+        ("web", ["language"]),
+    ]
+    only = changed.split("  - {code: banco.saldo")[0] + "entry_points: []\n"
+    plan = _apply(service, world, only, "entrada.yaml", prune=True)
+    deactivated = sorted((s.kind, s.code) for s in plan.steps if s.action == "deactivate")
+    assert [d for d in deactivated if d[0] in ("entry_points", "functions")] == [
+        ("entry_points", "telefono"),
+        ("entry_points", "web"),
+        ("functions", "banco.saldo"),
+    ]
+    with service.db.read() as s:
+        assert find_entry_point(s, "phone", "+34900100200") is None
+        assert sorted(active_functions(s, world.tenant_id)) == ["banco.cambio"]
+        assert "entry_points" not in export_config(s, world.tenant_id)  # inactive ones are not exported
+    assert not _apply(service, world, only, "entrada.yaml", prune=True).changed
+    assert [s.action for s in _apply(service, world, changed, "entrada.yaml").steps if s.kind == "entry_points"] == [
+        "update",
+        "update",
+    ]  # listed again: active again
+
+
+def test_entry_point_errors_at_their_line_and_column(service: Service) -> None:
+    norte, sur = make_world(service, "norte"), make_world(service, "sur")
+    _publish(service, sur)
+    _apply(
+        service, sur, "entry_points:\n  - {code: sur, name: Sur, kind: phone, address: '+34911000000', flow: entrada}\n"
+    )
+    bad = """\
+functions:
+  - {code: banco, url: "ftp://x.example", headers: {X-A: "a\\nb"}}
+  - {code: banco.a, url: "https://x.example", headers: {Host: x}}
+entry_points:
+  - {code: a, name: A, kind: phone, address: "+34 911 000 000", flow: entrada}
+  - {code: b, name: B, kind: fax, address: x, flow: entrada}
+  - {code: c, name: C, kind: chat, address: corta, flow: otro}
+  - {code: d, name: D, kind: email, address: A@B.example, flow: entrada}
+  - {code: e, name: E, kind: email, address: a@b.EXAMPLE, flow: entrada}
+  - {code: f, name: F, kind: phone, address: "123", flow: entrada, language: fr}
+"""
+    with pytest.raises(InvalidInput) as info, service.db.write() as s:
+        do_apply_config(s, norte.admin, bad, "malo.yaml")
+    message = "no published flow 'entrada' in this contact center; publish it first (centralita flow publish)"
+    assert [str(e) for e in info.value.errors] == [
+        "malo.yaml:2:12: functions.0.code: does not match the pattern ^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+$",
+        "malo.yaml:2:24: functions.0.url: must be an http:// or https:// URL with a host",
+        "malo.yaml:2:43: functions.0.headers: header 'X-A': a value cannot contain CR, LF or NUL",
+        "malo.yaml:3:47: functions.1.headers: header 'Host' is set by Centralita itself",
+        "malo.yaml:5:46: entry_points.0.address: that address is already an entry point of a contact center",
+        "malo.yaml:5:71: entry_points.0.flow: " + message,
+        "malo.yaml:6:30: entry_points.1.kind: unknown kind 'fax'; one of phone, chat, email",
+        "malo.yaml:6:53: entry_points.1.flow: " + message,
+        "malo.yaml:7:45: entry_points.2.address: a chat widget key has 8 to 64 letters, digits, '_' or '-'",
+        "malo.yaml:7:58: entry_points.2.flow: " + message.replace("'entrada'", "'otro'"),
+        "malo.yaml:8:65: entry_points.3.flow: " + message,
+        "malo.yaml:9:46: entry_points.4.address: address 'a@b.example' is used twice (first at line 8)",
+        "malo.yaml:9:65: entry_points.4.flow: " + message,
+        "malo.yaml:10:46: entry_points.5.address: not a possible phone number: '123'",
+        "malo.yaml:10:59: entry_points.5.flow: " + message,
+        "malo.yaml:10:78: entry_points.5.language: unknown language 'fr'; one of es, en",
+    ]
+    assert info.value.detail == "malo.yaml: 16 problems; nothing was changed"
+    # `config check` without a contact center cannot know its flows or the other addresses: no such errors
+    alone = [str(e) for e in check(bad, "malo.yaml").errors]
+    assert len(alone) == 8 and not any("published" in e or "already" in e or "possible" in e for e in alone)
+
+
+def test_an_address_taken_at_apply_time_is_placed_in_the_file(service: Service) -> None:
+    """Two entry points of the file swapping addresses: the first write finds its new address still held by
+    the other; the error is placed at that item and nothing is written."""
+    world = make_world(service, "norte")
+    _publish(service, world)
+    _apply(service, world, ENTRY)
+    swapped = ENTRY.replace("address: 900 100 200", "address: norte-web-01, KIND").replace(
+        "address: norte-web-01, flow", "address: 900 100 200, flow"
+    )
+    swapped = swapped.replace("kind: phone, address: norte-web-01, KIND", "kind: chat, address: norte-web-01")
+    swapped = swapped.replace("kind: chat, address: 900 100 200", "kind: phone, address: 900 100 200")
+    seq = _seq(service, world)
+    with pytest.raises(InvalidInput) as info, service.db.write() as s:
+        do_apply_config(s, world.admin, swapped, "swap.yaml")
+    [error] = info.value.errors
+    assert (error.line, ".".join(map(str, error.loc))) == (7, "entry_points.0.address")
+    assert "telefono" in info.value.detail
+    assert _seq(service, world) == seq

@@ -23,6 +23,7 @@ from centralita.core.errors import Conflict, InvalidInput
 from centralita.demo import catalog, loader
 from centralita.demo.generator import Calendar, HistoryPlanner, plan_customers
 from centralita.demo.people import PeopleFactory, dni
+from centralita.entrypoints.queries import find_entry_point
 from centralita.queues.hours import hours_status
 from centralita.service import Service
 from centralita.store import tables as t
@@ -77,6 +78,14 @@ def test_demo_loads_on_first_start(service: Service, monkeypatch: pytest.MonkeyP
             f.code: f.current_version for f in s.scalars(select(t.ContactFlow).where(t.ContactFlow.tenant_id == tid))
         }
         assert flows == {"banco_entrada": 1, "banco_chat": 1}
+        # where their contacts come in: the freephone number runs the IVR, the website's widget the bot
+        phone, chat = find_entry_point(s, "phone", "+34900100200"), find_entry_point(s, "chat", "demo-banco-web")
+        assert phone is not None and (phone.tenant_id, phone.flow, phone.language) == (tid, "banco_entrada", "es")
+        assert chat is not None and (chat.tenant_id, chat.flow, chat.name) == (
+            tid,
+            "banco_chat",
+            "Banco Ejemplo, web chat",
+        )
         queues = {q.code: q for q in s.scalars(select(t.Queue).where(t.Queue.tenant_id == tid))}
         assert set(queues) == {"ventas", "atencion", "cobros", "premium", "soporte-digital"}
         assert (queues["premium"].sl_threshold_s, queues["premium"].sl_percent) == (10, 90.0)
@@ -313,3 +322,7 @@ def test_progress_reports_every_stage_and_same_seed_gives_same_customers(service
             for tid in (result.tenant_id, again.tenant_id)
         ]
     assert names[0] == names[1] and len(names[0]) == 20
+    with service.db.read() as s:  # an address belongs to one contact center: the first demo keeps the demo's
+        found = find_entry_point(s, "phone", catalog.SERVICE_NUMBER)
+        assert found is not None and found.tenant_id == result.tenant_id
+        assert s.scalar(select(func.count()).where(t.EntryPoint.tenant_id == again.tenant_id)) == 0

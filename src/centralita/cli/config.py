@@ -1,4 +1,5 @@
-"""`centralita config check|apply|export`: queues, skills, reasons, hours and agents as a YAML file.
+"""`centralita config check|apply|export`: queues, skills, reasons, hours, agents, flow functions and entry
+points as a YAML file.
 
 A bad file gets every problem on stderr as FILE:LINE:COL: field: message, exit code 2, and changes nothing.
 """
@@ -38,7 +39,7 @@ _ACTION_STYLE = {"create": "green", "update": "yellow", "deactivate": "red", "un
 
 def register(app: typer.Typer) -> None:
     config = typer.Typer(
-        help=_("Configuration as code: queues, skills, reasons, hours and agents in a YAML file."),
+        help=_("Configuration as code: queues, skills, reasons, hours, agents, functions and entry points in YAML."),
         no_args_is_help=True,
     )
     config.command("check", help=_("Check a configuration file; print every problem with its line."))(config_check)
@@ -103,7 +104,10 @@ def config_apply(
     file: Annotated[Path, FileArgument],
     dry_run: Annotated[bool, typer.Option("--dry-run", help=_("Show the plan; change nothing"))] = False,
     prune: Annotated[
-        bool, typer.Option("--prune", help=_("Deactivate queues, reasons and agents that are not in the file"))
+        bool,
+        typer.Option(
+            "--prune", help=_("Deactivate queues, reasons, agents, functions and entry points that are not in the file")
+        ),
     ] = False,
     show_unchanged: Annotated[bool, typer.Option("--all", help=_("List unchanged items too"))] = False,
     tenant: str | None = TenantOption,

@@ -1,4 +1,5 @@
-"""Configuration as code: queues, skills, reasons, hours and agents in one YAML file.
+"""Configuration as code: queues, skills, reasons, hours, agents, flow functions and entry points in one
+YAML file.
 
 `loader` reads YAML keeping the line and column of every key and value; `document` validates a file
 against the existing Create schemas and cross-checks its references; `state` reads the tenant's current

@@ -2,7 +2,8 @@
 
 `check` reports every problem at once, each as a FieldError with file, line, column and field path:
 YAML syntax, duplicate keys, schema errors, and references that resolve neither in the file nor in
-the tenant's current configuration (skills, hours, queues, overflow targets, reason groups, parents).
+the tenant's current configuration (skills, hours, queues, overflow targets, reason groups, parents),
+and an entry point's flow among the flows published in the contact center.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from centralita.configuration.state import KINDS, SCHEMAS, Current
 from centralita.core.errors import FieldError, field_message
 from centralita.core.i18n import _
 from centralita.core.located_yaml import Located, Path, load_yaml
+from centralita.entrypoints.schemas import EntryPointCreate, FunctionCreate, normalize_address
 from centralita.queues.schemas import HoursCreate, QueueCreate, ReasonCreate, ReasonGroupCreate
 
 __all__ = ["check"]
@@ -37,6 +39,8 @@ class ConfigDocument(BaseModel):
     reason_groups: list[ReasonGroupCreate] = Field(default_factory=list)
     reasons: list[ReasonCreate] = Field(default_factory=list)
     agents: list[AgentCreate] = Field(default_factory=list)
+    functions: list[FunctionCreate] = Field(default_factory=list)
+    entry_points: list[EntryPointCreate] = Field(default_factory=list)
 
 
 @dataclass
@@ -247,6 +251,45 @@ def _check_references(checked: Checked, current: Current | None) -> None:
                             value=before[key],
                         ),
                     )
+
+    _check_entry_points(checked, current)
+
+
+def _check_entry_points(checked: Checked, current: Current | None) -> None:
+    """Entry points: the flow published in the contact center (only with `current`: the file cannot hold
+    flows), and each address used once, in the file and among the other contact centers."""
+    seen: dict[tuple[str, str], int] = {}
+    for index, e in checked.raw["entry_points"]:
+        path: Path = ("entry_points", index)
+        flow = _str(e.get("flow"))
+        if current is not None and flow is not None and flow not in current.flows:
+            checked.error(
+                (*path, "flow"),
+                _(
+                    "no published flow {code!r} in this contact center; publish it first (centralita flow publish)",
+                    code=flow,
+                ),
+            )
+        kind, raw = _str(e.get("kind")), _str(e.get("address"))
+        if kind is None or raw is None:
+            continue
+        try:
+            address = normalize_address(kind, raw, current.country if current else None)
+        except ValueError as exc:
+            if current is not None and kind == "phone":  # the schema checked the shape; this, the number
+                checked.error((*path, "address"), str(exc))
+            continue
+        first = seen.get((kind, address))
+        if first is not None:
+            line = checked.located.position(("entry_points", first, "address"))[0]
+            checked.error(
+                (*path, "address"),
+                _("address {address!r} is used twice (first at line {line})", address=address, line=line),
+            )
+            continue
+        seen[(kind, address)] = index
+        if current is not None and (kind, address) in current.taken:
+            checked.error((*path, "address"), _("that address is already an entry point of a contact center"))
 
 
 def check(text: str, source: str, current: Current | None = None) -> Checked:

@@ -1,7 +1,9 @@
 """Write the tenant's configuration as a YAML file that `apply` reads back as a no-op.
 
-Only active queues, reasons and agents are written (a file lists what is in use); settings equal to
-their defaults are left out, so the file reads like one written by hand.
+Only active queues, reasons, agents, functions and entry points are written (a file lists what is in use);
+settings equal to their defaults are left out, so the file reads like one written by hand. Functions are
+written with their header values (API keys, often), so that applying the file back changes nothing: keep
+an export private.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from centralita.configuration.document import VERSION
 from centralita.configuration.state import (
     AGENT_DEFAULTS,
     DEACTIVATABLE,
+    ENTRY_POINT_DEFAULTS,
+    FUNCTION_DEFAULTS,
     KINDS,
     OVERFLOW_DEFAULTS,
     PROFILE_DEFAULTS,
@@ -73,6 +77,10 @@ def _item(kind: str, code: str, values: dict[str, Any], timezone: str) -> dict[s
         values = _strip(values, AGENT_DEFAULTS)
         if "queues" in values:
             values["queues"] = [_strip(e, PROFILE_DEFAULTS) for e in values["queues"]]
+    elif kind == "entry_points":
+        values = _strip(values, ENTRY_POINT_DEFAULTS)
+    elif kind == "functions":
+        values = _strip(values, FUNCTION_DEFAULTS)
     return {"code": code, **values}
 
 

@@ -31,6 +31,13 @@ from centralita.core.actor import Actor
 from centralita.core.errors import CentralitaError, FieldError, InvalidInput
 from centralita.core.i18n import _
 from centralita.core.located_yaml import Path
+from centralita.entrypoints.actions import (
+    do_create_entry_point,
+    do_create_function,
+    do_update_entry_point,
+    do_update_function,
+)
+from centralita.entrypoints.schemas import EntryPointCreate, EntryPointUpdate, FunctionCreate, FunctionUpdate
 from centralita.events.log import append_event
 from centralita.queues.actions import (
     do_create_hours,
@@ -107,7 +114,7 @@ def make_plan(checked: Checked, current: Current, prune: bool = False) -> Plan:
         if kind == "reasons":
             items = sorted(items, key=lambda i: i.model.parent is not None)  # parents first
         for item in items:
-            want = desired(kind, item.model, current.timezone)
+            want = desired(kind, item.model, current.timezone, current.country)
             have = current.items[kind].get(item.code)
             if have is None:
                 plan.steps.append(Step(kind, item.code, CREATE, [], item, want))
@@ -181,7 +188,7 @@ def _write(session: Session, actor: Actor, step: Step, current: Current) -> None
     code, values = step.code, step.values
     row: Any = current.rows[step.kind].get(step.code)
     create = step.action == CREATE
-    full = desired(step.kind, step.item.model, current.timezone) if step.item else {}
+    full = desired(step.kind, step.item.model, current.timezone, current.country) if step.item else {}
     if step.kind == "skills":
         if create:
             do_create_skill(session, actor, SkillCreate(code=code, **values))
@@ -219,6 +226,16 @@ def _write(session: Session, actor: Actor, step: Step, current: Current) -> None
             do_create_agent(session, actor, AgentCreate(code=code, **_no_active(values)))
         else:
             do_update_agent(session, actor, row, AgentUpdate(**values))
+    elif step.kind == "functions":
+        if create:
+            do_create_function(session, actor, FunctionCreate(code=code, **_no_active(values)))
+        else:
+            do_update_function(session, actor, row, FunctionUpdate(**values))
+    elif step.kind == "entry_points":
+        if create:
+            do_create_entry_point(session, actor, EntryPointCreate(code=code, **_no_active(values)))
+        else:
+            do_update_entry_point(session, actor, row, EntryPointUpdate(**values))
 
 
 def _run(session: Session, actor: Actor, checked: Checked, current: Current, plan: Plan) -> None:
@@ -256,6 +273,10 @@ def _run(session: Session, actor: Actor, checked: Checked, current: Current, pla
                 do_delete_reason(session, actor, row)
             elif step.kind == "agents":
                 do_delete_agent(session, actor, row)
+            elif step.kind == "functions":
+                do_update_function(session, actor, row, FunctionUpdate(active=False))
+            elif step.kind == "entry_points":
+                do_update_entry_point(session, actor, row, EntryPointUpdate(active=False))
 
 
 def invalid(checked: Checked) -> InvalidInput:

@@ -7,6 +7,7 @@ when their dicts are equal; that is what makes `apply` idempotent and `export` â
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 from centralita.agents.actions import DEFAULT_CAPACITY
 from centralita.agents.queries import agent_public
 from centralita.agents.schemas import AgentCreate, AwayReasonCreate, SkillCreate
+from centralita.entrypoints.queries import list_entry_points, list_functions
+from centralita.entrypoints.schemas import EntryPointCreate, FunctionCreate, normalize_address
 from centralita.queues.schemas import (
     HoursCreate,
     QueueCreate,
@@ -28,9 +31,11 @@ from centralita.store.lookup import list_by_code
 
 __all__ = ["read_current"]
 
-# In apply order: what an item refers to comes first (reasons sort parents before sub-reasons).
-KINDS = ("skills", "away_reasons", "hours", "queues", "reason_groups", "reasons", "agents")
-DEACTIVATABLE = ("queues", "reasons", "agents")
+# In apply order: what an item refers to comes first (reasons sort parents before sub-reasons). Entry
+# points name published flows, which the file cannot hold (`centralita flow publish`); functions are
+# what those flows invoke.
+KINDS = ("skills", "away_reasons", "hours", "queues", "reason_groups", "reasons", "agents", "functions", "entry_points")
+DEACTIVATABLE = ("queues", "reasons", "agents", "functions", "entry_points")
 SCHEMAS: dict[str, type[BaseModel]] = {
     "skills": SkillCreate,
     "away_reasons": AwayReasonCreate,
@@ -39,10 +44,14 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "reason_groups": ReasonGroupCreate,
     "reasons": ReasonCreate,
     "agents": AgentCreate,
+    "functions": FunctionCreate,
+    "entry_points": EntryPointCreate,
 }
 
 DEFAULT_CHANNELS = ["voice", "chat", "email"]  # do_create_queue's default
 DEFAULT_LANGUAGES = ["es"]  # do_create_agent's default
+ENTRY_POINT_DEFAULTS: dict[str, Any] = {"language": "es"}
+FUNCTION_DEFAULTS: dict[str, Any] = {"headers": {}}
 
 # The value each setting has when a file leaves it out (the create actions' and tables' defaults).
 QUEUE_DEFAULTS: dict[str, Any] = {
@@ -86,6 +95,9 @@ class Current:
 
     timezone: str
     segments: list[str] | None
+    country: str = "ES"
+    flows: set[str] = field(default_factory=set)  # the codes of the published flows
+    taken: set[tuple[str, str]] = field(default_factory=set)  # (kind, address) of other contact centers
     items: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -101,10 +113,17 @@ def _sorted_profile(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda e: (e["rank"], e["queue"]))
 
 
-def desired(kind: str, model: BaseModel, timezone: str) -> dict[str, Any]:
-    """The full values a file item asks for (without its code)."""
+def desired(kind: str, model: BaseModel, timezone: str, country: str = "ES") -> dict[str, Any]:
+    """The full values a file item asks for (without its code); an entry point's address as it is stored
+    (a national phone number in the contact center's `country`)."""
     d = model.model_dump(mode="json")
     d.pop("code", None)
+    if kind == "entry_points":
+        with contextlib.suppress(ValueError):  # `check` reports it; the action refuses it
+            d["address"] = normalize_address(d["kind"], d["address"], country)
+        d["active"] = True
+    elif kind == "functions":
+        d["active"] = True
     if kind == "hours":
         d["timezone"] = d["timezone"] or timezone
     elif kind == "queues":
@@ -127,7 +146,20 @@ def read_current(session: Session, tenant_id: int) -> Current:
     tenant = session.get(t.Tenant, tenant_id)
     assert tenant is not None
     segments = (tenant.settings or {}).get("segments")
-    current = Current(timezone=tenant.timezone, segments=list(segments) if segments else None)
+    current = Current(
+        timezone=tenant.timezone, segments=list(segments) if segments else None, country=tenant.country or "ES"
+    )
+    current.flows = set(
+        session.scalars(
+            select(t.ContactFlow.code).where(t.ContactFlow.tenant_id == tenant_id, t.ContactFlow.current_version > 0)
+        )
+    )
+    current.taken = {
+        (kind, address)
+        for kind, address in session.execute(
+            select(t.EntryPoint.kind, t.EntryPoint.address).where(t.EntryPoint.tenant_id != tenant_id)
+        )
+    }
     items: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
     rows: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
 
@@ -208,6 +240,19 @@ def read_current(session: Session, tenant_id: int) -> Current:
             "active": pub.active,
         }
         rows["agents"][agent.code] = agent
+    for fn in list_functions(session, tenant_id):
+        items["functions"][fn.code] = {"url": fn.url, "headers": dict(fn.headers or {}), "active": fn.active}
+        rows["functions"][fn.code] = fn
+    for ep in list_entry_points(session, tenant_id):
+        items["entry_points"][ep.code] = {
+            "name": ep.name,
+            "kind": ep.kind,
+            "address": ep.address,
+            "flow": ep.flow,
+            "language": ep.language,
+            "active": ep.active,
+        }
+        rows["entry_points"][ep.code] = ep
     current.items = items
     current.rows = rows
     return current

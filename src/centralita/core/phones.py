@@ -7,7 +7,7 @@ import phonenumbers
 from centralita.core.errors import InvalidInput
 from centralita.core.i18n import _
 
-__all__ = ["IDENTITY_KINDS", "normalize_identity"]
+__all__ = ["IDENTITY_KINDS", "normalize_identity", "normalize_phone"]
 
 IDENTITY_KINDS = ("phone", "email", "chat", "external", "national_id")
 

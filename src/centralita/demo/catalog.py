@@ -16,6 +16,26 @@ SERVICE_NUMBER = "+34900100200"  # the bank's freephone line (dialled number of 
 CHAT_ENTRY = "web"
 EMAIL_ADDRESS = "atencion@bancoejemplo.example"
 TELEPHONY_EUR_PER_MINUTE = 0.012
+# Where contacts come in (the flows are in demo/flows/, published first): the freephone line runs the IVR,
+# the website's chat widget the bot.
+ENTRY_POINTS: list[dict[str, str]] = [
+    {
+        "code": "telefono",
+        "name": "Banco Ejemplo, teléfono",
+        "kind": "phone",
+        "address": SERVICE_NUMBER,
+        "flow": "banco_entrada",
+        "language": "es",
+    },
+    {
+        "code": "web_chat",
+        "name": "Banco Ejemplo, web chat",
+        "kind": "chat",
+        "address": "demo-banco-web",
+        "flow": "banco_chat",
+        "language": "es",
+    },
+]
 
 # ISO day 1 = Monday … 7 = Sunday; [start, end) in local time.
 WEEKLY_HOURS: list[tuple[int, str, str]] = [(day, "08:00", "20:00") for day in range(1, 6)] + [(6, "09:00", "14:00")]

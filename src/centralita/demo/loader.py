@@ -19,7 +19,7 @@ import string
 import time
 import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -51,6 +51,8 @@ from centralita.demo import catalog as c
 from centralita.demo.accounts import plan_account, with_account
 from centralita.demo.generator import Calendar, ContactPlan, CustomerPlan, HistoryPlanner, plan_customers
 from centralita.demo.people import PeopleFactory
+from centralita.entrypoints.actions import do_create_entry_point
+from centralita.entrypoints.schemas import EntryPointCreate
 from centralita.flowstore.actions import do_publish_flow
 from centralita.flowstore.prompts import PromptCreate, do_save_prompt
 from centralita.queues.actions import do_create_hours, do_create_queue, do_create_reason, do_create_reason_group
@@ -222,6 +224,9 @@ def _configure(session: Session, svc: Service, data: TenantCreate) -> tuple[t.Te
         do_save_prompt(session, actor, PromptCreate.model_validate(item))
     for path in sorted(FLOWS_DIR.glob("banco_*.yaml")):  # the phone line's IVR and the web chat's bot
         do_publish_flow(session, actor, path.read_text(encoding="utf-8"), f"demo/{path.name}")
+    for entry in c.ENTRY_POINTS:  # where the demo's contacts come in, and the flow each runs
+        with suppress(Conflict):  # a second demo contact center: an address belongs to one, the first keeps it
+            do_create_entry_point(session, actor, EntryPointCreate(**entry))
     return tenant, actor
 
 

@@ -39,6 +39,8 @@ def no_such(what: str, code: str) -> str:
         "queue": lambda: _("no queue {code!r}", code=code),
         "hours calendar": lambda: _("no hours calendar {code!r}", code=code),
         "reason": lambda: _("no reason {code!r}", code=code),
+        "entry point": lambda: _("no entry point {code!r}", code=code),
+        "function": lambda: _("no function {code!r}", code=code),
     }
     message = messages.get(what)
     return message() if message is not None else _("no {what} {code!r}", what=what, code=code)
