@@ -15,6 +15,8 @@ import pytest
 
 from centralita.core.actor import Actor
 from centralita.core.settings import load_settings
+from centralita.entrypoints.actions import do_create_entry_point
+from centralita.entrypoints.schemas import EntryPointCreate
 from centralita.flowstore.actions import do_publish_flow
 from centralita.service import Service
 from centralita.store import tables as t
@@ -54,20 +56,10 @@ def _setup(env: dict[str, str]) -> None:
             tenant = s.query(t.Tenant).one()
             actor = Actor(tenant_id=tenant.id, role="admin", username="setup", clock=svc.clock)
             do_publish_flow(s, actor, BOT, "asistente.yaml")
-            now = svc.clock.now()
-            s.add(
-                t.EntryPoint(
-                    tenant_id=tenant.id,
-                    code="web",
-                    name="Web",
-                    kind="chat",
-                    address="web-e2e-1",
-                    flow="asistente",
-                    language="es",
-                    active=True,
-                    created_at=now,
-                    updated_at=now,
-                )
+            do_create_entry_point(
+                s,
+                actor,
+                EntryPointCreate(code="web", name="Web", kind="chat", address="web-e2e-1", flow="asistente"),
             )
     finally:
         svc.close()

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from centralita.core.actor import Actor
+from centralita.entrypoints.actions import do_create_entry_point
+from centralita.entrypoints.schemas import EntryPointCreate
 from centralita.flowstore.actions import do_publish_flow
 from centralita.store import tables as t
 from tests.flowrun.conftest import Live
@@ -42,20 +44,10 @@ def publish(live: Live, source: str = BOT, code: str = "bot", address: str = "we
     with svc.db.write() as s:
         actor = Actor(tenant_id=world.tenant_id, role="admin", username="setup", clock=svc.clock)
         do_publish_flow(s, actor, source, f"{code}.yaml")
-        now = svc.clock.now()
-        s.add(
-            t.EntryPoint(
-                tenant_id=world.tenant_id,
-                code=f"ep_{code}",
-                name=code,
-                kind=kind,
-                address=address,
-                flow=code,
-                language="es",
-                active=True,
-                created_at=now,
-                updated_at=now,
-            )
+        do_create_entry_point(
+            s,
+            actor,
+            EntryPointCreate(code=f"ep_{code}", name=code, kind=kind, address=address, flow=code),
         )
 
 
