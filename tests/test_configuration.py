@@ -705,3 +705,40 @@ def test_an_address_taken_at_apply_time_is_placed_in_the_file(service: Service) 
     assert (error.line, ".".join(map(str, error.loc))) == (7, "entry_points.0.address")
     assert "telefono" in info.value.detail
     assert _seq(service, world) == seq
+
+
+PROMPTS = """\
+prompts:
+  - {code: banco.hola, es: "Hola, {{customer.name}}.", en: "Hello, {{customer.name}}."}
+  - {code: banco.solo_es, es: "Solo en español."}
+"""
+
+
+def test_prompts_apply_export_and_read_back(service: Service) -> None:
+    world = make_world(service, "norte")
+    plan = _apply(service, world, PROMPTS)
+    assert plan.summary()["prompts"]["create"] == 2
+    with service.db.read() as s:
+        rows = {p.code: p.texts for p in s.scalars(select(t.Prompt).where(t.Prompt.tenant_id == world.tenant_id))}
+    assert rows == {
+        "banco.hola": {"es": "Hola, {{customer.name}}.", "en": "Hello, {{customer.name}}."},
+        "banco.solo_es": {"es": "Solo en español."},
+    }
+    assert _apply(service, world, PROMPTS).summary()["prompts"]["unchanged"] == 2
+    changed = _apply(service, world, PROMPTS.replace("Solo en español.", "Sólo en español."))
+    assert changed.summary()["prompts"]["update"] == 1
+    with service.db.read() as s:
+        exported = export_config(s, world.tenant_id)
+    assert "banco.hola" in exported and "Hello, {{customer.name}}." in exported
+    assert _apply(service, world, exported).summary()["prompts"]["unchanged"] == 2
+
+
+def test_a_bad_prompt_is_reported_at_its_line() -> None:
+    checked = check(
+        "prompts:\n  - {code: vacio}\n  - {code: '9mal', es: x}\n  - {code: ok, es: \"a\\x07b\"}\n", "p.yaml"
+    )
+    assert [(e.line, e.loc[:2]) for e in checked.errors] == [
+        (2, ["prompts", 0]),
+        (3, ["prompts", 1]),
+        (4, ["prompts", 2]),
+    ]

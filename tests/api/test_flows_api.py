@@ -111,3 +111,20 @@ def test_publishing_checks_the_functions_and_prompts_a_flow_names(api: Api) -> N
     assert [e["message"] for e in resp.json()["errors"]] == ["node 'llamar': no function is registered as 'banco.nada'"]
     known = invoking.replace("banco.nada", "banco.saldo")  # the demo bank's, registered by default
     assert admin.post("/api/flows", json={"source": known}).status_code == 201
+
+
+def test_the_prompt_library_over_the_api(api: Api) -> None:
+    admin, supervisor = api.client("admin"), api.client("supervisor")
+    resp = admin.put("/api/prompts/banco.hola", json={"es": "Hola.", "en": "Hello."})
+    assert resp.status_code == 200, resp.text
+    assert supervisor.get("/api/prompts").json() == [{"code": "banco.hola", "es": "Hola.", "en": "Hello."}]
+    assert supervisor.put("/api/prompts/banco.hola", json={"es": "x"}).status_code == 403
+    assert api.client("agent").get("/api/prompts").status_code == 403
+    bad = admin.put("/api/prompts/banco.hola", json={})
+    assert bad.status_code == 422
+    assert admin.put("/api/prompts/banco.hola", json={"es": "a\x00b"}).status_code == 422
+    assert admin.put("/api/prompts/banco.hola", json={"es": "x" * 2001}).status_code == 422
+    assert admin.put("/api/prompts/9 mal", json={"es": "x"}).status_code in (404, 422)
+    assert api.client("supervisor", api.b).get("/api/prompts").json() == []  # another contact center's
+    flow = FLOW.replace('"tts:Hola"', "banco.hola")
+    assert admin.post("/api/flows", json={"source": flow}).status_code == 201  # rule 8: now it exists

@@ -92,7 +92,7 @@ def _prompt_library(path: Path) -> dict[str, str]:
     first) → text. A bad file exits 2 with every problem at its FILE:LINE:COL."""
     from pydantic import ValidationError
 
-    from centralita.flowstore.prompts import PromptCreate
+    from centralita.prompts.library import PromptCreate
 
     located = load_yaml(read_file_argument(path, MAX_FILE_BYTES), str(path))
     problems = [str(error) for error in located.errors]

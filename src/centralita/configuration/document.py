@@ -19,6 +19,7 @@ from centralita.core.errors import FieldError, field_message
 from centralita.core.i18n import _
 from centralita.core.located_yaml import Located, Path, load_yaml
 from centralita.entrypoints.schemas import EntryPointCreate, FunctionCreate, normalize_address
+from centralita.prompts.library import PromptCreate
 from centralita.queues.schemas import HoursCreate, QueueCreate, ReasonCreate, ReasonGroupCreate
 
 __all__ = ["check"]
@@ -39,6 +40,7 @@ class ConfigDocument(BaseModel):
     reason_groups: list[ReasonGroupCreate] = Field(default_factory=list)
     reasons: list[ReasonCreate] = Field(default_factory=list)
     agents: list[AgentCreate] = Field(default_factory=list)
+    prompts: list[PromptCreate] = Field(default_factory=list)
     functions: list[FunctionCreate] = Field(default_factory=list)
     entry_points: list[EntryPointCreate] = Field(default_factory=list)
 

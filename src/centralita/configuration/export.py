@@ -77,6 +77,8 @@ def _item(kind: str, code: str, values: dict[str, Any], timezone: str) -> dict[s
         values = _strip(values, AGENT_DEFAULTS)
         if "queues" in values:
             values["queues"] = [_strip(e, PROFILE_DEFAULTS) for e in values["queues"]]
+    elif kind == "prompts":
+        values = _strip(values, {"es": None, "en": None})
     elif kind == "entry_points":
         values = _strip(values, ENTRY_POINT_DEFAULTS)
     elif kind == "functions":

@@ -39,6 +39,7 @@ from centralita.entrypoints.actions import (
 )
 from centralita.entrypoints.schemas import EntryPointCreate, EntryPointUpdate, FunctionCreate, FunctionUpdate
 from centralita.events.log import append_event
+from centralita.prompts.library import PromptCreate, do_save_prompt
 from centralita.queues.actions import (
     do_create_hours,
     do_create_queue,
@@ -226,6 +227,8 @@ def _write(session: Session, actor: Actor, step: Step, current: Current) -> None
             do_create_agent(session, actor, AgentCreate(code=code, **_no_active(values)))
         else:
             do_update_agent(session, actor, row, AgentUpdate(**values))
+    elif step.kind == "prompts":
+        do_save_prompt(session, actor, PromptCreate(code=code, **full))
     elif step.kind == "functions":
         if create:
             do_create_function(session, actor, FunctionCreate(code=code, **_no_active(values)))

@@ -20,6 +20,7 @@ from centralita.agents.queries import agent_public
 from centralita.agents.schemas import AgentCreate, AwayReasonCreate, SkillCreate
 from centralita.entrypoints.queries import list_entry_points, list_functions
 from centralita.entrypoints.schemas import EntryPointCreate, FunctionCreate, normalize_address
+from centralita.prompts.library import PromptCreate
 from centralita.queues.schemas import (
     HoursCreate,
     QueueCreate,
@@ -34,7 +35,18 @@ __all__ = ["read_current"]
 # In apply order: what an item refers to comes first (reasons sort parents before sub-reasons). Entry
 # points name published flows, which the file cannot hold (`centralita flow publish`); functions are
 # what those flows invoke.
-KINDS = ("skills", "away_reasons", "hours", "queues", "reason_groups", "reasons", "agents", "functions", "entry_points")
+KINDS = (
+    "skills",
+    "away_reasons",
+    "hours",
+    "queues",
+    "reason_groups",
+    "reasons",
+    "agents",
+    "prompts",
+    "functions",
+    "entry_points",
+)
 DEACTIVATABLE = ("queues", "reasons", "agents", "functions", "entry_points")
 SCHEMAS: dict[str, type[BaseModel]] = {
     "skills": SkillCreate,
@@ -44,6 +56,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "reason_groups": ReasonGroupCreate,
     "reasons": ReasonCreate,
     "agents": AgentCreate,
+    "prompts": PromptCreate,
     "functions": FunctionCreate,
     "entry_points": EntryPointCreate,
 }
@@ -118,6 +131,8 @@ def desired(kind: str, model: BaseModel, timezone: str, country: str = "ES") -> 
     (a national phone number in the contact center's `country`)."""
     d = model.model_dump(mode="json")
     d.pop("code", None)
+    if kind == "prompts":
+        return {"es": d.get("es"), "en": d.get("en")}
     if kind == "entry_points":
         with contextlib.suppress(ValueError):  # `check` reports it; the action refuses it
             d["address"] = normalize_address(d["kind"], d["address"], country)
@@ -240,6 +255,10 @@ def read_current(session: Session, tenant_id: int) -> Current:
             "active": pub.active,
         }
         rows["agents"][agent.code] = agent
+    for prompt in session.scalars(select(t.Prompt).where(t.Prompt.tenant_id == tenant_id)):
+        texts = dict(prompt.texts or {})
+        items["prompts"][prompt.code] = {"es": texts.get("es"), "en": texts.get("en")}
+        rows["prompts"][prompt.code] = prompt
     for fn in list_functions(session, tenant_id):
         items["functions"][fn.code] = {"url": fn.url, "headers": dict(fn.headers or {}), "active": fn.active}
         rows["functions"][fn.code] = fn

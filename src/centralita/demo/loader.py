@@ -54,7 +54,7 @@ from centralita.demo.people import PeopleFactory
 from centralita.entrypoints.actions import do_create_entry_point
 from centralita.entrypoints.schemas import EntryPointCreate
 from centralita.flowstore.actions import do_publish_flow
-from centralita.flowstore.prompts import PromptCreate, do_save_prompt
+from centralita.prompts.library import PromptCreate, do_save_prompt
 from centralita.queues.actions import do_create_hours, do_create_queue, do_create_reason, do_create_reason_group
 from centralita.queues.schemas import (
     HoursCreate,

@@ -22,7 +22,7 @@ from centralita.core.errors import InvalidInput
 from centralita.core.phones import normalize_identity
 from centralita.flows.document import Flow, check_flow
 from centralita.flows.interpreter import QueueInfo
-from centralita.flowstore.prompts import prompt_texts
+from centralita.prompts.library import prompt_texts
 from centralita.queues.hours import hours_status
 from centralita.store import tables as t
 

@@ -22,6 +22,7 @@ from centralita.flows.graph import to_dot
 from centralita.flowstore import actions, queries
 from centralita.flowstore.actions import MAX_SOURCE_BYTES
 from centralita.flowstore.drawing import DrawingError, render_svg
+from centralita.prompts import library
 
 router = APIRouter(tags=["contact flows"])
 FLOW_ID = r"^[A-Za-z_][A-Za-z0-9_]{0,49}$"
@@ -163,3 +164,30 @@ def graph(
     except DrawingError as exc:
         raise Unavailable(exc.message) from None
     return Response(svg, media_type="image/svg+xml")
+
+
+# --- the prompt library ---------------------------------------------------------------------------------
+
+
+class PromptPublic(BaseModel):
+    code: str
+    es: str | None = None
+    en: str | None = None
+
+
+@router.get("/prompts")
+def list_prompts(actor: SupervisorActor, svc: ServiceDep) -> list[PromptPublic]:
+    """The prompt library: each prompt's text in Spanish and English."""
+    with svc.db.read() as s:
+        return [PromptPublic(code=p.code, **p.texts) for p in library.list_prompts(s, actor.tenant_id)]
+
+
+@router.put("/prompts/{code}")
+def save_prompt(
+    code: Annotated[str, Path(pattern=library.PROMPT_ID)], body: library.PromptTexts, actor: AdminActor, svc: ServiceDep
+) -> PromptPublic:
+    """Create or change a library prompt (at least one language); the same texts change nothing."""
+    data = library.PromptCreate(code=code, es=body.es, en=body.en)
+    with svc.db.write() as s:
+        row = library.do_save_prompt(s, actor, data)
+        return PromptPublic(code=row.code, **row.texts)

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from centralita.core.i18n import _
 from centralita.events.log import append_event
 from centralita.store import tables as t
 
-__all__ = ["PromptCreate", "do_save_prompt", "list_prompts", "prompt_texts"]
+__all__ = ["PromptCreate", "PromptTexts", "do_save_prompt", "list_prompts", "prompt_texts"]
 
 PROMPT_ID = r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$"
 LANGUAGES = ("es", "en")
@@ -26,11 +26,10 @@ MAX_TEXT = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class PromptCreate(BaseModel):
-    """A library prompt: its id and its text in Spanish and/or English."""
+class PromptTexts(BaseModel):
+    """A library prompt's text in Spanish and/or English (at least one)."""
 
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(pattern=PROMPT_ID, description="the id flows name it by")
     es: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT, description="Spanish text")
     en: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT, description="English text")
 
@@ -41,11 +40,20 @@ class PromptCreate(BaseModel):
             raise ValueError(_("control characters are not allowed"))
         return value
 
-    def texts(self) -> dict[str, str]:
-        found = {lang: getattr(self, lang) for lang in LANGUAGES if getattr(self, lang) is not None}
-        if not found:
+    @model_validator(mode="after")
+    def _some_text(self) -> PromptTexts:
+        if self.es is None and self.en is None:
             raise ValueError(_("give the text in at least one language (es, en)"))
-        return found
+        return self
+
+    def texts(self) -> dict[str, str]:
+        return {lang: getattr(self, lang) for lang in LANGUAGES if getattr(self, lang) is not None}
+
+
+class PromptCreate(PromptTexts):
+    """A library prompt: its id and its text in Spanish and/or English."""
+
+    code: str = Field(pattern=PROMPT_ID, description="the id flows name it by")
 
 
 @dataclass(frozen=True)

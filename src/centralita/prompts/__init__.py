@@ -1,0 +1,1 @@
+"""The prompt library flows name by id (library.py)."""
