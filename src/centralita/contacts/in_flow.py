@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from centralita.contacts.live import _event, _lock_queue, _move, membership_payload
+from centralita.contacts.live import _event, _lock_queue, _move, close_without_agent, queued_event
 from centralita.contacts.queries import open_memberships, open_offers
 from centralita.contacts.status import ContactStatus
 from centralita.core.actor import Actor
@@ -50,21 +50,7 @@ def _queued_event(session: Session, actor: Actor, row: t.Contact, queue: t.Queue
     event's (a first queue: numbered at commit)."""
     memberships = open_memberships(session, row.id)
     kept = next((m.arrival_seq for m in memberships if m.arrival_seq), None)
-    return _event(
-        session,
-        actor,
-        row,
-        "contact.queued",
-        {
-            "queue": queue.code,
-            "priority": priority,
-            "for_agent": None,
-            "channel": row.channel,
-            "memberships": [membership_payload(m) for m in memberships],
-            "arrival_seq": kept,
-        },
-        queue_id=queue.id,
-    )
+    return queued_event(session, actor, row, queue, priority, memberships, arrival_seq=kept)
 
 
 def do_join_queue(
@@ -217,17 +203,7 @@ def do_end_in_flow(session: Session, actor: Actor, row: t.Contact, reason: str, 
     now = actor.now()
     if row.status == S.QUEUED:
         _dequeue(session, actor, row, now, f"other:{outcome}", outcome)
-    _move(row, S.CLOSED, S.ARRIVED, S.QUEUED)
-    row.disconnect_ts = now
-    row.disconnect_reason = reason
-    row.outcome = outcome
-    _event(
-        session,
-        actor,
-        row,
-        "contact.ended",
-        {"reason": reason, "acw": False, "outcome": outcome, "channel": row.channel, "acw_due": None},
-    )
+    close_without_agent(session, actor, row, reason, outcome, S.ARRIVED, S.QUEUED)
 
 
 def do_create_callback(

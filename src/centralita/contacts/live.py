@@ -159,6 +159,55 @@ def _event(
     return append_event(session, actor.tenant_id, type_, actor.now(), data, **_subjects(actor, row, **subjects))
 
 
+def close_without_agent(
+    session: Session, actor: Actor, row: t.Contact, reason: str, outcome: str, *needs: ContactStatus, **subjects: int
+) -> None:
+    """The contact ends without an agent's leg (no after-contact work): closed, from one of `needs`, with
+    `reason` and `outcome` (`contact.ended`)."""
+    _move(row, S.CLOSED, *needs)
+    row.disconnect_ts = actor.now()
+    row.disconnect_reason = reason
+    row.outcome = outcome
+    _event(
+        session,
+        actor,
+        row,
+        "contact.ended",
+        {"reason": reason, "acw": False, "outcome": outcome, "channel": row.channel, "acw_due": None},
+        **subjects,
+    )
+
+
+def queued_event(
+    session: Session,
+    actor: Actor,
+    row: t.Contact,
+    queue: t.Queue,
+    priority: int,
+    memberships: list[t.ContactMembership],
+    for_agent: t.Agent | None = None,
+    arrival_seq: int | None = None,
+) -> Appended:
+    """`contact.queued` with every membership the contact now waits in; `arrival_seq` when it keeps an
+    earlier arrival order (None: this event's seq, numbered at commit)."""
+    return _event(
+        session,
+        actor,
+        row,
+        "contact.queued",
+        {
+            "queue": queue.code,
+            "priority": priority,
+            "for_agent": for_agent.code if for_agent is not None else None,
+            "channel": row.channel,
+            "memberships": [membership_payload(m) for m in memberships],
+            "arrival_seq": arrival_seq,
+        },
+        queue_id=queue.id,
+        agent_id=for_agent.id if for_agent is not None else None,
+    )
+
+
 def _move(row: t.Contact, to: ContactStatus, *needs: ContactStatus) -> None:
     """Change the status along `contacts/status.py` (a Conflict naming what is needed, else)."""
     row.status = check_move(row.id, row.status, to, needs or None)
@@ -232,22 +281,7 @@ def _enqueue(
     )
     session.add(membership)
     session.flush()
-    queued = _event(
-        session,
-        actor,
-        row,
-        "contact.queued",
-        {
-            "queue": queue.code,
-            "priority": priority,
-            "for_agent": for_agent.code if for_agent is not None else None,
-            "channel": row.channel,
-            "memberships": [membership_payload(membership)],
-            "arrival_seq": None,  # this event's
-        },
-        queue_id=queue.id,
-        agent_id=for_agent.id if for_agent is not None else None,
-    )
+    queued = queued_event(session, actor, row, queue, priority, [membership], for_agent)
     queued.number_into(membership, "arrival_seq")
 
 
@@ -353,24 +387,7 @@ def do_create_live_contact(session: Session, actor: Actor, data: LiveContactCrea
     row.priority = priority
     outcome = _closed_outcome(session, queue, now)
     if outcome is not None:
-        _move(row, S.CLOSED, S.ARRIVED)
-        row.disconnect_ts = now
-        row.disconnect_reason = "CONTACT_FLOW_DISCONNECT"
-        row.outcome = outcome
-        _event(
-            session,
-            actor,
-            row,
-            "contact.ended",
-            {
-                "reason": row.disconnect_reason,
-                "acw": False,
-                "outcome": outcome,
-                "channel": row.channel,
-                "acw_due": None,
-            },
-            queue_id=queue.id,
-        )
+        close_without_agent(session, actor, row, "CONTACT_FLOW_DISCONNECT", outcome, S.ARRIVED, queue_id=queue.id)
         return row
     _enqueue(session, actor, row, queue, priority)
     return row
@@ -794,24 +811,8 @@ def do_customer_disconnect(session: Session, actor: Actor, row: t.Contact) -> t.
     the end of the agent's leg."""
     row = live_in_chain(session, actor, row)
     if row.status == S.ARRIVED:  # in its flow, in no queue: not an abandon
-        now = actor.now()
-        _move(row, S.CLOSED, S.ARRIVED)
-        row.disconnect_ts = now
-        row.disconnect_reason = "CUSTOMER_DISCONNECT"
-        row.outcome = "self_service" if row.self_service else "hung_up_in_flow"
-        _event(
-            session,
-            actor,
-            row,
-            "contact.ended",
-            {
-                "reason": "CUSTOMER_DISCONNECT",
-                "acw": False,
-                "outcome": row.outcome,
-                "channel": row.channel,
-                "acw_due": None,
-            },
-        )
+        outcome = "self_service" if row.self_service else "hung_up_in_flow"
+        close_without_agent(session, actor, row, "CUSTOMER_DISCONNECT", outcome, S.ARRIVED)
         return row
     if row.status != S.QUEUED:
         _end_agent_leg(session, actor, row, "CUSTOMER_DISCONNECT")
@@ -821,12 +822,8 @@ def do_customer_disconnect(session: Session, actor: Actor, row: t.Contact) -> t.
         _close_offer(session, actor, row, offer, "withdrawn")
     wait = (now - row.enqueue_ts).total_seconds() if row.enqueue_ts else 0.0
     queue = session.get(t.Queue, row.queue_id) if row.queue_id else None
-    _move(row, S.CLOSED, S.QUEUED)
     row.dequeue_ts = now
     row.queue_outcome = "abandoned"
-    row.disconnect_ts = now
-    row.disconnect_reason = "CUSTOMER_DISCONNECT"
-    row.outcome = "abandoned"
     _leave_queues(session, row, now, "abandoned")
     _event(
         session,
@@ -835,19 +832,7 @@ def do_customer_disconnect(session: Session, actor: Actor, row: t.Contact) -> t.
         "contact.dequeued",
         {"outcome": "abandoned", "queue": queue.code if queue else None, "wait_s": wait},
     )
-    _event(
-        session,
-        actor,
-        row,
-        "contact.ended",
-        {
-            "reason": "CUSTOMER_DISCONNECT",
-            "acw": False,
-            "outcome": "abandoned",
-            "channel": row.channel,
-            "acw_due": None,
-        },
-    )
+    close_without_agent(session, actor, row, "CUSTOMER_DISCONNECT", "abandoned", S.QUEUED)
     return row
 
 
