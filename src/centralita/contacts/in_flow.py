@@ -33,6 +33,7 @@ __all__ = [
     "do_join_queue",
     "do_leave_queues",
     "do_requeue",
+    "outcome_in_flow",
     "queue_by_code",
 ]
 

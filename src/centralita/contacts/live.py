@@ -46,7 +46,16 @@ from centralita.routing.lifecycle import Overflowed
 from centralita.routing.model import Offer, OfferEnded
 from centralita.store import tables as t
 
-__all__ = ["RoundResult", "contact_summary", "do_route_round", "do_withdraw_offers", "lock_contact"]
+__all__ = [
+    "RoundResult",
+    "arrive",
+    "close_without_agent",
+    "contact_summary",
+    "do_route_round",
+    "do_withdraw_offers",
+    "lock_contact",
+    "queued_event",
+]
 
 IDENTITY_BY_CHANNEL = {"voice": "phone", "sms": "phone", "email": "email", "chat": "chat"}
 OFFER_RESULTS = ("accepted", "rejected", "timeout", "withdrawn")
