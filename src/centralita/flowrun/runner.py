@@ -146,8 +146,21 @@ class FlowRunner:
 
         loop.call_soon_threadsafe(lambda: loop.create_task(tracked()))
 
+    def _count(self, task: asyncio.Task[None]) -> None:
+        """Count `task` as work in progress until it is done (cancelled before it started included)."""
+        with self._idle:
+            self._busy += 1
+
+        def done(_task: asyncio.Task[None]) -> None:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+        task.add_done_callback(done)
+
     def settle(self, timeout: float = 10.0) -> None:
-        """Wait until no flow work is in progress (tests): timers may still be armed."""
+        """Wait until no flow work is in progress (tests), function calls included: timers may still be
+        armed."""
         with self._idle:
             if not self._idle.wait_for(lambda: self._busy == 0, timeout):
                 raise TimeoutError("the flow runner did not settle")
@@ -327,6 +340,7 @@ class FlowRunner:
             wait,
         )
         task = loop.create_task(self._call(tenant_id, contact_id, channel, language, call))
+        self._count(task)  # settle() waits for the function's answer too
         self._calls[contact_id] = (wait, task)
 
     def _forget(self, contact_id: int) -> None:
