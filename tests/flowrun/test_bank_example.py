@@ -18,6 +18,7 @@ from centralita.api.app import create_app
 from centralita.demo.loader import load_demo
 from centralita.dispatch.runner import Dispatcher
 from centralita.flowrun.runner import FlowRunner
+from centralita.flows.interpreter import COLLECT_TIMEOUT_S
 from centralita.service import Service
 from centralita.store import tables as t
 
@@ -539,3 +540,67 @@ def test_the_web_chat_serves_the_balance_at_night_and_offers_a_callback(bank: Ba
         callback["queue_id"],
         callback["customer_id"],
     ) == ("CALLBACK", "outbound", "+34612345678", "queued", bank.queue_id("atencion"), ana.id)
+
+
+# --- while waiting: the position, the music, 9 for a callback that keeps the place ------------------------
+
+
+def test_a_waiting_caller_hears_their_position_and_keeps_their_place_in_a_callback(bank: Bank) -> None:
+    first, second = bank.customers()[:2]
+    bank.available("javier.gomez")
+    busy = bank.call(first.phone)
+    bank.press(busy, "3")
+    assert bank.offered_agents(busy) == [bank.agent_id("javier.gomez")]
+    resp = bank.client("javier.gomez").post(f"/api/contacts/{busy}/accept")
+    assert resp.status_code == 200, resp.text
+    bank.settle()
+    assert bank.contact(busy)["status"] == "connected"
+
+    cid = bank.call(second.phone)  # the only agent is on a call: it waits
+    said = bank.press(cid, "3")
+    assert said[-1] == ("bot", "Su posición es 1. Para que le llamemos, pulse 9.")
+    row = bank.contact(cid)
+    assert (row["status"], row["queue_id"]) == ("queued", bank.queue_id("atencion"))
+    enqueued = row["enqueue_ts"]
+    bank.clock_advance(45)  # the music ends: the position again
+    bank.flows.fire_due()
+    bank.settle()
+    assert bank.said(cid)[-1] == ("bot", "Su posición es 1. Para que le llamemos, pulse 9.")
+    assert [n for n, _o, _i in bank.steps(cid)][-4:] == ["aviso", "musica", "desborde", "aviso"]
+    assert bank.press(cid, "9") == [("customer", "9"), ("bot", "Para que un gestor le llame, pulse 1. Si no, pulse 2.")]
+    assert bank.contact(cid)["status"] == "arrived"  # out of the queue, not an abandon
+    assert bank.press(cid, "1") == [("customer", "1"), ("bot", "Le llamaremos lo antes posible. Gracias.")]
+    row = bank.contact(cid)
+    assert (row["status"], row["outcome"], row["queue_outcome"]) == ("closed", "callback", "other:flow")
+    callback = bank.contact(row["next_contact_id"])
+    assert (callback["initiation_method"], callback["dnis"], callback["status"]) == (
+        "CALLBACK",
+        second.phone,
+        "queued",
+    )
+    assert callback["enqueue_ts"] == enqueued  # its place in the queue, kept
+
+
+# --- a caller who says nothing -----------------------------------------------------------------------------
+
+
+def test_a_silent_caller_gets_a_case_and_an_agent(bank: Bank) -> None:
+    bank.available("javier.gomez")
+    ana = bank.customer()
+    cid = bank.call(ana.phone)
+    assert bank.said(cid)[-1] == ("bot", MENU_ES)
+    bank.clock_advance(4)
+    bank.flows.fire_due()
+    bank.settle()
+    assert bank.contact(cid)["status"] == "arrived"  # still time to answer
+    bank.clock_advance(COLLECT_TIMEOUT_S["voice"])
+    bank.flows.fire_due()
+    bank.settle()
+    assert ("menu", "timeout", None) in bank.steps(cid)
+    row = bank.contact(cid)
+    assert row["collected"]["case"]["reference"]
+    with bank.service.db.read() as s:
+        assert len(s.scalars(select(t.CaseContact).where(t.CaseContact.contact_id == cid)).all()) == 1
+        run = s.get(t.ContactFlowRun, cid)
+        assert run is not None and "collect" not in run.timers  # spent: never armed again
+    assert bank.offered_agents(cid) == [bank.agent_id("javier.gomez")]

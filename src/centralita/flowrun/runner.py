@@ -325,7 +325,7 @@ class FlowRunner:
             return
         wait = int(invoke["wait"])
         if running is not None and running[0] == wait:
-            return
+            return  # in flight, or answered with its answer on its way
         if running is not None:
             running[1].cancel()
         if resuming:  # in flight when the last leader stopped: not made twice
@@ -370,9 +370,8 @@ class FlowRunner:
             log.exception("function %s failed for contact %s", call.function, contact_id)
             done = it.InvokeDone(failure="error")
         done = it.InvokeDone(done.result, done.failure, wait=call.wait)
-        current = self._calls.get(contact_id)
-        if current is not None and current[0] == call.wait:
-            self._calls.pop(contact_id, None)
+        # The call stays in `_calls` until its answer is applied (`_sync` then sees the run's invoke gone):
+        # a `_sync` in between (another event for the contact) must not call the function a second time.
         self._spawn(self.send(tenant_id, contact_id, done))
 
 
