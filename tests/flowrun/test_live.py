@@ -4,6 +4,9 @@ routing engine, its flow stopping when an agent connects, and its end recorded a
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +14,7 @@ from sqlalchemy import select
 from centralita.core.actor import Actor
 from centralita.entrypoints.actions import do_create_entry_point
 from centralita.entrypoints.schemas import EntryPointCreate
+from centralita.flowrun.functions import Call, register
 from centralita.flowstore.actions import do_publish_flow
 from centralita.store import tables as t
 from tests.flowrun.conftest import Live
@@ -181,3 +185,46 @@ def test_the_agent_is_offered_everything_the_flow_collected(live: Live) -> None:
     collected = offer["contact"]["collected"]
     assert (collected["flow"], collected["version"], collected["vars"]) == ("bot", 1, {"opcion": "2"})
     assert offer["contact"]["self_service"] is False
+
+
+COUNTER = """\
+flowlang: 1
+id: contador
+start: llamar
+nodes:
+  llamar: {type: invoke, function: pruebas.contador, timeout_s: 30, on: {error: fin}, next: fin}
+  fin: {type: disconnect, prompt: "tts:Adiós."}
+"""
+_called: list[int] = []
+_answer = threading.Event()
+
+
+def _contador(call: Call) -> Mapping[str, Any]:
+    _called.append(call.contact_id)
+    _answer.wait(10)
+    return {}
+
+
+register("pruebas.contador", _contador)
+
+
+def test_a_function_that_answered_is_not_called_again_before_its_answer_is_applied(live: Live) -> None:
+    publish(live, COUNTER, "contador", "web-contador")
+    _called.clear()
+    _answer.clear()
+    cid = arrive(live, to="web-contador")["id"]
+    for _try in range(100):
+        if _called:
+            break
+        time.sleep(0.05)
+    assert _called == [cid]
+    assert live.service.flows is not None
+    with live.service.db.write() as s:  # the contact locked: the answer waits for this transaction
+        s.scalar(select(t.Contact).where(t.Contact.id == cid).with_for_update())
+        _answer.set()
+        time.sleep(0.3)  # the function has answered; its answer is not applied yet
+        live.service.flows.poke(live.api.a.tenant_id, cid)  # the runner looks at the contact meanwhile
+        time.sleep(0.3)
+    settle(live)
+    assert _called == [cid]  # once: a second call would have opened a second case, blocked a card twice…
+    assert said(live, cid) == [("bot", "Adiós.")]

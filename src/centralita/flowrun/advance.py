@@ -224,6 +224,8 @@ class _Driver:
             handled += 1
             if isinstance(event, it.Input):
                 self._message("customer", self._shown_input(event.text))
+            if isinstance(event, it.TimerFired):
+                self._fired(event)
             _, actions = it.run(self.state, event, self.now, self.env)
             for action in actions:
                 self._apply(action)
@@ -340,6 +342,13 @@ class _Driver:
     def _start_timer(self, a: it.StartTimer) -> None:
         due = self.now + dt.timedelta(seconds=a.seconds)
         self.timers[a.name] = {"due": due.timestamp(), "wait": a.wait}
+
+    def _fired(self, event: it.TimerFired) -> None:
+        """A timer that fired is spent, whether the flow acts on it or drops it as stale (a `collect`'s
+        time-out after the flow moved on): kept, the runner would arm it again, due at once, for ever."""
+        armed = self.timers.get(event.name)
+        if armed is not None and (event.wait is None or int(armed["wait"]) == event.wait):
+            del self.timers[event.name]
 
     def _cancel_timer(self, a: it.CancelTimer) -> None:
         self.timers.pop(a.name, None)

@@ -146,8 +146,21 @@ class FlowRunner:
 
         loop.call_soon_threadsafe(lambda: loop.create_task(tracked()))
 
+    def _count(self, task: asyncio.Task[None]) -> None:
+        """Count `task` as work in progress until it is done (cancelled before it started included)."""
+        with self._idle:
+            self._busy += 1
+
+        def done(_task: asyncio.Task[None]) -> None:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+        task.add_done_callback(done)
+
     def settle(self, timeout: float = 10.0) -> None:
-        """Wait until no flow work is in progress (tests): timers may still be armed."""
+        """Wait until no flow work is in progress (tests), function calls included: timers may still be
+        armed."""
         with self._idle:
             if not self._idle.wait_for(lambda: self._busy == 0, timeout):
                 raise TimeoutError("the flow runner did not settle")
@@ -312,7 +325,7 @@ class FlowRunner:
             return
         wait = int(invoke["wait"])
         if running is not None and running[0] == wait:
-            return
+            return  # in flight, or answered with its answer on its way
         if running is not None:
             running[1].cancel()
         if resuming:  # in flight when the last leader stopped: not made twice
@@ -327,6 +340,7 @@ class FlowRunner:
             wait,
         )
         task = loop.create_task(self._call(tenant_id, contact_id, channel, language, call))
+        self._count(task)  # settle() waits for the function's answer too
         self._calls[contact_id] = (wait, task)
 
     def _forget(self, contact_id: int) -> None:
@@ -356,9 +370,8 @@ class FlowRunner:
             log.exception("function %s failed for contact %s", call.function, contact_id)
             done = it.InvokeDone(failure="error")
         done = it.InvokeDone(done.result, done.failure, wait=call.wait)
-        current = self._calls.get(contact_id)
-        if current is not None and current[0] == call.wait:
-            self._calls.pop(contact_id, None)
+        # The call stays in `_calls` until its answer is applied (`_sync` then sees the run's invoke gone):
+        # a `_sync` in between (another event for the contact) must not call the function a second time.
         self._spawn(self.send(tenant_id, contact_id, done))
 
 
