@@ -158,9 +158,10 @@ def test_a_token_expires_after_a_day(live: Live, monkeypatch: pytest.MonkeyPatch
     anon = live.api.anonymous()
     real = TimestampSigner.get_timestamp
     signed_at = int(real(TimestampSigner("k")))
-    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: signed_at + conversations.TOKEN_MAX_AGE_S - 5)
+    # the signer's clock only (patching time.time would age the database pool's connections too)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: signed_at + conversations.TOKEN_MAX_AGE_S - 5)
     assert anon.get(f"/api/chat/conversations/{cid}/messages", headers=headers).status_code == 200
-    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: signed_at + conversations.TOKEN_MAX_AGE_S + 5)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: signed_at + conversations.TOKEN_MAX_AGE_S + 5)
     before = _written(live)
     _not_found(anon.get(f"/api/chat/conversations/{cid}/messages", headers=headers))
     _not_found(anon.post(f"/api/chat/conversations/{cid}/messages", json={"text": "1"}, headers=headers))
