@@ -466,12 +466,11 @@ def test_nine_at_the_menu_speaks_english_from_then_on(bank: Bank) -> None:
 
 
 def test_the_web_chat_serves_the_balance_at_night_and_offers_a_callback(bank: Bank) -> None:
-    ana = bank.customer()
-    resp = bank.client().post(f"/api/customers/{ana.id}/identities", json={"kind": "chat", "value": "web-ana-1"})
-    assert resp.status_code == 201, resp.text
+    ana = bank.customer(national_id=True)
+    assert ana.national_id is not None
     bank.at(madrid(2026, 1, 11, 23))  # Sunday night: closed
     web = TestClient(create_app(bank.service))  # the visitor: no login, the conversation's token
-    resp = web.post(f"/api/chat/{WIDGET}/conversations", json={"identity": "web-ana-1"})
+    resp = web.post(f"/api/chat/{WIDGET}/conversations", json={})  # a visitor the site does not vouch for
     assert resp.status_code == 201, resp.text
     cid, token = resp.json()["contact_id"], resp.json()["token"]
     headers = {"X-Chat-Token": token}
@@ -488,13 +487,18 @@ def test_the_web_chat_serves_the_balance_at_night_and_offers_a_callback(bank: Ba
         assert resp.status_code == 200, resp.text
         return [(m["sender"], m["text"]) for m in resp.json()["messages"]]
 
-    assert read() == [
-        ("bot", f"Hola {ana.name}, soy el asistente de Banco Ejemplo."),
-        ("bot", "¿En qué puedo ayudarle?"),
-    ]
+    assert read() == [("bot", "Hola, soy el asistente de Banco Ejemplo."), ("bot", "¿En qué puedo ayudarle?")]
     buttons = web.get(f"/api/chat/conversations/{cid}/messages", headers=headers).json()["messages"][-1]["options"]
     assert [b["value"] for b in buttons] == ["saldo", "tarjeta", "gestor"]
-    assert send("saldo") == [("customer", "saldo"), ("bot", "Escriba su clave de cuatro cifras.")]
+    assert send("saldo") == [
+        ("customer", "saldo"),
+        ("bot", "Para identificarle, escriba su DNI (ocho números y la letra)."),
+    ]
+    assert send(ana.national_id) == [  # crm.identify: the contact is Ana's from now on
+        ("customer", ana.national_id),
+        ("bot", f"Gracias, {ana.name}."),
+        ("bot", "Escriba su clave de cuatro cifras."),
+    ]
     assert send(ana.pin) == [
         ("customer", "****"),
         ("bot", f"Su saldo disponible es de {spanish(ana.account['saldo'])} euros."),

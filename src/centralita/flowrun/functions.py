@@ -56,10 +56,10 @@ from centralita.store import tables as t
 from centralita.store.db import Database
 
 __all__ = [
+    "MAX_RESPONSE_BYTES",
     "Call",
     "FunctionFailed",
     "Functions",
-    "MAX_RESPONSE_BYTES",
     "PythonFunction",
     "flow_function",
     "load_modules",
