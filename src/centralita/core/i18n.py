@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
-__all__ = ["_", "language", "ngettext", "using"]
+__all__ = ["LANGUAGES", "_", "language", "ngettext", "using"]
 
 LANGUAGES = ("es", "en")
 _LOCALE = Path(__file__).resolve().parent.parent / "locale"

@@ -45,6 +45,7 @@ __all__ = ["Caller", "FlowRunner"]
 log = logging.getLogger(__name__)
 
 LEADER_CHECK_S = 1.0
+STOP_WAIT_S = 10.0
 SYNCING_EVENTS = frozenset({"contact.connected", "contact.ended"})
 
 
@@ -99,7 +100,11 @@ class FlowRunner:
         loop = self._loop
         if loop is None:
             return
-        self._stopping = True
+        self._stopping = True  # nothing new starts; what runs (a transaction, a call) finishes first, so no
+        # worker thread still holds a database connection when the service closes its engine
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._busy == 0, STOP_WAIT_S):
+                log.warning("flow runner: %d tasks still running at stop", self._busy)
         close = getattr(self.functions, "aclose", None)
         if close is not None:
             try:
