@@ -22,6 +22,7 @@ from centralita.core.errors import InvalidInput
 from centralita.core.phones import normalize_identity
 from centralita.flows.document import Flow, check_flow
 from centralita.flows.interpreter import QueueInfo
+from centralita.flowstore.queries import flow_text
 from centralita.prompts.library import prompt_texts
 from centralita.queues.hours import hours_status
 from centralita.store import tables as t
@@ -43,20 +44,11 @@ def _parsed(checksum: str, source: str, code: str) -> Flow | None:
 
 def load_flow(session: Session, tenant_id: int, code: str, version: int | None) -> tuple[Flow, int] | None:
     """A published flow at `version` (None: the current one), parsed once per text (versions never change)."""
-    query = (
-        select(t.ContactFlowVersion.version, t.ContactFlowVersion.source, t.ContactFlowVersion.checksum)
-        .join(t.ContactFlow, t.ContactFlow.id == t.ContactFlowVersion.flow_id)
-        .where(t.ContactFlow.tenant_id == tenant_id, t.ContactFlow.code == code)
-    )
-    if version is None:
-        query = query.where(t.ContactFlowVersion.version == t.ContactFlow.current_version)
-    else:
-        query = query.where(t.ContactFlowVersion.version == version)
-    row = session.execute(query).first()
-    if row is None:
+    found = flow_text(session, tenant_id, code, version)
+    if found is None:
         return None
-    flow = _parsed(row.checksum, row.source, code)
-    return (flow, int(row.version)) if flow is not None else None
+    flow = _parsed(found.checksum, found.source, code)
+    return (flow, found.version) if flow is not None else None
 
 
 class LiveStats:
@@ -188,6 +180,7 @@ class LiveEnvironment:
         self.versions = versions  # the run's {code: version}: entering a flow pins its version
         self._prompts = prompts
         self._queues: dict[str, t.Queue | None] = {}
+        self._flows: dict[str, Flow | None] = {}
         self._globals: dict[str, Any] | None = None
         self._country: str | None = None
         self.stats = LiveStats(self)
@@ -242,13 +235,15 @@ class LiveEnvironment:
         return hours_status(row.timezone, row.weekly, row.overrides, now)
 
     def flow(self, flow_id: str) -> Flow | None:
-        pinned = self.versions.get(flow_id)
-        found = load_flow(self.session, self.tenant_id, flow_id, int(pinned) if pinned is not None else None)
-        if found is None:
-            return None
-        flow, version = found
-        self.versions.setdefault(flow_id, version)
-        return flow
+        """The flow at the version the contact entered it (its first entry pins the current one); read once
+        per event: the interpreter asks for it at every node."""
+        if flow_id not in self._flows:
+            pinned = self.versions.get(flow_id)
+            found = load_flow(self.session, self.tenant_id, flow_id, int(pinned) if pinned is not None else None)
+            if found is not None:
+                self.versions.setdefault(flow_id, found[1])
+            self._flows[flow_id] = found[0] if found is not None else None
+        return self._flows[flow_id]
 
     def prompt(self, prompt_id: str, language: str) -> str | None:
         """The library prompt's text in `language`, else in Spanish, else in any language it has."""
