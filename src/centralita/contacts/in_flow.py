@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from centralita.contacts.live import _event, _lock_queue, _move, close_without_agent, queued_event
+from centralita.contacts.live import _event, _lock_queue, _move, close_without_agent, customer_snapshot, queued_event
 from centralita.contacts.queries import open_memberships, open_offers
 from centralita.contacts.status import ContactStatus
 from centralita.core.actor import Actor
@@ -241,13 +241,7 @@ def do_create_callback(
         status=S.ARRIVED,
         ani=None,
         dnis=number,
-        language=row.language,
-        customer_id=row.customer_id,
-        customer_name=row.customer_name,
-        segment=row.segment,
-        value_tier=row.value_tier,
-        lifecycle_stage=row.lifecycle_stage,
-        reason_id=row.reason_id,
+        **customer_snapshot(row),
         queue_id=queue.id,
         priority=place.priority if place is not None else row.priority,
         initiation_ts=now,

@@ -51,6 +51,7 @@ __all__ = [
     "arrive",
     "close_without_agent",
     "contact_summary",
+    "customer_snapshot",
     "do_route_round",
     "do_withdraw_offers",
     "lock_contact",
@@ -166,6 +167,20 @@ def _event(
     session: Session, actor: Actor, row: t.Contact, type_: str, data: dict[str, Any], **subjects: Any
 ) -> Appended:
     return append_event(session, actor.tenant_id, type_, actor.now(), data, **_subjects(actor, row, **subjects))
+
+
+def customer_snapshot(row: t.Contact) -> dict[str, Any]:
+    """What the next contact of a chain (a transfer, a callback) takes from `row`: its language, the
+    customer as recognised, and the reason."""
+    return {
+        "language": row.language,
+        "customer_id": row.customer_id,
+        "customer_name": row.customer_name,
+        "segment": row.segment,
+        "value_tier": row.value_tier,
+        "lifecycle_stage": row.lifecycle_stage,
+        "reason_id": row.reason_id,
+    }
 
 
 def close_without_agent(
@@ -894,13 +909,7 @@ def do_transfer_contact(session: Session, actor: Actor, row: t.Contact, data: Tr
         status=S.ARRIVED,
         ani=row.ani,
         dnis=row.dnis,
-        language=row.language,
-        customer_id=row.customer_id,
-        customer_name=row.customer_name,
-        segment=row.segment,
-        value_tier=row.value_tier,
-        lifecycle_stage=row.lifecycle_stage,
-        reason_id=row.reason_id,
+        **customer_snapshot(row),
         sub_reason_id=row.sub_reason_id,
         queue_id=queue.id,
         priority=row.priority,
