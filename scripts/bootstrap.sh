@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Centralita needs into ./.venv (idempotent, fast when nothing changed).
-# Python packages come from requirements.lock (exact pins with hashes), installed with uv.
+# Python packages come from requirements.lock (exact pins with hashes), installed with uv; then the browser
+# pages are built (scripts/build-web.sh: npm packages from web/package-lock.json, Vite).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -8,7 +9,7 @@ py=${PYTHON:-python3}
 stamp=.venv/.centralita-installed
 want=$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-  exit 0
+  exec "$root/scripts/build-web.sh"  # the browser pages (fast when nothing changed)
 fi
 uvcmd=""
 if command -v uv >/dev/null 2>&1; then
@@ -32,3 +33,4 @@ echo "centralita: installing Python packages from requirements.lock" >&2
 VIRTUAL_ENV="$root/.venv" $uvcmd pip sync --quiet --python .venv/bin/python requirements.lock
 VIRTUAL_ENV="$root/.venv" $uvcmd pip install --quiet --python .venv/bin/python --no-deps -e .
 echo "$want" > "$stamp"
+exec "$root/scripts/build-web.sh"

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -23,6 +22,7 @@ from centralita.api.auth import (
     ServiceDep,
     public,
 )
+from centralita.api.cors import ChatCorsMiddleware
 from centralita.api.language import LanguageMiddleware
 from centralita.api.limits import BodyLimitMiddleware
 from centralita.api.params import check_parameters
@@ -30,6 +30,7 @@ from centralita.api.routes import accounts, agents, contacts, conversations, crm
 from centralita.events.bus import namespace_of
 from centralita.events.relay import RelayBus
 from centralita.service import Service
+from centralita.webui import pages
 
 __all__ = ["create_app"]
 
@@ -70,6 +71,8 @@ def create_app(service: Service, close_on_shutdown: bool = False, access_log: bo
         version=centralita.__version__,
         description="Contact center and customer record. Every error is an RFC 9457 problem document.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by webui.pages (works offline)
+        redoc_url=None,
     )
     app.state.service = service
     per_minute = service.settings.login_attempts_per_minute
@@ -89,14 +92,11 @@ def create_app(service: Service, close_on_shutdown: bool = False, access_log: bo
     openapi.install(app)
     app.add_middleware(AdmissionMiddleware, max_pending_requests=service.settings.max_pending_requests)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=service.settings.max_body_bytes)
+    app.add_middleware(ChatCorsMiddleware)  # the web chat widget calls from the company's own site
     app.add_middleware(LanguageMiddleware)  # outermost: the body limit's answer is in the request's language
     checked = [Depends(check_parameters)]  # query and path parameters: storable text, 64-bit integers
     for module in (accounts, crm, agents, queues, flows, entry_points, live, contacts, conversations):
         app.include_router(module.router, prefix="/api", dependencies=checked)
-
-    @app.get("/", dependencies=[Depends(public())], include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")  # the browser product arrives with its own issue
 
     @app.get("/api/health", dependencies=[Depends(public()), *checked], tags=["service"])
     def health(svc: ServiceDep) -> Health:
@@ -107,6 +107,7 @@ def create_app(service: Service, close_on_shutdown: bool = False, access_log: bo
         return Health(status="ok", version=centralita.__version__, database=svc.db.engine.dialect.name)
 
     _add_realtime(app)
+    pages.install(app)
     return app
 
 

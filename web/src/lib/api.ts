@@ -1,0 +1,58 @@
+// The typed API client (openapi-fetch over the types generated from the server's OpenAPI document), with
+// the session's CSRF token on writes and the user's language on every request.
+import createClient, { type Middleware } from "openapi-fetch";
+import type { paths } from "../api/schema";
+import { lang, t } from "./i18n";
+
+function cookie(name: string): string {
+  const found = document.cookie.split("; ").find((c) => c.startsWith(`${name}=`));
+  return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+}
+
+const headers: Middleware = {
+  onRequest({ request }) {
+    request.headers.set("Accept-Language", lang());
+    if (request.method !== "GET") request.headers.set("X-CSRF-Token", cookie("centralita_csrf"));
+    return request;
+  },
+};
+
+export const api = createClient<paths>({ baseUrl: location.origin, credentials: "same-origin" });
+api.use(headers);
+
+export interface Problem {
+  status?: number;
+  title?: string;
+  detail?: string;
+  errors?: { field?: string; message?: string }[];
+}
+
+/** A problem document as one line a person reads. */
+export function describe(problem: unknown): string {
+  const p = (problem ?? {}) as Problem;
+  return p.detail ?? p.title ?? t("Something went wrong");
+}
+
+/** The data of an answer, or an Error carrying the problem's words. */
+export function ok<T>(answer: { data?: T; error?: unknown; response: Response }): T {
+  if (answer.error !== undefined || answer.data === undefined) {
+    if (answer.response.status === 401) {
+      location.assign(`/?next=${encodeURIComponent(location.pathname)}`);
+    }
+    throw new Error(describe(answer.error));
+  }
+  return answer.data;
+}
+
+export type Me = paths["/api/auth/me"]["get"]["responses"]["200"]["content"]["application/json"];
+
+/** Who is logged in, or null. */
+export async function whoAmI(): Promise<Me | null> {
+  const answer = await api.GET("/api/auth/me");
+  return answer.data ?? null;
+}
+
+export async function logout(): Promise<void> {
+  await api.POST("/api/auth/logout");
+  location.assign("/");
+}

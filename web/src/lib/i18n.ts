@@ -1,0 +1,27 @@
+// Every string the pages show goes through t(): the key is the English text, Spanish comes from
+// locale/es.json (Spanish first; English when the user picks it). tests/webui/test_web_i18n.py checks that
+// every t("...") in the sources has its Spanish entry and that es.json holds no stale one.
+import es from "../locale/es.json";
+
+export type Lang = "es" | "en";
+const KEY = "centralita.lang";
+const spanish: Record<string, string> = es;
+
+export function lang(): Lang {
+  const stored = localStorage.getItem(KEY);
+  if (stored === "es" || stored === "en") return stored;
+  return "es";
+}
+
+export function setLang(value: Lang): void {
+  localStorage.setItem(KEY, value);
+  location.reload();
+}
+
+/** The text in the user's language, `{name}` placeholders filled from `values`. */
+export function t(text: string, values: Record<string, string | number> = {}): string {
+  const template = lang() === "es" ? (spanish[text] ?? text) : text;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
+}
+
+document.documentElement.lang = lang();
