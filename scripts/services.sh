@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure PostgreSQL (127.0.0.1:5432, trust auth, database `test`) and Redis (127.0.0.1:6379) answer:
+# Makes sure PostgreSQL (127.0.0.1:5432, trust auth, database `test`) and Redis (127.0.0.1:6379) answer, and
+# that the test tools from Debian are there (graphviz, chromium):
 # installs them from Debian's packages when missing and starts them when stopped.
 set -euo pipefail
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"  # Debian packages need root
@@ -44,3 +45,7 @@ redis_ok || { echo "Redis does not answer on 127.0.0.1:6379" >&2; exit 1; }
 # Graphviz's `dot` draws `centralita flow graph`'s SVG (the tests render the bank flow with it)
 command -v dot >/dev/null 2>&1 || need_pkg graphviz
 command -v dot >/dev/null 2>&1 || { echo "Graphviz's dot is missing (Debian package graphviz)" >&2; exit 1; }
+
+# Debian's chromium: the browser tests drive it with Playwright (never a downloaded browser)
+[ -x /usr/bin/chromium ] || need_pkg chromium
+[ -x /usr/bin/chromium ] || { echo "chromium is missing (Debian package chromium)" >&2; exit 1; }

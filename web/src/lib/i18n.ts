@@ -1,6 +1,6 @@
 // Every string the pages show goes through t(): the key is the English text, Spanish comes from
 // locale/es.json (Spanish first; English when the user picks it). tests/webui/test_web_i18n.py checks that
-// every t("...") in the sources has its Spanish entry and that es.json holds no stale one.
+// every t() call in the sources has its Spanish entry and that es.json holds no stale one.
 import es from "../locale/es.json";
 
 export type Lang = "es" | "en";

@@ -1,0 +1,93 @@
+"""Browser tests: Playwright (Python) driving Debian's chromium against a real `centralita up`.
+
+`site` starts one server per test module on a fresh SQLite data directory holding a small demo bank (the
+real loader: 40 customers, one day of history; every demo user's password is PASSWORD); `browser` is
+chromium from /usr/bin (never a downloaded browser), headless with the flags this machine needs. Each test
+takes its own contexts (one per person: a customer, an agent, a supervisor). Screenshots go to
+`tests/browser/artifacts/` (kept after the run, not committed), to be looked at.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.e2e.real_server import Up, base_env, start_up
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+PASSWORD = "browser-test-password"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Site:
+    up: Up
+    data_dir: Path
+
+    @property
+    def url(self) -> str:
+        return self.up.url
+
+
+def _load_demo(env: dict[str, str]) -> None:
+    from centralita.core.settings import load_settings
+    from centralita.demo import loader
+    from centralita.service import Service
+
+    svc = Service.start(load_settings({}, env=env))
+    try:
+        loader.load_demo(svc, customers=40, days=1, password=PASSWORD)
+    finally:
+        svc.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    data_dir = tmp_path_factory.mktemp("site")
+    env = base_env(data_dir, WORKERS="1", LANGUAGE="es")
+    _load_demo(env)
+    up = start_up(env, data_dir / "up.log")
+    try:
+        yield Site(up=up, data_dir=data_dir)
+    finally:
+        up.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: the test command installs it"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(viewport={"width": 1366, "height": 860}, locale="es-ES")
+    yield ctx
+    ctx.close()
+
+
+def login(page: Page, site: Site, username: str, path: str = "/") -> None:
+    """Log in through the login page and land on `path`."""
+    page.goto(f"{site.url}/?next={path}")
+    page.get_by_label("Usuario").fill(username)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url(f"{site.url}{path}")
+
+
+def shot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
