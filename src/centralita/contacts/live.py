@@ -860,6 +860,11 @@ def do_customer_disconnect(session: Session, actor: Actor, row: t.Contact) -> t.
     return row
 
 
+def _transfer_note(session: Session, row: t.Contact, note: str | None) -> dict[str, Any]:
+    agent = session.get(t.Agent, row.agent_id) if row.agent_id is not None else None
+    return {"from_contact_id": row.id, "from_agent": agent.name if agent is not None else None, "note": note}
+
+
 def do_transfer_contact(session: Session, actor: Actor, row: t.Contact, data: TransferRequest) -> t.Contact:
     """Blind transfer: the agent's leg ends (it wraps its part up) and the next contact of the chain is
     queued in `data.queue`, or for `data.agent` only (in a queue that agent serves). Returns the new contact."""
@@ -916,6 +921,8 @@ def do_transfer_contact(session: Session, actor: Actor, row: t.Contact, data: Tr
         initiation_ts=now,
         holds=[],
         attributes=dict(row.attributes or {}),
+        # never asked twice: what the flow collected travels on, with who transferred it and their note
+        collected={**(row.collected or {}), "transfer": _transfer_note(session, row, data.note)},
     )
     session.add(new)
     session.flush()

@@ -96,6 +96,9 @@ class TransferRequest(Strict):
 
     queue: str | None = Field(default=None, pattern=CODE)
     agent: str | None = Field(default=None, pattern=CODE)
+    note: Text | None = Field(
+        default=None, max_length=1000, description="for the next agent: shown in its screen pop (`collected.transfer`)"
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> TransferRequest:
