@@ -38,13 +38,25 @@ class Site:
 
 
 def _load_demo(env: dict[str, str]) -> None:
+    """The demo bank, its hours calendars open all day every day (a test runs at any hour)."""
+    from sqlalchemy import select
+
+    from centralita.core.actor import Actor
     from centralita.core.settings import load_settings
     from centralita.demo import loader
+    from centralita.queues.actions import do_update_hours
+    from centralita.queues.schemas import HoursUpdate, WeeklyInterval
     from centralita.service import Service
+    from centralita.store import tables as t
 
     svc = Service.start(load_settings({}, env=env))
     try:
         loader.load_demo(svc, customers=40, days=1, password=PASSWORD)
+        always = [WeeklyInterval(day=d, start="00:00", end="24:00") for d in range(1, 8)]
+        with svc.db.write() as s:
+            for row in s.scalars(select(t.HoursCalendar)):
+                actor = Actor(tenant_id=row.tenant_id, role="admin", username="test", clock=svc.clock)
+                do_update_hours(s, actor, row, HoursUpdate(weekly=always, overrides=[]))
     finally:
         svc.close()
 
