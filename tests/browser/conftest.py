@@ -89,6 +89,15 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     ctx.close()
 
 
+@pytest.fixture
+def browser_contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
+    """Four people at four browsers (no shared cookies or storage)."""
+    contexts = [browser.new_context(viewport={"width": 1366, "height": 860}, locale="es-ES") for _ in range(4)]
+    yield contexts
+    for ctx in contexts:
+        ctx.close()
+
+
 def login(page: Page, site: Site, username: str, path: str = "/") -> None:
     """Log in through the login page and land on `path`."""
     page.goto(f"{site.url}/?next={path}")
