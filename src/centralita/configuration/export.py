@@ -83,6 +83,10 @@ def _item(kind: str, code: str, values: dict[str, Any], timezone: str) -> dict[s
         values = _strip(values, ENTRY_POINT_DEFAULTS)
     elif kind == "functions":
         values = _strip(values, FUNCTION_DEFAULTS)
+    elif kind == "knowledge_base":
+        values = _strip(values, {"tags": [], "reasons": [], "language": "es"})
+    elif kind == "scripts":
+        values = _strip(values, {"reasons": [], "language": "es"})
     return {"code": code, **values}
 
 
