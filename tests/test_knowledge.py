@@ -55,7 +55,11 @@ SCRIPT: dict[str, Any] = {
     "reasons": ["bloqueo_tarjeta"],
     "steps": [
         {"title": "Saludo", "text": "Buenos días, {customer.name}. Le atiendo por {contact.reason}."},
-        {"title": "Datos", "text": "Cliente {customer.segment} ({customer.value_tier}); caso {collected.case_ref}."},
+        {
+            "title": "Datos",
+            "text": "Cliente {customer.segment} ({customer.value_tier}); caso {collected.case_ref}; "
+            "{contact.sub_reason}.",
+        },
     ],
 }
 
@@ -205,8 +209,11 @@ def test_contact_script_fills_in_the_customer_and_hides_it_from_other_agents(ser
         "script": {"code": "guion_bloqueo", "name": "Bloqueo de tarjeta"},
         "steps": [
             # plain text as stored: the customer's data is never markup nor a placeholder
-            {"title": "Saludo", "text": "Buenos días, María <b>López</b> {contact.id}. Le atiendo por Robo."},
-            {"title": "Datos", "text": "Cliente premium (—); caso —."},
+            {
+                "title": "Saludo",
+                "text": "Buenos días, María <b>López</b> {contact.id}. Le atiendo por Bloqueo de tarjeta.",
+            },
+            {"title": "Datos", "text": "Cliente premium (—); caso —; Robo."},
         ],
     }
     articles = api.client("agent").get(f"/api/contacts/{contact}/articles").json()
@@ -229,7 +236,7 @@ def test_contact_without_reason_uses_what_its_flow_collected(service: Service, a
         row.collected = {"reason": "bloqueo_tarjeta", "case": {"id": 1, "reference": "C-2026-000123"}}
     steps = agent.get(f"/api/contacts/{contact}/script").json()["steps"]
     assert steps[0]["text"] == "Buenos días, —. Le atiendo por Bloqueo de tarjeta."
-    assert steps[1]["text"] == "Cliente pyme (—); caso C-2026-000123."
+    assert steps[1]["text"] == "Cliente pyme (—); caso C-2026-000123; —."
 
 
 def test_fill_is_one_pass() -> None:

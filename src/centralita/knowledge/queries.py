@@ -202,15 +202,23 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _values(session: Session, contact: t.Contact, language: str, reason_code: str | None) -> dict[str, str]:
+def _reason_name(session: Session, tenant_id: int, code: str | None, language: str) -> str | None:
+    reason = (
+        session.scalar(select(t.Reason).where(t.Reason.tenant_id == tenant_id, t.Reason.code == code)) if code else None
+    )
+    if reason is None:
+        return code
+    return reason.name_en if language == "en" else reason.name_es
+
+
+def _values(session: Session, contact: t.Contact, language: str, codes: list[str]) -> dict[str, str]:
+    """The placeholders' values: `codes` is the contact's reasons, most precise first (the last one is the
+    reason itself, any before it a sub-reason)."""
+    reason_code = codes[-1] if codes else None
+    sub_code = codes[0] if len(codes) > 1 else None
     customer = session.get(t.Customer, contact.customer_id) if contact.customer_id is not None else None
     if customer is not None and customer.tenant_id != contact.tenant_id:
         customer = None
-    reason = (
-        session.scalar(select(t.Reason).where(t.Reason.tenant_id == contact.tenant_id, t.Reason.code == reason_code))
-        if reason_code
-        else None
-    )
     queue = session.get(t.Queue, contact.queue_id) if contact.queue_id is not None else None
     collected = contact.collected or {}
     case = collected.get("case")
@@ -221,8 +229,9 @@ def _values(session: Session, contact: t.Contact, language: str, reason_code: st
         "customer.lifecycle_stage": customer.lifecycle_stage if customer else contact.lifecycle_stage,
         "customer.language": customer.language if customer else None,
         "contact.id": contact.id,
-        "contact.reason": (reason.name_en if language == "en" else reason.name_es) if reason else reason_code,
+        "contact.reason": _reason_name(session, contact.tenant_id, reason_code, language),
         "contact.reason_code": reason_code,
+        "contact.sub_reason": _reason_name(session, contact.tenant_id, sub_code, language),
         "contact.channel": contact.channel,
         "contact.language": contact.language,
         "contact.queue": queue.name if queue is not None else None,
@@ -254,7 +263,7 @@ def contact_script(session: Session, contact: t.Contact) -> ContactScript:
     for code in codes:
         for script in scripts:
             if code in (script.reasons or []):
-                values = _values(session, contact, script.language, codes[0])
+                values = _values(session, contact, script.language, codes)
                 steps = [
                     {"title": str(step.get("title", "")), "text": fill(str(step.get("text", "")), values)}
                     for step in script.steps or []

@@ -46,6 +46,7 @@ PLACEHOLDERS = (
     "contact.id",
     "contact.reason",
     "contact.reason_code",
+    "contact.sub_reason",
     "contact.channel",
     "contact.language",
     "contact.queue",
