@@ -67,8 +67,11 @@ SCRIPT: dict[str, Any] = {
 def _reasons(service: Service, world: World) -> None:
     with service.db.write() as s:
         do_create_reason_group(s, world.admin, ReasonGroupCreate(code="tarjetas", name_es="Tarjetas", name_en="Cards"))
-        for code, name in (("bloqueo_tarjeta", "Bloqueo de tarjeta"), ("pin", "Recordatorio de PIN")):
-            do_create_reason(s, world.admin, ReasonCreate(code=code, group="tarjetas", name_es=name, name_en=name))
+        for code, name, english in (
+            ("bloqueo_tarjeta", "Bloqueo de tarjeta", "Card block"),
+            ("pin", "Recordatorio de PIN", "PIN reminder"),
+        ):
+            do_create_reason(s, world.admin, ReasonCreate(code=code, group="tarjetas", name_es=name, name_en=english))
         do_create_reason(
             s,
             world.admin,
@@ -161,6 +164,7 @@ def test_search_ignores_case_and_accents_and_ranks_title_hits_first(service: Ser
     hits = agent.get("/api/kb/articles", params={"q": "telefono"}).json()  # "teléfono" in the body
     assert [h["code"] for h in hits] == ["pin"]
     assert "teléfono" in hits[0]["excerpt"]
+    assert [h["code"] for h in agent.get("/api/kb/articles", params={"q": "TELÉFONO"}).json()] == ["pin"]
     assert set(hits[0]) == {"code", "title", "excerpt", "tags", "reasons", "updated_at"}
     hits = agent.get("/api/kb/articles", params={"q": "atención sábados"}).json()  # every word, anywhere
     assert [h["code"] for h in hits] == ["horario"]
@@ -369,3 +373,26 @@ def test_config_apply_refuses_a_second_script_for_a_reason(service: Service, api
     with service.db.write() as s, pytest.raises(InvalidInput) as err:
         do_apply_config(s, api.a.admin, text, "kb.yaml")
     assert [(".".join(map(str, e.loc)), e.line) for e in err.value.errors] == [("scripts.1.reasons.0", 23)]
+
+
+def test_openapi_declares_the_problems(api: Api) -> None:
+    paths = api.client("admin").get("/openapi.json").json()["paths"]
+    put = paths["/api/kb/articles/{code}"]["put"]["responses"]
+    assert {"403", "404", "409", "422"} <= set(put)
+    script = paths["/api/contacts/{contact_id}/script"]["get"]["responses"]
+    assert {"403", "404", "422"} <= set(script)
+    assert set(script["200"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1:]) == {"ContactScript"}
+    assert {"/api/kb/articles", "/api/scripts", "/api/scripts/{code}", "/api/contacts/{contact_id}/articles"} <= set(
+        paths
+    )
+
+
+def test_an_english_script_says_the_reason_in_english(service: Service, api: Api) -> None:
+    _reasons(service, api.a)
+    english = {**SCRIPT, "code": "card_block", "language": "en", "steps": [{"title": "Hi", "text": "{contact.reason}"}]}
+    with service.db.write() as s:
+        do_put_script(s, api.a.admin, ScriptCreate.model_validate(english))
+    contact = _contact(service, api.a, "ana", "atencion", reason="bloqueo_tarjeta")
+    assert api.client("agent").get(f"/api/contacts/{contact}/script").json()["steps"] == [
+        {"title": "Hi", "text": "Card block"}
+    ]
