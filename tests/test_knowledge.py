@@ -4,6 +4,8 @@ contact's script with its placeholders filled in, access, hostile input, configu
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from centralita.configuration.document import check
 from centralita.configuration.export import export_config
 from centralita.configuration.plan import do_apply_config
 from centralita.contacts.history import RecordedContact, do_record_contacts
-from centralita.core.errors import InvalidInput
+from centralita.core.errors import Conflict, InvalidInput
 from centralita.events.log import read_events
 from centralita.knowledge import queries
 from centralita.knowledge.actions import do_delete_article, do_put_article, do_put_script
@@ -23,7 +25,7 @@ from centralita.queues.schemas import ReasonCreate, ReasonGroupCreate
 from centralita.service import Service
 from centralita.store import tables as t
 from tests.conftest import Api
-from tests.factories import World
+from tests.factories import World, make_world
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -396,3 +398,25 @@ def test_an_english_script_says_the_reason_in_english(service: Service, api: Api
     assert api.client("agent").get(f"/api/contacts/{contact}/script").json()["steps"] == [
         {"title": "Hi", "text": "Card block"}
     ]
+
+
+def test_two_puts_creating_one_code_at_once_are_a_conflict(pg_service: Service) -> None:
+    world = make_world(pg_service, "norte")
+    data = ArticleCreate(code="doble", title="Doble", body="x")
+    outcome: list[BaseException | None] = []
+
+    def second() -> None:
+        try:
+            with pg_service.db.write() as s:
+                do_put_article(s, world.admin, data)
+            outcome.append(None)
+        except Conflict as exc:
+            outcome.append(exc)
+
+    with pg_service.db.write() as s:
+        do_put_article(s, world.admin, data)
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)  # the second waits on the first's new row
+    thread.join(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict)

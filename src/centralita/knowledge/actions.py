@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from centralita.core.actor import Actor
-from centralita.core.errors import ErrorList
+from centralita.core.errors import Conflict, ErrorList
 from centralita.core.i18n import _
 from centralita.events.log import append_event
 from centralita.knowledge.schemas import ArticleCreate, ScriptCreate
@@ -26,6 +27,15 @@ def _check_reasons(session: Session, actor: Actor, reasons: list[str], errors: E
         elif code in seen:
             errors.add(["reasons", index], _("reason {code!r} is listed twice", code=code))
         seen.add(code)
+
+
+def _flush_new(session: Session, code: str) -> None:
+    """Write a new row now: another request creating the same code at the same time is a conflict (409),
+    not a server error (PostgreSQL; SQLite writers run one at a time)."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(_("{code!r} was just created by another request; try again", code=code)) from exc
 
 
 def do_put_article(session: Session, actor: Actor, data: ArticleCreate) -> t.KbArticle:
@@ -48,7 +58,7 @@ def do_put_article(session: Session, actor: Actor, data: ArticleCreate) -> t.KbA
         for key, value in values.items():
             setattr(row, key, value)
         row.updated_at = now
-    session.flush()
+    _flush_new(session, data.code)
     append_event(
         session, actor.tenant_id, "kb_article.saved", now,
         {"code": data.code, "created": created, "active": data.active, "reasons": list(data.reasons)},
@@ -99,7 +109,7 @@ def do_put_script(session: Session, actor: Actor, data: ScriptCreate) -> t.Agent
         for key, value in values.items():
             setattr(row, key, value)
         row.updated_at = now
-    session.flush()
+    _flush_new(session, data.code)
     append_event(
         session, actor.tenant_id, "agent_script.saved", now,
         {
