@@ -420,3 +420,12 @@ def test_two_puts_creating_one_code_at_once_are_a_conflict(pg_service: Service) 
         time.sleep(0.5)  # the second waits on the first's new row
     thread.join(10)
     assert len(outcome) == 1 and isinstance(outcome[0], Conflict)
+
+
+def test_excerpts_are_plain_text() -> None:
+    body = "# Título\n\nVer [la guía](https://x.example/a_b) y **más** _cosas_: 3*4 snake_case `code`\n- uno\n1. dos"
+    assert queries.excerpt(body, ["guia"]) == "Título Ver la guía y más cosas: 3*4 snake_case code uno dos"
+    long = "Inicio. " + "relleno " * 60 + "la palabra clave está aquí " + "final " * 60
+    cut = queries.excerpt(long, ["clave"])
+    assert cut.startswith("…") and cut.endswith("…") and "clave" in cut and len(cut) <= 202
+    assert queries.excerpt(long, ["nada"]).startswith("Inicio. relleno")

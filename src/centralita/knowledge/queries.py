@@ -34,7 +34,9 @@ __all__ = [
 
 MISSING_VALUE = "—"  # what a placeholder shows when the contact has no such data
 EXCERPT = 200
-_MARKUP = re.compile(r"(^|\n)\s{0,3}(#{1,6}|>|[-*+]|\d+\.)\s+|[*_`~]+|!?\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_LINE_MARK = re.compile(r"(^|\n)[ \t]{0,3}(?:#{1,6}|>|[-*+]|\d+\.)[ \t]+")
+_EMPHASIS = re.compile(r"(?<![\w*_])[*_]+(?=\S)|(?<=\S)[*_]+(?![\w*_])|`+|~~")
 _SPACE = re.compile(r"\s+")
 
 
@@ -60,7 +62,8 @@ def _folded_with_origin(text: str) -> tuple[str, list[int]]:
 
 def _plain(markdown: str) -> str:
     """Markdown as one line of plain text (headings, emphasis and link targets dropped)."""
-    return _SPACE.sub(" ", _MARKUP.sub(lambda m: f" {m.group(3) or ''} ", markdown)).strip()
+    text = _EMPHASIS.sub("", _LINE_MARK.sub(r"\1", _LINK.sub(r"\1", markdown)))
+    return _SPACE.sub(" ", text).strip()
 
 
 def _words(query: str) -> list[str]:
