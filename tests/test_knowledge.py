@@ -338,6 +338,7 @@ def test_config_round_trip_and_prune(service: Service, api: Api) -> None:
     with service.db.read() as s:
         exported = export_config(s, world.tenant_id)
     assert "knowledge_base:" in exported and "{customer.name}" in exported
+    assert "    body: |\n      # Bloqueo\n      Verifique" in exported  # Markdown stays readable
     with service.db.write() as s:
         again = do_apply_config(s, world.admin, exported, "export.yaml")
         assert not again.changed
