@@ -2,6 +2,8 @@
 import { t } from "../lib/i18n";
 import { channelLabel, statusLabel } from "../lib/labels";
 import type { ContactSummary } from "../lib/realtime";
+import { useState } from "preact/hooks";
+import { PastContact } from "./history";
 import type { ScreenPop } from "./types";
 
 const HIDDEN_VARS = new Set(["pin", "pin_ok"]);
@@ -59,6 +61,7 @@ export function Collected({ collected }: { collected: Record<string, any> }) {
 }
 
 export function ScreenPopView({ summary, pop }: { summary: ContactSummary; pop: ScreenPop | null }) {
+  const [opened, setOpened] = useState<number | null>(null);
   const customer = pop?.customer?.customer;
   const name = customer?.name ?? (summary.customer_name as string | null) ?? t("Unknown customer");
   return (
@@ -105,7 +108,11 @@ export function ScreenPopView({ summary, pop }: { summary: ContactSummary; pop: 
               <tbody>
                 {pop.customer.last_contacts.map((c) => (
                   <tr>
-                    <td>{new Date(c.initiation_ts).toLocaleString()}</td>
+                    <td>
+                      <button class="link" aria-expanded={opened === c.id} onClick={() => setOpened(opened === c.id ? null : c.id)}>
+                        {new Date(c.initiation_ts).toLocaleString()}
+                      </button>
+                    </td>
                     <td>{channelLabel(c.channel)}</td>
                     <td>
                       {c.disposition ?? statusLabel(c.status)}
@@ -118,6 +125,7 @@ export function ScreenPopView({ summary, pop }: { summary: ContactSummary; pop: 
           ) : (
             <p class="muted small">{t("No earlier contact.")}</p>
           )}
+          {opened !== null ? <PastContact id={opened} /> : null}
         </>
       ) : null}
     </section>
