@@ -278,3 +278,46 @@ def test_an_agent_cannot_write_on_a_voice_contact(live: Live, path: str) -> None
     assert live.client("agent").post(f"/api/contacts/{cid}/accept").status_code == 200
     resp = live.client("agent").post(f"/api/contacts/{cid}/{path}", json={"text": "x"})
     assert resp.status_code == 409 and "chat" in resp.json()["detail"], resp.text
+
+
+def test_a_transferred_chat_goes_on_with_the_next_agent(live: Live) -> None:
+    cid, token = _connected(live)
+    anon, ana = live.api.anonymous(), live.client("agent")
+    url = f"/api/chat/conversations/{cid}/messages"
+    assert ana.post(f"/api/contacts/{cid}/messages", json={"text": "Le paso con cobros."}).status_code == 201
+    moved = ana.post(f"/api/contacts/{cid}/transfer", json={"queue": "cobros"})
+    assert moved.status_code == 201, moved.text
+    live.sync()
+    waiting = anon.post(url, json={"text": "¿hola?"}, headers=token)  # nobody to read it yet
+    assert waiting.status_code == 409 and "agent" in waiting.json()["detail"], waiting.text
+    read = anon.get(url, headers=token).json()
+    assert read["status"] == "queued" and read["agent"] is None and read["survey"]["offered"] is False
+    live.available("agent2")
+    nxt = live.contact(cid)["next_contact_id"]
+    assert live.offered_to(nxt) == live.agent_id("luis")
+    luis = live.client("agent2")
+    assert luis.post(f"/api/contacts/{nxt}/accept").status_code == 200
+    assert ana.post(f"/api/contacts/{cid}/messages", json={"text": "x"}).status_code == 409  # hers has ended
+    assert anon.post(url, json={"text": "Hola de nuevo"}, headers=token).status_code == 200
+    assert luis.post(f"/api/contacts/{nxt}/messages", json={"text": "Soy Luis."}).status_code == 201
+    read = anon.get(url, headers=token).json()
+    assert read["agent"] == {"name": "Luis"}
+    talk = [(m["sender"], m["text"], m["author"]) for m in read["messages"] if m["sender"] in ("agent", "customer")]
+    assert talk[-3:] == [
+        ("agent", "Le paso con cobros.", "Ana"),
+        ("customer", "Hola de nuevo", None),
+        ("agent", "Soy Luis.", "Luis"),
+    ]
+    # Luis reads what was said before the transfer; Ana's old contact shows nothing said after it
+    assert [m["text"] for m in luis.get(f"/api/contacts/{nxt}/messages").json()["messages"]][-3:] == [
+        "Le paso con cobros.",
+        "Hola de nuevo",
+        "Soy Luis.",
+    ]
+    assert ana.get(f"/api/contacts/{cid}/messages").json()["messages"][-1]["text"] == "Le paso con cobros."
+    assert luis.post(f"/api/contacts/{nxt}/end").status_code == 200
+    done = anon.post(f"/api/chat/conversations/{cid}/survey", json={"csat": 4}, headers=token)
+    assert done.status_code == 200 and done.json()["status"] == "acw", done.text
+    with live.service.db.read() as s:
+        served = s.get(t.Contact, nxt)
+        assert served is not None and served.csat == 4

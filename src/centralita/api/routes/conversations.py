@@ -253,6 +253,8 @@ def _send(svc: Service, actor: Actor, contact_id: int, text: str, chat_door: boo
             raise Conflict(_("contact {id} has ended", id=contact_id))
         if now.status in WITH_AGENT and not chat_door:
             raise Conflict(_("contact {id} is with an agent: its flow takes no more input", id=contact_id))
+        if now is not row and now.status not in WITH_AGENT:  # transferred, waiting for the next agent
+            raise Conflict(_("contact {id} is not with an agent", id=contact_id))
         if chat.customer_messages_since(s, ids, None) >= MAX_CUSTOMER_MESSAGES:
             raise Conflict(
                 _(
