@@ -58,7 +58,7 @@ from centralita.api.openapi import problem_response
 from centralita.contacts import chat, live
 from centralita.contacts.chat import ENDED, WITH_AGENT
 from centralita.core.actor import Actor
-from centralita.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, TooManyRequests
+from centralita.core.errors import Conflict, FieldError, InvalidInput, NotFound, TooManyRequests
 from centralita.core.i18n import LANGUAGES, _
 from centralita.core.vocabulary import Strict, Text, one_of
 from centralita.flowrun.advance import Moved, advance, start_at_entry
@@ -301,16 +301,15 @@ def _own_chat(s: Session, actor: Actor, contact_id: int, lock: bool = True) -> t
     """The chat `actor` handles as its agent (locked, with `lock`); 403 for anyone else, 409 when it is not
     with its agent."""
     row = access.access_contact(s, actor, contact_id, lock=lock)
-    if actor.agent_id is None:
-        raise Forbidden(_("only the agent handling contact {id} writes to its customer", id=contact_id))
+    if actor.agent_id is None:  # no agent: never a chat's own
+        access.check_writes_to_customer(actor, contact_id, row.agent_id)
     if row.channel != "chat":
         raise Conflict(_("contact {id} is no chat", id=contact_id))
     if row.status in ENDED:
         raise Conflict(_("contact {id} has ended", id=contact_id))
     if row.status not in WITH_AGENT:
         raise Conflict(_("contact {id} is not with an agent (it is {status})", id=contact_id, status=row.status))
-    if row.agent_id != actor.agent_id:
-        raise Forbidden(_("only the agent handling contact {id} writes to its customer", id=contact_id))
+    access.check_writes_to_customer(actor, contact_id, row.agent_id)
     return row
 
 
