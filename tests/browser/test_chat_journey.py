@@ -111,6 +111,11 @@ def _journey(site: Site, browser_contexts: list[BrowserContext]) -> None:
     agent.get_by_label("Mensaje al cliente").fill("Hola, soy su gestora. ¿En qué le ayudo?")
     agent.get_by_label("Mensaje al cliente").press("Enter")
     expect(widget.get_by_text("Hola, soy su gestora. ¿En qué le ayudo?")).to_be_visible(timeout=10_000)
+    box.fill("Quiero revisar")  # typing: the agent sees it on its desktop
+    expect(agent.get_by_text("El cliente está escribiendo…")).to_be_visible(timeout=10_000)
+    agent.get_by_label("Mensaje al cliente").fill("Un momento")  # and the customer sees the agent typing
+    expect(widget.get_by_text(re.compile(r"está escribiendo…"))).to_be_visible(timeout=10_000)
+    agent.get_by_label("Mensaje al cliente").fill("")
     box.fill("Quiero revisar un cargo de mi tarjeta")
     box.press("Enter")
     expect(agent.get_by_text("Quiero revisar un cargo de mi tarjeta")).to_be_visible(timeout=10_000)
