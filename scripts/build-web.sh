@@ -44,7 +44,7 @@ if [ -f "$stamp" ] && [ "$old_built" = "$web_hash" ] && [ -f build/openapi.json 
 fi
 mv build/openapi.json.new build/openapi.json
 echo "centralita: building the web pages (web/ → src/centralita/webui/dist)" >&2
-npx --no-install openapi-typescript build/openapi.json -o src/api/schema.d.ts >/dev/null 2>&1
+npx --no-install openapi-typescript build/openapi.json --default-non-nullable false -o src/api/schema.d.ts >/dev/null 2>&1
 npx --no-install tsc --noEmit
 npx --no-install vite build --logLevel warn
 npx --no-install vite build --config vite.widget.config.ts --logLevel warn

@@ -1,35 +1,22 @@
 // What helps the agent answer: the script for the contact's reason (its steps, the customer's data filled
 // in by the server) and the knowledge base (search, the articles linked to the reason).
 import { useEffect, useState } from "preact/hooks";
-import { call } from "../lib/api";
+import { api, must } from "../lib/api";
 import { t } from "../lib/i18n";
 
-interface ScriptAnswer {
-  script: { code: string; name: string } | null;
-  steps: { title: string; text: string }[];
-}
-interface Article {
-  code: string;
-  title: string;
-  excerpt?: string;
-  body?: string;
-  tags?: string[];
-}
-
-function list<T>(answer: unknown): T[] {
-  if (Array.isArray(answer)) return answer as T[];
-  const items = (answer as { items?: T[] } | null)?.items;
-  return items ?? [];
-}
+import type { Article, ArticleHit, ContactScript } from "./types";
 
 export function ScriptView({ contactId }: { contactId: number }) {
-  const [answer, setAnswer] = useState<ScriptAnswer | null>(null);
+  const [answer, setAnswer] = useState<ContactScript | null>(null);
   const [done, setDone] = useState<Set<number>>(new Set());
   const [error, setError] = useState("");
   useEffect(() => {
     setAnswer(null);
     setDone(new Set());
-    call<ScriptAnswer>("GET", `/api/contacts/${contactId}/script`).then(setAnswer, (e: Error) => setError(e.message));
+    must(api.GET("/api/contacts/{contact_id}/script", { params: { path: { contact_id: contactId } } })).then(
+      setAnswer,
+      (e: Error) => setError(e.message),
+    );
   }, [contactId]);
   return (
     <section class="card" aria-labelledby="script-title" data-testid="script">
@@ -72,14 +59,14 @@ function Paragraphs({ text }: { text: string }) {
 
 export function KnowledgeBase({ contactId }: { contactId: number | null }) {
   const [query, setQuery] = useState("");
-  const [results, setResults] = useState<Article[]>([]);
+  const [results, setResults] = useState<ArticleHit[]>([]);
   const [open, setOpen] = useState<Article | null>(null);
   const [error, setError] = useState("");
   useEffect(() => {
     setOpen(null);
     if (contactId === null) return;
-    call<unknown>("GET", `/api/contacts/${contactId}/articles`).then(
-      (a) => setResults(list<Article>(a)),
+    must(api.GET("/api/contacts/{contact_id}/articles", { params: { path: { contact_id: contactId } } })).then(
+      setResults,
       () => setResults([]),
     );
   }, [contactId]);
@@ -87,8 +74,7 @@ export function KnowledgeBase({ contactId }: { contactId: number | null }) {
     e.preventDefault();
     setError("");
     try {
-      const answer = await call<unknown>("GET", `/api/kb/articles?q=${encodeURIComponent(query)}&limit=10`);
-      setResults(list<Article>(answer));
+      setResults(await must(api.GET("/api/kb/articles", { params: { query: { q: query, limit: 10 } } })));
       setOpen(null);
     } catch (err) {
       setError((err as Error).message);
@@ -96,7 +82,7 @@ export function KnowledgeBase({ contactId }: { contactId: number | null }) {
   }
   async function read(code: string) {
     try {
-      setOpen(await call<Article>("GET", `/api/kb/articles/${encodeURIComponent(code)}`));
+      setOpen(await must(api.GET("/api/kb/articles/{code}", { params: { path: { code } } })));
     } catch (err) {
       setError((err as Error).message);
     }

@@ -1,6 +1,6 @@
 // The customer's case for this contact: link an open one (and move its status, add a note) or open a new one.
 import { useState } from "preact/hooks";
-import { call } from "../lib/api";
+import { api, must } from "../lib/api";
 import { t } from "../lib/i18n";
 import { statusLabel } from "../lib/labels";
 import type { CaseRow } from "./types";
@@ -38,11 +38,7 @@ export function CasePanel({
   function create(e: Event) {
     e.preventDefault();
     void run(async () => {
-      const made = await call<CaseRow>("POST", "/api/cases", {
-        subject,
-        customer_id: customerId,
-        contact_id: contactId,
-      });
+      const made = await must(api.POST("/api/cases", { body: { subject, customer_id: customerId, contact_id: contactId } }));
       setChosen(made.reference);
       setSubject("");
     }, t("Case opened."));
@@ -51,9 +47,10 @@ export function CasePanel({
     e.preventDefault();
     if (!chosen) return;
     void run(async () => {
-      await call("POST", `/api/cases/${encodeURIComponent(chosen)}/contacts`, { contact_id: contactId });
-      if (status) await call("PATCH", `/api/cases/${encodeURIComponent(chosen)}`, { status });
-      if (note) await call("POST", `/api/cases/${encodeURIComponent(chosen)}/notes`, { text: note });
+      const path = { path: { case_ref: chosen } };
+      await must(api.POST("/api/cases/{case_ref}/contacts", { params: path, body: { contact_id: contactId } }));
+      if (status) await must(api.PATCH("/api/cases/{case_ref}", { params: path, body: { status } }));
+      if (note) await must(api.POST("/api/cases/{case_ref}/notes", { params: path, body: { text: note } }));
       setNote("");
     }, t("Case updated."));
   }

@@ -1,7 +1,7 @@
 // The conversation with the customer: what the bot and the customer said before, then the chat with the
 // agent (sent with Enter), the customer's typing indicator, and the agent's own typing sent as it types.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { call } from "../lib/api";
+import { api, must } from "../lib/api";
 import { t } from "../lib/i18n";
 import { senderLabel } from "../lib/labels";
 import type { Message } from "./types";
@@ -31,7 +31,7 @@ export function ConversationView({
     if (!body) return;
     setError("");
     try {
-      await call("POST", `/api/contacts/${contactId}/messages`, { text: body });
+      await must(api.POST("/api/contacts/{contact_id}/messages", { params: { path: { contact_id: contactId } }, body: { text: body } }));
       setText("");
       lastTyping.current = 0; // a message ends the typing the customer sees: the next keystroke says it again
     } catch (err) {
@@ -43,7 +43,7 @@ export function ConversationView({
     const now = Date.now();
     if (value && now - lastTyping.current > TYPING_EVERY_MS) {
       lastTyping.current = now;
-      void call("POST", `/api/contacts/${contactId}/typing`).catch(() => undefined);
+      void must(api.POST("/api/contacts/{contact_id}/typing", { params: { path: { contact_id: contactId } } })).catch(() => undefined);
     }
   }
   return (

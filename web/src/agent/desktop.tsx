@@ -2,7 +2,7 @@
 // the selected one the conversation, the screen pop, the script, the knowledge base, the case, transfer and
 // wrap-up. Live from the realtime socket (snapshot + events); keyboard shortcuts for the frequent actions.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { call, named, type Me } from "../lib/api";
+import { api, must, named, type Me } from "../lib/api";
 import { t } from "../lib/i18n";
 import { Realtime, type ContactRow, type EventRecord, type OfferRow, type State } from "../lib/realtime";
 import { activityLabel, channelLabel, statusLabel } from "../lib/labels";
@@ -11,14 +11,8 @@ import { KnowledgeBase, ScriptView } from "./assist";
 import { CasePanel } from "./cases";
 import { ConversationView } from "./conversation";
 import { ScreenPopView } from "./screenpop";
-import type { Conversation, Message, Reason, ScreenPop } from "./types";
+import { collectedOf, type AwayReason, type Message, type Reason, type ScreenPop } from "./types";
 import { TransferForm, WrapUpForm } from "./wrapup";
-
-interface AwayReason {
-  code: string;
-  name_es: string;
-  name_en: string;
-}
 
 const TYPING_SHOWN_MS = 6000;
 
@@ -78,8 +72,8 @@ export function Desktop({ me }: { me: Me }) {
       },
       connection: setOnline,
     });
-    call<Reason[]>("GET", "/api/reasons").then(setReasons, () => setReasons([]));
-    call<AwayReason[]>("GET", "/api/away-reasons").then(
+    must(api.GET("/api/reasons")).then(setReasons, () => setReasons([]));
+    must(api.GET("/api/away-reasons")).then(
       (a) => {
         setAway(a);
         setAwayChoice(a[0]?.code ?? "");
@@ -122,7 +116,7 @@ export function Desktop({ me }: { me: Me }) {
 
   async function loadMessages(id: number) {
     try {
-      const conv = await call<Conversation>("GET", `/api/contacts/${id}/messages`);
+      const conv = await must(api.GET("/api/contacts/{contact_id}/messages", { params: { path: { contact_id: id } } }));
       setMessages((all) => ({ ...all, [id]: merge(all[id] ?? [], conv.messages) }));
     } catch {
       /* a contact without a conversation (a voice call without a flow) */
@@ -130,25 +124,43 @@ export function Desktop({ me }: { me: Me }) {
   }
   async function loadPop(id: number) {
     try {
-      const pop = await call<ScreenPop>("GET", `/api/contacts/${id}/screen-pop`);
+      const pop = await must(api.GET("/api/contacts/{contact_id}/screen-pop", { params: { path: { contact_id: id } } }));
       setPops((all) => ({ ...all, [id]: pop }));
     } catch {
       /* the offer ended meanwhile */
     }
   }
-  async function act(path: string, body?: unknown) {
+  async function run(request: Promise<unknown>): Promise<boolean> {
     setError("");
     try {
-      await call("POST", path, body);
+      await request;
+      return true;
     } catch (err) {
       setError((err as Error).message);
+      return false;
+    }
+  }
+  function onContact(id: number, verb: "accept" | "reject" | "hold" | "resume" | "end"): Promise<boolean> {
+    const path = { params: { path: { contact_id: id } } };
+    switch (verb) {
+      case "accept":
+        return run(must(api.POST("/api/contacts/{contact_id}/accept", path)));
+      case "reject":
+        return run(must(api.POST("/api/contacts/{contact_id}/reject", path)));
+      case "hold":
+        return run(must(api.POST("/api/contacts/{contact_id}/hold", path)));
+      case "resume":
+        return run(must(api.POST("/api/contacts/{contact_id}/resume", path)));
+      case "end":
+        return run(must(api.POST("/api/contacts/{contact_id}/end", path)));
     }
   }
   async function setMyState(to: string) {
-    await act("/api/agents/me/state", to === "away" ? { state: "away", away_reason: awayChoice } : { state: to });
+    const body = to === "away" ? { state: "away", away_reason: awayChoice } : { state: to };
+    await run(must(api.POST("/api/agents/me/state", { body })));
   }
   function accept(o: OfferRow) {
-    void act(`/api/contacts/${o.contact_id}/accept`).then(() => setSelected(o.contact_id));
+    void onContact(o.contact_id, "accept").then((done) => done && setSelected(o.contact_id));
   }
 
   // keyboard shortcuts (Alt + a letter: never in the way of typing)
@@ -160,13 +172,12 @@ export function Desktop({ me }: { me: Me }) {
       const digit = /^Digit([1-9])$/.exec(code);
       let handled = true;
       if (code === "KeyA" && offers[0]) accept(offers[0]);
-      else if (code === "KeyR" && offers[0]) void act(`/api/contacts/${offers[0].contact_id}/reject`);
+      else if (code === "KeyR" && offers[0]) void onContact(offers[0].contact_id, "reject");
       else if (digit && contacts[Number(digit[1]) - 1]) setSelected(contacts[Number(digit[1]) - 1].contact_id);
       else if (code === "KeyM") document.getElementById("composer")?.focus();
-      else if (code === "KeyH" && current)
-        void act(`/api/contacts/${current.contact_id}/${current.status === "held" ? "resume" : "hold"}`);
+      else if (code === "KeyH" && current) void onContact(current.contact_id, current.status === "held" ? "resume" : "hold");
       else if (code === "KeyT" && current) setTransferring(true);
-      else if (code === "KeyE" && current && current.status !== "acw") void act(`/api/contacts/${current.contact_id}/end`);
+      else if (code === "KeyE" && current && current.status !== "acw") void onContact(current.contact_id, "end");
       else if (code === "KeyW") document.getElementById("wu-reason")?.focus();
       else if (code === "KeyK") document.getElementById("kb-q")?.focus();
       else if (code === "KeyS") void setMyState(mine?.state === "available" ? "away" : "available");
@@ -237,7 +248,7 @@ export function Desktop({ me }: { me: Me }) {
                   <button class="primary" onClick={() => accept(o)}>
                     {t("Accept")} <kbd>Alt+A</kbd>
                   </button>
-                  <button onClick={() => void act(`/api/contacts/${o.contact_id}/reject`)}>{t("Reject")}</button>
+                  <button onClick={() => void onContact(o.contact_id, "reject")}>{t("Reject")}</button>
                 </div>
               </div>
             );
@@ -300,11 +311,11 @@ export function Desktop({ me }: { me: Me }) {
               </h1>
               {current.status !== "acw" ? (
                 <>
-                  <button onClick={() => void act(`/api/contacts/${current.contact_id}/${current.status === "held" ? "resume" : "hold"}`)}>
+                  <button onClick={() => void onContact(current.contact_id, current.status === "held" ? "resume" : "hold")}>
                     {current.status === "held" ? t("Resume") : t("Hold")}
                   </button>
                   <button onClick={() => setTransferring(true)}>{t("Transfer")}</button>
-                  <button class="danger" onClick={() => void act(`/api/contacts/${current.contact_id}/end`)}>
+                  <button class="danger" onClick={() => void onContact(current.contact_id, "end")}>
                     {t("End")}
                   </button>
                 </>
@@ -331,7 +342,7 @@ export function Desktop({ me }: { me: Me }) {
               contactId={current.contact_id}
               customerId={(pop?.customer?.customer.id ?? (current.contact.customer_id as number | null)) ?? null}
               cases={pop?.customer?.open_cases ?? []}
-              linkedRef={(pop?.contact.collected?.case?.reference as string | undefined) ?? null}
+              linkedRef={collectedOf(pop?.contact).case?.reference ?? null}
               onChanged={() => void loadPop(current.contact_id)}
             />
           </>

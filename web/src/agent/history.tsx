@@ -1,22 +1,24 @@
 // One past contact opened from the screen pop: its timeline (every event) and its transcript.
 import { useEffect, useState } from "preact/hooks";
-import { call } from "../lib/api";
+import { api, must } from "../lib/api";
 import { t } from "../lib/i18n";
 import { senderLabel } from "../lib/labels";
-import type { Conversation } from "./types";
+import type { ContactDetail, Conversation } from "./types";
 
-interface Detail {
-  id: number;
-  timeline: { seq: number; type: string; ts: string; data?: Record<string, unknown> }[];
+interface TimelineEvent {
+  seq: number;
+  type: string;
+  ts: string;
 }
 
 export function PastContact({ id }: { id: number }) {
-  const [detail, setDetail] = useState<Detail | null>(null);
+  const [detail, setDetail] = useState<ContactDetail | null>(null);
   const [conv, setConv] = useState<Conversation | null>(null);
   const [error, setError] = useState("");
   useEffect(() => {
-    call<Detail>("GET", `/api/contacts/${id}`).then(setDetail, (e: Error) => setError(e.message));
-    call<Conversation>("GET", `/api/contacts/${id}/messages`).then(setConv, () => setConv(null));
+    const path = { params: { path: { contact_id: id } } };
+    must(api.GET("/api/contacts/{contact_id}", path)).then(setDetail, (e: Error) => setError(e.message));
+    must(api.GET("/api/contacts/{contact_id}/messages", path)).then(setConv, () => setConv(null));
   }, [id]);
   if (error) return <p class="small muted">{error}</p>;
   if (!detail) return <p class="small muted">…</p>;
@@ -24,7 +26,7 @@ export function PastContact({ id }: { id: number }) {
     <div class="past small" data-testid="past-contact">
       <h4>{t("Timeline")}</h4>
       <ol>
-        {detail.timeline.map((e) => (
+        {(detail.timeline as unknown as TimelineEvent[]).map((e) => (
           <li>
             <time dateTime={e.ts}>{new Date(e.ts).toLocaleTimeString()}</time> {e.type}
           </li>

@@ -4,7 +4,7 @@ import { channelLabel, statusLabel } from "../lib/labels";
 import type { ContactSummary } from "../lib/realtime";
 import { useState } from "preact/hooks";
 import { PastContact } from "./history";
-import type { ScreenPop } from "./types";
+import { collectedOf, type Collected as CollectedData, type ScreenPop } from "./types";
 
 const HIDDEN_VARS = new Set(["pin", "pin_ok"]);
 
@@ -19,11 +19,11 @@ function Field({ label, value }: { label: string; value: unknown }) {
 }
 
 /** What the flow collected: identification, reason, variables, self-service steps, case, transfer note. */
-export function Collected({ collected }: { collected: Record<string, any> }) {
-  const vars = Object.entries((collected.vars ?? {}) as Record<string, unknown>).filter(([k]) => !HIDDEN_VARS.has(k));
-  const functions = (collected.functions ?? []) as { name?: string; function?: string; outcome?: string }[];
-  const transfer = collected.transfer as { from_agent?: string; note?: string } | undefined;
-  const caseRef = collected.case?.reference ?? collected.case_reference ?? collected.vars?.case_ref;
+export function Collected({ collected }: { collected: CollectedData }) {
+  const vars = Object.entries(collected.vars ?? {}).filter(([k]) => !HIDDEN_VARS.has(k));
+  const functions = collected.functions ?? [];
+  const transfer = collected.transfer;
+  const caseRef = collected.case?.reference;
   return (
     <section aria-labelledby="collected-title">
       <h3 id="collected-title">{t("Collected by the flow")}</h3>
@@ -49,7 +49,7 @@ export function Collected({ collected }: { collected: Record<string, any> }) {
           <ol class="small">
             {functions.map((f) => (
               <li>
-                {f.function ?? f.name} — {f.outcome ?? ""}
+                {f.function ?? f.node} — {f.outcome ?? ""}
               </li>
             ))}
           </ol>
@@ -80,7 +80,7 @@ export function ScreenPopView({ summary, pop }: { summary: ContactSummary; pop: 
         <p class="small muted">{customer.identities.map((i) => `${i.kind}: ${i.value}`).join(" · ")}</p>
       ) : null}
       {customer?.notes ? <p class="small">{customer.notes}</p> : null}
-      <Collected collected={(pop?.contact.collected ?? summary.collected ?? {}) as Record<string, any>} />
+      <Collected collected={collectedOf(pop?.contact ?? summary)} />
       {pop?.customer ? (
         <>
           <h3>{t("Open cases")}</h3>

@@ -1,8 +1,9 @@
 // The wrap-up form (reason required, outcome, resolved, notes, an optional follow-up) and the transfer form.
 import { useEffect, useState } from "preact/hooks";
-import { call, named } from "../lib/api";
+import { api, must, named } from "../lib/api";
 import { t } from "../lib/i18n";
 import { dispositionLabel } from "../lib/labels";
+import type { components } from "../api/schema";
 import type { Reason } from "./types";
 
 export const DISPOSITIONS = ["resolved", "information", "follow_up", "escalated", "sale", "complaint", "no_answer"];
@@ -38,12 +39,11 @@ export function WrapUpForm({
     }
     setBusy(true);
     setError("");
-    const body: Record<string, unknown> = { disposition, reason, resolved, notes: notes || null };
-    if (sub) body.sub_reason = sub;
+    const body: WrapUpBody = { disposition, reason, resolved, notes: notes || null, sub_reason: sub || null };
     if (follow !== "none")
       body.follow_up = { kind: follow, due_at: due ? new Date(due).toISOString() : null, note: followNote || null };
     try {
-      await call("POST", `/api/contacts/${contactId}/wrap-up`, body);
+      await must(api.POST("/api/contacts/{contact_id}/wrap-up", { params: { path: { contact_id: contactId } }, body }));
       onDone();
     } catch (err) {
       setError((err as Error).message);
@@ -129,10 +129,12 @@ export function WrapUpForm({
   );
 }
 
+type WrapUpBody = components["schemas"]["WrapUp"];
+
 interface Named {
   code: string;
   name: string;
-  active?: boolean;
+  active: boolean;
 }
 
 export function TransferForm({ contactId, onClose }: { contactId: number; onClose: (done: boolean) => void }) {
@@ -143,15 +145,16 @@ export function TransferForm({ contactId, onClose }: { contactId: number; onClos
   const [note, setNote] = useState("");
   const [error, setError] = useState("");
   useEffect(() => {
-    call<Named[]>("GET", "/api/queues").then((q) => setQueues(q.filter((x) => x.active !== false)), () => setQueues([]));
-    call<Named[]>("GET", "/api/agents").then((a) => setAgents(a.filter((x) => x.active !== false)), () => setAgents([]));
+    must(api.GET("/api/queues")).then((q: Named[]) => setQueues(q.filter((x) => x.active)), () => setQueues([]));
+    must(api.GET("/api/agents")).then((a: Named[]) => setAgents(a.filter((x) => x.active)), () => setAgents([]));
   }, []);
   const options = kind === "queue" ? queues : agents;
   async function submit(e: Event) {
     e.preventDefault();
     setError("");
     try {
-      await call("POST", `/api/contacts/${contactId}/transfer`, { [kind]: target, note: note || null });
+      const body = kind === "queue" ? { queue: target, note: note || null } : { agent: target, note: note || null };
+      await must(api.POST("/api/contacts/{contact_id}/transfer", { params: { path: { contact_id: contactId } }, body }));
       onClose(true);
     } catch (err) {
       setError((err as Error).message);

@@ -33,15 +33,20 @@ export function describe(problem: unknown): string {
   return p.detail ?? p.title ?? t("Something went wrong");
 }
 
-/** The data of an answer, or an Error carrying the problem's words. */
+/** The data of an answer (undefined for a 204), or an Error carrying the problem's words. */
 export function ok<T>(answer: { data?: T; error?: unknown; response: Response }): T {
-  if (answer.error !== undefined || answer.data === undefined) {
+  if (!answer.response.ok) {
     if (answer.response.status === 401) {
       location.assign(`/?next=${encodeURIComponent(location.pathname)}`);
     }
-    throw new Error(describe(answer.error));
+    throw Object.assign(new Error(describe(answer.error)), { status: answer.response.status });
   }
-  return answer.data;
+  return answer.data as T;
+}
+
+/** `ok` of a request in flight: `const x = await must(api.GET(...))`. */
+export async function must<T>(request: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  return ok(await request);
 }
 
 export type Me = paths["/api/auth/me"]["get"]["responses"]["200"]["content"]["application/json"];
