@@ -188,13 +188,16 @@ export function Flows() {
   const [graphProblem, setGraphProblem] = useState("");
   const [rollTo, setRollTo] = useState<number | null>(null);
   const editor = useRef<HTMLTextAreaElement | null>(null);
+  const touched = useRef(false); // the person loaded, started or typed a text: the first flow is not opened over it
   const summary = flows.rows?.find((f) => f.code === code);
 
-  async function open(which: string, version?: number) {
+  async function open(which: string, auto = false) {
+    if (!auto) touched.current = false;
+    const text = await call(api.GET("/api/flows/{code}", { params: { path: { code: which } } }));
+    if (auto && touched.current) return;
     setProblem(null);
     setIssues(null);
     setNotice("");
-    const text = await call(api.GET("/api/flows/{code}", { params: { path: { code: which }, query: version ? { version } : {} } }));
     if (text.problem) {
       setProblem(text.problem);
       return;
@@ -204,7 +207,7 @@ export function Flows() {
     setFileName(`${which}.yaml`);
     const [v, g] = await Promise.all([
       call(api.GET("/api/flows/{code}/versions", { params: { path: { code: which } } })),
-      call(api.GET("/api/flows/{code}/graph", { params: { path: { code: which }, query: version ? { version } : {} } })),
+      call(api.GET("/api/flows/{code}/graph", { params: { path: { code: which } } })),
     ]);
     setVersions(v.data ?? []);
     setGraph(g.data ?? null);
@@ -212,10 +215,11 @@ export function Flows() {
   }
 
   useEffect(() => {
-    if (code === null && flows.rows && flows.rows.length > 0 && source === "") void open(flows.rows[0].code);
+    if (code === null && flows.rows && flows.rows.length > 0 && !touched.current) void open(flows.rows[0].code, true);
   }, [flows.rows]);
 
   function startNew() {
+    touched.current = true;
     setCode(null);
     setSource(NEW_FLOW);
     setFileName("flow.yaml");
@@ -231,6 +235,7 @@ export function Flows() {
     const input = e.currentTarget as HTMLInputElement;
     const file = input.files?.[0];
     if (!file) return;
+    touched.current = true;
     setSource(await file.text());
     setFileName(file.name);
     setCode(null);
@@ -336,7 +341,10 @@ export function Flows() {
               </h2>
               {summary ? <span class="muted small">{t("Current version: {version} of {count}", { version: summary.current_version, count: summary.versions })}</span> : null}
             </div>
-            <Editor value={source} onInput={(v) => { setSource(v); }} issues={issues ?? []} editorRef={editor} />
+            <Editor value={source} onInput={(v) => {
+                touched.current = true;
+                setSource(v);
+              }} issues={issues ?? []} editorRef={editor} />
             <div class="row form-buttons">
               <button type="button" onClick={() => void check()}>
                 {t("Check")}
