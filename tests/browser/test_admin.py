@@ -87,6 +87,36 @@ def test_admin_creates_a_skill_and_a_queue(site: Site, admin_context: BrowserCon
     assert queue["overflow"]["queue"] == "atencion" and queue["overflow"]["after_s"] == 90
     shot(page, "admin-queues")
 
+    # an agent gets the new skill at level 3 and the new queue
+    page.get_by_role("link", name="Agentes").click()
+    page.get_by_role("button", name="Editar Marta Ruiz Delgado").click()
+    form = page.locator("#agents-form")
+    form.get_by_label("Reclamaciones", exact=True).select_option("3")
+    form.get_by_role("checkbox", name="Reclamaciones web").check()
+    shot(page, "admin-agent-form")
+    form.get_by_role("button", name="Guardar").click()
+    expect(page.get_by_text("Guardado.")).to_be_visible()
+    agent = page.request.get(f"{site.url}/api/agents/marta.ruiz").json()
+    assert agent["skills"]["reclamaciones"] == 3
+    assert "reclamaciones" in [q["queue"] for q in agent["queues"]]
+
+    # an API token: its secret shown once, then revoked after a confirmation
+    page.get_by_role("link", name="Tokens de la API").click()
+    page.get_by_role("button", name="+ Nuevo token").click()
+    form = page.locator("#tokens-form")
+    form.get_by_label("Nombre").fill("Integración CRM")
+    form.get_by_role("button", name="Crear").click()
+    secret = page.get_by_label("Secreto de Integración CRM")
+    expect(secret).to_be_visible()
+    assert len(secret.input_value()) > 20
+    shot(page, "admin-token-secret")
+    page.get_by_role("button", name="Revocar: Integración CRM").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revocar").click()
+    expect(page.get_by_text("Revocado")).to_be_visible()
+    expect(page.get_by_label("Secreto de Integración CRM")).to_have_count(0)
+    [token] = [k for k in page.request.get(f"{site.url}/api/tokens").json() if k["name"] == "Integración CRM"]
+    assert token["revoked_at"] is not None
+
     for section in ("agents", "users", "tokens", "reasons", "hours", "entry-points", "knowledge"):
         page.goto(f"{site.url}/admin#{section}")
         page.wait_for_load_state("networkidle")

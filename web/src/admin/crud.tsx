@@ -75,6 +75,7 @@ export function Crud<R, F>(p: CrudProps<R, F>) {
     }
     setProblem(null);
     setNotice(t("Done."));
+    setAfterSave(null);
     setEditing(null);
     list.reload();
   }

@@ -183,6 +183,7 @@ export function Flows() {
   const [issues, setIssues] = useState<Issue[] | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [notice, setNotice] = useState("");
+  const [bad, setBad] = useState(false); // the notice reports errors
   const [versions, setVersions] = useState<S<"VersionInfo">[]>([]);
   const [graph, setGraph] = useState<S<"FlowGraph"> | null>(null);
   const [graphProblem, setGraphProblem] = useState("");
@@ -247,6 +248,7 @@ export function Flows() {
 
   async function check() {
     setNotice("");
+    setBad(false);
     setProblem(null);
     const o = await call(api.POST("/api/flows/check", { body: { source, name: fileName } }));
     if (o.problem) {
@@ -255,23 +257,27 @@ export function Flows() {
     }
     const found = [...o.data.errors, ...o.data.warnings].sort((a, b) => a.line - b.line || a.column - b.column);
     setIssues(found);
+    setBad(o.data.errors.length > 0);
     setNotice(o.data.errors.length === 0 ? t("No errors: ready to publish.") : t("{count} errors found.", { count: o.data.errors.length }));
   }
 
   async function publish() {
     setNotice("");
+    setBad(false);
     setProblem(null);
     const o = await call(api.POST("/api/flows", { body: { source, name: fileName } }));
     if (o.problem) {
       const lines = (o.problem.errors ?? []) as unknown as (Issue & { source?: string })[];
-      if (lines.length && typeof lines[0].line === "number") setIssues(lines.map((l) => ({ ...l, severity: l.severity ?? "error" })));
-      else setProblem(o.problem);
+      if (lines.length && typeof lines[0].line === "number") {
+        setIssues(lines.map((l) => ({ ...l, severity: l.severity ?? "error" })));
+        setBad(true);
+        setNotice(t("Not published: {count} errors found.", { count: lines.length }));
+      } else setProblem(o.problem);
       return;
     }
-    setIssues(o.data.warnings);
-    setNotice(o.data.changed ? t("Published {code} version {version}.", { code: o.data.code, version: o.data.version }) : t("That text is already the current version."));
     flows.reload();
-    await open(o.data.code);
+    await open(o.data.code); // the notice only once the editor holds the published text
+    setIssues(o.data.warnings);
     setNotice(o.data.changed ? t("Published {code} version {version}.", { code: o.data.code, version: o.data.version }) : t("That text is already the current version."));
   }
 
@@ -353,7 +359,7 @@ export function Flows() {
                 {t("Publish")}
               </button>
               <div aria-live="polite" class="notice-inline">
-                {notice ? <span class="notice">{notice}</span> : null}
+                {notice ? <span class={bad ? "notice bad" : "notice"}>{notice}</span> : null}
               </div>
             </div>
             <ProblemText problem={problem} />
@@ -396,7 +402,7 @@ export function Flows() {
                         <td>
                           v{v.version} {v.version === summary?.current_version ? <span class="badge available">{t("current")}</span> : null}
                         </td>
-                        <td>{new Date(v.published_at).toLocaleString()}</td>
+                        <td>{new Date(v.published_at).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" })}</td>
                         <td>{v.published_by}</td>
                         <td class="actions">
                           {v.version !== summary?.current_version ? (
