@@ -10,6 +10,8 @@ export interface Column<R> {
   label: string;
   cell: (row: R) => ComponentChildren;
   num?: boolean;
+  /** left out while the form is open beside the table (it takes the room) */
+  secondary?: boolean;
 }
 
 export interface CrudProps<R, F> {
@@ -81,6 +83,7 @@ export function Crud<R, F>(p: CrudProps<R, F>) {
   }
 
   const creating = editing?.row === null;
+  const columns = editing ? p.columns.filter((c) => !c.secondary) : p.columns;
   return (
     <section aria-labelledby={`${p.id}-title`} class="section">
       <header class="section-head">
@@ -109,7 +112,7 @@ export function Crud<R, F>(p: CrudProps<R, F>) {
               <caption class="sr-only">{p.title}</caption>
               <thead>
                 <tr>
-                  {p.columns.map((c) => (
+                  {columns.map((c) => (
                     <th scope="col" class={c.num ? "num" : undefined}>
                       {c.label}
                     </th>
@@ -122,7 +125,7 @@ export function Crud<R, F>(p: CrudProps<R, F>) {
               <tbody>
                 {list.rows.map((row) => (
                   <tr class={editing?.row === row ? "selected" : undefined}>
-                    {p.columns.map((c) => (
+                    {columns.map((c) => (
                       <td class={c.num ? "num" : undefined}>{c.cell(row)}</td>
                     ))}
                     <td class="actions">

@@ -62,10 +62,10 @@ export function Queues() {
       columns={[
         { label: t("Code"), cell: (q) => <code>{q.code}</code> },
         { label: t("Name"), cell: (q) => q.name },
-        { label: t("Channels"), cell: (q) => q.channels.map(channelName).join(", ") },
+        { label: t("Channels"), cell: (q) => q.channels.map(channelName).join(", "), secondary: true },
         { label: t("Service level"), cell: (q) => t("{percent} % in {seconds} s", { percent: q.sl_target.percent ?? 80, seconds: q.sl_target.threshold_s ?? 20 }) },
-        { label: t("Hours"), cell: (q) => q.hours ?? "—" },
-        { label: t("Overflow"), cell: (q) => (q.overflow ? String(q.overflow.queue) : "—") },
+        { label: t("Hours"), cell: (q) => q.hours ?? "—", secondary: true },
+        { label: t("Overflow"), cell: (q) => (q.overflow ? String(q.overflow.queue) : "—"), secondary: true },
         { label: t("State"), cell: (q) => <Active active={q.active} /> },
       ]}
       blank={() => ({
@@ -239,9 +239,9 @@ export function Agents() {
       columns={[
         { label: t("Code"), cell: (a) => <code>{a.code}</code> },
         { label: t("Name"), cell: (a) => a.name },
-        { label: t("Skills"), cell: (a) => mapText(a.skills) || "—" },
-        { label: t("Queues"), cell: (a) => a.queues.map((q) => q.queue).join(", ") || "—" },
-        { label: t("Capacity"), cell: (a) => Object.entries(a.capacity).map(([c, n]) => `${channelName(c)} ${n}`).join(" · ") || "—" },
+        { label: t("Skills"), cell: (a) => mapText(a.skills) || "—", secondary: true },
+        { label: t("Queues"), cell: (a) => a.queues.map((q) => q.queue).join(", ") || "—", secondary: true },
+        { label: t("Capacity"), cell: (a) => Object.entries(a.capacity).map(([c, n]) => `${channelName(c)} ${n}`).join(" · ") || "—", secondary: true },
         { label: t("State"), cell: (a) => <Active active={a.active} /> },
       ]}
       blank={() => ({ code: "", name: "", email: "", languages: "es", skills: {}, queues: [], profile: [], capacity: { voice: "1", chat: "3", email: "2" }, active: true })}
@@ -363,7 +363,7 @@ export function Users() {
         { label: t("User"), cell: (u) => <code>{u.username}</code> },
         { label: t("Name"), cell: (u) => u.display_name },
         { label: t("Role"), cell: (u) => t(u.role) },
-        { label: t("Agent"), cell: (u) => agents.find((a) => "id" in a && (a as { id: number }).id === u.agent_id)?.name ?? "—" },
+        { label: t("Agent"), secondary: true, cell: (u) => agents.find((a) => "id" in a && (a as { id: number }).id === u.agent_id)?.name ?? "—" },
         { label: t("State"), cell: (u) => <Active active={u.active} /> },
       ]}
       blank={() => ({ username: "", display_name: "", password: "", role: "agent", agent: "", language: "es", active: true })}
@@ -496,8 +496,8 @@ export function Reasons() {
           { label: t("Code"), cell: (r) => <code>{r.code}</code> },
           { label: t("Group"), cell: (r) => r.group },
           { label: t("Spanish"), cell: (r) => r.name_es },
-          { label: t("English"), cell: (r) => r.name_en },
-          { label: t("Avoidable"), cell: (r) => (r.avoidable ? t("Yes") : t("No")) },
+          { label: t("English"), cell: (r) => r.name_en, secondary: true },
+          { label: t("Avoidable"), cell: (r) => (r.avoidable ? t("Yes") : t("No")), secondary: true },
           { label: t("State"), cell: (r) => <Active active={r.active} /> },
         ]}
         blank={() => ({ code: "", group: groups.rows?.[0]?.code ?? "", parent: "", name_es: "", name_en: "", avoidable: false, active: true })}
@@ -619,7 +619,7 @@ export function Hours() {
         { label: t("Code"), cell: (h) => <code>{h.code}</code> },
         { label: t("Name"), cell: (h) => h.name },
         { label: t("Time zone"), cell: (h) => h.timezone },
-        { label: t("Weekly intervals"), cell: (h) => h.weekly.length, num: true },
+        { label: t("Weekly intervals"), cell: (h) => h.weekly.length, num: true, secondary: true },
         { label: t("Holidays and special days"), cell: (h) => h.overrides.length, num: true },
       ]}
       blank={() => ({ code: "", name: "", timezone: "Europe/Madrid", weekly: "Mon 09:00-18:00\nTue 09:00-18:00\nWed 09:00-18:00\nThu 09:00-18:00\nFri 09:00-18:00", overrides: "" })}
@@ -678,7 +678,7 @@ export function EntryPoints() {
         { label: t("Code"), cell: (e) => <code>{e.code}</code> },
         { label: t("Name"), cell: (e) => e.name },
         { label: t("Kind"), cell: (e) => e.kind },
-        { label: t("Address"), cell: (e) => <code>{e.address}</code> },
+        { label: t("Address"), cell: (e) => <code>{e.address}</code>, secondary: true },
         { label: t("Flow"), cell: (e) => e.flow },
         { label: t("State"), cell: (e) => <Active active={e.active} /> },
       ]}
