@@ -161,3 +161,10 @@ def test_flows_bench_runs() -> None:
     assert isinstance(out["steps_per_s"], int) and out["steps_per_s"] > 0
     assert isinstance(out["p99_step_us"], float)
     assert isinstance(out["steps"], int) and out["steps"] > 200
+
+
+@pytest.mark.slow
+def test_desktop_bench_runs() -> None:
+    out = _run("bench.desktop", "--runs", "2", pg=False)
+    assert out["runs"] == 2
+    assert isinstance(out["desktop_ms"], dict) and out["desktop_ms"]["median"] > 0

@@ -24,6 +24,7 @@ from centralita.demo import catalog, loader
 from centralita.demo.generator import Calendar, HistoryPlanner, plan_customers
 from centralita.demo.people import PeopleFactory, dni
 from centralita.entrypoints.queries import find_entry_point
+from centralita.knowledge.queries import search_articles
 from centralita.queues.hours import hours_status
 from centralita.service import Service
 from centralita.store import tables as t
@@ -103,6 +104,15 @@ def test_demo_loads_on_first_start(service: Service, monkeypatch: pytest.MonkeyP
         agents = list(s.scalars(select(t.Agent).where(t.Agent.tenant_id == tid)))
         assert all(a.hourly_cost and a.languages for a in agents) and any("en" in a.languages for a in agents)
         assert _count(s, t.AwayReason, tid) >= 4
+        # the knowledge base agents search (Spanish) and a script for each main reason, with placeholders
+        assert _count(s, t.KbArticle, tid) == 8
+        hits = search_articles(s, tid, "tarjeta ROBO")
+        assert hits and hits[0].code == "bloqueo-tarjeta"
+        assert [h.code for h in search_articles(s, tid, "HORARIO oficinas")] == ["horario"]
+        scripts = list(s.scalars(select(t.AgentScript).where(t.AgentScript.tenant_id == tid)))
+        covered = {reason for script in scripts for reason in script.reasons}
+        assert {"bloqueo_tarjeta", "consulta_saldo", "transferencia", "cargo_no_reconocido", "reclamacion"} <= covered
+        assert all(any("{customer.name}" in step["text"] for step in script.steps) for script in scripts)
 
         customers = list(s.scalars(select(t.Customer).where(t.Customer.tenant_id == tid)))
         assert {c.segment for c in customers} == {"particulares", "premium", "empresas"}

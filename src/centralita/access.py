@@ -56,6 +56,7 @@ __all__ = [
     "check_sees_agent",
     "check_sees_queue",
     "contacts_visible",
+    "handles_or_was_offered",
     "may_need_event",
     "own_agent_rows",
     "served_queues",
@@ -137,6 +138,18 @@ def can_see_contact(session: Session, actor: Actor, served: Served, contact: t.C
     ):
         return True
     return bool(_contact_queues(session, contact) & served)
+
+
+def handles_or_was_offered(session: Session, actor: Actor, contact: t.Contact) -> bool:
+    """What only the contact's own agent sees (its screen pop): the agent handling it or offered it; its
+    tenant's supervisors and admins. Not the other agents of its queues (`can_see_contact` lets them read it)."""
+    if contact.tenant_id != actor.tenant_id:
+        return False
+    if acts_for_any_agent(actor):
+        return True
+    return actor.agent_id is not None and (
+        contact.agent_id == actor.agent_id or was_offered(session, contact.id, actor.agent_id)
+    )
 
 
 def access_contact(session: Session, actor: Actor, contact_id: int, *, lock: bool = False) -> t.Contact:

@@ -38,13 +38,25 @@ class Site:
 
 
 def _load_demo(env: dict[str, str]) -> None:
+    """The demo bank, its hours calendars open all day every day (a test runs at any hour)."""
+    from sqlalchemy import select
+
+    from centralita.core.actor import Actor
     from centralita.core.settings import load_settings
     from centralita.demo import loader
+    from centralita.queues.actions import do_update_hours
+    from centralita.queues.schemas import HoursUpdate, WeeklyInterval
     from centralita.service import Service
+    from centralita.store import tables as t
 
     svc = Service.start(load_settings({}, env=env))
     try:
         loader.load_demo(svc, customers=40, days=1, password=PASSWORD)
+        always = [WeeklyInterval(day=d, start="00:00", end="24:00") for d in range(1, 8)]
+        with svc.db.write() as s:
+            for row in s.scalars(select(t.HoursCalendar)):
+                actor = Actor(tenant_id=row.tenant_id, role="admin", username="test", clock=svc.clock)
+                do_update_hours(s, actor, row, HoursUpdate(weekly=always, overrides=[]))
     finally:
         svc.close()
 
@@ -75,6 +87,15 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     ctx = browser.new_context(viewport={"width": 1366, "height": 860}, locale="es-ES")
     yield ctx
     ctx.close()
+
+
+@pytest.fixture
+def browser_contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
+    """Four people at four browsers (no shared cookies or storage)."""
+    contexts = [browser.new_context(viewport={"width": 1366, "height": 860}, locale="es-ES") for _ in range(4)]
+    yield contexts
+    for ctx in contexts:
+        ctx.close()
 
 
 def login(page: Page, site: Site, username: str, path: str = "/") -> None:

@@ -26,7 +26,18 @@ from centralita.api.cors import ChatCorsMiddleware
 from centralita.api.language import LanguageMiddleware
 from centralita.api.limits import BodyLimitMiddleware
 from centralita.api.params import check_parameters
-from centralita.api.routes import accounts, agents, contacts, conversations, crm, entry_points, flows, live, queues
+from centralita.api.routes import (
+    accounts,
+    agents,
+    contacts,
+    conversations,
+    crm,
+    entry_points,
+    flows,
+    knowledge,
+    live,
+    queues,
+)
 from centralita.events.bus import namespace_of
 from centralita.events.relay import RelayBus
 from centralita.service import Service
@@ -95,7 +106,7 @@ def create_app(service: Service, close_on_shutdown: bool = False, access_log: bo
     app.add_middleware(ChatCorsMiddleware)  # the web chat widget calls from the company's own site
     app.add_middleware(LanguageMiddleware)  # outermost: the body limit's answer is in the request's language
     checked = [Depends(check_parameters)]  # query and path parameters: storable text, 64-bit integers
-    for module in (accounts, crm, agents, queues, flows, entry_points, live, contacts, conversations):
+    for module in (accounts, crm, agents, queues, flows, entry_points, knowledge, live, contacts, conversations):
         app.include_router(module.router, prefix="/api", dependencies=checked)
 
     @app.get("/api/health", dependencies=[Depends(public()), *checked], tags=["service"])

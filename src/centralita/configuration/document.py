@@ -19,6 +19,7 @@ from centralita.core.errors import FieldError, field_message
 from centralita.core.i18n import _
 from centralita.core.located_yaml import Located, Path, load_yaml
 from centralita.entrypoints.schemas import EntryPointCreate, FunctionCreate, normalize_address
+from centralita.knowledge.schemas import ArticleCreate, ScriptCreate
 from centralita.prompts.library import PromptCreate
 from centralita.queues.schemas import HoursCreate, QueueCreate, ReasonCreate, ReasonGroupCreate
 
@@ -43,6 +44,8 @@ class ConfigDocument(BaseModel):
     prompts: list[PromptCreate] = Field(default_factory=list)
     functions: list[FunctionCreate] = Field(default_factory=list)
     entry_points: list[EntryPointCreate] = Field(default_factory=list)
+    knowledge_base: list[ArticleCreate] = Field(default_factory=list)
+    scripts: list[ScriptCreate] = Field(default_factory=list)
 
 
 @dataclass
@@ -253,6 +256,13 @@ def _check_references(checked: Checked, current: Current | None) -> None:
                             value=before[key],
                         ),
                     )
+
+    for kind in ("knowledge_base", "scripts"):
+        for index, item in checked.raw[kind]:
+            listed = item.get("reasons")
+            for j, reason in enumerate(listed if isinstance(listed, list) else []):
+                if isinstance(reason, str) and reason not in reasons:
+                    checked.error((kind, index, "reasons", j), _("unknown reason {code!r}", code=reason))
 
     _check_entry_points(checked, current)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 from sqlalchemy.orm import Session
 
 from centralita.configuration.document import VERSION
@@ -83,6 +83,10 @@ def _item(kind: str, code: str, values: dict[str, Any], timezone: str) -> dict[s
         values = _strip(values, ENTRY_POINT_DEFAULTS)
     elif kind == "functions":
         values = _strip(values, FUNCTION_DEFAULTS)
+    elif kind == "knowledge_base":
+        values = _strip(values, {"tags": [], "reasons": [], "language": "es"})
+    elif kind == "scripts":
+        values = _strip(values, {"reasons": [], "language": "es"})
     return {"code": code, **values}
 
 
@@ -100,7 +104,26 @@ def export_document(current: Current) -> dict[str, Any]:
 
 
 def _short(values: list[Any]) -> bool:
-    return all(not isinstance(v, dict | list) for v in values) and len(repr(values)) <= _FLOW_WIDTH
+    return (
+        all(not isinstance(v, dict | list) and not (isinstance(v, str) and _literal(v)) for v in values)
+        and len(repr(values)) <= _FLOW_WIDTH
+    )
+
+
+_NOT_LITERAL = re.compile(r"[\t\r]| \n")
+
+
+def _literal(text: str) -> bool:
+    """Whether a multi-line text (an article's Markdown) reads back the same from a `|` block: several
+    lines, one final line break, no leading blank, no tab, CR or trailing space."""
+    body = text.removesuffix("\n")
+    return (
+        text.endswith("\n")
+        and "\n" in body
+        and not body.endswith("\n")
+        and not text.startswith((" ", "\n"))
+        and _NOT_LITERAL.search(text) is None
+    )
 
 
 def _styled(value: Any, depth: int = 0) -> Any:
@@ -117,6 +140,8 @@ def _styled(value: Any, depth: int = 0) -> Any:
         return seq
     if isinstance(value, str) and _HHMM.match(value):
         return DoubleQuotedScalarString(value)
+    if isinstance(value, str) and _literal(value):
+        return LiteralScalarString(value)
     return value
 
 

@@ -39,6 +39,8 @@ from centralita.entrypoints.actions import (
 )
 from centralita.entrypoints.schemas import EntryPointCreate, EntryPointUpdate, FunctionCreate, FunctionUpdate
 from centralita.events.log import append_event
+from centralita.knowledge.actions import do_put_article, do_put_script
+from centralita.knowledge.schemas import ArticleCreate, ScriptCreate
 from centralita.prompts.library import PromptCreate, do_save_prompt
 from centralita.queues.actions import (
     do_create_hours,
@@ -239,6 +241,10 @@ def _write(session: Session, actor: Actor, step: Step, current: Current) -> None
             do_create_entry_point(session, actor, EntryPointCreate(code=code, **_no_active(values)))
         else:
             do_update_entry_point(session, actor, row, EntryPointUpdate(**values))
+    elif step.kind == "knowledge_base":
+        do_put_article(session, actor, ArticleCreate(code=code, **full))
+    elif step.kind == "scripts":
+        do_put_script(session, actor, ScriptCreate(code=code, **full))
 
 
 def _run(session: Session, actor: Actor, checked: Checked, current: Current, plan: Plan) -> None:
@@ -280,6 +286,12 @@ def _run(session: Session, actor: Actor, checked: Checked, current: Current, pla
                 do_update_function(session, actor, row, FunctionUpdate(active=False))
             elif step.kind == "entry_points":
                 do_update_entry_point(session, actor, row, EntryPointUpdate(active=False))
+            elif step.kind == "knowledge_base":
+                have = {**current.items[step.kind][step.code], "active": False}
+                do_put_article(session, actor, ArticleCreate(code=step.code, **have))
+            elif step.kind == "scripts":
+                have = {**current.items[step.kind][step.code], "active": False}
+                do_put_script(session, actor, ScriptCreate(code=step.code, **have))
 
 
 def invalid(checked: Checked) -> InvalidInput:

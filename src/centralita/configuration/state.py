@@ -20,6 +20,7 @@ from centralita.agents.queries import agent_public
 from centralita.agents.schemas import AgentCreate, AwayReasonCreate, SkillCreate
 from centralita.entrypoints.queries import list_entry_points, list_functions
 from centralita.entrypoints.schemas import EntryPointCreate, FunctionCreate, normalize_address
+from centralita.knowledge.schemas import ArticleCreate, ScriptCreate
 from centralita.prompts.library import PromptCreate
 from centralita.queues.schemas import (
     HoursCreate,
@@ -46,8 +47,10 @@ KINDS = (
     "prompts",
     "functions",
     "entry_points",
+    "knowledge_base",
+    "scripts",
 )
-DEACTIVATABLE = ("queues", "reasons", "agents", "functions", "entry_points")
+DEACTIVATABLE = ("queues", "reasons", "agents", "functions", "entry_points", "knowledge_base", "scripts")
 SCHEMAS: dict[str, type[BaseModel]] = {
     "skills": SkillCreate,
     "away_reasons": AwayReasonCreate,
@@ -59,6 +62,8 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "prompts": PromptCreate,
     "functions": FunctionCreate,
     "entry_points": EntryPointCreate,
+    "knowledge_base": ArticleCreate,
+    "scripts": ScriptCreate,
 }
 
 DEFAULT_CHANNELS = ["voice", "chat", "email"]  # do_create_queue's default
@@ -272,6 +277,25 @@ def read_current(session: Session, tenant_id: int) -> Current:
             "active": ep.active,
         }
         rows["entry_points"][ep.code] = ep
+    for article in session.scalars(select(t.KbArticle).where(t.KbArticle.tenant_id == tenant_id)):
+        items["knowledge_base"][article.code] = {
+            "title": article.title,
+            "body": article.body,
+            "tags": list(article.tags or []),
+            "reasons": list(article.reasons or []),
+            "language": article.language,
+            "active": article.active,
+        }
+        rows["knowledge_base"][article.code] = article
+    for script in session.scalars(select(t.AgentScript).where(t.AgentScript.tenant_id == tenant_id)):
+        items["scripts"][script.code] = {
+            "name": script.name,
+            "reasons": list(script.reasons or []),
+            "language": script.language,
+            "steps": [{"title": step["title"], "text": step["text"]} for step in script.steps or []],
+            "active": script.active,
+        }
+        rows["scripts"][script.code] = script
     current.items = items
     current.rows = rows
     return current

@@ -34,12 +34,14 @@ from centralita.access import acts_for_any_agent, check_acts_on_contact, was_off
 from centralita.agents.actions import record_state
 from centralita.contacts import holds
 from centralita.contacts.queries import open_memberships, open_offers, queue_codes, waiting_in
-from centralita.contacts.schemas import LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
+from centralita.contacts.schemas import FollowUp, LiveContactCreate, LiveContactPublic, TransferRequest, WrapUp
 from centralita.contacts.status import ContactStatus, check_move, require
 from centralita.core.actor import Actor
 from centralita.core.errors import CentralitaError, Conflict, ErrorList, Forbidden, InvalidInput, NotFound
 from centralita.core.i18n import _
+from centralita.crm.actions import do_open_case
 from centralita.crm.queries import find_identity
+from centralita.crm.schemas import CaseCreate
 from centralita.events.log import Appended, append_event
 from centralita.queues.hours import OPEN, hours_status
 from centralita.routing.lifecycle import Overflowed
@@ -860,6 +862,11 @@ def do_customer_disconnect(session: Session, actor: Actor, row: t.Contact) -> t.
     return row
 
 
+def _transfer_note(session: Session, row: t.Contact, note: str | None) -> dict[str, Any]:
+    agent = session.get(t.Agent, row.agent_id) if row.agent_id is not None else None
+    return {"from_contact_id": row.id, "from_agent": agent.name if agent is not None else None, "note": note}
+
+
 def do_transfer_contact(session: Session, actor: Actor, row: t.Contact, data: TransferRequest) -> t.Contact:
     """Blind transfer: the agent's leg ends (it wraps its part up) and the next contact of the chain is
     queued in `data.queue`, or for `data.agent` only (in a queue that agent serves). Returns the new contact."""
@@ -916,6 +923,8 @@ def do_transfer_contact(session: Session, actor: Actor, row: t.Contact, data: Tr
         initiation_ts=now,
         holds=[],
         attributes=dict(row.attributes or {}),
+        # never asked twice: what the flow collected travels on, with who transferred it and their note
+        collected={**(row.collected or {}), "transfer": _transfer_note(session, row, data.note)},
     )
     session.add(new)
     session.flush()
@@ -974,6 +983,26 @@ def do_time_out_acw(session: Session, actor: Actor, row: t.Contact, deadline: dt
     return row
 
 
+def _open_follow_up(session: Session, actor: Actor, row: t.Contact, follow: FollowUp, reason: str) -> None:
+    """The wrap-up's follow-up as an open case owned by the contact's agent, linked to the contact."""
+    agent = session.get(t.Agent, row.agent_id) if row.agent_id is not None else None
+    label = _("Call the customer back") if follow.kind == "callback" else _("Follow-up")
+    subject = f"{label}: {follow.note}" if follow.note else label
+    do_open_case(
+        session,
+        actor,
+        CaseCreate(
+            subject=subject[:300],
+            customer_id=row.customer_id,
+            reason=reason,
+            owner=agent.code if agent is not None else None,
+            due_at=follow.due_at,
+            contact_id=row.id,
+            note=follow.note,
+        ),
+    )
+
+
 def do_wrap_up_contact(session: Session, actor: Actor, row: t.Contact, data: WrapUp) -> t.Contact:
     """After-contact work done: disposition and contact reason (taxonomy), resolved, notes. Only in
     after-contact work (a connected contact is ended first)."""
@@ -1002,6 +1031,8 @@ def do_wrap_up_contact(session: Session, actor: Actor, row: t.Contact, data: Wra
     row.sub_reason_id = sub.id if sub is not None else None
     row.resolved = data.resolved
     row.notes = data.notes
+    if data.follow_up is not None:
+        _open_follow_up(session, actor, row, data.follow_up, reason.code)
     _event(
         session,
         actor,

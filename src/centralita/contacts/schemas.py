@@ -5,12 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from centralita.core.i18n import _
 from centralita.core.vocabulary import CODE, Attributes, Strict, Text, one_of
 
-__all__ = ["ContactPublic", "EndRequest", "LiveContactCreate", "LiveContactPublic", "TransferRequest", "WrapUp"]
+__all__ = [
+    "ContactPublic",
+    "EndRequest",
+    "FollowUp",
+    "LiveContactCreate",
+    "LiveContactPublic",
+    "TransferRequest",
+    "WrapUp",
+]
 
 
 class ContactPublic(BaseModel):
@@ -96,6 +104,9 @@ class TransferRequest(Strict):
 
     queue: str | None = Field(default=None, pattern=CODE)
     agent: str | None = Field(default=None, pattern=CODE)
+    note: Text | None = Field(
+        default=None, max_length=1000, description="for the next agent: shown in its screen pop (`collected.transfer`)"
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> TransferRequest:
@@ -104,12 +115,23 @@ class TransferRequest(Strict):
         return self
 
 
+class FollowUp(Strict):
+    """What is left to do after the contact: a task, or calling the customer back. Either becomes an open case
+    of the customer's, owned by the agent and linked to the contact, due at `due_at` (the outbound dialer,
+    when it comes, dials the `callback` ones)."""
+
+    kind: str = Field(pattern="^(task|callback)$")
+    due_at: AwareDatetime | None = Field(default=None, description="when it is due (ISO 8601 with its offset)")
+    note: Text | None = Field(default=None, max_length=300)
+
+
 class WrapUp(Strict):
     disposition: str = Field(pattern=CODE, description="the outcome code, e.g. resolved, callback, sale")
     reason: str = Field(pattern=CODE, description="contact reason code (taxonomy)")
     sub_reason: str | None = Field(default=None, pattern=CODE, description="a sub-reason of `reason`")
     resolved: bool | None = None
     notes: Text | None = Field(default=None, max_length=4000)
+    follow_up: FollowUp | None = Field(default=None, description="a task or a callback: an open case, due then")
 
 
 class EndRequest(Strict):

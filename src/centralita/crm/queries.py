@@ -18,12 +18,13 @@ from centralita.crm.schemas import (
     ContactSummary,
     Customer360,
     CustomerPublic,
+    CustomerView,
     IdentityPublic,
     NotePublic,
 )
 from centralita.store import tables as t
 
-__all__ = ["customer_360", "find_identity", "flow_customer"]
+__all__ = ["customer_360", "customer_view", "find_identity", "flow_customer"]
 
 LAST_CONTACTS = 5
 OPEN_CASES_SHOWN = 20
@@ -201,6 +202,23 @@ def customer_360(session: Session, tenant_id: int, country: str, kind: str, valu
     if session.get_bind().dialect.name == "postgresql":
         return _customer_360_one_trip(session, params)
     return _customer_360_three_trips(session, params)
+
+
+def customer_view(
+    session: Session, tenant_id: int, customer_id: int, leave_out: int | None = None
+) -> CustomerView | None:
+    """Profile, open cases and last contacts of the tenant's customer (`leave_out`: the contact in hand)."""
+    customer = get_customer(session, tenant_id, customer_id)
+    if customer is None:
+        return None
+    by_customer = {"tenant_id": tenant_id, "customer_id": customer_id}
+    cases = session.execute(_OPEN_CASES, by_customer).mappings().all()
+    contacts = session.execute(_LAST_CONTACTS, by_customer).mappings().all()
+    return CustomerView(
+        customer=customer_public(session, customer),
+        open_cases=[CasePublic.model_validate(dict(c)) for c in cases],
+        last_contacts=[ContactSummary.model_validate(dict(c)) for c in contacts if c["id"] != leave_out],
+    )
 
 
 def _customer_360_three_trips(session: Session, params: dict[str, Any]) -> Customer360 | None:

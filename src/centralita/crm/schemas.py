@@ -19,6 +19,7 @@ __all__ = [
     "CustomerCreate",
     "CustomerPublic",
     "CustomerUpdate",
+    "CustomerView",
     "IdentityCreate",
     "IdentityPublic",
     "NoteCreate",
@@ -171,3 +172,11 @@ class Customer360(BaseModel):
     matched_by: IdentityPublic
     open_cases: list[CasePublic]
     last_contacts: list[ContactSummary]
+
+
+class CustomerView(BaseModel):
+    """The customer as an agent's screen pop shows them, reached from a contact (not by an identity)."""
+
+    customer: CustomerPublic
+    open_cases: list[CasePublic]
+    last_contacts: list[ContactSummary] = Field(description="the latest contacts on every channel, newest first")

@@ -54,6 +54,8 @@ from centralita.demo.people import PeopleFactory
 from centralita.entrypoints.actions import do_create_entry_point
 from centralita.entrypoints.schemas import EntryPointCreate
 from centralita.flowstore.actions import do_publish_flow
+from centralita.knowledge.actions import do_put_article, do_put_script
+from centralita.knowledge.schemas import ArticleCreate, ScriptCreate
 from centralita.prompts.library import PromptCreate, do_save_prompt
 from centralita.queues.actions import do_create_hours, do_create_queue, do_create_reason, do_create_reason_group
 from centralita.queues.schemas import (
@@ -222,6 +224,11 @@ def _configure(session: Session, svc: Service, data: TenantCreate) -> tuple[t.Te
     library = load_yaml((FLOWS_DIR / "prompts.yaml").read_text(encoding="utf-8"), "demo/prompts.yaml").data
     for item in library["prompts"]:  # the phone line's prompts, in Spanish and English
         do_save_prompt(session, actor, PromptCreate.model_validate(item))
+    knowledge = load_yaml((FLOWS_DIR / "knowledge.yaml").read_text(encoding="utf-8"), "demo/knowledge.yaml").data
+    for item in knowledge["knowledge_base"]:  # what agents search, and the scripts for the main reasons
+        do_put_article(session, actor, ArticleCreate.model_validate(item))
+    for item in knowledge["scripts"]:
+        do_put_script(session, actor, ScriptCreate.model_validate(item))
     for path in sorted(FLOWS_DIR.glob("banco_*.yaml")):  # the phone line's IVR and the web chat's bot
         do_publish_flow(session, actor, path.read_text(encoding="utf-8"), f"demo/{path.name}")
     for entry in c.ENTRY_POINTS:  # where the demo's contacts come in, and the flow each runs

@@ -32,6 +32,7 @@ from centralita.core.clock import as_utc
 __all__ = [
     "Agent",
     "AgentQueue",
+    "AgentScript",
     "AgentSkill",
     "ApiToken",
     "AwayReason",
@@ -49,6 +50,7 @@ __all__ = [
     "Event",
     "HoursCalendar",
     "Json",
+    "KbArticle",
     "Queue",
     "Reason",
     "ReasonGroup",
@@ -232,6 +234,41 @@ class Prompt(Base):
     code: Mapped[str] = mapped_column(String(100))
     texts: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"es": "...", "en": "..."}
     created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class KbArticle(Base):
+    """An article of the knowledge base agents search: Markdown text, tags and the contact reasons it helps
+    with (knowledge/)."""
+
+    __tablename__ = "kb_articles"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    code: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)  # Markdown
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)  # contact reason codes
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[dt.datetime]
+
+
+class AgentScript(Base):
+    """The guided steps an agent follows for the contact reasons it names; a step's text may hold
+    placeholders (`{customer.name}`) filled in with the contact's data (knowledge/)."""
+
+    __tablename__ = "agent_scripts"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    code: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    steps: Mapped[list[Any]] = mapped_column(default=list)  # [{"title": ..., "text": ...}]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[dt.datetime]
 
 

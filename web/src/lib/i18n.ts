@@ -7,6 +7,12 @@ export type Lang = "es" | "en";
 const KEY = "centralita.lang";
 const spanish: Record<string, string> = es;
 
+/** `text` in `language`, `{name}` placeholders filled from `values`. */
+export function translate(language: Lang, text: string, values: Record<string, string | number> = {}): string {
+  const template = language === "es" ? (spanish[text] ?? text) : text;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
+}
+
 export function lang(): Lang {
   const stored = localStorage.getItem(KEY);
   if (stored === "es" || stored === "en") return stored;
@@ -18,10 +24,7 @@ export function setLang(value: Lang): void {
   location.reload();
 }
 
-/** The text in the user's language, `{name}` placeholders filled from `values`. */
+/** The text in the user's language. */
 export function t(text: string, values: Record<string, string | number> = {}): string {
-  const template = lang() === "es" ? (spanish[text] ?? text) : text;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
+  return translate(lang(), text, values);
 }
-
-document.documentElement.lang = lang();

@@ -61,6 +61,7 @@ export function TopBar({ me, current }: { me: Me; current: string }) {
 
 /** Start a page for users of at least `role`: log in first (back here after), else render it. */
 export async function start(role: string, current: string, page: (me: Me) => ComponentChildren): Promise<void> {
+  document.documentElement.lang = lang();
   const root = document.getElementById("app")!;
   const me = await whoAmI();
   if (me === null) {

@@ -1,4 +1,5 @@
+import { Desktop } from "../agent/desktop";
 import { start } from "../lib/ui";
-import { t } from "../lib/i18n";
+import "../agent/desktop.css";
 
-void start("agent", "/agent", () => <main><h1>{t("agent")}</h1></main>);
+void start("agent", "/agent", (me) => <Desktop me={me} />);

@@ -104,4 +104,5 @@ function Login() {
   );
 }
 
+document.documentElement.lang = lang();
 render(<Login />, document.getElementById("app")!);

@@ -1,1 +1,309 @@
-export {};
+// The web chat widget a company embeds with one tag:
+//   <script src="https://centralita.example/widget.js" data-site-key="KEY" async></script>
+// (optional: data-lang="es|en", data-title="…"). It opens a conversation at the entry point the site key
+// names (its chat-bot flow, then an agent), shows the flow's buttons, the agent's typing, and at the end
+// asks for a rating (CSAT 1–5, effort 1–7). It reads what came after the last message it has (a cursor kept
+// in sessionStorage), so a reload or a lost connection neither loses nor repeats a message.
+// Plain TypeScript inside a shadow root: nothing of the host page's styles leaks in or out.
+import { translate, type Lang } from "../lib/i18n";
+import { WIDGET_CSS } from "./style";
+
+interface Message {
+  id: number;
+  sender: string;
+  text: string;
+  options?: { value: string; label: string }[];
+  author?: string | null;
+}
+interface Conversation {
+  contact_id: number;
+  status: string;
+  flow_status?: string | null;
+  messages: Message[];
+  token?: string;
+  agent?: { name: string } | null;
+  agent_typing?: boolean;
+  survey?: { offered: boolean; csat: number | null; ces: number | null } | null;
+}
+interface Saved {
+  id: number;
+  token: string;
+}
+
+const script = document.currentScript as HTMLScriptElement | null;
+const base = script ? new URL(script.src, location.href).origin : location.origin;
+const siteKey = script?.dataset.siteKey ?? "";
+const language: Lang = (script?.dataset.lang ?? navigator.language ?? "es").toLowerCase().startsWith("en") ? "en" : "es";
+const t = (text: string, values: Record<string, string | number> = {}) => translate(language, text, values);
+const STORE = `centralita.chat.${siteKey}`;
+const POLL_MS = 1500;
+const ENDED = new Set(["acw", "closed"]);
+
+class ChatWidget {
+  private root: ShadowRoot;
+  private panel!: HTMLElement;
+  private list!: HTMLElement;
+  private input!: HTMLTextAreaElement;
+  private status!: HTMLElement;
+  private footer!: HTMLElement;
+  private launcher!: HTMLButtonElement;
+  private saved: Saved | null = null;
+  private messages = new Map<number, Message>();
+  private last = 0;
+  private timer: number | undefined;
+  private failures = 0;
+  private ended = false;
+  private surveyShown = false;
+  private lastTyping = 0;
+  private withAgent = false;
+
+  constructor() {
+    const host = document.createElement("div");
+    host.id = "centralita-chat";
+    document.body.appendChild(host);
+    this.root = host.attachShadow({ mode: "open" });
+    this.build();
+    try {
+      this.saved = JSON.parse(sessionStorage.getItem(STORE) ?? "null") as Saved | null;
+    } catch {
+      this.saved = null;
+    }
+    if (this.saved) this.open(); // a reload mid-conversation: carry on where it was
+  }
+
+  private el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  private build(): void {
+    const style = this.el("style");
+    style.textContent = WIDGET_CSS;
+    this.launcher = this.el("button", { class: "launcher", "aria-haspopup": "dialog", "aria-expanded": "false" }, t("Chat with us"));
+    this.launcher.addEventListener("click", () => (this.panel.hidden ? this.open() : this.close()));
+    this.panel = this.el("section", { class: "panel", role: "dialog", "aria-label": t("Chat with us") });
+    this.panel.hidden = true;
+    const head = this.el("header");
+    head.append(this.el("strong", {}, script?.dataset.title ?? t("Customer service")));
+    const close = this.el("button", { class: "icon", "aria-label": t("Minimise the chat") }, "–");
+    close.addEventListener("click", () => this.close());
+    const end = this.el("button", { class: "end" }, t("End chat"));
+    end.addEventListener("click", () => void this.end());
+    head.append(end, close);
+    this.list = this.el("div", { class: "messages", role: "log", "aria-live": "polite", tabindex: "0", "aria-label": t("Messages") });
+    this.status = this.el("p", { class: "status", "aria-live": "polite" });
+    this.footer = this.el("form", { class: "composer" });
+    const label = this.el("label", { for: "cc-input", class: "sr-only" }, t("Your message"));
+    this.input = this.el("textarea", { id: "cc-input", rows: "2", maxlength: "2000", placeholder: t("Write your message…") });
+    this.input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey) {
+        e.preventDefault();
+        void this.send(this.input.value);
+      }
+    });
+    this.input.addEventListener("input", () => this.typing());
+    const send = this.el("button", { type: "submit", class: "send" }, t("Send"));
+    this.footer.append(label, this.input, send);
+    this.footer.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void this.send(this.input.value);
+    });
+    this.panel.append(head, this.list, this.status, this.footer);
+    this.root.append(style, this.panel, this.launcher);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { "Accept-Language": language };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (this.saved) headers["X-Chat-Token"] = this.saved.token;
+    const response = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    const data = text ? JSON.parse(text) : {};
+    if (!response.ok) throw Object.assign(new Error(data.detail ?? data.title ?? response.statusText), { status: response.status });
+    return data as T;
+  }
+
+  private async open(): Promise<void> {
+    this.panel.hidden = false;
+    this.launcher.setAttribute("aria-expanded", "true");
+    this.launcher.hidden = true;
+    if (!this.saved) {
+      try {
+        this.say(t("Connecting…"));
+        const started = await this.request<Conversation>("POST", `/api/chat/${encodeURIComponent(siteKey)}/conversations`, {
+          language,
+        });
+        this.saved = { id: started.contact_id, token: started.token ?? "" };
+        sessionStorage.setItem(STORE, JSON.stringify(this.saved));
+        this.say("");
+        this.apply(started);
+      } catch (err) {
+        this.say((err as Error).message);
+        return;
+      }
+    }
+    this.input.focus();
+    this.poll();
+  }
+
+  private close(): void {
+    this.panel.hidden = true;
+    this.launcher.hidden = false;
+    this.launcher.setAttribute("aria-expanded", "false");
+    this.launcher.focus();
+  }
+
+  private say(text: string): void {
+    this.status.textContent = text;
+  }
+
+  private poll(): void {
+    window.clearTimeout(this.timer);
+    if (!this.saved) return;
+    this.timer = window.setTimeout(async () => {
+      try {
+        this.apply(await this.request<Conversation>("GET", `/api/chat/conversations/${this.saved!.id}/messages?after=${this.last}`));
+        if (this.failures) this.say("");
+        this.failures = 0;
+      } catch (err) {
+        const status = (err as { status?: number }).status;
+        if (status === 404) return this.forget(); // the conversation is gone (expired token): start afresh next time
+        this.failures += 1;
+        this.say(t("Reconnecting…"));
+      }
+      if (!this.ended || !this.surveyDone()) this.poll();
+    }, this.failures ? Math.min(POLL_MS * 2 ** this.failures, 15000) : POLL_MS);
+  }
+
+  private surveyDone(): boolean {
+    return this.surveyShown && !this.root.querySelector(".survey form");
+  }
+
+  private forget(): void {
+    sessionStorage.removeItem(STORE);
+    this.saved = null;
+  }
+
+  private apply(c: Conversation): void {
+    for (const m of c.messages) {
+      if (this.messages.has(m.id)) continue; // never twice
+      this.messages.set(m.id, m);
+      this.last = Math.max(this.last, m.id);
+      this.render(m);
+    }
+    this.withAgent = c.status === "connected" || c.status === "held";
+    if (c.agent_typing) this.say(t("{name} is typing…", { name: c.agent?.name ?? t("The agent") }));
+    else if (this.status.textContent && !this.failures && this.status.dataset.kind === "typing") this.say("");
+    if (c.agent_typing) this.status.dataset.kind = "typing";
+    else delete this.status.dataset.kind;
+    if (ENDED.has(c.status) && !this.ended) {
+      this.ended = true;
+      this.footer.hidden = true;
+      this.note(t("The conversation has ended."));
+    }
+    if (c.survey?.offered && c.survey.csat === null && c.survey.ces === null && !this.surveyShown) this.survey();
+  }
+
+  private render(m: Message): void {
+    const row = this.el("div", { class: `msg ${m.sender}` });
+    if (m.sender === "agent" && m.author) row.append(this.el("span", { class: "who" }, m.author));
+    row.append(this.el("span", { class: "text" }, m.text));
+    this.list.append(row);
+    if (m.options?.length) {
+      const buttons = this.el("div", { class: "options", role: "group", "aria-label": t("Options") });
+      for (const o of m.options) {
+        const b = this.el("button", { type: "button" }, o.label);
+        b.addEventListener("click", () => {
+          for (const other of buttons.querySelectorAll("button")) other.disabled = true;
+          void this.send(o.value);
+        });
+        buttons.append(b);
+      }
+      this.list.append(buttons);
+    }
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  private note(text: string): void {
+    this.list.append(this.el("p", { class: "note" }, text));
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  private async send(text: string): Promise<void> {
+    const body = text.trim();
+    if (!body || !this.saved) return;
+    try {
+      const answer = await this.request<Conversation>("POST", `/api/chat/conversations/${this.saved.id}/messages`, { text: body });
+      this.input.value = "";
+      this.say("");
+      this.apply(answer);
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      this.say(status === 429 ? t("Too many messages: wait a moment.") : (err as Error).message);
+    }
+  }
+
+  private typing(): void {
+    const now = Date.now();
+    if (!this.saved || !this.withAgent || now - this.lastTyping < 3000) return;
+    this.lastTyping = now;
+    void this.request("POST", `/api/chat/conversations/${this.saved.id}/typing`).catch(() => undefined);
+  }
+
+  private async end(): Promise<void> {
+    if (!this.saved || this.ended) return this.close();
+    try {
+      this.apply(await this.request<Conversation>("POST", `/api/chat/conversations/${this.saved.id}/end`));
+    } catch (err) {
+      this.say((err as Error).message);
+    }
+  }
+
+  private scale(name: string, legend: string, max: number, low: string, high: string): HTMLFieldSetElement {
+    const set = this.el("fieldset");
+    set.append(this.el("legend", {}, legend));
+    const row = this.el("div", { class: "scale" });
+    for (let i = 1; i <= max; i++) {
+      const id = `cc-${name}-${i}`;
+      const input = this.el("input", { type: "radio", name, value: String(i), id });
+      row.append(input, this.el("label", { for: id }, String(i)));
+    }
+    set.append(row, this.el("div", { class: "ends" }, `${low} · ${high}`));
+    return set;
+  }
+
+  private survey(): void {
+    this.surveyShown = true;
+    const box = this.el("div", { class: "survey" });
+    const form = this.el("form");
+    form.append(
+      this.scale("csat", t("How satisfied are you with this chat?"), 5, t("1 = very unsatisfied"), t("5 = very satisfied")),
+      this.scale("ces", t("How easy was it to get what you needed?"), 7, t("1 = very difficult"), t("7 = very easy")),
+    );
+    const submit = this.el("button", { type: "submit", class: "send" }, t("Send rating"));
+    form.append(submit);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const data = new FormData(form);
+      const body: Record<string, number> = {};
+      if (data.get("csat")) body.csat = Number(data.get("csat"));
+      if (data.get("ces")) body.ces = Number(data.get("ces"));
+      if (!Object.keys(body).length) return;
+      try {
+        await this.request("POST", `/api/chat/conversations/${this.saved!.id}/survey`, body);
+        box.replaceChildren(this.el("p", { class: "note" }, t("Thank you for your rating.")));
+        this.forget();
+      } catch (err) {
+        this.say((err as Error).message);
+      }
+    });
+    box.append(form);
+    this.list.append(box);
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+}
+
+if (siteKey) new ChatWidget();
+else console.error("centralita widget: the <script> tag needs data-site-key");

@@ -6,15 +6,18 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from centralita import access
 from centralita.api.auth import AgentActor, ServiceDep, SupervisorActor
-from centralita.contacts import queries
+from centralita.api.openapi import problem_response
+from centralita.contacts import live, queries
 from centralita.contacts.schemas import ContactPublic
-from centralita.core.errors import InvalidInput, unknown_code
+from centralita.core.errors import Forbidden, InvalidInput, unknown_code
 from centralita.core.i18n import _
 from centralita.core.vocabulary import CHANNELS, Stored, unknown_choice
+from centralita.crm import queries as crm_queries
+from centralita.crm.schemas import CustomerView
 from centralita.events.log import read_events
 from centralita.store import tables as t
 from centralita.store.lookup import get_by_code
@@ -99,6 +102,40 @@ def get_contact(contact_id: int, actor: AgentActor, svc: ServiceDep) -> ContactD
         timeline = [e.to_dict() for e in queries.contact_timeline(s, actor.tenant_id, contact_id)]
         queues = queries.queue_codes(s, contact_id)
         return ContactDetail(timeline=timeline, queues=queues, **ContactPublic.model_validate(row).model_dump())
+
+
+class ScreenPop(BaseModel):
+    """What the agent sees before saying a word: the contact as recognised, with everything its flow
+    collected, and its customer's profile, open cases and last contacts on every channel."""
+
+    contact: Stored = Field(description="the contact's summary (`contacts.live.contact_summary`), `collected` included")
+    customer: CustomerView | None = Field(description="null: the customer is not known")
+    reason: str | None = Field(description="the contact's reason code: the flow's or the agent's")
+
+
+@router.get(
+    "/contacts/{contact_id}/screen-pop",
+    responses={403: problem_response("Only the agent offered or handling the contact, or a supervisor")},
+)
+def screen_pop(contact_id: int, actor: AgentActor, svc: ServiceDep) -> ScreenPop:
+    """The screen pop for the contact in hand: for the agent it was offered to or who handles it (not the
+    other agents of its queues), and supervisors."""
+    with svc.db.read() as s:
+        row = access.access_contact(s, actor, contact_id)
+        if not access.handles_or_was_offered(s, actor, row):
+            raise Forbidden(_("only the agent offered or handling contact {id} sees its screen pop", id=contact_id))
+        customer = (
+            crm_queries.customer_view(s, actor.tenant_id, row.customer_id, leave_out=row.id)
+            if row.customer_id is not None
+            else None
+        )
+        reason = s.get(t.Reason, row.reason_id) if row.reason_id is not None else None
+        collected_reason = (row.collected or {}).get("reason")
+        return ScreenPop(
+            contact=live.contact_summary(s, row),
+            customer=customer,
+            reason=reason.code if reason is not None else (str(collected_reason) if collected_reason else None),
+        )
 
 
 class EventPage(BaseModel):
