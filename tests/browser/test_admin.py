@@ -120,9 +120,13 @@ def test_admin_creates_a_skill_and_a_queue(site: Site, admin_context: BrowserCon
     for section in ("agents", "users", "tokens", "reasons", "hours", "entry-points", "knowledge"):
         page.goto(f"{site.url}/admin#{section}")
         page.wait_for_load_state("networkidle")
-        expect(page.locator("main table, main .card p.muted, main [data-placeholder]").first).to_be_visible()
+        expect(page.locator("main table, main .card p.muted, main [data-section]").first).to_be_visible()
         assert serious_violations(page) == [], section
         shot(page, f"admin-{section}")
+    articles = page.request.get(f"{site.url}/api/kb/articles").json()
+    expect(page.locator("#articles-title ~ * table tbody tr, section:has(#articles-title) tbody tr")).to_have_count(
+        len(articles)
+    )
 
 
 def test_admin_edits_checks_publishes_and_rolls_back_a_flow(

@@ -25,6 +25,8 @@ export interface CrudProps<R, F> {
   columns: Column<R>[];
   blank: () => F;
   fromRow: (row: R) => F;
+  /** when a row lacks what its form needs (an article's body), fetch it instead of `fromRow` */
+  fetchRow?: (row: R) => Promise<F | null>;
   form: (form: F, set: (patch: Partial<F>) => void, problem: Problem | null, creating: boolean) => ComponentChildren;
   save: (form: F, row: R | null) => Promise<Outcome<unknown>>;
   canEdit?: boolean;
@@ -41,11 +43,12 @@ export function Crud<R, F>(p: CrudProps<R, F>) {
   const [notice, setNotice] = useState("");
   const [afterSave, setAfterSave] = useState<ComponentChildren>(null);
 
-  function open(row: R | null) {
+  async function open(row: R | null) {
     setProblem(null);
     setNotice("");
     setAfterSave(null);
-    setEditing({ row, form: row ? p.fromRow(row) : p.blank() });
+    const fetched = row && p.fetchRow ? await p.fetchRow(row) : null;
+    setEditing({ row, form: fetched ?? (row ? p.fromRow(row) : p.blank()) });
     setTimeout(() => document.querySelector<HTMLElement>(`#${p.id}-form input:not([disabled]), #${p.id}-form select`)?.focus(), 0);
   }
 
@@ -91,7 +94,7 @@ export function Crud<R, F>(p: CrudProps<R, F>) {
           <h1 id={`${p.id}-title`}>{p.title}</h1>
           {p.intro ? <p class="muted small">{p.intro}</p> : null}
         </div>
-        <button type="button" class="primary" onClick={() => open(null)}>
+        <button type="button" class="primary" onClick={() => void open(null)}>
           + {p.newLabel}
         </button>
       </header>
@@ -130,7 +133,7 @@ export function Crud<R, F>(p: CrudProps<R, F>) {
                     ))}
                     <td class="actions">
                       {p.canEdit !== false ? (
-                        <button type="button" class="small-button" onClick={() => open(row)} aria-label={t("Edit {name}", { name: p.rowName(row) })}>
+                        <button type="button" class="small-button" onClick={() => void open(row)} aria-label={t("Edit {name}", { name: p.rowName(row) })}>
                           {t("Edit")}
                         </button>
                       ) : null}

@@ -137,7 +137,7 @@ export function Queues() {
           <fieldset>
             <legend>{t("Overflow")}</legend>
             <div class="two">
-              <SelectField label={t("Overflow queue")} name="overflow.queue" value={f.overflow_queue} onChange={(v) => set({ overflow_queue: v })} problem={problem} options={[["", t("None")], ...queues.filter((q) => q.code !== f.code).map((q): [string, string] => [q.code, q.name])]} />
+              <SelectField label={t("Overflow queue")} name="overflow.queue" value={f.overflow_queue} onChange={(v) => set({ overflow_queue: v })} problem={problem} options={[["", t("No overflow")], ...queues.filter((q) => q.code !== f.code).map((q): [string, string] => [q.code, q.name])]} />
               <TextField label={t("After (seconds)")} name="overflow.after_s" type="number" value={f.overflow_after} onInput={(v) => set({ overflow_after: v })} problem={problem} />
             </div>
             <Check label={t("Also when no agent is logged in")} checked={f.overflow_unstaffed} onChange={(v) => set({ overflow_unstaffed: v })} />
