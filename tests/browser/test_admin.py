@@ -72,7 +72,14 @@ def test_admin_creates_a_skill_and_a_queue(site: Site, admin_context: BrowserCon
     form = page.locator("#queues-form")
     form.get_by_label("Código").fill("reclamaciones")
     form.get_by_label("Nombre", exact=True).fill("Reclamaciones web")
-    form.get_by_label("Objetivo (%)").fill("90")
+    form.get_by_label("Objetivo (%)").fill("150")
+    form.get_by_role("button", name="Crear").click()
+    target = form.get_by_label("Objetivo (%)")
+    expect(target).to_have_attribute("aria-invalid", "true")
+    expect(form.locator(".field.invalid .field-error")).to_contain_text("100")  # beside the field it names
+    expect(form.get_by_role("alert")).to_be_visible()  # the problem's detail under the form
+    shot(page, "admin-queue-field-error")
+    target.fill("90")
     form.get_by_label("Umbral (segundos)").fill("30")
     form.get_by_label("Habilidades requeridas").fill("reclamaciones:2")
     form.get_by_label("Cola de desbordamiento").select_option("atencion")

@@ -189,11 +189,11 @@ export function Flows() {
   const [graphProblem, setGraphProblem] = useState("");
   const [rollTo, setRollTo] = useState<number | null>(null);
   const editor = useRef<HTMLTextAreaElement | null>(null);
-  const touched = useRef(false); // the person loaded, started or typed a text: the first flow is not opened over it
+  const touched = useRef(false); // the person opened, loaded, started or typed a flow: the first is not opened over it
   const summary = flows.rows?.find((f) => f.code === code);
 
   async function open(which: string, auto = false) {
-    if (!auto) touched.current = false;
+    if (!auto) touched.current = true;
     const text = await call(api.GET("/api/flows/{code}", { params: { path: { code: which } } }));
     if (auto && touched.current) return;
     setProblem(null);
