@@ -189,6 +189,9 @@ def test_admin_edits_checks_publishes_and_rolls_back_a_flow(
     [listed] = [f for f in page.request.get(f"{site.url}/api/flows").json() if f["code"] == "prueba_web"]
     assert (listed["current_version"], listed["versions"]) == (1, 2)
     shot(page, "admin-flow-rolled-back")
+    page.get_by_role("button", name="Ver la versión 2").click()
+    expect(editor).to_have_value(fixed.replace("tts:Hola", "tts:Buenas tardes"))
+    expect(page.get_by_text("Texto de prueba_web, versión 2")).to_be_visible()
 
 
 def test_an_agent_is_turned_away(site: Site, context: BrowserContext) -> None:

@@ -188,13 +188,15 @@ export function Flows() {
   const [graph, setGraph] = useState<S<"FlowGraph"> | null>(null);
   const [graphProblem, setGraphProblem] = useState("");
   const [rollTo, setRollTo] = useState<number | null>(null);
+  const [shown, setShown] = useState<number | null>(null); // the version in the editor
   const editor = useRef<HTMLTextAreaElement | null>(null);
   const touched = useRef(false); // the person opened, loaded, started or typed a flow: the first is not opened over it
   const summary = flows.rows?.find((f) => f.code === code);
 
-  async function open(which: string, auto = false) {
+  async function open(which: string, auto = false, version?: number) {
     if (!auto) touched.current = true;
-    const text = await call(api.GET("/api/flows/{code}", { params: { path: { code: which } } }));
+    const query = version ? { version } : {};
+    const text = await call(api.GET("/api/flows/{code}", { params: { path: { code: which }, query } }));
     if (auto && touched.current) return;
     setProblem(null);
     setIssues(null);
@@ -204,11 +206,12 @@ export function Flows() {
       return;
     }
     setCode(which);
+    setShown(text.data.version);
     setSource(text.data.source);
     setFileName(`${which}.yaml`);
     const [v, g] = await Promise.all([
       call(api.GET("/api/flows/{code}/versions", { params: { path: { code: which } } })),
-      call(api.GET("/api/flows/{code}/graph", { params: { path: { code: which } } })),
+      call(api.GET("/api/flows/{code}/graph", { params: { path: { code: which }, query } })),
     ]);
     setVersions(v.data ?? []);
     setGraph(g.data ?? null);
@@ -342,7 +345,7 @@ export function Flows() {
             <div class="row space">
               <h2>
                 <label for="flow-source" class="title-label">
-                  {code ? t("Source of {code}", { code }) : t("Source of a new flow ({name})", { name: fileName })}
+                  {code ? t("Source of {code}, version {version}", { code, version: shown ?? "" }) : t("Source of a new flow ({name})", { name: fileName })}
                 </label>
               </h2>
               {summary ? <span class="muted small">{t("Current version: {version} of {count}", { version: summary.current_version, count: summary.versions })}</span> : null}
@@ -405,6 +408,13 @@ export function Flows() {
                         <td>{new Date(v.published_at).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" })}</td>
                         <td>{v.published_by}</td>
                         <td class="actions">
+                          {v.version !== shown ? (
+                            <button type="button" class="small-button" onClick={() => void open(code, false, v.version)} aria-label={t("Show version {version}", { version: v.version })}>
+                              {t("Show")}
+                            </button>
+                          ) : (
+                            <span class="muted small">{t("in the editor")}</span>
+                          )}
                           {v.version !== summary?.current_version ? (
                             <button type="button" class="small-button" onClick={() => setRollTo(v.version)}>
                               {t("Roll back to v{version}", { version: v.version })}
