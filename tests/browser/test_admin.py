@@ -193,6 +193,10 @@ def test_admin_edits_checks_publishes_and_rolls_back_a_flow(
     expect(editor).to_have_value(fixed.replace("tts:Hola", "tts:Buenas tardes"))
     expect(page.get_by_text("Texto de prueba_web, versión 2")).to_be_visible()
 
+    page.get_by_role("button", name="banco_entrada").click()
+    expect(page.get_by_role("img", name="Flujo banco_entrada, versión 1", exact=False)).to_be_visible()
+    shot(page, "admin-flow-banco-entrada")
+
 
 def test_an_agent_is_turned_away(site: Site, context: BrowserContext) -> None:
     page = context.new_page()

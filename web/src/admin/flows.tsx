@@ -93,6 +93,18 @@ export function FlowGraph({ graph }: { graph: S<"FlowGraph"> }) {
     const d = depth.get(n.id) ?? lastLayer;
     (layers[d] ??= []).push(n);
   }
+  // within a layer, each node near the average position of the nodes above that lead to it (fewer crossings)
+  const order = new Map<string, number>();
+  layers.forEach((layer, d) => {
+    if (!layer) return;
+    const weight = (n: Box) => {
+      const above = graph.edges.filter((e) => e.target === n.id && (depth.get(e.source) ?? lastLayer) < d && order.has(e.source));
+      return above.length ? above.reduce((sum, e) => sum + order.get(e.source)!, 0) / above.length : Number.MAX_SAFE_INTEGER;
+    };
+    const weights = new Map(layer.map((n) => [n.id, weight(n)]));
+    layer.sort((x, y) => weights.get(x.id)! - weights.get(y.id)!);
+    layer.forEach((n, i) => order.set(n.id, i - layer.length / 2));
+  });
   const widest = Math.max(1, ...layers.map((l) => l?.length ?? 0));
   const width = widest * (W + GX) + GX;
   const place = new Map<string, { x: number; y: number }>();
@@ -131,8 +143,8 @@ export function FlowGraph({ graph }: { graph: S<"FlowGraph"> }) {
           const x2 = b.x + W / 2;
           const y2 = b.y;
           d = `M${x1},${y1} C${x1},${y1 + GY / 2} ${x2},${y2 - GY / 2} ${x2},${y2}`;
-          lx = (x1 + x2) / 2;
-          ly = (y1 + y2) / 2;
+          lx = x1 + (x2 - x1) * 0.62; // nearer the target: the labels of one node's ways out spread apart
+          ly = y1 + (y2 - y1) * 0.62;
         } else {
           const x1 = a.x;
           const y1 = a.y + H / 2;
@@ -427,7 +439,12 @@ export function Flows() {
                 </table>
               </div>
               <div class="card graph-card">
-                <h2>{t("Graph")}</h2>
+                <div class="row space">
+                  <h2>{t("Graph")}</h2>
+                  <a class="small" href={`/api/flows/${encodeURIComponent(code)}/graph.svg${shown ? `?version=${shown}` : ""}`} target="_blank" rel="noopener">
+                    {t("Open the Graphviz drawing")}
+                  </a>
+                </div>
                 {graph ? <div class="graph-scroll"><FlowGraph graph={graph} /></div> : <p class="muted">{graphProblem || t("Loading…")}</p>}
               </div>
             </div>
