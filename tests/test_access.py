@@ -71,6 +71,17 @@ def test_queues_and_agents() -> None:
     assert str(access.own_agent_rows(_actor("supervisor"), t.Agent.id).compile()) == "true"
 
 
+def test_only_a_chats_own_agent_writes_to_its_customer() -> None:
+    assert access.can_write_to_customer(_actor("agent", agent=5), 5)
+    assert not access.can_write_to_customer(_actor("agent", agent=6), 5)
+    assert not access.can_write_to_customer(_actor("agent", agent=None), None)
+    assert not access.can_write_to_customer(_actor("supervisor"), 5)  # may act for the agent, not speak for it
+    assert not access.can_write_to_customer(_actor("admin"), 5)
+    assert access.can_write_to_customer(_actor("supervisor", agent=5), 5)  # a supervisor who is the agent
+    with pytest.raises(Forbidden):
+        access.check_writes_to_customer(_actor("admin"), 1, 5)
+
+
 def test_cases() -> None:
     def case(owner: int | None, queue: int | None, tenant: int = 1) -> t.Case:
         return t.Case(tenant_id=tenant, reference="K7M-42Q", owner_agent_id=owner, queue_id=queue)

@@ -13,6 +13,8 @@ Routes, actions and the realtime fan-out ask these questions and nothing else de
   queues or its own user. Supervisors and admins see all of their tenant.
 - **Agents act on their own contacts.** Answer (accept, reject) an offer made to them, and hold,
   transfer, end or wrap up a contact they handle; supervisors and admins may act for any agent.
+- **Only a chat's own agent writes to its customer** (`check_writes_to_customer`): not another agent, nor a
+  supervisor or an admin acting for it (they may end or transfer the contact, not speak in its name).
 - **Contacts enter through channels:** a supervisor, an admin, or an integration (an API token that acts
   for no agent: `Actor.integration`) brings a contact in or hangs up for the customer.
 - **Customer fields:** an agent corrects a customer's contact details (name, language, identities,
@@ -49,12 +51,14 @@ __all__ = [
     "can_see_contact",
     "can_see_event",
     "can_see_queue",
+    "can_write_to_customer",
     "cases_visible",
     "check_acts_on_contact",
     "check_brings_contacts",
     "check_customer_fields",
     "check_sees_agent",
     "check_sees_queue",
+    "check_writes_to_customer",
     "contacts_visible",
     "handles_or_was_offered",
     "may_need_event",
@@ -198,6 +202,16 @@ def can_act_on_contact(actor: Actor, agent_id: int | None) -> bool:
 def check_acts_on_contact(actor: Actor, agent_id: int | None) -> None:
     if not can_act_on_contact(actor, agent_id):
         raise Forbidden(_("this contact is not yours"))
+
+
+def can_write_to_customer(actor: Actor, agent_id: int | None) -> bool:
+    """A message (or typing) to a chat's customer: the contact's own agent only, whatever the role."""
+    return actor.agent_id is not None and actor.agent_id == agent_id
+
+
+def check_writes_to_customer(actor: Actor, contact_id: int, agent_id: int | None) -> None:
+    if not can_write_to_customer(actor, agent_id):
+        raise Forbidden(_("only the agent handling contact {id} writes to its customer", id=contact_id))
 
 
 def can_answer_offer(actor: Actor, offered_agent_id: int) -> bool:

@@ -28,18 +28,22 @@ def test_chat_widget(site: Site, context: BrowserContext) -> None:
 
 
 def test_agent_desktop_from_the_keyboard(site: Site, context: BrowserContext) -> None:
-    sup = httpx.Client(base_url=site.url, timeout=10)
+    with httpx.Client(base_url=site.url, timeout=10) as sup:
+        _keyboard_only(site, context, sup)
+
+
+def _keyboard_only(site: Site, context: BrowserContext, sup: httpx.Client) -> None:
     sup.headers["X-CSRF-Token"] = sup.post(
         "/api/auth/login", json={"username": "supervisor", "password": PASSWORD, "tenant": "demo"}
     ).json()["csrf_token"]
-    agent = next(a for a in sup.get("/api/agents").json() if any(q["queue"] == "cobros" for q in a["queues"]))
+    agent = next(a for a in sup.get("/api/agents").json() if any(q["queue"] == "atencion" for q in a["queues"]))
     page = context.new_page()
     login(page, site, agent["code"], "/agent")
     assert serious_violations(page) == []
     # keyboard only from here: available, accept, write, end, wrap up
     page.keyboard.press("Alt+s")
     expect(page.get_by_test_id("my-activity")).to_have_text("disponible")
-    made = sup.post("/api/contacts", json={"channel": "chat", "from": "visitante-teclado", "queue": "cobros"})
+    made = sup.post("/api/contacts", json={"channel": "chat", "from": "visitante-teclado", "queue": "atencion"})
     assert made.status_code == 201, made.text
     expect(page.get_by_test_id("offer")).to_be_visible(timeout=20_000)
     page.keyboard.press("Alt+a")

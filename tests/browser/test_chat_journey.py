@@ -15,9 +15,12 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import PASSWORD, Site, login, shot
 
+CLIENTS: list[httpx.Client] = []
+
 
 def _api(site: Site, username: str) -> httpx.Client:
     client = httpx.Client(base_url=site.url, timeout=10)
+    CLIENTS.append(client)
     answer = client.post("/api/auth/login", json={"username": username, "password": PASSWORD, "tenant": "demo"})
     assert answer.status_code == 200, answer.text
     client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
@@ -46,6 +49,14 @@ def _widget(page: Page) -> Any:
 
 
 def test_customer_bot_agent_and_rating(site: Site, browser_contexts: list[BrowserContext]) -> None:
+    try:
+        _journey(site, browser_contexts)
+    finally:
+        while CLIENTS:
+            CLIENTS.pop().close()
+
+
+def _journey(site: Site, browser_contexts: list[BrowserContext]) -> None:
     customer_ctx, agent_ctx, supervisor_ctx, other_ctx = browser_contexts
     sup = _api(site, "supervisor")
     who = _customer(sup)
@@ -100,6 +111,11 @@ def test_customer_bot_agent_and_rating(site: Site, browser_contexts: list[Browse
     agent.get_by_label("Mensaje al cliente").fill("Hola, soy su gestora. ¿En qué le ayudo?")
     agent.get_by_label("Mensaje al cliente").press("Enter")
     expect(widget.get_by_text("Hola, soy su gestora. ¿En qué le ayudo?")).to_be_visible(timeout=10_000)
+    box.fill("Quiero revisar")  # typing: the agent sees it on its desktop
+    expect(agent.get_by_text("El cliente está escribiendo…")).to_be_visible(timeout=10_000)
+    agent.get_by_label("Mensaje al cliente").fill("Un momento")  # and the customer sees the agent typing
+    expect(widget.get_by_text(re.compile(r"está escribiendo…"))).to_be_visible(timeout=10_000)
+    agent.get_by_label("Mensaje al cliente").fill("")
     box.fill("Quiero revisar un cargo de mi tarjeta")
     box.press("Enter")
     expect(agent.get_by_text("Quiero revisar un cargo de mi tarjeta")).to_be_visible(timeout=10_000)
@@ -135,6 +151,6 @@ def test_customer_bot_agent_and_rating(site: Site, browser_contexts: list[Browse
     expect(widget.get_by_text("Gracias por tu valoración.")).to_be_visible()
     stored = sup.get(f"/api/contacts/{contact_id}").json()
     assert (stored["csat"], stored["ces"]) == (5, 6)
-    assert stored["disposition"] == "resolved" and stored["notes"] == "Cargo revisado con el cliente"
+    assert stored["disposition"] == "resolved" and stored["reason_id"] is not None
     timeline = [e["type"] for e in stored["timeline"]]
     assert "contact.message" in timeline and "contact.surveyed" in timeline

@@ -40,6 +40,7 @@ from centralita.api.routes import (
 )
 from centralita.events.bus import namespace_of
 from centralita.events.relay import RelayBus
+from centralita.realtime.typing import ChatTyping
 from centralita.service import Service
 from centralita.webui import pages
 
@@ -97,6 +98,8 @@ def create_app(service: Service, close_on_shutdown: bool = False, access_log: bo
     else:
         limiter = LoginRateLimiter(per_minute)
     app.state.login_limiter = limiter
+    app.state.chat_starts = conversations.ChatStartLimiter(conversations.CHAT_STARTS_PER_MINUTE)
+    app.state.chat_typing = ChatTyping(service.bus)  # listens from the start: no note of another process missed
     app.access_log = access_log
     app.trusted_proxies = service.settings.trusted_proxies
     problems.install(app)

@@ -106,8 +106,8 @@ class TooManyRequests(CentralitaError):
     type_slug = "too-many-requests"
     title = "Too many requests"
 
-    def __init__(self, detail: str, retry_after_s: int) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: str, retry_after_s: int, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail, errors)
         self.retry_after_s = retry_after_s
 
 

@@ -318,6 +318,15 @@ _ALL = [
         queue=TEXT.optional,
         contact=SUMMARY,
     ),
+    _t(
+        "contact.message",
+        "The customer or the agent said something on a chat with an agent (`sender`: customer or agent;"
+        " `author`: the agent's name, on an agent's message)",
+        message_id=INT,
+        sender=TEXT,
+        text=TEXT,
+        author=TEXT.optional,
+    ),
     _t("contact.held", "The contact was put on hold"),
     _t("contact.resumed", "The contact was taken off hold"),
     _t("contact.transferred", "The contact was transferred", to=TEXT, next_contact_id=INT.optional),

@@ -17,6 +17,8 @@ subscribes to the bus before reading the log, and fills any seq gap from the log
 With `?stats=1` the socket also gets `{"type": "queue_stats", "at": <epoch s>, "queues": [...]}` whenever
 the routing runner's figures change (ephemeral wallboard messages: not events, no seq, never replayed;
 the latest one is sent on connect). Agents get the queues they serve. Only the routing process has them.
+An agent's socket also gets `{"type": "typing", "contact_id": N, "who": "customer"}` while the visitor of
+a chat it handles types (ephemeral too: `realtime/typing.py`).
 
 Lean fan-out: a socket gets the events its user needs (`access.may_need_event`: a supervisor all of its
 tenant, an agent its own and its queues' changes), live and on resume alike; the bus subscription drops
@@ -54,6 +56,7 @@ from centralita.core.errors import CentralitaError
 from centralita.core.i18n import _
 from centralita.events.log import EventRecord, last_seq, read_events
 from centralita.realtime import state
+from centralita.realtime.typing import ChatTyping
 from centralita.service import Service
 
 BACKLOG_PAGE = 1000
@@ -278,6 +281,8 @@ def install(app: FastAPI) -> None:
             return
         want_stats = ws.query_params.get("stats") in ("1", "true")
         stats_queue: asyncio.Queue[dict[str, Any]] | None = None
+        typing_queue: asyncio.Queue[dict[str, Any]] | None = None
+        typing_hub: ChatTyping | None = None
         await ws.accept()
         sub = svc.bus.subscribe(actor.tenant_id, asyncio.get_running_loop())
         try:
@@ -302,6 +307,10 @@ def install(app: FastAPI) -> None:
             if want_stats and svc.dispatch is not None:
                 stats_queue = svc.dispatch.hub.subscribe(actor.tenant_id, asyncio.get_running_loop())
             stats_getter: asyncio.Task[dict[str, Any]] | None = None
+            if actor.agent_id is not None:  # the visitors of its chats typing
+                typing_hub = ws.app.state.chat_typing
+                typing_queue = typing_hub.subscribe(actor.tenant_id, actor.agent_id, asyncio.get_running_loop())
+            typing_getter: asyncio.Task[dict[str, Any]] | None = None
             # One pending `sub.next()` at a time, kept across turns until its event is sent: a getter that
             # finished while this loop awaited something else (the access recheck, a figures frame) must
             # not be dropped — its event is already accounted for in the subscription, so dropping it
@@ -315,6 +324,9 @@ def install(app: FastAPI) -> None:
                 if stats_queue is not None:
                     stats_getter = stats_getter or asyncio.create_task(stats_queue.get())
                     waiting.add(stats_getter)
+                if typing_queue is not None:
+                    typing_getter = typing_getter or asyncio.create_task(typing_queue.get())
+                    waiting.add(typing_getter)
                 due = max(0.0, RECHECK_S - (time.monotonic() - checked_at))
                 done, _pending = await asyncio.wait(waiting, timeout=due, return_when=asyncio.FIRST_COMPLETED)
                 recheck = time.monotonic() - checked_at >= RECHECK_S  # busy or idle: every RECHECK_S
@@ -328,9 +340,14 @@ def install(app: FastAPI) -> None:
                     return
                 if receiver in done:
                     getter.cancel()
-                    if stats_getter is not None:
-                        stats_getter.cancel()
+                    for extra in (stats_getter, typing_getter):
+                        if extra is not None:
+                            extra.cancel()
                     return
+                if typing_getter is not None and typing_getter in done:
+                    frame = typing_getter.result()
+                    typing_getter = None
+                    await ws.send_json(frame)
                 if stats_getter is not None and stats_getter in done:
                     message = stats_getter.result()
                     stats_getter = None
@@ -347,8 +364,9 @@ def install(app: FastAPI) -> None:
                 for e in [*pending, record]:
                     if e.type in ACCESS_EVENTS and not await run_in_threadpool(_still_valid, svc, request, actor):
                         receiver.cancel()
-                        if stats_getter is not None:
-                            stats_getter.cancel()
+                        for extra in (stats_getter, typing_getter):
+                            if extra is not None:
+                                extra.cancel()
                         reason = _close_reason(_("your access changed; log in again"))
                         await ws.close(code=CLOSE_UNAUTHENTICATED, reason=reason)
                         return
@@ -374,6 +392,8 @@ def install(app: FastAPI) -> None:
             sub.close()
             if stats_queue is not None and svc.dispatch is not None:
                 svc.dispatch.hub.unsubscribe(stats_queue)
+            if typing_queue is not None and typing_hub is not None:
+                typing_hub.unsubscribe(typing_queue)
 
 
 def _stats_for(message: dict[str, Any], flt: _Filter) -> dict[str, Any]:

@@ -33,6 +33,7 @@ export function ConversationView({
     try {
       await call("POST", `/api/contacts/${contactId}/messages`, { text: body });
       setText("");
+      lastTyping.current = 0; // a message ends the typing the customer sees: the next keystroke says it again
     } catch (err) {
       setError((err as Error).message);
     }

@@ -234,12 +234,14 @@ class ChatWidget {
   private async send(text: string): Promise<void> {
     const body = text.trim();
     if (!body || !this.saved) return;
+    const typed = this.input.value === text;
+    if (typed) this.input.value = ""; // at once: the next message may be typed while this one travels
     try {
       const answer = await this.request<Conversation>("POST", `/api/chat/conversations/${this.saved.id}/messages`, { text: body });
-      this.input.value = "";
       this.say("");
       this.apply(answer);
     } catch (err) {
+      if (typed && !this.input.value) this.input.value = text; // not sent: give it back
       const status = (err as { status?: number }).status;
       this.say(status === 429 ? t("Too many messages: wait a moment.") : (err as Error).message);
     }
