@@ -67,6 +67,7 @@ export function Crud<R, F>(p: CrudProps<R, F>) {
     setAfterSave(p.after ? p.after(outcome.data, creating) : null);
     setEditing(null);
     list.reload();
+    document.getElementById(`${p.id}-title`)?.focus(); // the keyboard goes on from the section, not the page's top
   }
 
   async function removeRow(row: R) {
@@ -83,6 +84,7 @@ export function Crud<R, F>(p: CrudProps<R, F>) {
     setAfterSave(null);
     setEditing(null);
     list.reload();
+    document.getElementById(`${p.id}-title`)?.focus();
   }
 
   const creating = editing?.row === null;
@@ -91,7 +93,9 @@ export function Crud<R, F>(p: CrudProps<R, F>) {
     <section aria-labelledby={`${p.id}-title`} class="section">
       <header class="section-head">
         <div>
-          <h1 id={`${p.id}-title`}>{p.title}</h1>
+          <h1 id={`${p.id}-title`} tabIndex={-1}>
+            {p.title}
+          </h1>
           {p.intro ? <p class="muted small">{p.intro}</p> : null}
         </div>
         <button type="button" class="primary" onClick={() => void open(null)}>
