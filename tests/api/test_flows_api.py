@@ -96,6 +96,29 @@ def test_the_graph_as_svg(api: Api) -> None:
     assert api.client("supervisor", api.b).get("/api/flows/entrada/graph.svg").status_code == 404
 
 
+def test_the_graph_as_data(api: Api) -> None:
+    assert api.client("admin").post("/api/flows", json={"source": FLOW}).status_code == 201
+    supervisor = api.client("supervisor")
+    resp = supervisor.get("/api/flows/entrada/graph")
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert (body["code"], body["version"], body["start"]) == ("entrada", 1, "hola")
+    assert [(n["id"], n["type"], n["start"], n["reachable"]) for n in body["nodes"]] == [
+        ("hola", "play", True, True),
+        ("cola", "queue", False, True),
+        ("espera", "wait", False, True),
+    ]
+    assert body["nodes"][0]["detail"] == '"Hola"' and body["nodes"][1]["detail"] == "atencion"
+    assert [(e["source"], e["target"], e["kind"], e["labels"]) for e in body["edges"]] == [
+        ("hola", "cola", "next", []),
+        ("cola", "espera", "next", []),
+        ("espera", "espera", "next", []),
+    ]
+    assert supervisor.get("/api/flows/entrada/graph", params={"version": 2}).status_code == 404
+    assert api.client("agent").get("/api/flows/entrada/graph").status_code == 403
+    assert api.client("supervisor", api.b).get("/api/flows/entrada/graph").status_code == 404
+
+
 def test_publishing_checks_the_functions_and_prompts_a_flow_names(api: Api) -> None:
     admin = api.client("admin")
     flow = FLOW.replace('"tts:Hola"', "saludo.inicio")

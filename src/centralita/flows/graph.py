@@ -18,7 +18,7 @@ from typing import Any, Literal
 from centralita.flows.document import Flow, Node
 from centralita.flows.spec import NODE_TYPES
 
-__all__ = ["Transition", "reachable", "to_dot", "transitions"]
+__all__ = ["Arrow", "Box", "Transition", "layout_parts", "reachable", "to_dot", "transitions"]
 
 Kind = Literal["next", "on", "case", "default", "key"]
 DETAIL_CHARS = 42  # a node's detail line, trimmed to this many characters…
@@ -81,6 +81,48 @@ def reachable(flow: Flow) -> set[str]:
                 seen.add(move.target)
                 stack.append(move.target)
     return seen
+
+
+@dataclass(frozen=True)
+class Box:
+    """A node as a drawing shows it: its id, type, one-line detail, and whether it is the start, a terminal
+    node (stop, disconnect, return) or reached from the start."""
+
+    id: str
+    type: str
+    detail: str
+    start: bool
+    terminal: bool
+    reachable: bool
+
+
+@dataclass(frozen=True)
+class Arrow:
+    """One arrow between two nodes with every transition it stands for (`labels`; `kind` of the first that
+    is not a plain `next`)."""
+
+    source: str
+    target: str
+    kind: Kind
+    labels: list[str]
+    reachable: bool
+
+
+def layout_parts(flow: Flow) -> tuple[list[Box], list[Arrow]]:
+    """The boxes and arrows `to_dot` draws, as data (for a drawing made elsewhere, e.g. the admin page)."""
+    reached = reachable(flow)
+    boxes = []
+    for node in flow.nodes.values():
+        spec = NODE_TYPES.get(node.type)
+        terminal = spec is not None and spec.terminal
+        detail = _detail(node, TERMINAL_CHARS if terminal else DETAIL_CHARS)
+        boxes.append(Box(node.id, node.type, detail, node.id == flow.start, terminal, node.id in reached))
+    arrows = []
+    for (source, target), moves in _arrows(flow).items():
+        first = next((move for move in moves if move.kind != "next"), moves[0])
+        labels = [] if [move.kind for move in moves] == ["next"] else [move.label for move in moves]
+        arrows.append(Arrow(source, target, first.kind, labels, source in reached))
+    return boxes, arrows
 
 
 def to_dot(flow: Flow, title: str | None = None) -> str:

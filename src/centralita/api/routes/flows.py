@@ -18,7 +18,7 @@ from centralita.core.i18n import _
 from centralita.core.vocabulary import Strict, Text
 from centralita.flowrun.functions import python_functions
 from centralita.flows.document import Checked, check_flow
-from centralita.flows.graph import to_dot
+from centralita.flows.graph import Arrow, Box, layout_parts, to_dot
 from centralita.flowstore import actions, queries
 from centralita.flowstore.actions import MAX_SOURCE_BYTES
 from centralita.flowstore.drawing import DrawingError, render_svg
@@ -53,6 +53,14 @@ class FlowPublished(BaseModel):
     version: int
     changed: bool
     warnings: list[FlowProblem]
+
+
+class FlowGraph(BaseModel):
+    code: str
+    version: int
+    start: str
+    nodes: list[Box]
+    edges: list[Arrow]
 
 
 class FlowRollback(Strict):
@@ -164,6 +172,24 @@ def graph(
     except DrawingError as exc:
         raise Unavailable(exc.message) from None
     return Response(svg, media_type="image/svg+xml")
+
+
+@router.get("/flows/{code}/graph", responses={404: problem_response("No flow by that id, or not at that version")})
+def graph_parts(
+    code: Annotated[str, Path(pattern=FLOW_ID)],
+    actor: SupervisorActor,
+    svc: ServiceDep,
+    version: Annotated[int | None, Query(ge=1, le=VERSION_MAX)] = None,
+) -> FlowGraph:
+    """The flow's nodes and arrows as data (what `graph.svg` draws), for a page to draw itself: each node
+    with its type, a one-line detail, start/terminal/reachable; each arrow with its labels and kind."""
+    with svc.db.read() as s:
+        found = queries.flow_text(s, actor.tenant_id, code, version)
+    flow = check_flow(found.source, code).flow if found is not None else None
+    if found is None or flow is None:
+        raise NotFound(_("no flow {code!r} at that version", code=code))
+    boxes, arrows = layout_parts(flow)
+    return FlowGraph(code=code, version=found.version, start=flow.start, nodes=boxes, edges=arrows)
 
 
 # --- the prompt library ---------------------------------------------------------------------------------
