@@ -25,7 +25,6 @@ PASSWORD = "browser-test-password"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every browser test is a slow end-to-end test (run in CI too)."""
     here = Path(__file__).parent

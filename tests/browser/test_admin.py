@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import Site, login, shot
-
-AXE = Path(__file__).parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 
 BAD_FLOW = """\
 flowlang: 1
@@ -28,20 +26,9 @@ nodes:
 
 @pytest.fixture
 def admin_context(browser: Browser) -> Iterator[BrowserContext]:
-    # axe-core is injected as an inline script, which the pages' Content-Security-Policy refuses
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="es-ES", bypass_csp=True)
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="es-ES")
     yield ctx
     ctx.close()
-
-
-def serious_violations(page: Page) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result: dict[str, Any] = page.evaluate("async () => await axe.run(document)")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_admin_creates_a_skill_and_a_queue(site: Site, admin_context: BrowserContext) -> None:
