@@ -27,7 +27,7 @@ from centralita.api.auth import public
 from centralita.core.errors import NotFound
 from centralita.core.i18n import _
 
-__all__ = ["DIST", "install"]
+__all__ = ["DIST", "PAGES", "install"]
 
 DIST = Path(__file__).parent / "dist"
 PAGES = {
