@@ -5,6 +5,7 @@ import { api, must } from "../lib/api";
 import { t } from "../lib/i18n";
 
 import type { Article, ArticleHit, ContactScript } from "./types";
+import { ErrorText } from "../lib/feedback";
 
 export function ScriptView({ contactId }: { contactId: number }) {
   const [answer, setAnswer] = useState<ContactScript | null>(null);
@@ -104,7 +105,7 @@ export function KnowledgeBase({ contactId }: { contactId: number | null }) {
         />
         <button type="submit">{t("Search")}</button>
       </form>
-      {error ? <p class="error small">{error}</p> : null}
+      <ErrorText text={error} block />
       {open ? (
         <article data-testid="kb-article">
           <h3>{open.title}</h3>

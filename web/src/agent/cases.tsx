@@ -4,6 +4,7 @@ import { api, must } from "../lib/api";
 import { t } from "../lib/i18n";
 import { statusLabel } from "../lib/labels";
 import type { CaseRow } from "./types";
+import { ErrorText, StatusText } from "../lib/feedback";
 
 export function CasePanel({
   contactId,
@@ -99,16 +100,8 @@ export function CasePanel({
           <button type="submit">{t("Open case")}</button>
         </div>
       </form>
-      {message ? (
-        <p class="ok-text small" role="status">
-          {message}
-        </p>
-      ) : null}
-      {error ? (
-        <p class="error small" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <StatusText text={message} />
+      <ErrorText text={error} block />
     </section>
   );
 }

@@ -5,6 +5,7 @@ import { api, must } from "../lib/api";
 import { t } from "../lib/i18n";
 import { senderLabel } from "../lib/labels";
 import type { Message } from "./types";
+import { ErrorText } from "../lib/feedback";
 
 const TYPING_EVERY_MS = 3000;
 
@@ -94,11 +95,7 @@ export function ConversationView({
           </button>
         </form>
       ) : null}
-      {error ? (
-        <p class="error small" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorText text={error} block />
     </section>
   );
 }

@@ -5,6 +5,7 @@ import { t } from "../lib/i18n";
 import { dispositionLabel } from "../lib/labels";
 import type { components } from "../api/schema";
 import type { Reason } from "./types";
+import { ErrorText } from "../lib/feedback";
 
 export const DISPOSITIONS = ["resolved", "information", "follow_up", "escalated", "sale", "complaint", "no_answer"];
 
@@ -119,11 +120,7 @@ export function WrapUpForm({
         <button class="primary" type="submit" disabled={busy}>
           {t("Finish wrap-up")}
         </button>
-        {error ? (
-          <span class="error" role="alert">
-            {error}
-          </span>
-        ) : null}
+        <ErrorText text={error} />
       </div>
     </form>
   );
@@ -190,11 +187,7 @@ export function TransferForm({ contactId, onClose }: { contactId: number; onClos
         <button type="button" onClick={() => onClose(false)}>
           {t("Cancel")}
         </button>
-        {error ? (
-          <span class="error" role="alert">
-            {error}
-          </span>
-        ) : null}
+        <ErrorText text={error} />
       </div>
     </form>
   );

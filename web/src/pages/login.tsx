@@ -5,6 +5,7 @@ import "../styles.css";
 import { api, describe, whoAmI, type Me } from "../lib/api";
 import { lang, setLang, t } from "../lib/i18n";
 import { allowed, places, TopBar } from "../lib/ui";
+import { ErrorText } from "../lib/feedback";
 
 function home(me: Me): string {
   return me.role === "admin" ? "/admin" : me.role === "supervisor" ? "/wallboard" : "/agent";
@@ -91,11 +92,7 @@ function Login() {
           <button class="primary" type="submit" disabled={busy}>
             {t("Log in")}
           </button>
-          {error ? (
-            <span class="error" role="alert">
-              {error}
-            </span>
-          ) : null}
+          <ErrorText text={error} />
         </div>
         <p class="muted small">{t("The demo's users and passwords are in demo-logins.txt in the data directory.")}</p>
       </form>
