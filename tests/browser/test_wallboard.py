@@ -1,0 +1,116 @@
+"""The supervisor wallboard, live: a contact created through the API shows as waiting without a reload, an
+agent's state change shows, the agent dialog changes skills and state (and shows what the API refuses), no
+serious or critical accessibility violation (axe-core), and a screenshot to look at."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import APIRequestContext, Browser, BrowserContext, Page, Route, expect
+
+from tests.browser.conftest import PASSWORD, Site, login, shot
+
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _api(context: BrowserContext, site: Site, username: str) -> tuple[APIRequestContext, str]:
+    """A logged-in API client (its own cookies) and its CSRF token."""
+    request = context.request
+    answer = request.post(
+        f"{site.url}/api/auth/login", data={"username": username, "password": PASSWORD, "tenant": "demo"}
+    )
+    assert answer.ok, answer.text()
+    return request, str(answer.json()["csrf_token"])
+
+
+def _waiting(page: Page, queue: str) -> int:
+    text = page.get_by_test_id(f"waiting-{queue}").inner_text().strip()
+    return int(text) if text.isdigit() else 0
+
+
+def _axe(page: Page) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => JSON.stringify(await axe.run())")
+    violations: list[dict[str, Any]] = json.loads(result)["violations"]
+    return [v for v in violations if v.get("impact") in ("serious", "critical")]
+
+
+def test_wallboard_is_live(site: Site, browser: Browser, context: BrowserContext) -> None:
+    page = context.new_page()
+    login(page, site, "supervisor", "/wallboard")
+    expect(page.get_by_role("heading", name="Panel en directo")).to_be_visible()
+    expect(page.get_by_text("En directo", exact=True)).to_be_visible(timeout=15_000)
+    expect(page.locator("tr[data-queue='atencion']")).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("group", name="Entradas por cuarto de hora")).to_be_visible()
+
+    # a contact through the API: the waiting count moves without a reload (no agent is logged in to take it)
+    api_ctx = browser.new_context()
+    request, csrf = _api(api_ctx, site, "admin")
+    before = _waiting(page, "atencion")
+    created = request.post(
+        f"{site.url}/api/contacts",
+        data={"channel": "chat", "from": "chat-wallboard", "queue": "atencion"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert created.ok, created.text()
+    expect(page.get_by_test_id("waiting-atencion")).to_have_text(str(before + 1), timeout=15_000)
+
+    # an agent's state change (through the API) shows in its row
+    row = page.locator("tr[data-agent='lucia.martin']")
+    changed = request.post(
+        f"{site.url}/api/agents/lucia.martin/state",
+        data={"state": "away", "away_reason": "descanso"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert changed.ok, changed.text()
+    expect(row.locator(".badge")).to_have_text("ausente", timeout=15_000)
+
+    # the dialog: a state back to offline, from the wallboard
+    row.get_by_role("button", name="Cambiar a Lucía Martín Pérez").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Estado", exact=True).select_option("offline")
+    dialog.get_by_role("button", name="Aplicar estado").click()
+    expect(dialog.get_by_text("Estado cambiado")).to_be_visible()
+    expect(row.locator(".badge")).to_have_text("desconectado", timeout=15_000)
+    # a supervisor may not change skills: the form says so and is disabled
+    expect(dialog.get_by_text("Solo los administradores cambian habilidades y colas.")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Guardar habilidades y colas")).to_be_disabled()
+    dialog.get_by_role("button", name="Cerrar").click()
+    expect(dialog).to_be_hidden()
+
+    api_ctx.close()
+    serious = _axe(page)
+    assert serious == [], json.dumps([(v["id"], v["help"], len(v["nodes"])) for v in serious], ensure_ascii=False)
+    shot(page, "wallboard")
+
+
+def test_admin_changes_skills_live(site: Site, context: BrowserContext) -> None:
+    page = context.new_page()
+    login(page, site, "admin", "/wallboard")
+    row = page.locator("tr[data-agent='javier.gomez']")
+    expect(row).to_be_visible(timeout=15_000)
+    row.get_by_role("button", name="Cambiar a Javier Gómez Ruiz").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("button", name="Guardar habilidades y colas")).to_be_enabled(timeout=10_000)
+    skill = dialog.locator("#skill-ventas")
+    skill.select_option("3")
+    dialog.get_by_role("button", name="Guardar habilidades y colas").click()
+    expect(dialog.get_by_text("Habilidades y colas guardadas")).to_be_visible()
+    shot(page, "wallboard-dialog")
+    answer = page.request.get(f"{site.url}/api/agents/javier.gomez")
+    assert answer.json()["skills"]["ventas"] == 3
+
+    # what the API refuses is shown as it says it
+    def refuse(route: Route) -> None:
+        if route.request.method == "PATCH":
+            problem = {"status": 409, "title": "Conflict", "detail": "el agente cambió mientras tanto"}
+            route.fulfill(status=409, content_type="application/problem+json", body=json.dumps(problem))
+        else:
+            route.continue_()
+
+    page.route("**/api/agents/javier.gomez", refuse)
+    dialog.get_by_role("button", name="Guardar habilidades y colas").click()
+    expect(dialog.get_by_role("alert")).to_have_text("el agente cambió mientras tanto")
