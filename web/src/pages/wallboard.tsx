@@ -11,7 +11,7 @@ import { Realtime, type AgentRow, type ContactRow, type QueueFigures, type Queue
 import { percent, seconds, start } from "../lib/ui";
 import { AgentDialog } from "../wallboard/agentDialog";
 import { DayCharts, series } from "../wallboard/charts";
-import { data, onState, onStats, rendered, setToday, subscribe, type QueueToday } from "../wallboard/store";
+import { data, NAIVE, onState, onStats, rendered, setToday, subscribe, type QueueToday } from "../wallboard/store";
 import { activityLabel } from "../wallboard/labels";
 import { Tick } from "../wallboard/tick";
 
@@ -173,6 +173,7 @@ const AgentLine = memo(
     );
   },
   (a, b) =>
+    !NAIVE &&
     a.activity === b.activity &&
     a.since === b.since &&
     a.agent.name === b.agent.name &&

@@ -109,7 +109,7 @@ export function AgentDialog({ agent, queues, isAdmin, onClose }: Props) {
         <h3 id="state-title">{t("State")}</h3>
         <div class="row">
           <label class="inline">
-            {t("State")}
+            {t("New state")}
             <select value={state} onChange={(e) => setState(e.currentTarget.value)}>
               {["available", "away", "offline"].map((s) => (
                 <option value={s}>{activityLabel(s)}</option>

@@ -64,8 +64,11 @@ function Chart({ title, summary, series: defs, data, yRange }: ChartProps) {
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: yRange ? { range: yRange } : { range: (_u, min, max) => [0, Math.max(1, max, min)] } },
-      axes: [{ stroke: "#5b6475", grid: { stroke: "#eef1f6" } }, { stroke: "#5b6475", grid: { stroke: "#eef1f6" }, size: 44 }],
-      series: [{}, ...defs],
+      axes: [
+        { stroke: "#5b6475", grid: { stroke: "#eef1f6" }, values: "{HH}:{mm}" },
+        { stroke: "#5b6475", grid: { stroke: "#eef1f6" }, size: 44 },
+      ],
+      series: [{ label: t("Time"), value: "{HH}:{mm}" }, ...defs],
     };
     plot.current = new uPlot(opts, data, el);
     const resize = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(240, el.clientWidth), height: 170 }));

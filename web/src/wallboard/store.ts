@@ -21,6 +21,10 @@ declare global {
   }
 }
 
+/** `?render=naive`: the baseline of bench/wallboard.py — a render per socket frame and every agent row
+re-rendered each time (what the page would do without its batching and memoized rows). */
+export const NAIVE = new URLSearchParams(location.search).get("render") === "naive";
+
 const probe: Probe = { events: 0, renders: 0, lags: [] };
 window.__wallboard = probe;
 
@@ -47,6 +51,11 @@ export function subscribe(fn: () => void): void {
 function schedule(serverMs: number | null): void {
   if (serverMs !== null) pendingTimes.push(serverMs);
   probe.events += 1;
+  if (NAIVE) {
+    data.version += 1;
+    listener?.();
+    return;
+  }
   if (scheduled) return;
   scheduled = true;
   requestAnimationFrame(() => {
