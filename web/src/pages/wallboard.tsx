@@ -15,6 +15,7 @@ import { data, NAIVE, onState, onStats, rendered, setToday, subscribe, type Queu
 import { activityLabel } from "../wallboard/labels";
 import { Tick } from "../wallboard/tick";
 
+const byName = new Intl.Collator(undefined, { sensitivity: "base" });
 const ACTIVITY_ORDER = ["ringing", "busy", "wrap_up", "available", "away", "offline"];
 const CHANNEL: Record<string, string> = { voice: "☎", chat: "💬", email: "✉", sms: "✉", social: "@" };
 
@@ -195,7 +196,7 @@ function AgentTable({ onChange }: { onChange: (a: AgentRow) => void }) {
   const needle = text.trim().toLowerCase();
   const shown = agents
     .filter((a) => (!filter || (a.activity ?? a.state) === filter) && (!needle || a.name.toLowerCase().includes(needle)))
-    .sort((x, y) => x.name.localeCompare(y.name));
+    .sort((x, y) => byName.compare(x.name, y.name));
   return (
     <section class="card" aria-labelledby="agents-title">
       <div class="row" style="justify-content:space-between">
@@ -338,6 +339,12 @@ function Wallboard({ me }: { me: Me }) {
   const [editing, setEditing] = useState<AgentRow | null>(null);
   const [chartQueue, setChartQueue] = useState("");
   const [loadError, setLoadError] = useState("");
+  // the charts (15-minute intervals) redraw at most every 2 s, however many contacts come and go meanwhile
+  const [chartVersion, setChartVersion] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setChartVersion((v) => (v === data.todayVersion ? v : data.todayVersion)), 2000);
+    return () => clearInterval(timer);
+  }, []);
 
   useEffect(() => {
     subscribe(() => setVersion(data.version));
@@ -356,7 +363,7 @@ function Wallboard({ me }: { me: Me }) {
   // the charts' data change only with today's figures (or the queue picked), not with every frame
   const daySeries = useMemo(
     () => series((data.today?.queues ?? []).filter((q) => !chartQueue || q.code === chartQueue)),
-    [data.todayVersion, chartQueue],
+    [chartVersion, chartQueue, data.today !== null],
   );
 
   if (!data.state) {
