@@ -161,3 +161,22 @@ def test_flows_bench_runs() -> None:
     assert isinstance(out["steps_per_s"], int) and out["steps_per_s"] > 0
     assert isinstance(out["p99_step_us"], float)
     assert isinstance(out["steps"], int) and out["steps"] > 200
+
+
+@pytest.mark.slow
+def test_wallboard_bench_runs() -> None:
+    """A real server, a small contact center, both pages in chromium for a few seconds: every socket frame
+    reached both pages and their figures are printed (the web pages must be built, as for tests/browser)."""
+    out = _run(
+        "bench.wallboard",
+        *("--agents", "20", "--queues", "3", "--seconds", "3", "--changes", "5", "--arrivals", "1"),
+        pg=False,
+    )
+    for way in ("ours", "baseline"):
+        r = out[way]
+        assert isinstance(r, dict)
+        assert r["rows"] == 20 and r["frames_applied"] > 0 and r["renders"] > 0, r
+        for key in ("lag_p50_ms", "lag_p99_ms", "long_task_share", "fps"):
+            assert key in r, key
+    driver = out["driver"]
+    assert isinstance(driver, dict) and driver["errors"] == 0

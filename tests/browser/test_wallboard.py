@@ -92,9 +92,24 @@ def test_wallboard_is_live(site: Site, browser: Browser, board: BrowserContext) 
     dialog.get_by_role("button", name="Cerrar").click()
     expect(dialog).to_be_hidden()
 
+    # some life for the screenshot: three agents available take the waiting chats (ringing, then busy)
+    for code in ("javier.gomez", "pablo.jimenez", "david.sanchez"):
+        answer = request.post(
+            f"{site.url}/api/agents/{code}/state", data={"state": "available"}, headers={"X-CSRF-Token": csrf}
+        )
+        assert answer.ok, answer.text()
+    for n in range(2):
+        answer = request.post(
+            f"{site.url}/api/contacts",
+            data={"channel": "voice", "from": f"+3460000000{n}", "queue": "urgencias"},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert answer.ok, answer.text()
+    expect(page.locator("tr[data-agent='javier.gomez'] .badge")).not_to_have_text("desconectado", timeout=15_000)
     api_ctx.close()
     serious = _axe(page)
     assert serious == [], json.dumps([(v["id"], v["help"], len(v["nodes"])) for v in serious], ensure_ascii=False)
+    page.wait_for_timeout(2500)  # today's charts redraw at most every 2 s
     shot(page, "wallboard")
 
 

@@ -362,7 +362,11 @@ function Wallboard({ me }: { me: Me }) {
   const change = useMemo(() => (a: AgentRow) => setEditing(a), []);
   // the charts' data change only with today's figures (or the queue picked), not with every frame
   const daySeries = useMemo(
-    () => series((data.today?.queues ?? []).filter((q) => !chartQueue || q.code === chartQueue)),
+    () =>
+      series(
+        (data.today?.queues ?? []).filter((q) => !chartQueue || q.code === chartQueue),
+        data.today?.start ?? null,
+      ),
     [chartVersion, chartQueue, data.today !== null],
   );
 
