@@ -11,7 +11,7 @@ import { Realtime, type AgentRow, type ContactRow, type QueueFigures, type Queue
 import { percent, seconds, start } from "../lib/ui";
 import { AgentDialog } from "../wallboard/agentDialog";
 import { DayCharts, series } from "../wallboard/charts";
-import { data, NAIVE, onState, onStats, rendered, setToday, subscribe, type QueueToday } from "../wallboard/store";
+import { data, NAIVE, onState, onStats, refresh, rendered, setToday, subscribe, type QueueToday } from "../wallboard/store";
 import { activityLabel } from "../wallboard/labels";
 import { Tick } from "../wallboard/tick";
 
@@ -267,7 +267,7 @@ function Alerts({ views }: { views: QueueView[] }) {
       <div class="sr-only" aria-live="assertive" role="status">{announced}</div>
       {behind.length ? (
         <div class="wb-banner" data-testid="alerts">
-          <strong>⚠ {t("{n} queues behind target", { n: behind.length })}</strong>
+          <strong>⚠ {t("Queues behind target: {n}", { n: behind.length })}</strong>
           <ul>
             {words.slice(0, 6).map((w) => (
               <li>{w}</li>
@@ -349,12 +349,17 @@ function Wallboard({ me }: { me: Me }) {
   useEffect(() => {
     subscribe(() => setVersion(data.version));
     const socket = new Realtime({ state: onState, stats: onStats, connection: setUp }, true);
+    const clock = setInterval(refresh, 1000); // a queue falls behind by waiting alone, with no frame
+
     void api
       .GET("/api/queues/today")
       .then(ok)
       .then(setToday)
       .catch((e: Error) => setLoadError(e.message));
-    return () => socket.close();
+    return () => {
+      clearInterval(clock);
+      socket.close();
+    };
   }, []);
   useLayoutEffect(() => {
     rendered();

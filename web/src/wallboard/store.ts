@@ -65,6 +65,12 @@ function schedule(serverMs: number | null): void {
   });
 }
 
+/** A render with no new frame (once a second: "waited past the threshold" is a matter of time alone). */
+export function refresh(): void {
+  schedule(null);
+  probe.events -= 1; // not a socket frame
+}
+
 /** Called by the page once the render of a version is on screen (a layout effect). */
 export function rendered(): void {
   probe.renders += 1;
