@@ -70,7 +70,7 @@ def test_wallboard_is_live(site: Site, browser: Browser, board: BrowserContext) 
     # nobody takes it: past the queue's 20 s threshold the queue is behind, said in words, not colour alone
     banner = page.get_by_test_id("alerts")
     expect(banner).to_contain_text("Colas por debajo del objetivo: 1", timeout=30_000)
-    expect(banner).to_contain_text("Urgencias de tarjetas 24 h: un contacto lleva más de 20 s esperando")
+    expect(banner).to_contain_text("Tarjetas 24 h: un contacto lleva más de 20 s esperando")
     expect(page.locator("tr[data-queue='urgencias']")).to_contain_text("Por debajo")
 
     # an agent's state change (through the API) shows in its row

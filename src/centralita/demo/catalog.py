@@ -193,7 +193,7 @@ QUEUES = [
     # day and night, so the demo (and `simulate --live`) has life at any hour.
     QueueDef(
         URGENT_QUEUE,
-        "Urgencias de tarjetas 24 h",
+        "Tarjetas 24 h",
         ("voice", "chat"),
         {"atencion": 1},
         {"premium": 2, "empresas": 1},

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from centralita.core.clock import as_utc
 from centralita.store import tables as t
 
+__all__ = ["INTERVAL_S", "IntervalFigures", "QueueToday", "Today", "midnight", "today"]
+
 INTERVAL_S = 900
 
 
