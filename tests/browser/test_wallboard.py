@@ -81,7 +81,7 @@ def test_wallboard_is_live(site: Site, browser: Browser, board: BrowserContext) 
         headers={"X-CSRF-Token": csrf},
     )
     assert changed.ok, changed.text()
-    expect(row.locator(".badge")).to_have_text("ausente", timeout=15_000)
+    expect(row.locator("td:nth-child(2) .badge")).to_have_text("ausente", timeout=15_000)
 
     # the dialog: a state back to offline, from the wallboard
     row.get_by_role("button", name="Cambiar a Lucía Martín Pérez").click()
@@ -90,7 +90,7 @@ def test_wallboard_is_live(site: Site, browser: Browser, board: BrowserContext) 
     dialog.get_by_label("Nuevo estado").select_option("offline")
     dialog.get_by_role("button", name="Aplicar estado").click()
     expect(dialog.get_by_text("Estado cambiado")).to_be_visible()
-    expect(row.locator(".badge")).to_have_text("desconectado", timeout=15_000)
+    expect(row.locator("td:nth-child(2) .badge")).to_have_text("desconectado", timeout=15_000)
     # a supervisor may not change skills: the form says so and is disabled
     expect(dialog.get_by_text("Solo los administradores cambian habilidades y colas.")).to_be_visible()
     expect(dialog.get_by_role("button", name="Guardar habilidades y colas")).to_be_disabled()
@@ -110,7 +110,9 @@ def test_wallboard_is_live(site: Site, browser: Browser, board: BrowserContext) 
             headers={"X-CSRF-Token": csrf},
         )
         assert answer.ok, answer.text()
-    expect(page.locator("tr[data-agent='javier.gomez'] .badge")).not_to_have_text("desconectado", timeout=15_000)
+    expect(page.locator("tr[data-agent='javier.gomez'] td:nth-child(2) .badge")).not_to_have_text(
+        "desconectado", timeout=15_000
+    )
     api_ctx.close()
     serious = _axe(page)
     assert serious == [], json.dumps([(v["id"], v["help"], len(v["nodes"])) for v in serious], ensure_ascii=False)

@@ -17,7 +17,10 @@ import { Tick } from "../wallboard/tick";
 
 const byName = new Intl.Collator(undefined, { sensitivity: "base" });
 const ACTIVITY_ORDER = ["ringing", "busy", "wrap_up", "available", "away", "offline"];
-const CHANNEL: Record<string, string> = { voice: "☎", chat: "💬", email: "✉", sms: "✉", social: "@" };
+function channelLabel(channel: string): string {
+  const labels: Record<string, string> = { voice: t("Call"), chat: t("Chat"), email: t("E-mail"), sms: "SMS" };
+  return labels[channel] ?? channel;
+}
 
 interface QueueView {
   code: string;
@@ -156,9 +159,8 @@ const AgentLine = memo(
         <td>
           {c ? (
             <span>
-              <span aria-hidden="true">{CHANNEL[String(c.channel)] ?? ""} </span>
-              <span class="sr-only">{String(c.channel)}: </span>
-              {c.customer?.name ?? c.from ?? t("unknown customer")}
+              <span class="badge channel">{channelLabel(String(c.channel))}</span>{" "}
+              {c.customer?.name ?? (typeof c.ani === "string" ? c.ani : null) ?? c.from ?? t("unknown customer")}
               <span class="muted"> · {contact?.queue ?? "—"}</span>
             </span>
           ) : (
@@ -190,6 +192,8 @@ function AgentTable({ onChange }: { onChange: (a: AgentRow) => void }) {
   const state = data.state!;
   const byAgent = new Map<number, ContactRow>();
   for (const c of Object.values(state.contacts)) if (!byAgent.has(c.agent_id) || c.status === "connected") byAgent.set(c.agent_id, c);
+  for (const o of Object.values(state.offers)) // ringing: the contact offered
+    if (!byAgent.has(o.agent_id)) byAgent.set(o.agent_id, { contact_id: o.contact_id, agent_id: o.agent_id, status: "offered", queue: o.queue, contact: o.contact });
   const agents = Object.values(state.agents).filter((a) => a.active);
   const counts: Record<string, number> = {};
   for (const a of agents) counts[a.activity ?? a.state] = (counts[a.activity ?? a.state] ?? 0) + 1;
