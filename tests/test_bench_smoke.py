@@ -168,3 +168,22 @@ def test_desktop_bench_runs() -> None:
     out = _run("bench.desktop", "--runs", "2", pg=False)
     assert out["runs"] == 2
     assert isinstance(out["desktop_ms"], dict) and out["desktop_ms"]["median"] > 0
+
+
+@pytest.mark.slow
+def test_wallboard_bench_runs() -> None:
+    """A real server, a small contact center, both pages in chromium for a few seconds: every socket frame
+    reached both pages and their figures are printed (the web pages must be built, as for tests/browser)."""
+    out = _run(
+        "bench.wallboard",
+        *("--agents", "20", "--queues", "3", "--seconds", "3", "--changes", "5", "--arrivals", "1"),
+        pg=False,
+    )
+    for way in ("ours", "baseline"):
+        r = out[way]
+        assert isinstance(r, dict)
+        assert r["rows"] == 20 and r["frames_applied"] > 0 and r["renders"] > 0, r
+        for key in ("lag_p50_ms", "lag_p99_ms", "long_task_share", "fps"):
+            assert key in r, key
+    driver = out["driver"]
+    assert isinstance(driver, dict) and driver["errors"] == 0

@@ -88,10 +88,11 @@ def test_demo_loads_on_first_start(service: Service, monkeypatch: pytest.MonkeyP
             "Banco Ejemplo, web chat",
         )
         queues = {q.code: q for q in s.scalars(select(t.Queue).where(t.Queue.tenant_id == tid))}
-        assert set(queues) == {"ventas", "atencion", "cobros", "premium", "soporte-digital"}
+        assert set(queues) == {"ventas", "atencion", "cobros", "premium", "soporte-digital", "urgencias"}
         assert (queues["premium"].sl_threshold_s, queues["premium"].sl_percent) == (10, 90.0)
         assert (queues["atencion"].sl_threshold_s, queues["atencion"].sl_percent) == (20, 80.0)
-        assert all(q.hours_id is not None for q in queues.values())
+        # every queue keeps office hours but the 24-hour card line
+        assert [code for code, q in queues.items() if q.hours_id is None] == ["urgencias"]
         assert queues["premium"].overflow and queues["premium"].overflow["queue"] == "atencion"
         reasons = list(s.scalars(select(t.Reason).where(t.Reason.tenant_id == tid)))
         top = [r for r in reasons if r.parent_id is None]

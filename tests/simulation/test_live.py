@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 
@@ -105,6 +106,50 @@ def test_simulator_drives_contacts_through_their_whole_life(server: Server) -> N
     assert agents == {"ana": "offline", "luis": "offline"}
     assert statuses and statuses[-1].arrivals <= stats.arrivals
     assert max(s.waiting for s in statuses) > 0
+
+
+def test_arrivals_go_to_the_queues_open_now(server: Server) -> None:
+    """A queue outside its hours gets nothing while another is open (the demo's 24-hour card line at night);
+    when none of the chosen queues is open, the server closes the contacts, counted as such."""
+    _taxonomy_and_customers(server)
+    admin = server.api.client("admin")
+    # the test server's clock: Monday 2026-01-05 10:00 in Madrid; this calendar opens on Sundays only
+    sundays = {"code": "domingos", "name": "Domingos", "weekly": [{"day": 7, "start": "09:00", "end": "14:00"}]}
+    assert admin.post("/api/hours", json=sundays).status_code == 201
+    assert admin.patch("/api/queues/cobros", json={"hours": "domingos"}).status_code == 200
+    config = SimulationConfig(
+        rate=360.0,
+        profile="flat",
+        agents=2,
+        duration_s=300.0,
+        speed=100.0,
+        seed=3,
+        channels={"voice": 1.0},
+        queues={"atencion": 1.0, "cobros": 5.0},
+        no_answer=0.0,
+        start_hour=3.0,
+    )
+    conn = _connect(server)
+    try:
+        stats = Simulator(conn, config).run()
+    finally:
+        conn.close()
+    assert stats.arrivals > 10 and stats.closed_on_arrival == 0, stats
+    with server.api.service.db.read() as s:
+        rows = [
+            c
+            for c in s.scalars(select(t.Contact).where(t.Contact.tenant_id == server.api.a.tenant_id))
+            if (c.attributes or {}).get("simulated") is True
+        ]
+        assert {queue_codes(s, r.id)[0] for r in rows} == {"atencion"}
+    # only the closed queue chosen: sent anyway, and the server closes them on arrival
+    conn = _connect(server)
+    try:
+        closed = Simulator(conn, dataclasses.replace(config, queues={"cobros": 1.0}, duration_s=60.0)).run()
+    finally:
+        conn.close()
+    assert closed.arrivals > 0 and closed.closed_on_arrival == closed.arrivals
+    assert set(closed.closed_outcomes) == {"closed_hours"}, closed.closed_outcomes
 
 
 def test_cli_runs_and_names_the_bad_option(server: Server, tmp_path: Path) -> None:

@@ -60,6 +60,19 @@ def test_rate_and_expected_count() -> None:
         ArrivalProfile(10.0, (0.0,) * 24)
 
 
+def test_floor_keeps_nights_alive() -> None:
+    """`simulate --live` keeps a least rate (a share of the peak) so a wallboard moves at 3 a.m. too; the
+    busy hours keep the profile's own rate."""
+    profile = ArrivalProfile(120.0, floor=0.2)
+    assert profile.rate(3) == pytest.approx(24.0) and profile.rate(10) == 120.0
+    assert profile.rate(7) == pytest.approx(120.0 * 0.31)  # above the floor: the profile's
+    night = list(profile.arrivals(random.Random(5), 2 * 3600.0, 5 * 3600.0))
+    assert abs(len(night) - 72) <= 4 * math.sqrt(72)
+    assert ArrivalProfile(120.0).rate(3) == 0.0  # without a floor, the bank's night is empty
+    with pytest.raises(ValueError):
+        ArrivalProfile(10.0, floor=1.5)
+
+
 def test_same_seed_same_schedule_and_window_bounds() -> None:
     profile = ArrivalProfile(300.0)
     first = list(profile.arrivals(random.Random(3), 23.5 * 3600, 24.5 * 3600))

@@ -110,6 +110,9 @@ def simulate(
     start_hour: Annotated[
         float | None, typer.Option(help=_("Simulated time of day at the start, in hours (default: now)"))
     ] = None,
+    floor: Annotated[
+        float, typer.Option(help=_("Least arrival rate at any hour, as a share of --rate (0–1; 0: the profile alone)"))
+    ] = 0.2,
 ) -> None:
     from centralita.simulation.client import ApiError, Connection
     from centralita.simulation.live import SimulationConfig, SimulationError, Simulator
@@ -133,6 +136,7 @@ def simulate(
             acw_s=acw,
             patience_s=patience,
             start_hour=start_hour,
+            floor=floor,
         )
         config.check()
     except OptionError as exc:

@@ -6,12 +6,13 @@ Everything here is applied through the ordinary `do_*` actions by `demo.loader`;
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 TENANT_SLUG = "demo"
 TENANT_NAME = "Banco Ejemplo"
 TIMEZONE = "Europe/Madrid"
 HOURS_CODE = "general"
+URGENT_QUEUE = "urgencias"  # open 24 hours (see QUEUES)
 SERVICE_NUMBER = "+34900100200"  # the bank's freephone line (dialled number of every demo call)
 CHAT_ENTRY = "web"
 EMAIL_ADDRESS = "atencion@bancoejemplo.example"
@@ -127,6 +128,7 @@ class QueueDef:
     overflow: dict[str, object] | None = None
     agent_selection: str = "longest_idle"
     priority_mode: str = "strict"
+    always_open: bool = False  # no hours calendar: open day and night
 
 
 # `atencion` first: the others overflow to it, and an overflow target must exist.
@@ -186,6 +188,19 @@ QUEUES = [
         80.0,
         330,
         overflow={"queue": "atencion", "after_s": None, "when_unstaffed": True, "mode": "move"},
+    ),
+    # A bank's card line never closes (a lost or stolen card is blocked at 3 a.m. too): the one queue open
+    # day and night, so the demo (and `simulate --live`) has life at any hour.
+    QueueDef(
+        URGENT_QUEUE,
+        "Tarjetas 24 h",
+        ("voice", "chat"),
+        {"atencion": 1},
+        {"premium": 2, "empresas": 1},
+        20,
+        80.0,
+        240,
+        always_open=True,
     ),
 ]
 
@@ -655,6 +670,9 @@ AGENTS = [
         capacity={"voice": 1, "chat": 4, "email": 5},
     ),
 ]
+
+# Whoever takes general enquiries also covers the 24-hour card line, after its own queues (rank 3).
+AGENTS = [replace(a, queues=(*a.queues, (URGENT_QUEUE, 3, 0, None))) if "atencion" in a.skills else a for a in AGENTS]
 
 SUPERVISOR = ("supervisor", "Teresa Ortiz Rubio")
 ADMIN = ("admin", "Administración Banco Ejemplo")

@@ -174,7 +174,7 @@ def _configure(session: Session, svc: Service, data: TenantCreate) -> tuple[t.Te
                 required_skills=q.required_skills,
                 segment_priority=q.segment_priority,
                 sl_target=SlTarget(threshold_s=q.sl_threshold_s, percent=q.sl_percent),
-                hours=c.HOURS_CODE,
+                hours=None if q.always_open else c.HOURS_CODE,
                 overflow=Overflow.model_validate(q.overflow) if q.overflow else None,
                 agent_selection=q.agent_selection,
                 priority_mode=q.priority_mode,

@@ -47,7 +47,15 @@ __all__ = ["SimulationConfig", "SimulationError", "Simulator", "Stats"]
 IDENTITY_KIND = {"voice": "phone", "chat": "chat", "email": "email"}
 DISPOSITIONS = {"resuelto": 0.6, "informado": 0.2, "pendiente_cliente": 0.1, "escalado": 0.1}
 RESOLVED = {"resuelto", "informado"}
-DEMO_QUEUE_WEIGHTS = {"atencion": 6.0, "ventas": 2.0, "cobros": 1.0, "premium": 1.0, "soporte-digital": 1.5}
+DEMO_QUEUE_WEIGHTS = {
+    "atencion": 6.0,
+    "ventas": 2.0,
+    "cobros": 1.0,
+    "premium": 1.0,
+    "soporte-digital": 1.5,
+    "urgencias": 1.0,
+}
+HOURS_RECHECK_S = 60.0  # how often (wall clock) a queue's hours calendar is asked whether it is open
 CUSTOMER_POOL = 500
 MISSED_RECOVERY_S = (3.0, 10.0)
 
@@ -77,6 +85,7 @@ class SimulationConfig:
     acw_s: float = 15.0
     patience_s: float = traffic.BANK_PATIENCE_S
     start_hour: float | None = None  # simulated local time of day at the start (hours); None: now
+    floor: float = 0.2  # arrivals per hour never below floor × rate (the bank's nights are near zero)
 
     def check(self) -> None:
         """Raise OptionError naming the first bad option."""
@@ -104,6 +113,8 @@ class SimulationConfig:
             raise OptionError("--acw", _("must be zero or more"))
         if not (self.patience_s >= 0 and math.isfinite(self.patience_s)):
             raise OptionError("--patience", _("must be zero or more"))
+        if not 0 <= self.floor <= 1:
+            raise OptionError("--floor", _("must be between 0 and 1"))
         if self.start_hour is not None and not 0 <= self.start_hour < 24:
             raise OptionError("--start-hour", _("must be from 0 to 23.99"))
 
@@ -181,6 +192,7 @@ class Simulator:
         self.reasons: list[tuple[str, list[str]]] = []  # (reason, its sub-reasons)
         self.customers: dict[str, list[Customer]] = {}  # identity kind → customers that have one
         self.offer_timeout_s: dict[str, float] = {}
+        self._open: dict[str, tuple[float, bool]] = {}  # hours calendar → (when asked, open then)
         self._heap: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._n = itertools.count()
         self._stop = False
@@ -251,6 +263,29 @@ class Simulator:
     def _queues_for(self, channel: str) -> dict[str, float]:
         return {c: float(q["weight"]) for c, q in self.queues.items() if not q["channels"] or channel in q["channels"]}
 
+    def _is_open(self, code: str) -> bool:
+        """Whether the queue takes contacts now (its hours calendar, by the server's clock; asked at most
+        once a minute per calendar). A queue without a calendar is always open."""
+        hours = self.queues[code].get("hours")
+        if not hours:
+            return True
+        asked = self._open.get(hours)
+        if asked is None or self.monotonic() - asked[0] >= HOURS_RECHECK_S:
+            try:
+                status = self._get(f"/api/hours/{hours}/status")["status"]
+            except ApiError:
+                status = "open"  # cannot tell: send it, the server decides
+            asked = (self.monotonic(), status == "open")
+            self._open[hours] = asked
+        return asked[1]
+
+    def _choose_queue(self, channel: str) -> str:
+        """A queue for the channel by weight, among those open now; when none is open, among all (the
+        server then closes the contact on arrival, counted as such)."""
+        weights = self._queues_for(channel)
+        open_now = {code: w for code, w in weights.items() if self._is_open(code)}
+        return traffic.weighted_choice(self.rng, open_now or weights)
+
     def _load_reasons(self) -> None:
         reasons = [r for r in self._get("/api/reasons") if r["active"]]
         subs: dict[str, list[str]] = {}
@@ -306,7 +341,9 @@ class Simulator:
             self.setup()
         self._wall0 = self.monotonic()
         profile = traffic.ArrivalProfile(
-            self.config.rate, traffic.BANK_HOURLY if self.config.profile == "bank" else traffic.FLAT_HOURLY
+            self.config.rate,
+            traffic.BANK_HOURLY if self.config.profile == "bank" else traffic.FLAT_HOURLY,
+            floor=self.config.floor,
         )
         end = self._day_offset_s + (self.config.duration_s if self.config.duration_s is not None else math.inf)
         self._arrivals = (t - self._day_offset_s for t in profile.arrivals(self.rng, self._day_offset_s, end))
@@ -426,7 +463,7 @@ class Simulator:
 
     def _arrive(self) -> None:
         channel = traffic.weighted_choice(self.rng, self.config.channels)
-        queue = traffic.weighted_choice(self.rng, self._queues_for(channel))
+        queue = self._choose_queue(channel)
         body = {"channel": channel, "from": self._caller(channel), "queue": queue, "attributes": {"simulated": True}}
         patience = traffic.patience(self.rng, channel, self.config.patience_s)
         result = self._post("/api/contacts", body)

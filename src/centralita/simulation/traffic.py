@@ -65,20 +65,24 @@ class OptionError(ValueError):
 
 @dataclass(frozen=True)
 class ArrivalProfile:
-    """Arrivals per hour for each local hour of the day: `peak_per_hour × hourly[h]`."""
+    """Arrivals per hour for each local hour of the day: `peak_per_hour × hourly[h]`, never below
+    `floor × peak_per_hour` (a quiet night still has a few arrivals)."""
 
     peak_per_hour: float
     hourly: tuple[float, ...] = BANK_HOURLY
+    floor: float = 0.0
 
     def __post_init__(self) -> None:
         if len(self.hourly) != 24 or min(self.hourly) < 0 or max(self.hourly) <= 0:
             raise ValueError("hourly needs 24 non-negative weights, one positive")
         if not self.peak_per_hour > 0 or not math.isfinite(self.peak_per_hour):
             raise ValueError("peak_per_hour must be positive")
+        if not 0 <= self.floor <= 1:
+            raise ValueError("floor must be from 0 to 1")
 
     def rate(self, hour: int) -> float:
         """Arrivals per hour during local hour `hour` (0–23)."""
-        return self.peak_per_hour * self.hourly[hour % 24] / max(self.hourly)
+        return self.peak_per_hour * max(self.floor, self.hourly[hour % 24] / max(self.hourly))
 
     def expected(self, start_s: float, end_s: float) -> float:
         """Expected arrivals in [start_s, end_s), times in seconds since local midnight of day 0."""

@@ -1,5 +1,6 @@
 """Queues (with their live figures: `GET /api/queues/stats`, `GET /api/queues/{code}/stats`, from the routing
-runner), hours calendars and contact reasons. `/queues/stats` is declared before `/queues/{code}`."""
+runner; today's per interval: `GET /api/queues/today`), hours calendars and contact reasons. `/queues/stats` and
+`/queues/today` are declared before `/queues/{code}`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from centralita import access
-from centralita.api.auth import AdminActor, AgentActor, ServiceDep
+from centralita.api.auth import AdminActor, AgentActor, ServiceDep, SupervisorActor
 from centralita.api.openapi import problem_response
 from centralita.core.actor import Actor
 from centralita.core.errors import InvalidInput, Unavailable
@@ -30,6 +31,7 @@ from centralita.queues.schemas import (
     ReasonPublic,
     ReasonUpdate,
 )
+from centralita.queues.today import Today, today
 from centralita.service import Service
 from centralita.store import tables as t
 from centralita.store.lookup import code_or_not_found, list_by_code
@@ -65,6 +67,16 @@ def all_queue_stats(actor: AgentActor, svc: ServiceDep) -> list[dict[str, Any]]:
     with svc.db.read() as s:
         served = access.served_queues(s, actor)
     return _stats(svc, actor, None if served is None else set(served))
+
+
+@router.get("/queues/today")
+def queues_today(actor: SupervisorActor, svc: ServiceDep) -> Today:
+    """Today's figures since midnight in the contact center's time zone, per queue and 15-minute interval:
+    offered, answered, abandoned, answered within the threshold, service level (null: none answered or
+    abandoned), longest and average wait. For the wallboard (one query; issue 13's analytics engine will
+    compute these)."""
+    with svc.db.read() as s:
+        return today(s, actor.tenant_id, svc.clock.now())
 
 
 @router.get("/queues/{code}/stats", responses={503: problem_response("This process does not route")})
