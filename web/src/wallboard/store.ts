@@ -114,11 +114,12 @@ function currentSlot(q: QueueToday, ms: number): Interval | null {
   const today = data.today;
   if (!today) return null;
   const start = Date.parse(today.start);
-  const i = Math.floor((ms - start) / (today.interval_s * 1000));
+  const step = (today.interval_s ?? 900) * 1000; // 15 minutes unless the server says otherwise
+  const i = Math.floor((ms - start) / step);
   if (i < 0) return null;
   while (q.intervals.length <= i) {
     q.intervals.push({
-      start: new Date(start + q.intervals.length * today.interval_s * 1000).toISOString(),
+      start: new Date(start + q.intervals.length * step).toISOString(),
       offered: 0, answered: 0, abandoned: 0, answered_within_threshold: 0, service_level: null,
       max_wait_s: null, avg_wait_s: null,
     });
