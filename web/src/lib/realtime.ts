@@ -2,12 +2,21 @@
 // `hello` carries a snapshot, each later event goes through apply(), which keeps the state what a fresh
 // snapshot would give; a reconnect resumes after the last seq processed, so nothing is lost or repeated.
 
+/** A contact as recognised at arrival (`contacts.live.contact_summary`): what a screen shows of it. */
 export interface ContactSummary {
   id?: number;
   channel?: string;
-  from?: string | null;
-  customer?: { id: number; name: string | null; segment?: string | null; value_tier?: string | null } | null;
-  reason?: string | null;
+  queue?: string | null;
+  priority?: number;
+  ani?: string | null;
+  customer_id?: number | null;
+  customer_name?: string | null;
+  segment?: string | null;
+  value_tier?: string | null;
+  lifecycle_stage?: string | null;
+  language?: string | null;
+  self_service?: boolean | null;
+  collected?: Record<string, unknown>;
   [key: string]: unknown;
 }
 export interface AgentRow {

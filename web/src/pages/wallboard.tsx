@@ -160,7 +160,7 @@ const AgentLine = memo(
           {c ? (
             <span>
               <span class="badge channel">{channelLabel(String(c.channel))}</span>{" "}
-              {c.customer?.name ?? (typeof c.ani === "string" ? c.ani : null) ?? c.from ?? t("unknown customer")}
+              {c.customer_name ?? c.ani ?? t("unknown customer")}
               <span class="muted"> · {contact?.queue ?? "—"}</span>
             </span>
           ) : (
