@@ -1,6 +1,6 @@
 // What the admin sections share: calling the API keeping the problem document (its `detail` is shown next
-// to the form, its `errors` beside the fields they name), a confirmation dialog, and form controls that
-// always carry a <label>.
+// to the form, its `errors` beside the fields they name), a confirmation dialog, form controls that always
+// carry a <label> (and the ones many forms repeat: code, language, active), and a table with row buttons.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { components } from "../api/schema";
@@ -72,23 +72,31 @@ export function useId(prefix: string): string {
   return ref.current;
 }
 
-interface FieldProps {
+/** What every labelled control takes: its label, its field's name (where the API's errors point), the
+problem of the last submit and an optional hint. */
+interface FieldBase {
   label: string;
   name: string;
   problem: Problem | null;
   hint?: string;
-  children: (id: string, describedBy: string | undefined, invalid: boolean) => ComponentChildren;
+}
+
+/** The attributes that tie a control to its label, hint and error. */
+interface ControlProps {
+  id: string;
+  "aria-describedby": string | undefined;
+  "aria-invalid": true | undefined;
 }
 
 /** One labelled control with its hint and its error (announced with the control). */
-export function Field({ label, name, problem, hint, children }: FieldProps) {
+export function Field({ label, name, problem, hint, children }: FieldBase & { children: (control: ControlProps) => ComponentChildren }) {
   const id = useId(`f-${name}`);
   const error = fieldError(problem, name);
   const described = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
   return (
     <div class={error ? "field invalid" : "field"}>
       <label for={id}>{label}</label>
-      {children(id, described, Boolean(error))}
+      {children({ id, "aria-describedby": described, "aria-invalid": error ? true : undefined })}
       {hint ? (
         <span id={`${id}-hint`} class="hint">
           {hint}
@@ -103,31 +111,20 @@ export function Field({ label, name, problem, hint, children }: FieldProps) {
   );
 }
 
-export function TextField(p: {
-  label: string;
-  name: string;
-  value: string;
-  onInput: (v: string) => void;
-  problem: Problem | null;
-  hint?: string;
-  required?: boolean;
-  disabled?: boolean;
-  type?: string;
-  autocomplete?: string;
-}) {
+export function TextField(
+  p: FieldBase & { value: string; onInput: (v: string) => void; required?: boolean; disabled?: boolean; type?: string; autocomplete?: string },
+) {
   return (
-    <Field label={p.label} name={p.name} problem={p.problem} hint={p.hint}>
-      {(id, described, invalid) => (
+    <Field {...p}>
+      {(control) => (
         <input
-          id={id}
+          {...control}
           name={p.name}
           type={(p.type ?? "text") as "text"}
           value={p.value}
           required={p.required}
           disabled={p.disabled}
           autocomplete={p.autocomplete ?? "off"}
-          aria-describedby={described}
-          aria-invalid={invalid || undefined}
           onInput={(e) => p.onInput(e.currentTarget.value)}
         />
       )}
@@ -135,28 +132,11 @@ export function TextField(p: {
   );
 }
 
-export function SelectField(p: {
-  label: string;
-  name: string;
-  value: string;
-  onChange: (v: string) => void;
-  problem: Problem | null;
-  options: [string, string][];
-  hint?: string;
-  disabled?: boolean;
-}) {
+export function SelectField(p: FieldBase & { value: string; onChange: (v: string) => void; options: [string, string][]; disabled?: boolean }) {
   return (
-    <Field label={p.label} name={p.name} problem={p.problem} hint={p.hint}>
-      {(id, described, invalid) => (
-        <select
-          id={id}
-          name={p.name}
-          value={p.value}
-          disabled={p.disabled}
-          aria-describedby={described}
-          aria-invalid={invalid || undefined}
-          onChange={(e) => p.onChange(e.currentTarget.value)}
-        >
+    <Field {...p}>
+      {(control) => (
+        <select {...control} name={p.name} value={p.value} disabled={p.disabled} onChange={(e) => p.onChange(e.currentTarget.value)}>
           {p.options.map(([value, text]) => (
             <option value={value}>{text}</option>
           ))}
@@ -166,12 +146,105 @@ export function SelectField(p: {
   );
 }
 
+export function TextAreaField(p: FieldBase & { value: string; onInput: (v: string) => void; rows: number; mono?: boolean }) {
+  return (
+    <Field {...p}>
+      {(control) => <textarea {...control} rows={p.rows} class={p.mono ? "mono" : undefined} value={p.value} onInput={(e) => p.onInput(e.currentTarget.value)} />}
+    </Field>
+  );
+}
+
+/** A row's code: required, fixed once the row exists. */
+export function CodeField(p: { value: string; onInput: (v: string) => void; problem: Problem | null; creating: boolean; hint?: string }) {
+  return <TextField label={t("Code")} name="code" value={p.value} onInput={p.onInput} problem={p.problem} required disabled={!p.creating} hint={p.hint} />;
+}
+
+/** A row's code and name, the first two fields of most forms. */
+export function CodeNameFields(p: {
+  form: { code: string; name: string };
+  set: (patch: { code?: string; name?: string }) => void;
+  problem: Problem | null;
+  creating: boolean;
+  codeHint?: string;
+}) {
+  return (
+    <>
+      <CodeField value={p.form.code} onInput={(v) => p.set({ code: v })} problem={p.problem} creating={p.creating} hint={p.codeHint} />
+      <TextField label={t("Name")} name="name" value={p.form.name} onInput={(v) => p.set({ name: v })} problem={p.problem} required />
+    </>
+  );
+}
+
+export function LanguageField(p: { value: string; onChange: (v: string) => void; problem: Problem | null }) {
+  return (
+    <SelectField
+      label={t("Language")}
+      name="language"
+      value={p.value}
+      onChange={p.onChange}
+      problem={p.problem}
+      options={[
+        ["es", "Español"],
+        ["en", "English"],
+      ]}
+    />
+  );
+}
+
 export function Check(p: { label: string; checked: boolean; onChange: (v: boolean) => void; name?: string }) {
   return (
     <label class="check">
       <input type="checkbox" name={p.name} checked={p.checked} onChange={(e) => p.onChange(e.currentTarget.checked)} />
       {p.label}
     </label>
+  );
+}
+
+/** The "Active" box of a form editing a row (a new row is active). */
+export function ActiveCheck(p: { creating: boolean; checked: boolean; onChange: (v: boolean) => void }) {
+  return p.creating ? null : <Check label={t("Active")} checked={p.checked} onChange={p.onChange} />;
+}
+
+export interface TableColumn<R> {
+  label: string;
+  cell: (row: R) => ComponentChildren;
+  num?: boolean;
+}
+
+/** A table of rows with a caption for screen readers and, last, a column of each row's buttons. */
+export function ActionsTable<R>(p: {
+  caption: string;
+  columns: TableColumn<R>[];
+  rows: R[];
+  actions: (row: R) => ComponentChildren;
+  rowClass?: (row: R) => string | undefined;
+}) {
+  return (
+    <table>
+      <caption class="sr-only">{p.caption}</caption>
+      <thead>
+        <tr>
+          {p.columns.map((c) => (
+            <th scope="col" class={c.num ? "num" : undefined}>
+              {c.label}
+            </th>
+          ))}
+          <th scope="col" class="actions">
+            <span class="sr-only">{t("Actions")}</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {p.rows.map((row) => (
+          <tr class={p.rowClass?.(row)}>
+            {p.columns.map((c) => (
+              <td class={c.num ? "num" : undefined}>{c.cell(row)}</td>
+            ))}
+            <td class="actions">{p.actions(row)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

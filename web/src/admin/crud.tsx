@@ -4,14 +4,36 @@ import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import type { Problem } from "../lib/api";
 import { t } from "../lib/i18n";
-import { Confirm, ProblemText, useList, type Outcome } from "./common";
+import { Active, ActionsTable, Confirm, ProblemText, useList, type Outcome, type TableColumn } from "./common";
 
-export interface Column<R> {
-  label: string;
-  cell: (row: R) => ComponentChildren;
-  num?: boolean;
+export interface Column<R> extends TableColumn<R> {
   /** left out while the form is open beside the table (it takes the room) */
   secondary?: boolean;
+}
+
+/** The columns most sections start or end with. */
+export function codeColumn<R extends { code: string }>(): Column<R> {
+  return { label: t("Code"), cell: (row) => <code>{row.code}</code> };
+}
+
+export function nameColumn<R extends { name: string }>(): Column<R> {
+  return { label: t("Name"), cell: (row) => row.name };
+}
+
+export function stateColumn<R extends { active: boolean }>(): Column<R> {
+  return { label: t("State"), cell: (row) => <Active active={row.active} /> };
+}
+
+export type Remove<R> = { label: string; question: (row: R) => string; run: (row: R) => Promise<Outcome<unknown>>; when?: (row: R) => boolean };
+
+/** `remove` for rows deleted for good ("Delete"), asking `question` first. */
+export function deleting<R>(question: (row: R) => string, run: (row: R) => Promise<Outcome<unknown>>): Remove<R> {
+  return { label: t("Delete"), question, run };
+}
+
+/** The path parameters of a row's URL by its code (`/api/skills/{code}`). */
+export function atCode(row: { code: string }): { params: { path: { code: string } } } {
+  return { params: { path: { code: row.code } } };
 }
 
 export interface CrudProps<R, F> {
@@ -30,7 +52,7 @@ export interface CrudProps<R, F> {
   form: (form: F, set: (patch: Partial<F>) => void, problem: Problem | null, creating: boolean) => ComponentChildren;
   save: (form: F, row: R | null) => Promise<Outcome<unknown>>;
   canEdit?: boolean;
-  remove?: { label: string; question: (row: R) => string; run: (row: R) => Promise<Outcome<unknown>>; when?: (row: R) => boolean };
+  remove?: Remove<R>;
   after?: (saved: unknown, creating: boolean) => ComponentChildren;
 }
 
@@ -115,47 +137,26 @@ export function Crud<R, F>(p: CrudProps<R, F>) {
           ) : list.rows.length === 0 ? (
             <p class="muted">{t("Nothing here yet.")}</p>
           ) : (
-            <table>
-              <caption class="sr-only">{p.title}</caption>
-              <thead>
-                <tr>
-                  {columns.map((c) => (
-                    <th scope="col" class={c.num ? "num" : undefined}>
-                      {c.label}
-                    </th>
-                  ))}
-                  <th scope="col" class="actions">
-                    <span class="sr-only">{t("Actions")}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.rows.map((row) => (
-                  <tr class={editing?.row === row ? "selected" : undefined}>
-                    {columns.map((c) => (
-                      <td class={c.num ? "num" : undefined}>{c.cell(row)}</td>
-                    ))}
-                    <td class="actions">
-                      {p.canEdit !== false ? (
-                        <button type="button" class="small-button" onClick={() => void open(row)} aria-label={t("Edit {name}", { name: p.rowName(row) })}>
-                          {t("Edit")}
-                        </button>
-                      ) : null}
-                      {p.remove && (p.remove.when?.(row) ?? true) ? (
-                        <button
-                          type="button"
-                          class="small-button danger-outline"
-                          onClick={() => setAsking(row)}
-                          aria-label={`${p.remove.label}: ${p.rowName(row)}`}
-                        >
-                          {p.remove.label}
-                        </button>
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ActionsTable
+              caption={p.title}
+              columns={columns}
+              rows={list.rows}
+              rowClass={(row) => (editing?.row === row ? "selected" : undefined)}
+              actions={(row) => (
+                <>
+                  {p.canEdit !== false ? (
+                    <button type="button" class="small-button" onClick={() => void open(row)} aria-label={t("Edit {name}", { name: p.rowName(row) })}>
+                      {t("Edit")}
+                    </button>
+                  ) : null}
+                  {p.remove && (p.remove.when?.(row) ?? true) ? (
+                    <button type="button" class="small-button danger-outline" onClick={() => setAsking(row)} aria-label={`${p.remove.label}: ${p.rowName(row)}`}>
+                      {p.remove.label}
+                    </button>
+                  ) : null}
+                </>
+              )}
+            />
           )}
         </div>
         {editing ? (

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Problem } from "../lib/api";
 import { t } from "../lib/i18n";
-import { call, Confirm, ProblemText, useList, type S } from "./common";
+import { ActionsTable, call, Confirm, ProblemText, useList, type S } from "./common";
 
 type Issue = { line: number; column: number; severity: string; message: string; node?: string | null };
 
@@ -399,44 +399,38 @@ export function Flows() {
             <div class="flow-bottom">
               <div class="card">
                 <h2>{t("Versions")}</h2>
-                <table>
-                  <caption class="sr-only">{t("Versions")}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t("Version")}</th>
-                      <th scope="col">{t("Published")}</th>
-                      <th scope="col">{t("By")}</th>
-                      <th scope="col">
-                        <span class="sr-only">{t("Actions")}</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {[...versions].reverse().map((v) => (
-                      <tr>
-                        <td>
+                <ActionsTable
+                  caption={t("Versions")}
+                  columns={[
+                    {
+                      label: t("Version"),
+                      cell: (v) => (
+                        <>
                           v{v.version} {v.version === summary?.current_version ? <span class="badge available">{t("current")}</span> : null}
-                        </td>
-                        <td>{new Date(v.published_at).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" })}</td>
-                        <td>{v.published_by}</td>
-                        <td class="actions">
-                          {v.version !== shown ? (
-                            <button type="button" class="small-button" onClick={() => void open(code, false, v.version)} aria-label={t("Show version {version}", { version: v.version })}>
-                              {t("Show")}
-                            </button>
-                          ) : (
-                            <span class="muted small">{t("in the editor")}</span>
-                          )}
-                          {v.version !== summary?.current_version ? (
-                            <button type="button" class="small-button" onClick={() => setRollTo(v.version)}>
-                              {t("Roll back to v{version}", { version: v.version })}
-                            </button>
-                          ) : null}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                        </>
+                      ),
+                    },
+                    { label: t("Published"), cell: (v) => new Date(v.published_at).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" }) },
+                    { label: t("By"), cell: (v) => v.published_by },
+                  ]}
+                  rows={[...versions].reverse()}
+                  actions={(v) => (
+                    <>
+                      {v.version !== shown ? (
+                        <button type="button" class="small-button" onClick={() => void open(code, false, v.version)} aria-label={t("Show version {version}", { version: v.version })}>
+                          {t("Show")}
+                        </button>
+                      ) : (
+                        <span class="muted small">{t("in the editor")}</span>
+                      )}
+                      {v.version !== summary?.current_version ? (
+                        <button type="button" class="small-button" onClick={() => setRollTo(v.version)}>
+                          {t("Roll back to v{version}", { version: v.version })}
+                        </button>
+                      ) : null}
+                    </>
+                  )}
+                />
               </div>
               <div class="card graph-card">
                 <div class="row space">

@@ -4,8 +4,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../lib/api";
 import { t } from "../lib/i18n";
-import { Active, call, Field, SelectField, TextField, type S } from "./common";
-import { Crud } from "./crud";
+import { call, Check, CodeField, CodeNameFields, LanguageField, TextAreaField, TextField, type S } from "./common";
+import { atCode, codeColumn, Crud, deleting, nameColumn, stateColumn } from "./crud";
 
 type Probe = "loading" | "missing" | "ok";
 
@@ -46,7 +46,7 @@ function Articles() {
       rowKey={(a) => a.code}
       rowName={(a) => a.title}
       columns={[
-        { label: t("Code"), cell: (a) => <code>{a.code}</code> },
+        codeColumn(),
         { label: t("Title"), cell: (a) => a.title },
         { label: t("Contact reasons"), cell: (a) => a.reasons.join(", ") || "—", secondary: true },
         { label: t("Tags"), cell: (a) => a.tags.join(", ") || "—", secondary: true },
@@ -54,43 +54,32 @@ function Articles() {
       blank={() => ({ code: "", title: "", body: "", tags: "", reasons: "", language: "es", active: true })}
       fromRow={(a) => ({ code: a.code, title: a.title, body: "", tags: a.tags.join(", "), reasons: a.reasons.join(", "), language: "es", active: true })}
       fetchRow={async (a) => {
-        const o = await call(api.GET("/api/kb/articles/{code}", { params: { path: { code: a.code } } }));
+        const o = await call(api.GET("/api/kb/articles/{code}", atCode(a)));
         const x = o.data;
         return x ? { code: x.code, title: x.title, body: x.body, tags: x.tags.join(", "), reasons: x.reasons.join(", "), language: x.language, active: x.active } : null;
       }}
       form={(f, set, problem, creating) => (
         <>
           <div class="two">
-            <TextField label={t("Code")} name="code" value={f.code} onInput={(v) => set({ code: v })} problem={problem} required disabled={!creating} />
-            <SelectField label={t("Language")} name="language" value={f.language} onChange={(v) => set({ language: v })} problem={problem} options={[["es", "Español"], ["en", "English"]]} />
+            <CodeField value={f.code} onInput={(v) => set({ code: v })} problem={problem} creating={creating} />
+            <LanguageField value={f.language} onChange={(v) => set({ language: v })} problem={problem} />
           </div>
           <TextField label={t("Title")} name="title" value={f.title} onInput={(v) => set({ title: v })} problem={problem} required />
-          <Field label={t("Text (Markdown)")} name="body" problem={problem}>
-            {(id, described, invalid) => (
-              <textarea id={id} rows={10} class="mono" value={f.body} aria-describedby={described} aria-invalid={invalid || undefined} onInput={(e) => set({ body: e.currentTarget.value })} />
-            )}
-          </Field>
+          <TextAreaField label={t("Text (Markdown)")} name="body" rows={10} mono value={f.body} onInput={(v) => set({ body: v })} problem={problem} />
           <TextField label={t("Contact reasons")} name="reasons" value={f.reasons} onInput={(v) => set({ reasons: v })} problem={problem} hint={t("Reason codes, separated by commas")} />
           <TextField label={t("Tags")} name="tags" value={f.tags} onInput={(v) => set({ tags: v })} problem={problem} hint={t("Separated by commas")} />
-          <label class="check">
-            <input type="checkbox" checked={f.active} onChange={(e) => set({ active: e.currentTarget.checked })} />
-            {t("Active (agents find it)")}
-          </label>
+          <Check label={t("Active (agents find it)")} checked={f.active} onChange={(v) => set({ active: v })} />
         </>
       )}
       save={(f) =>
         call(
           api.PUT("/api/kb/articles/{code}", {
-            params: { path: { code: f.code } },
+            ...atCode(f),
             body: { title: f.title, body: f.body, tags: list(f.tags), reasons: list(f.reasons), language: f.language as "es" | "en", active: f.active },
           }),
         )
       }
-      remove={{
-        label: t("Delete"),
-        question: (a) => t("Delete the article {name}? This cannot be undone.", { name: a.title }),
-        run: (a) => call(api.DELETE("/api/kb/articles/{code}", { params: { path: { code: a.code } } })),
-      }}
+      remove={deleting((a) => t("Delete the article {name}? This cannot be undone.", { name: a.title }), (a) => call(api.DELETE("/api/kb/articles/{code}", atCode(a))))}
     />
   );
 }
@@ -115,11 +104,11 @@ function Scripts() {
       rowKey={(s) => s.code}
       rowName={(s) => s.name}
       columns={[
-        { label: t("Code"), cell: (s) => <code>{s.code}</code> },
-        { label: t("Name"), cell: (s) => s.name },
+        codeColumn(),
+        nameColumn(),
         { label: t("Contact reasons"), cell: (s) => s.reasons.join(", ") || "—", secondary: true },
         { label: t("Steps"), cell: (s) => s.steps.length, num: true, secondary: true },
-        { label: t("State"), cell: (s) => <Active active={s.active} /> },
+        stateColumn(),
       ]}
       blank={() => ({ code: "", name: "", reasons: "", language: "es", steps: [{ title: "", text: "" }], active: true })}
       fromRow={(s) => ({ code: s.code, name: s.name, reasons: s.reasons.join(", "), language: s.language, steps: s.steps.map((x) => ({ title: x.title ?? "", text: x.text ?? "" })), active: s.active })}
@@ -128,22 +117,17 @@ function Scripts() {
         return (
           <>
             <div class="two">
-              <TextField label={t("Code")} name="code" value={f.code} onInput={(v) => set({ code: v })} problem={problem} required disabled={!creating} />
-              <TextField label={t("Name")} name="name" value={f.name} onInput={(v) => set({ name: v })} problem={problem} required />
+              <CodeNameFields form={f} set={set} problem={problem} creating={creating} />
             </div>
             <div class="two">
               <TextField label={t("Contact reasons")} name="reasons" value={f.reasons} onInput={(v) => set({ reasons: v })} problem={problem} hint={t("Reason codes, separated by commas")} />
-              <SelectField label={t("Language")} name="language" value={f.language} onChange={(v) => set({ language: v })} problem={problem} options={[["es", "Español"], ["en", "English"]]} />
+              <LanguageField value={f.language} onChange={(v) => set({ language: v })} problem={problem} />
             </div>
             {f.steps.map((s, i) => (
               <fieldset>
                 <legend>{t("Step {number}", { number: i + 1 })}</legend>
                 <TextField label={t("Title")} name={`steps.${i}.title`} value={s.title} onInput={(v) => step(i, { title: v })} problem={problem} />
-                <Field label={t("Text")} name={`steps.${i}.text`} problem={problem}>
-                  {(id, described, invalid) => (
-                    <textarea id={id} rows={3} value={s.text} aria-describedby={described} aria-invalid={invalid || undefined} onInput={(e) => step(i, { text: e.currentTarget.value })} />
-                  )}
-                </Field>
+                <TextAreaField label={t("Text")} name={`steps.${i}.text`} rows={3} value={s.text} onInput={(v) => step(i, { text: v })} problem={problem} />
                 {f.steps.length > 1 ? (
                   <button type="button" class="small-button danger-outline" onClick={() => set({ steps: f.steps.filter((_, n) => n !== i) })}>
                     {t("Remove step {number}", { number: i + 1 })}
@@ -154,26 +138,19 @@ function Scripts() {
             <button type="button" onClick={() => set({ steps: [...f.steps, { title: "", text: "" }] })}>
               + {t("Add a step")}
             </button>
-            <label class="check">
-              <input type="checkbox" checked={f.active} onChange={(e) => set({ active: e.currentTarget.checked })} />
-              {t("Active")}
-            </label>
+            <Check label={t("Active")} checked={f.active} onChange={(v) => set({ active: v })} />
           </>
         );
       }}
       save={(f) =>
         call(
           api.PUT("/api/scripts/{code}", {
-            params: { path: { code: f.code } },
+            ...atCode(f),
             body: { name: f.name, reasons: list(f.reasons), language: f.language as "es" | "en", steps: f.steps, active: f.active },
           }),
         )
       }
-      remove={{
-        label: t("Delete"),
-        question: (s) => t("Delete the script {name}? This cannot be undone.", { name: s.name }),
-        run: (s) => call(api.DELETE("/api/scripts/{code}", { params: { path: { code: s.code } } })),
-      }}
+      remove={deleting((s) => t("Delete the script {name}? This cannot be undone.", { name: s.name }), (s) => call(api.DELETE("/api/scripts/{code}", atCode(s))))}
     />
   );
 }

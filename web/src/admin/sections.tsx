@@ -2,10 +2,10 @@
 // reasons (and their groups), hours calendars (and holidays), entry points. Every change goes through the
 // REST API, which runs the same actions as the configuration file.
 import { useEffect, useState } from "preact/hooks";
-import { api } from "../lib/api";
+import { api, type Problem } from "../lib/api";
 import { t } from "../lib/i18n";
-import { Crud } from "./crud";
-import { Active, call, Check, Field, intOrNull, mapText, parseMap, SelectField, TextField, useList, type S } from "./common";
+import { atCode, codeColumn, Crud, deleting, nameColumn, stateColumn } from "./crud";
+import { Active, ActiveCheck, call, Check, CodeField, CodeNameFields, intOrNull, LanguageField, mapText, parseMap, SelectField, TextAreaField, TextField, useList, type S } from "./common";
 
 const CHANNELS = ["voice", "chat", "email"];
 
@@ -60,13 +60,13 @@ export function Queues() {
       rowKey={(q) => q.code}
       rowName={(q) => q.name}
       columns={[
-        { label: t("Code"), cell: (q) => <code>{q.code}</code> },
-        { label: t("Name"), cell: (q) => q.name },
+        codeColumn(),
+        nameColumn(),
         { label: t("Channels"), cell: (q) => q.channels.map(channelName).join(", "), secondary: true },
         { label: t("Service level"), cell: (q) => t("{percent} % in {seconds} s", { percent: q.sl_target.percent ?? 80, seconds: q.sl_target.threshold_s ?? 20 }) },
         { label: t("Hours"), cell: (q) => q.hours ?? "—", secondary: true },
         { label: t("Overflow"), cell: (q) => (q.overflow ? String(q.overflow.queue) : "—"), secondary: true },
-        { label: t("State"), cell: (q) => <Active active={q.active} /> },
+        stateColumn(),
       ]}
       blank={() => ({
         code: "",
@@ -107,8 +107,7 @@ export function Queues() {
       form={(f, set, problem, creating) => (
         <>
           <div class="two">
-            <TextField label={t("Code")} name="code" value={f.code} onInput={(v) => set({ code: v })} problem={problem} required disabled={!creating} hint={t("Letters, digits and _; cannot change later")} />
-            <TextField label={t("Name")} name="name" value={f.name} onInput={(v) => set({ name: v })} problem={problem} required />
+            <CodeNameFields form={f} set={set} problem={problem} creating={creating} codeHint={t("Letters, digits and _; cannot change later")} />
           </div>
           <fieldset>
             <legend>{t("Channels")}</legend>
@@ -143,7 +142,7 @@ export function Queues() {
             <Check label={t("Also when no agent is logged in")} checked={f.overflow_unstaffed} onChange={(v) => set({ overflow_unstaffed: v })} />
           </fieldset>
           <TextField label={t("Offer timeout (seconds)")} name="offer_timeout_s" type="number" value={f.offer_timeout} onInput={(v) => set({ offer_timeout: v })} problem={problem} hint={t("Empty: the default")} />
-          {!creating ? <Check label={t("Active")} checked={f.active} onChange={(v) => set({ active: v })} /> : null}
+          <ActiveCheck creating={creating} checked={f.active} onChange={(v) => set({ active: v })} />
         </>
       )}
       save={(f, row) => {
@@ -160,14 +159,10 @@ export function Queues() {
           ...(f.offer_timeout.trim() ? { offer_timeout_s: Number(f.offer_timeout) } : {}),
         };
         return row
-          ? call(api.PATCH("/api/queues/{code}", { params: { path: { code: row.code } }, body: { ...body, active: f.active } }))
+          ? call(api.PATCH("/api/queues/{code}", { ...atCode(row), body: { ...body, active: f.active } }))
           : call(api.POST("/api/queues", { body: { ...body, code: f.code } }));
       }}
-      remove={{
-        label: t("Delete"),
-        question: (q) => t("Delete the queue {name}? This cannot be undone.", { name: q.name }),
-        run: (q) => call(api.DELETE("/api/queues/{code}", { params: { path: { code: q.code } } })),
-      }}
+      remove={deleting((q) => t("Delete the queue {name}? This cannot be undone.", { name: q.name }), (q) => call(api.DELETE("/api/queues/{code}", atCode(q))))}
     />
   );
 }
@@ -185,27 +180,22 @@ export function Skills() {
       rowKey={(s) => s.code}
       rowName={(s) => s.name}
       columns={[
-        { label: t("Code"), cell: (s) => <code>{s.code}</code> },
-        { label: t("Name"), cell: (s) => s.name },
+        codeColumn(),
+        nameColumn(),
       ]}
       blank={() => ({ code: "", name: "" })}
       fromRow={(s) => ({ code: s.code, name: s.name })}
       form={(f, set, problem, creating) => (
         <>
-          <TextField label={t("Code")} name="code" value={f.code} onInput={(v) => set({ code: v })} problem={problem} required disabled={!creating} hint={t("Letters, digits and _; cannot change later")} />
-          <TextField label={t("Name")} name="name" value={f.name} onInput={(v) => set({ name: v })} problem={problem} required />
+          <CodeNameFields form={f} set={set} problem={problem} creating={creating} codeHint={t("Letters, digits and _; cannot change later")} />
         </>
       )}
       save={(f, row) =>
         row
-          ? call(api.PATCH("/api/skills/{code}", { params: { path: { code: row.code } }, body: { name: f.name } }))
+          ? call(api.PATCH("/api/skills/{code}", { ...atCode(row), body: { name: f.name } }))
           : call(api.POST("/api/skills", { body: { code: f.code, name: f.name } }))
       }
-      remove={{
-        label: t("Delete"),
-        question: (s) => t("Delete the skill {name}? This cannot be undone.", { name: s.name }),
-        run: (s) => call(api.DELETE("/api/skills/{code}", { params: { path: { code: s.code } } })),
-      }}
+      remove={deleting((s) => t("Delete the skill {name}? This cannot be undone.", { name: s.name }), (s) => call(api.DELETE("/api/skills/{code}", atCode(s))))}
     />
   );
 }
@@ -237,12 +227,12 @@ export function Agents() {
       rowKey={(a) => a.code}
       rowName={(a) => a.name}
       columns={[
-        { label: t("Code"), cell: (a) => <code>{a.code}</code> },
-        { label: t("Name"), cell: (a) => a.name },
+        codeColumn(),
+        nameColumn(),
         { label: t("Skills"), cell: (a) => mapText(a.skills) || "—", secondary: true },
         { label: t("Queues"), cell: (a) => a.queues.map((q) => q.queue).join(", ") || "—", secondary: true },
         { label: t("Capacity"), cell: (a) => Object.entries(a.capacity).map(([c, n]) => `${channelName(c)} ${n}`).join(" · ") || "—", secondary: true },
-        { label: t("State"), cell: (a) => <Active active={a.active} /> },
+        stateColumn(),
       ]}
       blank={() => ({ code: "", name: "", email: "", languages: "es", skills: {}, queues: [], profile: [], capacity: { voice: "1", chat: "3", email: "2" }, active: true })}
       fromRow={(a) => ({
@@ -259,8 +249,7 @@ export function Agents() {
       form={(f, set, problem, creating) => (
         <>
           <div class="two">
-            <TextField label={t("Code")} name="code" value={f.code} onInput={(v) => set({ code: v })} problem={problem} required disabled={!creating} />
-            <TextField label={t("Name")} name="name" value={f.name} onInput={(v) => set({ name: v })} problem={problem} required />
+            <CodeNameFields form={f} set={set} problem={problem} creating={creating} />
           </div>
           <div class="two">
             <TextField label={t("Email")} name="email" type="email" value={f.email} onInput={(v) => set({ email: v })} problem={problem} />
@@ -303,7 +292,7 @@ export function Agents() {
               ))}
             </div>
           </fieldset>
-          {!creating ? <Check label={t("Active")} checked={f.active} onChange={(v) => set({ active: v })} /> : null}
+          <ActiveCheck creating={creating} checked={f.active} onChange={(v) => set({ active: v })} />
         </>
       )}
       save={(f, row) => {
@@ -316,14 +305,10 @@ export function Agents() {
           capacity: Object.fromEntries(Object.entries(f.capacity).map(([c, n]) => [c, Number(n || 0)])),
         };
         return row
-          ? call(api.PATCH("/api/agents/{code}", { params: { path: { code: row.code } }, body: { ...body, active: f.active } }))
+          ? call(api.PATCH("/api/agents/{code}", { ...atCode(row), body: { ...body, active: f.active } }))
           : call(api.POST("/api/agents", { body: { ...body, code: f.code } }));
       }}
-      remove={{
-        label: t("Delete"),
-        question: (a) => t("Delete the agent {name}? This cannot be undone.", { name: a.name }),
-        run: (a) => call(api.DELETE("/api/agents/{code}", { params: { path: { code: a.code } } })),
-      }}
+      remove={deleting((a) => t("Delete the agent {name}? This cannot be undone.", { name: a.name }), (a) => call(api.DELETE("/api/agents/{code}", atCode(a))))}
     />
   );
 }
@@ -364,7 +349,7 @@ export function Users() {
         { label: t("Name"), cell: (u) => u.display_name },
         { label: t("Role"), cell: (u) => t(u.role) },
         { label: t("Agent"), secondary: true, cell: (u) => agents.find((a) => "id" in a && (a as { id: number }).id === u.agent_id)?.name ?? "—" },
-        { label: t("State"), cell: (u) => <Active active={u.active} /> },
+        stateColumn(),
       ]}
       blank={() => ({ username: "", display_name: "", password: "", role: "agent", agent: "", language: "es", active: true })}
       fromRow={(u) => ({ username: u.username, display_name: u.display_name, password: "", role: u.role, agent: "", language: u.language, active: u.active })}
@@ -387,7 +372,7 @@ export function Users() {
           />
           <div class="two">
             <SelectField label={t("Role")} name="role" value={f.role} onChange={(v) => set({ role: v })} problem={problem} options={roleOptions()} />
-            <SelectField label={t("Language")} name="language" value={f.language} onChange={(v) => set({ language: v })} problem={problem} options={[["es", "Español"], ["en", "English"]]} />
+            <LanguageField value={f.language} onChange={(v) => set({ language: v })} problem={problem} />
           </div>
           {creating ? (
             <SelectField label={t("Agent")} name="agent" value={f.agent} onChange={(v) => set({ agent: v })} problem={problem} options={[["", t("None")], ...agents.map((a): [string, string] => [a.code, a.name])]} hint={t("For the agent role")} />
@@ -480,6 +465,16 @@ export function Tokens() {
 
 // --- contact reasons and their groups ----------------------------------------------------------------------
 
+/** A reason's or a group's names, side by side. */
+function SpanishEnglishNames(p: { form: { name_es: string; name_en: string }; set: (patch: { name_es?: string; name_en?: string }) => void; problem: Problem | null }) {
+  return (
+    <div class="two">
+      <TextField label={t("Name in Spanish")} name="name_es" value={p.form.name_es} onInput={(v) => p.set({ name_es: v })} problem={p.problem} required />
+      <TextField label={t("Name in English")} name="name_en" value={p.form.name_en} onInput={(v) => p.set({ name_en: v })} problem={p.problem} required />
+    </div>
+  );
+}
+
 export function Reasons() {
   const groups = useList(() => call(api.GET("/api/reason-groups")));
   return (
@@ -493,40 +488,33 @@ export function Reasons() {
         rowKey={(r) => r.code}
         rowName={(r) => r.name_es}
         columns={[
-          { label: t("Code"), cell: (r) => <code>{r.code}</code> },
+          codeColumn(),
           { label: t("Group"), cell: (r) => r.group },
           { label: t("Spanish"), cell: (r) => r.name_es },
           { label: t("English"), cell: (r) => r.name_en, secondary: true },
           { label: t("Avoidable"), cell: (r) => (r.avoidable ? t("Yes") : t("No")), secondary: true },
-          { label: t("State"), cell: (r) => <Active active={r.active} /> },
+          stateColumn(),
         ]}
         blank={() => ({ code: "", group: groups.rows?.[0]?.code ?? "", parent: "", name_es: "", name_en: "", avoidable: false, active: true })}
         fromRow={(r) => ({ code: r.code, group: r.group, parent: r.parent ?? "", name_es: r.name_es, name_en: r.name_en, avoidable: r.avoidable, active: r.active })}
         form={(f, set, problem, creating) => (
           <>
             <div class="two">
-              <TextField label={t("Code")} name="code" value={f.code} onInput={(v) => set({ code: v })} problem={problem} required disabled={!creating} />
+              <CodeField value={f.code} onInput={(v) => set({ code: v })} problem={problem} creating={creating} />
               <SelectField label={t("Group")} name="group" value={f.group} onChange={(v) => set({ group: v })} problem={problem} disabled={!creating} options={(groups.rows ?? []).map((g): [string, string] => [g.code, g.name_es])} />
             </div>
-            <div class="two">
-              <TextField label={t("Name in Spanish")} name="name_es" value={f.name_es} onInput={(v) => set({ name_es: v })} problem={problem} required />
-              <TextField label={t("Name in English")} name="name_en" value={f.name_en} onInput={(v) => set({ name_en: v })} problem={problem} required />
-            </div>
+            <SpanishEnglishNames form={f} set={set} problem={problem} />
             {creating ? <TextField label={t("Parent reason")} name="parent" value={f.parent} onInput={(v) => set({ parent: v })} problem={problem} hint={t("Code of the parent; empty for a top reason")} /> : null}
             <Check label={t("Avoidable (self-service could have solved it)")} checked={f.avoidable} onChange={(v) => set({ avoidable: v })} />
-            {!creating ? <Check label={t("Active")} checked={f.active} onChange={(v) => set({ active: v })} /> : null}
+            <ActiveCheck creating={creating} checked={f.active} onChange={(v) => set({ active: v })} />
           </>
         )}
         save={(f, row) =>
           row
-            ? call(api.PATCH("/api/reasons/{code}", { params: { path: { code: row.code } }, body: { name_es: f.name_es, name_en: f.name_en, avoidable: f.avoidable, active: f.active } }))
+            ? call(api.PATCH("/api/reasons/{code}", { ...atCode(row), body: { name_es: f.name_es, name_en: f.name_en, avoidable: f.avoidable, active: f.active } }))
             : call(api.POST("/api/reasons", { body: { code: f.code, group: f.group, parent: f.parent || null, name_es: f.name_es, name_en: f.name_en, avoidable: f.avoidable } }))
         }
-        remove={{
-          label: t("Delete"),
-          question: (r) => t("Delete the reason {name}? This cannot be undone.", { name: r.name_es }),
-          run: (r) => call(api.DELETE("/api/reasons/{code}", { params: { path: { code: r.code } } })),
-        }}
+        remove={deleting((r) => t("Delete the reason {name}? This cannot be undone.", { name: r.name_es }), (r) => call(api.DELETE("/api/reasons/{code}", atCode(r))))}
       />
       <Crud<S<"ReasonGroupPublic">, { code: string; name_es: string; name_en: string }>
         id="reason-groups"
@@ -541,7 +529,7 @@ export function Reasons() {
         rowName={(g) => g.name_es}
         canEdit={false}
         columns={[
-          { label: t("Code"), cell: (g) => <code>{g.code}</code> },
+          codeColumn(),
           { label: t("Spanish"), cell: (g) => g.name_es },
           { label: t("English"), cell: (g) => g.name_en },
         ]}
@@ -550,10 +538,7 @@ export function Reasons() {
         form={(f, set, problem) => (
           <>
             <TextField label={t("Code")} name="code" value={f.code} onInput={(v) => set({ code: v })} problem={problem} required />
-            <div class="two">
-              <TextField label={t("Name in Spanish")} name="name_es" value={f.name_es} onInput={(v) => set({ name_es: v })} problem={problem} required />
-              <TextField label={t("Name in English")} name="name_en" value={f.name_en} onInput={(v) => set({ name_en: v })} problem={problem} required />
-            </div>
+            <SpanishEnglishNames form={f} set={set} problem={problem} />
           </>
         )}
         save={(f) => call(api.POST("/api/reason-groups", { body: f }))}
@@ -616,8 +601,8 @@ export function Hours() {
       rowKey={(h) => h.code}
       rowName={(h) => h.name}
       columns={[
-        { label: t("Code"), cell: (h) => <code>{h.code}</code> },
-        { label: t("Name"), cell: (h) => h.name },
+        codeColumn(),
+        nameColumn(),
         { label: t("Time zone"), cell: (h) => h.timezone },
         { label: t("Weekly intervals"), cell: (h) => h.weekly.length, num: true, secondary: true },
         { label: t("Holidays and special days"), cell: (h) => h.overrides.length, num: true },
@@ -627,33 +612,20 @@ export function Hours() {
       form={(f, set, problem, creating) => (
         <>
           <div class="two">
-            <TextField label={t("Code")} name="code" value={f.code} onInput={(v) => set({ code: v })} problem={problem} required disabled={!creating} />
-            <TextField label={t("Name")} name="name" value={f.name} onInput={(v) => set({ name: v })} problem={problem} required />
+            <CodeNameFields form={f} set={set} problem={problem} creating={creating} />
           </div>
           <TextField label={t("Time zone")} name="timezone" value={f.timezone} onInput={(v) => set({ timezone: v })} problem={problem} hint="Europe/Madrid" />
-          <Field label={t("Weekly hours")} name="weekly" problem={problem} hint={t("One interval a line: day (Mon…Sun) and HH:MM-HH:MM")}>
-            {(id, described, invalid) => (
-              <textarea id={id} rows={7} class="mono" value={f.weekly} aria-describedby={described} aria-invalid={invalid || undefined} onInput={(e) => set({ weekly: e.currentTarget.value })} />
-            )}
-          </Field>
-          <Field label={t("Holidays and special days")} name="overrides" problem={problem} hint={t("One a line: YYYY-MM-DD, then closed or HH:MM-HH:MM[,HH:MM-HH:MM], then a name")}>
-            {(id, described, invalid) => (
-              <textarea id={id} rows={5} class="mono" value={f.overrides} aria-describedby={described} aria-invalid={invalid || undefined} onInput={(e) => set({ overrides: e.currentTarget.value })} />
-            )}
-          </Field>
+          <TextAreaField label={t("Weekly hours")} name="weekly" rows={7} mono value={f.weekly} onInput={(v) => set({ weekly: v })} problem={problem} hint={t("One interval a line: day (Mon…Sun) and HH:MM-HH:MM")} />
+          <TextAreaField label={t("Holidays and special days")} name="overrides" rows={5} mono value={f.overrides} onInput={(v) => set({ overrides: v })} problem={problem} hint={t("One a line: YYYY-MM-DD, then closed or HH:MM-HH:MM[,HH:MM-HH:MM], then a name")} />
         </>
       )}
       save={(f, row) => {
         const body = { name: f.name, timezone: f.timezone, weekly: parseWeekly(f.weekly), overrides: parseOverrides(f.overrides) };
         return row
-          ? call(api.PATCH("/api/hours/{code}", { params: { path: { code: row.code } }, body }))
+          ? call(api.PATCH("/api/hours/{code}", { ...atCode(row), body }))
           : call(api.POST("/api/hours", { body: { ...body, code: f.code } }));
       }}
-      remove={{
-        label: t("Delete"),
-        question: (h) => t("Delete the calendar {name}? This cannot be undone.", { name: h.name }),
-        run: (h) => call(api.DELETE("/api/hours/{code}", { params: { path: { code: h.code } } })),
-      }}
+      remove={deleting((h) => t("Delete the calendar {name}? This cannot be undone.", { name: h.name }), (h) => call(api.DELETE("/api/hours/{code}", atCode(h))))}
     />
   );
 }
@@ -675,20 +647,19 @@ export function EntryPoints() {
       rowKey={(e) => e.code}
       rowName={(e) => e.name}
       columns={[
-        { label: t("Code"), cell: (e) => <code>{e.code}</code> },
-        { label: t("Name"), cell: (e) => e.name },
+        codeColumn(),
+        nameColumn(),
         { label: t("Kind"), cell: (e) => e.kind },
         { label: t("Address"), cell: (e) => <code>{e.address}</code>, secondary: true },
         { label: t("Flow"), cell: (e) => e.flow },
-        { label: t("State"), cell: (e) => <Active active={e.active} /> },
+        stateColumn(),
       ]}
       blank={() => ({ code: "", name: "", kind: "phone", address: "", flow: flows[0]?.code ?? "", language: "es", active: true })}
       fromRow={(e) => ({ code: e.code, name: e.name, kind: e.kind, address: e.address, flow: e.flow, language: e.language, active: e.active })}
       form={(f, set, problem, creating) => (
         <>
           <div class="two">
-            <TextField label={t("Code")} name="code" value={f.code} onInput={(v) => set({ code: v })} problem={problem} required disabled={!creating} />
-            <TextField label={t("Name")} name="name" value={f.name} onInput={(v) => set({ name: v })} problem={problem} required />
+            <CodeNameFields form={f} set={set} problem={problem} creating={creating} />
           </div>
           <div class="two">
             <SelectField label={t("Kind")} name="kind" value={f.kind} onChange={(v) => set({ kind: v })} problem={problem} options={[["phone", t("Phone")], ["chat", t("Chat")], ["email", t("Email")]]} />
@@ -696,14 +667,14 @@ export function EntryPoints() {
           </div>
           <div class="two">
             <SelectField label={t("Flow")} name="flow" value={f.flow} onChange={(v) => set({ flow: v })} problem={problem} options={flows.map((x): [string, string] => [x.code, x.code])} />
-            <SelectField label={t("Language")} name="language" value={f.language} onChange={(v) => set({ language: v })} problem={problem} options={[["es", "Español"], ["en", "English"]]} />
+            <LanguageField value={f.language} onChange={(v) => set({ language: v })} problem={problem} />
           </div>
-          {!creating ? <Check label={t("Active")} checked={f.active} onChange={(v) => set({ active: v })} /> : null}
+          <ActiveCheck creating={creating} checked={f.active} onChange={(v) => set({ active: v })} />
         </>
       )}
       save={(f, row) =>
         row
-          ? call(api.PATCH("/api/entry-points/{code}", { params: { path: { code: row.code } }, body: { name: f.name, kind: f.kind, address: f.address, flow: f.flow, language: f.language, active: f.active } }))
+          ? call(api.PATCH("/api/entry-points/{code}", { ...atCode(row), body: { name: f.name, kind: f.kind, address: f.address, flow: f.flow, language: f.language, active: f.active } }))
           : call(api.POST("/api/entry-points", { body: { code: f.code, name: f.name, kind: f.kind, address: f.address, flow: f.flow, language: f.language } }))
       }
       remove={{

@@ -3,7 +3,8 @@ and admins), write scripts (admins); a contact's script, filled in, and its reas
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
@@ -26,10 +27,14 @@ from centralita.knowledge.schemas import (
     ScriptCreate,
     ScriptPublic,
 )
+from centralita.service import Service
 from centralita.store import tables as t
 
 router = APIRouter(tags=["knowledge base and scripts"])
 CodePath = Annotated[str, Path(pattern=CODE)]
+_Data = TypeVar("_Data")
+_Row = TypeVar("_Row")
+_Out = TypeVar("_Out")
 
 
 def _article(s: Session, actor: Actor, code: str) -> t.KbArticle:
@@ -71,6 +76,30 @@ def _script_public(row: t.AgentScript) -> ScriptPublic:
     )
 
 
+def _put(
+    svc: Service,
+    actor: Actor,
+    data: _Data,
+    save: Callable[[Session, Actor, _Data], _Row],
+    public: Callable[[_Row], _Out],
+) -> _Out:
+    """A PUT: the `do_put_*` in one write transaction, then the row as the API shows it."""
+    with svc.db.write() as s:
+        return public(save(s, actor, data))
+
+
+def _delete(
+    svc: Service,
+    actor: Actor,
+    code: str,
+    find: Callable[[Session, Actor, str], _Row],
+    delete: Callable[[Session, Actor, _Row], None],
+) -> None:
+    """A DELETE: the row (`find` raises NotFound) and its `do_delete_*`, in one write transaction."""
+    with svc.db.write() as s:
+        delete(s, actor, find(s, actor, code))
+
+
 @router.get("/kb/articles")
 def search_articles(
     actor: AgentActor,
@@ -95,15 +124,12 @@ def get_article(code: CodePath, actor: AgentActor, svc: ServiceDep) -> ArticlePu
 @router.put("/kb/articles/{code}")
 def put_article(code: CodePath, body: ArticleBody, actor: SupervisorActor, svc: ServiceDep) -> ArticlePublic:
     """Create or replace an article; the same values change nothing. Every reason must exist."""
-    with svc.db.write() as s:
-        row = actions.do_put_article(s, actor, ArticleCreate(code=code, **body.model_dump()))
-        return _article_public(row)
+    return _put(svc, actor, ArticleCreate(code=code, **body.model_dump()), actions.do_put_article, _article_public)
 
 
 @router.delete("/kb/articles/{code}", status_code=204)
 def delete_article(code: CodePath, actor: SupervisorActor, svc: ServiceDep) -> None:
-    with svc.db.write() as s:
-        actions.do_delete_article(s, actor, _article(s, actor, code))
+    _delete(svc, actor, code, _article, actions.do_delete_article)
 
 
 @router.get("/scripts")
@@ -126,15 +152,12 @@ def get_script(code: CodePath, actor: SupervisorActor, svc: ServiceDep) -> Scrip
 def put_script(code: CodePath, body: ScriptBody, actor: AdminActor, svc: ServiceDep) -> ScriptPublic:
     """Create or replace a script; the same values change nothing. Every reason must exist and have no
     other active script; every placeholder must be known."""
-    with svc.db.write() as s:
-        row = actions.do_put_script(s, actor, ScriptCreate(code=code, **body.model_dump()))
-        return _script_public(row)
+    return _put(svc, actor, ScriptCreate(code=code, **body.model_dump()), actions.do_put_script, _script_public)
 
 
 @router.delete("/scripts/{code}", status_code=204)
 def delete_script(code: CodePath, actor: AdminActor, svc: ServiceDep) -> None:
-    with svc.db.write() as s:
-        actions.do_delete_script(s, actor, _script(s, actor, code))
+    _delete(svc, actor, code, _script, actions.do_delete_script)
 
 
 @router.get("/contacts/{contact_id}/script")
