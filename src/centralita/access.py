@@ -54,6 +54,7 @@ __all__ = [
     "can_write_to_customer",
     "cases_visible",
     "check_acts_on_contact",
+    "check_agent_fields",
     "check_brings_contacts",
     "check_customer_fields",
     "check_sees_agent",
@@ -319,6 +320,23 @@ def supervisor_only_customer_fields(settings: dict[str, Any] | None) -> frozense
     else segment, value tier, lifetime value and owner."""
     chosen = (settings or {}).get("supervisor_only_customer_fields")
     return frozenset(SUPERVISOR_ONLY_CUSTOMER_FIELDS if chosen is None else chosen)
+
+
+# what a supervisor may change on an agent live (the wallboard); everything else about an agent is the admin's
+SUPERVISOR_AGENT_FIELDS = frozenset({"skills", "queues"})
+
+
+def check_agent_fields(actor: Actor, fields: Iterable[str]) -> None:
+    """Forbidden, naming each field, when a supervisor changes an agent beyond its skills and queues (an
+    admin changes anything; agents never reach this: the route needs a supervisor)."""
+    if actor.at_least("admin"):
+        return
+    refused = sorted(f for f in fields if f not in SUPERVISOR_AGENT_FIELDS)
+    if refused:
+        errors = [FieldError([f], _("only admins change this field")) for f in refused]
+        raise Forbidden(
+            _("a supervisor changes an agent's skills and queues only, not {fields}", fields=", ".join(refused)), errors
+        )
 
 
 def check_customer_fields(actor: Actor, settings: dict[str, Any] | None, fields: Iterable[str]) -> None:

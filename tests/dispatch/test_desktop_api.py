@@ -130,3 +130,23 @@ def test_wrap_up_follow_up_is_checked_and_changes_nothing(live: Live) -> None:
     assert live.contact(cid)["status"] == "acw"
     with live.service.db.read() as s:
         assert s.scalar(select(t.Case.id)) is None
+
+
+def test_a_supervisor_changes_an_agents_skills_and_queues_only(live: Live) -> None:
+    sup = live.client("supervisor")
+    body = {"skills": {"banca": 5}, "queues": [{"queue": "atencion"}, {"queue": "cobros"}]}
+    changed = sup.patch("/api/agents/ana", json=body)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["skills"] == {"banca": 5} and [q["queue"] for q in changed.json()["queues"]] == [
+        "atencion",
+        "cobros",
+    ]
+    refused = sup.patch("/api/agents/ana", json={"skills": {"banca": 1}, "name": "Otra", "max_occupancy": 0.5})
+    assert refused.status_code == 403
+    assert sorted(e["field"] for e in refused.json()["errors"]) == ["max_occupancy", "name"]
+    assert live.client("supervisor").get("/api/agents/ana").json()["skills"] == {"banca": 5}  # nothing changed
+    assert live.client("agent").patch("/api/agents/ana", json={"skills": {"banca": 1}}).status_code == 403
+    assert live.client("admin").patch("/api/agents/ana", json={"name": "Ana María"}).status_code == 200
+    # the other contact center's supervisor changes its own "ana", never this one
+    assert live.api.client("supervisor", live.api.b).patch("/api/agents/ana", json={"skills": {"banca": 1}}).is_success
+    assert live.client("supervisor").get("/api/agents/ana").json()["skills"] == {"banca": 5}

@@ -4,7 +4,6 @@
 // (wallboard/tick.tsx).
 import { memo } from "preact/compat";
 import { useEffect, useLayoutEffect, useMemo, useState } from "preact/hooks";
-import type { Me } from "../lib/api";
 import { api, ok } from "../lib/api";
 import { t } from "../lib/i18n";
 import { Realtime, type AgentRow, type ContactRow, type QueueFigures, type QueueRow } from "../lib/realtime";
@@ -337,7 +336,7 @@ function Tiles({ views }: { views: QueueView[] }) {
   );
 }
 
-function Wallboard({ me }: { me: Me }) {
+function Wallboard() {
   const [version, setVersion] = useState(0);
   const [up, setUp] = useState(false);
   const [editing, setEditing] = useState<AgentRow | null>(null);
@@ -418,10 +417,10 @@ function Wallboard({ me }: { me: Me }) {
       </section>
       <AgentTable onChange={change} />
       {editing ? (
-        <AgentDialog agent={editing} queues={queues.filter((q) => q.active)} isAdmin={me.role === "admin"} onClose={() => setEditing(null)} />
+        <AgentDialog agent={editing} queues={queues.filter((q) => q.active)} onClose={() => setEditing(null)} />
       ) : null}
     </main>
   );
 }
 
-void start("supervisor", "/wallboard", (me) => <Wallboard me={me} />);
+void start("supervisor", "/wallboard", () => <Wallboard />);

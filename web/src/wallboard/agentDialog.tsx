@@ -14,11 +14,10 @@ type Away = paths["/api/away-reasons"]["get"]["responses"]["200"]["content"]["ap
 interface Props {
   agent: AgentRow;
   queues: QueueRow[];
-  isAdmin: boolean;
   onClose: () => void;
 }
 
-export function AgentDialog({ agent, queues, isAdmin, onClose }: Props) {
+export function AgentDialog({ agent, queues, onClose }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [full, setFull] = useState<Agent | null>(null);
   const [skills, setSkills] = useState<Skill[]>([]);
@@ -133,8 +132,7 @@ export function AgentDialog({ agent, queues, isAdmin, onClose }: Props) {
       </form>
       <form onSubmit={saveProfile} aria-labelledby="profile-title">
         <h3 id="profile-title">{t("Skills and queues")}</h3>
-        {!isAdmin ? <p class="muted small">{t("Only administrators change skills and queues.")}</p> : null}
-        <fieldset disabled={!isAdmin || !full} class="plain">
+        <fieldset disabled={!full} class="plain">
           <legend class="sr-only">{t("Skills")}</legend>
           <div class="skill-grid">
             {skills.map((s) => (
@@ -154,7 +152,7 @@ export function AgentDialog({ agent, queues, isAdmin, onClose }: Props) {
             ))}
           </div>
         </fieldset>
-        <fieldset disabled={!isAdmin || !full} class="plain">
+        <fieldset disabled={!full} class="plain">
           <legend>{t("Queues")}</legend>
           <div class="skill-grid">
             {queues.map((q) => (
@@ -175,7 +173,7 @@ export function AgentDialog({ agent, queues, isAdmin, onClose }: Props) {
           </div>
         </fieldset>
         <div class="row" style="margin-top:0.6rem">
-          <button class="primary" type="submit" disabled={busy || !isAdmin || !full}>
+          <button class="primary" type="submit" disabled={busy || !full}>
             {t("Save skills and queues")}
           </button>
         </div>

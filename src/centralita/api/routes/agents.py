@@ -80,7 +80,9 @@ def get_agent(code: str, actor: AgentActor, svc: ServiceDep) -> AgentPublic:
 
 
 @router.patch("/agents/{code}")
-def update_agent(code: str, body: AgentUpdate, actor: AdminActor, svc: ServiceDep) -> AgentPublic:
+def update_agent(code: str, body: AgentUpdate, actor: SupervisorActor, svc: ServiceDep) -> AgentPublic:
+    """An admin changes anything; a supervisor an agent's skills and queues (live, from the wallboard)."""
+    access.check_agent_fields(actor, body.model_fields_set)
     with svc.db.write() as s:
         return queries.agent_public(s, actions.do_update_agent(s, actor, _agent(s, actor, code), body))
 
