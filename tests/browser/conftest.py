@@ -79,8 +79,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         up.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Per module, not per session: Playwright's sync API keeps an event loop running in this thread while
+    it is started, and a later test of the same worker that runs its own loop (`asyncio.run`) would fail."""
     assert os.path.exists(CHROMIUM), "Debian's chromium is missing: the test command installs it"
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)

@@ -55,11 +55,18 @@ def test_reload_and_lost_connection_keep_every_message_once(site: Site, context:
 def test_a_flood_is_told_to_wait(site: Site, context: BrowserContext) -> None:
     page = context.new_page()
     widget = _open(page, f"{site.url}/chat-demo")
-    box = widget.get_by_label("Tu mensaje")
-    for i in range(12):
-        box.fill(f"hola {i}")
-        box.press("Enter")
-    expect(widget.get_by_text("Demasiados mensajes: espera un momento.")).to_be_visible(timeout=10_000)
+    # twelve messages typed and sent at once (as a script or a stuck key would): the eleventh is refused
+    page.evaluate(
+        """() => {
+            const box = document.querySelector('#centralita-chat').shadowRoot.querySelector('#cc-input');
+            for (let i = 0; i < 12; i++) {
+                box.value = `hola ${i}`;
+                box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
+            }
+        }"""
+    )
+    expect(widget.get_by_text("Demasiados mensajes: espera un momento.")).to_be_visible(timeout=15_000)
+    expect(widget.get_by_label("Tu mensaje")).not_to_have_value("")  # the refused text is given back
 
 
 @pytest.fixture

@@ -54,6 +54,7 @@ export function Desktop({ me }: { me: Me }) {
   const [now, setNow] = useState(Date.now());
   const [help, setHelp] = useState(false);
   const seen = useRef(new Set<number>());
+  const keys = useRef<(e: KeyboardEvent) => void>(() => undefined);
 
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
@@ -163,9 +164,11 @@ export function Desktop({ me }: { me: Me }) {
     void onContact(o.contact_id, "accept").then((done) => done && setSelected(o.contact_id));
   }
 
-  // keyboard shortcuts (Alt + a letter: never in the way of typing)
-  useEffect(() => {
-    function onKey(e: KeyboardEvent) {
+  // keyboard shortcuts (Alt + a letter: never in the way of typing). One listener, reading what is on the
+  // screen now through a ref set at every render: an offer drawn a moment ago is accepted by the next key,
+  // even before the render's effects have run.
+  keys.current = (e: KeyboardEvent) => {
+    {
       if (!e.altKey || e.ctrlKey || e.metaKey) return;
       const key = e.key.toLowerCase();
       const code = e.code;
@@ -185,9 +188,12 @@ export function Desktop({ me }: { me: Me }) {
       else handled = false;
       if (handled) e.preventDefault();
     }
+  };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => keys.current(e);
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  });
+  }, []);
 
   if (agentId === null) {
     return (

@@ -56,6 +56,7 @@ class ChatWidget {
   private surveyShown = false;
   private lastTyping = 0;
   private withAgent = false;
+  private heldUntil = 0;
 
   constructor() {
     const host = document.createElement("div");
@@ -155,7 +156,10 @@ class ChatWidget {
     this.launcher.focus();
   }
 
-  private say(text: string): void {
+  private say(text: string, holdMs = 0): void {
+    // a notice held (too many messages) is not cleared by an answer to an earlier message arriving late
+    if (!text && Date.now() < this.heldUntil) return;
+    this.heldUntil = holdMs ? Date.now() + holdMs : this.heldUntil;
     this.status.textContent = text;
   }
 
@@ -243,7 +247,8 @@ class ChatWidget {
     } catch (err) {
       if (typed && !this.input.value) this.input.value = text; // not sent: give it back
       const status = (err as { status?: number }).status;
-      this.say(status === 429 ? t("Too many messages: wait a moment.") : (err as Error).message);
+      if (status === 429) this.say(t("Too many messages: wait a moment."), 5000);
+      else this.say((err as Error).message);
     }
   }
 
