@@ -62,24 +62,6 @@ export async function logout(): Promise<void> {
   location.assign("/");
 }
 
-/** A request by path, for answers the page reads loosely (JSON in, JSON out; problems as Errors). */
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { "Accept-Language": lang() };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET") headers["X-CSRF-Token"] = cookie("centralita_csrf");
-  const response = await fetch(path, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 401) location.assign(`/?next=${encodeURIComponent(location.pathname)}`);
-  const text = await response.text();
-  const data = text ? JSON.parse(text) : undefined;
-  if (!response.ok) throw Object.assign(new Error(describe(data)), { status: response.status });
-  return data as T;
-}
-
 /** The name in the user's language of a catalogue row with name_es / name_en. */
 export function named(row: { name_es?: string; name_en?: string; code?: string }): string {
   return (lang() === "es" ? row.name_es : row.name_en) ?? row.code ?? "";

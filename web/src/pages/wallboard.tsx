@@ -11,15 +11,11 @@ import { percent, seconds, start } from "../lib/ui";
 import { AgentDialog } from "../wallboard/agentDialog";
 import { DayCharts, series } from "../wallboard/charts";
 import { data, NAIVE, onState, onStats, refresh, rendered, setToday, subscribe, type QueueToday } from "../wallboard/store";
-import { activityLabel } from "../wallboard/labels";
+import { activityLabel, channelLabel } from "../lib/labels";
 import { Tick } from "../wallboard/tick";
 
 const byName = new Intl.Collator(undefined, { sensitivity: "base" });
 const ACTIVITY_ORDER = ["ringing", "busy", "wrap_up", "available", "away", "offline"];
-function channelLabel(channel: string): string {
-  const labels: Record<string, string> = { voice: t("Call"), chat: t("Chat"), email: t("E-mail"), sms: "SMS" };
-  return labels[channel] ?? channel;
-}
 
 interface QueueView {
   code: string;

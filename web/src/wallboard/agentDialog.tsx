@@ -5,7 +5,7 @@ import type { paths } from "../api/schema";
 import { api, ok } from "../lib/api";
 import { lang, t } from "../lib/i18n";
 import type { AgentRow, QueueRow } from "../lib/realtime";
-import { activityLabel } from "./labels";
+import { activityLabel } from "../lib/labels";
 
 type Agent = paths["/api/agents/{code}"]["get"]["responses"]["200"]["content"]["application/json"];
 type Skill = paths["/api/skills"]["get"]["responses"]["200"]["content"]["application/json"][number];
