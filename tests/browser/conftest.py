@@ -10,10 +10,11 @@ takes its own contexts (one per person: a customer, an agent, a supervisor). Scr
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
@@ -104,6 +105,24 @@ def browser_contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
     yield contexts
     for ctx in contexts:
         ctx.close()
+
+
+@pytest.fixture
+def api_as(site: Site) -> Iterator[Callable[[str], httpx.Client]]:
+    """HTTP clients of the site logged in as a demo user (the CSRF header set), closed after the test."""
+    clients: list[httpx.Client] = []
+
+    def open_as(username: str) -> httpx.Client:
+        client = httpx.Client(base_url=site.url, timeout=10)
+        clients.append(client)
+        answer = client.post("/api/auth/login", json={"username": username, "password": PASSWORD, "tenant": "demo"})
+        assert answer.status_code == 200, answer.text
+        client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+        return client
+
+    yield open_as
+    for client in clients:
+        client.close()
 
 
 def login(page: Page, site: Site, username: str, path: str = "/") -> None:

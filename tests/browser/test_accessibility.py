@@ -5,11 +5,13 @@ their own tests; the API docs page is Swagger UI's own markup and is not ours to
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx2 as httpx
 from playwright.sync_api import BrowserContext, expect
 
 from tests.browser.axe import serious_violations
-from tests.browser.conftest import PASSWORD, Site, login, shot
+from tests.browser.conftest import Site, login, shot
 
 
 def test_login_page(site: Site, context: BrowserContext) -> None:
@@ -27,15 +29,10 @@ def test_chat_widget(site: Site, context: BrowserContext) -> None:
     assert serious_violations(page) == []
 
 
-def test_agent_desktop_from_the_keyboard(site: Site, context: BrowserContext) -> None:
-    with httpx.Client(base_url=site.url, timeout=10) as sup:
-        _keyboard_only(site, context, sup)
-
-
-def _keyboard_only(site: Site, context: BrowserContext, sup: httpx.Client) -> None:
-    sup.headers["X-CSRF-Token"] = sup.post(
-        "/api/auth/login", json={"username": "supervisor", "password": PASSWORD, "tenant": "demo"}
-    ).json()["csrf_token"]
+def test_agent_desktop_from_the_keyboard(
+    site: Site, context: BrowserContext, api_as: Callable[[str], httpx.Client]
+) -> None:
+    sup = api_as("supervisor")
     agent = next(a for a in sup.get("/api/agents").json() if any(q["queue"] == "atencion" for q in a["queues"]))
     page = context.new_page()
     login(page, site, agent["code"], "/agent")

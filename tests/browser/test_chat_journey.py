@@ -8,23 +8,13 @@ sees nothing of it, in the page or through the API."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx2 as httpx
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import PASSWORD, Site, login, shot
-
-CLIENTS: list[httpx.Client] = []
-
-
-def _api(site: Site, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=site.url, timeout=10)
-    CLIENTS.append(client)
-    answer = client.post("/api/auth/login", json={"username": username, "password": PASSWORD, "tenant": "demo"})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
-    return client
+from tests.browser.conftest import Site, login, shot
 
 
 def _customer(sup: httpx.Client) -> dict[str, Any]:
@@ -48,17 +38,11 @@ def _widget(page: Page) -> Any:
     return page.locator("#centralita-chat")
 
 
-def test_customer_bot_agent_and_rating(site: Site, browser_contexts: list[BrowserContext]) -> None:
-    try:
-        _journey(site, browser_contexts)
-    finally:
-        while CLIENTS:
-            CLIENTS.pop().close()
-
-
-def _journey(site: Site, browser_contexts: list[BrowserContext]) -> None:
+def test_customer_bot_agent_and_rating(
+    site: Site, browser_contexts: list[BrowserContext], api_as: Callable[[str], httpx.Client]
+) -> None:
     customer_ctx, agent_ctx, supervisor_ctx, other_ctx = browser_contexts
-    sup = _api(site, "supervisor")
+    sup = api_as("supervisor")
     who = _customer(sup)
     agent_code = _agent_of(sup, "atencion")
     other_code = _agent_of(sup, "atencion", frozenset({agent_code}))
@@ -130,7 +114,7 @@ def _journey(site: Site, browser_contexts: list[BrowserContext]) -> None:
     login(other, site, other_code, "/agent")
     expect(other.get_by_text(who["name"])).to_have_count(0)
     contact_id = int(sup.get("/api/contacts", params={"status": "connected"}).json()["items"][0]["id"])
-    assert _api(site, other_code).get(f"/api/contacts/{contact_id}/screen-pop").status_code == 403
+    assert api_as(other_code).get(f"/api/contacts/{contact_id}/screen-pop").status_code == 403
 
     # the agent ends and wraps up with a reason
     agent.get_by_role("button", name="Finalizar").click()
