@@ -32,7 +32,7 @@ from centralita.core.errors import Forbidden, TooManyRequests, Unauthorized
 from centralita.core.i18n import _
 from centralita.service import Service
 
-__all__ = ["authenticate", "public"]
+__all__ = ["MinuteWindows", "authenticate", "public"]
 
 SESSION_COOKIE = "centralita_session"
 CSRF_COOKIE = "centralita_csrf"
@@ -244,7 +244,44 @@ AgentReading = Annotated[ReadGate, Depends(require_reading("agent"))]
 AgentActing = Annotated[ActGate, Depends(require_acting("agent"))]
 
 
-class LoginRateLimiter:
+class MinuteWindows:
+    """Per key, the times of its hits in the last minute, under one lock: `_take_hits` checks every key's limit and
+    takes one hit on each at once (or raises TooManyRequests, with the seconds until the oldest hit leaves
+    the window, and takes nothing); idle keys are forgotten now and then, so memory stays bounded. In-process.
+    """
+
+    def __init__(self) -> None:
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _window(self, key: str, now: float) -> deque[float]:
+        window = self._hits.setdefault(key, deque())
+        while window and window[0] <= now - 60:
+            window.popleft()
+        return window
+
+    def _take_hits(self, keys: tuple[tuple[str, int], ...], message: Callable[[], str]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            windows = [(self._window(key, now), limit) for key, limit in keys]
+            for window, limit in windows:
+                if len(window) >= limit:
+                    raise TooManyRequests(message(), max(1, int(60 - (now - window[0])) + 1))
+            for window, _limit in windows:
+                window.append(now)
+            if len(self._hits) > 10_000:  # forget idle keys now and then (memory stays bounded)
+                for key in [k for k, w in self._hits.items() if not w or w[-1] <= now - 60]:
+                    del self._hits[key]
+
+    def _return_hits(self, keys: tuple[tuple[str, int], ...]) -> None:
+        with self._lock:
+            for key, _limit in keys:
+                window = self._hits.get(key)
+                if window:
+                    window.pop()
+
+
+class LoginRateLimiter(MinuteWindows):
     """At most `per_minute` login attempts per (client, username) and 5x that per client, per minute.
 
     An attempt is reserved before its password is checked (`reserve`: both counts are checked and taken
@@ -254,40 +291,19 @@ class LoginRateLimiter:
     """
 
     def __init__(self, per_minute: int) -> None:
+        super().__init__()
         self.per_minute = per_minute
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
     def _keys(self, client: str, username: str) -> tuple[tuple[str, int], tuple[str, int]]:
         return (f"{client}|{username}", self.per_minute), (client, self.per_minute * 5)
 
-    def _window(self, key: str, now: float) -> deque[float]:
-        window = self._hits.setdefault(key, deque())
-        while window and window[0] <= now - 60:
-            window.popleft()
-        return window
-
     def reserve(self, client: str, username: str) -> None:
         """Take one attempt for (client, username), or raise TooManyRequests and take nothing."""
-        now = time.monotonic()
-        with self._lock:
-            windows = [(self._window(key, now), limit) for key, limit in self._keys(client, username)]
-            for window, limit in windows:
-                if len(window) >= limit:
-                    raise TooManyRequests(_too_many(), max(1, int(60 - (now - window[0])) + 1))
-            for window, _limit in windows:
-                window.append(now)
-            if len(self._hits) > 10_000:  # forget idle keys now and then (memory stays bounded)
-                for key in [k for k, w in self._hits.items() if not w or w[-1] <= now - 60]:
-                    del self._hits[key]
+        self._take_hits(self._keys(client, username), _too_many)
 
     def give_back(self, client: str, username: str) -> None:
         """Return the attempt a successful login reserved."""
-        with self._lock:
-            for key, _limit in self._keys(client, username):
-                window = self._hits.get(key)
-                if window:
-                    window.pop()
+        self._return_hits(self._keys(client, username))
 
 
 def _too_many() -> str:

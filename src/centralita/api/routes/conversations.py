@@ -40,9 +40,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -53,7 +50,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from centralita import access
-from centralita.api.auth import AgentActor, ServiceDep, authenticate, public
+from centralita.api.auth import AgentActor, MinuteWindows, ServiceDep, authenticate, public
 from centralita.api.openapi import problem_response
 from centralita.contacts import chat, live
 from centralita.contacts.chat import ENDED, WITH_AGENT
@@ -141,29 +138,19 @@ class ChatStart(Strict):
     _language = field_validator("language")(one_of("language", LANGUAGES))
 
 
-class ChatStartLimiter:
+class ChatStartLimiter(MinuteWindows):
     """At most `per_minute` conversations started per client address in any minute, in this process."""
 
     def __init__(self, per_minute: int) -> None:
+        super().__init__()
         self.per_minute = per_minute
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
     def reserve(self, client: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            window = self._hits.setdefault(client, deque())
-            while window and window[0] <= now - 60:
-                window.popleft()
-            if len(window) >= self.per_minute:
-                raise TooManyRequests(
-                    _("too many conversations started from this address; wait before starting another"),
-                    max(1, int(60 - (now - window[0])) + 1),
-                )
-            window.append(now)
-            if len(self._hits) > 10_000:  # forget idle addresses now and then (memory stays bounded)
-                for key in [k for k, w in self._hits.items() if not w or w[-1] <= now - 60]:
-                    del self._hits[key]
+        self._take_hits(((client, self.per_minute),), _too_many_starts)
+
+
+def _too_many_starts() -> str:
+    return _("too many conversations started from this address; wait before starting another")
 
 
 def _messages(session: Session, contacts: Sequence[t.Contact], after: int) -> list[Message]:
