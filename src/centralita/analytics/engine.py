@@ -300,7 +300,7 @@ def _repeats(chains: pl.DataFrame, window_us: int, match: str) -> pl.Series:
         if left.is_empty() or right.is_empty():
             return
         joined = left.sort("_after").join_asof(
-            right.sort("_next"), left_on="_after", right_on="_next", by=by, strategy="forward"
+            right.sort("_next"), left_on="_after", right_on="_next", by=by, strategy="forward", check_sortedness=False
         )
         candidates.append(joined.select("_row", "_next"))
 
