@@ -9,7 +9,7 @@ from pydantic import Field
 
 from centralita.core.vocabulary import Strict
 
-__all__ = ["CostModel", "MetricsSettings", "metrics_settings"]
+__all__ = ["CostModel", "MetricsSettings", "ServiceLevelSettings", "metrics_settings"]
 
 
 class GenesysSettings(Strict):
