@@ -31,10 +31,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from centralita.analytics.settings import metrics_settings
 from centralita.contacts.live import do_withdraw_offers, lock_contact
 from centralita.core.actor import Actor
 from centralita.core.clock import Clock
+from centralita.core.metrics_settings import metrics_settings
 from centralita.dispatch.decisions import collect_round, write_round
 from centralita.dispatch.feed import Queued, TenantRouting, apply_event
 from centralita.dispatch.inbox import AcceptPending, FiguresWanted, Inbox, Sync, in_order

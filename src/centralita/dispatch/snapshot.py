@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from centralita.analytics.settings import ServiceLevelSettings, metrics_settings
 from centralita.contacts.status import LIVE, ContactStatus
+from centralita.core.metrics_settings import ServiceLevelSettings, metrics_settings
 from centralita.queues.schemas import parse_order_by
 from centralita.routing.model import (
     AgentState,

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from centralita.analytics import formulas as f
-from centralita.analytics.settings import ServiceLevelSettings
+from centralita.core.metrics_settings import ServiceLevelSettings
 from centralita.routing.engine import Router
 
 WINDOWS_MIN = (15, 30)
