@@ -22,14 +22,13 @@ def test_live_today_and_history_give_the_same_figures(live: Live) -> None:
     assert resp.status_code == 200, resp.text
     live.sync()
     live.available()
-    first = live.new_contact(**call)[
-        "id"
-    ]  # offered to ana at once; answered 4 s later (ringing is queue time)
+    call = {"channel": "voice", "from_": "+34600000001"}
+    # offered to ana at once; answered 4 s later (ringing is queue time)
+    first = live.new_contact(**call)["id"]
     live.advance(4)
     assert agent.post(f"/api/contacts/{first}/accept").status_code == 200
-    short = live.new_contact(**call)[
-        "id"
-    ]  # ana is busy: these two wait, then hang up (3 s: a short abandon)
+    # ana is busy: these two wait, then hang up (3 s: a short abandon)
+    short = live.new_contact(**call)["id"]
     live.advance(3)
     assert sup.post(f"/api/contacts/{short}/customer-disconnect").status_code == 200
     longer = live.new_contact(**call)["id"]
