@@ -203,3 +203,16 @@ def test_the_action_takes_any_channels_contact(live: Live) -> None:
     unserved = live.new_contact(channel="email")
     with pytest.raises(Conflict), live.service.db.write() as s:
         surveys.do_answer_survey(s, actor, s.get(t.Contact, unserved["id"]), surveys.SurveyAnswers(nps=8))  # type: ignore[arg-type]
+
+
+def test_the_openapi_document_describes_the_three_questions(live: Live) -> None:
+    doc = live.api.anonymous().get("/openapi.json").json()
+    body = doc["components"]["schemas"]["SurveyBody"]
+    assert body["additionalProperties"] is False and "at least one" in body["description"]
+    for name, (low, high) in surveys.SCALES.items():
+        kinds = body["properties"][name]["anyOf"]
+        assert {"type": "integer", "minimum": low, "maximum": high} in kinds and {"type": "null"} in kinds
+    answer = doc["components"]["schemas"]["Survey"]["properties"]
+    assert {"offered", "answered", "csat", "ces", "nps"} <= set(answer)
+    operation = doc["paths"]["/api/chat/conversations/{contact_id}/survey"]["post"]
+    assert {"200", "404", "409", "422"} <= set(operation["responses"])

@@ -126,6 +126,8 @@ def _answer(low: int, high: int, what: str) -> Any:
 
 
 class SurveyBody(Strict):
+    """The visitor's answers to the survey: each question optional, at least one answered."""
+
     csat: int | None = _answer(*SCALES["csat"], "satisfaction (CSAT)")
     ces: int | None = _answer(*SCALES["ces"], 'effort (CES): "the company made it easy for me"')
     nps: int | None = _answer(*SCALES["nps"], "how likely to recommend (NPS)")
