@@ -29,7 +29,7 @@ from centralita.core.metrics_settings import metrics_settings
 from centralita.events.log import append_event
 from centralita.store import tables as t
 
-__all__ = ["do_create_tenant", "do_create_user"]
+__all__ = ["do_create_tenant", "do_create_user", "do_update_tenant_settings"]
 
 SESSION_DAYS = 7
 DEFAULT_SETTINGS = {
