@@ -1,4 +1,4 @@
-"""A business report (`reports.Report`) as a file: CSV, Parquet, Excel, a self-contained HTML page, or a PNG
+"""A business report (`reports.Report`) as a file: JSON, CSV, Parquet, Excel, a self-contained HTML page, or a PNG
 chart; and its figures as display text for tables (the CLI prints them with its table helper).
 
 - CSV and Parquet hold the raw figures under the columns' keys (rates as fractions, seconds, money in the
@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -38,16 +39,19 @@ __all__ = [
     "BINARY_FORMATS",
     "FORMATS",
     "MAX_SERIES",
+    "PNG_SIGNATURE",
     "Heading",
     "cell_text",
     "chart_svg",
+    "figure",
     "to_csv",
     "to_frame",
     "to_html",
+    "to_json",
     "write",
 ]
 
-FORMATS = ("table", "csv", "parquet", "xlsx", "html", "png")
+FORMATS = ("table", "json", "csv", "parquet", "xlsx", "html", "png")
 BINARY_FORMATS = frozenset({"parquet", "xlsx", "png"})
 MAX_SERIES = 10
 MAX_CATEGORIES = 40
@@ -139,6 +143,35 @@ def to_csv(report: Report) -> str:
     for row in report.rows:
         writer.writerow(["" if row.get(c.key) is None else row.get(c.key) for c in report.columns])
     return out.getvalue()
+
+
+def to_json(report: Report, heading: Heading) -> str:
+    """The whole report as JSON: name, title, range, columns (key, title, kind), rows (raw figures, null
+    where missing), chart and notes."""
+    doc = {
+        "report": report.name,
+        "title": report.title,
+        "description": report.description,
+        "tenant": heading.tenant,
+        "from": heading.first,
+        "to": heading.last,
+        "timezone": heading.timezone,
+        "currency": report.currency or None,
+        "columns": [{"key": c.key, "title": c.title, "kind": c.kind} for c in report.columns],
+        "rows": [{c.key: _json_value(row.get(c.key)) for c in report.columns} for row in report.rows],
+        "chart": {
+            "type": report.chart.type,
+            "x": report.chart.x,
+            "y": list(report.chart.y),
+            "series": report.chart.series,
+        },
+        "notes": report.notes,
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def _json_value(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def _write_xlsx(report: Report, path: Path, heading: Heading) -> None:
@@ -377,6 +410,8 @@ def write(report: Report, fmt: str, heading: Heading, output: Path | None) -> st
         raise ValueError(f"{fmt} needs an output file")
     if fmt == "csv":
         text = to_csv(report)
+    elif fmt == "json":
+        text = to_json(report, heading)
     elif fmt == "html":
         text = to_html(report, heading)
     else:
