@@ -27,6 +27,7 @@ from typing import Any
 
 import polars as pl
 import xlsxwriter  # type: ignore[import-untyped]
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -331,7 +332,8 @@ def chart_svg(report: Report) -> str:
     if fig is None:
         return ""
     out = io.StringIO()
-    fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
+    with rc_context({"svg.hashsalt": "centralita"}):  # the same report gives the same page
+        fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     svg = out.getvalue()
     for pattern in _SVG_DROP:
         svg = pattern.sub("", svg)
