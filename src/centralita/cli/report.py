@@ -30,7 +30,6 @@ from centralita.cli._common import (
     TenantOption,
     console,
     ctx_obj,
-    err_console,
     fail_on_error,
     print_table,
     resolve_tenant,
@@ -238,12 +237,12 @@ def _run(
     try:
         text = write(report, fmt, heading, output)
     except OSError as exc:
-        err_console.print(f"[bold red]{_('error')}:[/] --output: {exc}", highlight=False)
+        typer.echo(f"{_('error')}: --output: {exc}", err=True)
         raise typer.Exit(2) from None
     if text is not None:
         sys.stdout.write(text)
     else:
-        err_console.print(_("Wrote {path}", path=str(output)), highlight=False)
+        typer.echo(_("Wrote {path}", path=str(output)), err=True)  # one line, however long the path
 
 
 def _print_report(report: Report, heading: Heading) -> None:
