@@ -590,7 +590,7 @@ def avoidable_contacts(facts: pl.DataFrame, q: ReportQuery, s: MetricsSettings) 
 
 # ---------------------------------------------------------------- agent variability
 
-VARIABILITY = ("aht_ratio", "fcr", "csat", "transfer_rate")
+VARIABILITY = ("aht_s", "aht_ratio", "fcr", "csat", "transfer_rate")
 
 
 @report("agent-variability", lambda: _("Agent variability"), options=("z",))
@@ -619,6 +619,7 @@ def agent_variability(facts: pl.DataFrame, q: ReportQuery, s: MetricsSettings) -
             }
         )
     names = {
+        "aht_s": _("AHT"),
         "aht_ratio": _("AHT / expected"),
         "fcr": _("FCR"),
         "csat": _("CSAT"),
@@ -763,7 +764,7 @@ def value_match(facts: pl.DataFrame, q: ReportQuery, s: MetricsSettings) -> Repo
     groups = [(_("tier {tier}", tier=tier or "—"), top), (_("everyone else"), ~top)]
     rows = []
     for label, condition in groups:
-        (k,) = kpis(facts.filter(condition), _kpi(q), s)
+        (k,) = kpis(facts.filter(condition), _kpi(q, families=("queue", "survey")), s)
         mine = answered.filter(condition)
         skilled = int((mine["agent_skill_level"].fill_null(0) >= q.level).sum()) if mine.height else 0
         rows.append(
