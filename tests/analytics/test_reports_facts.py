@@ -55,9 +55,9 @@ def test_reason_group_skill_level_and_case_in_the_facts(service: Service, clock:
         case_id = case.id
     with service.db.write() as s:
         clock.set(DAY0 + dt.timedelta(days=2, hours=1))
-        case = s.get(t.Case, case_id)
-        assert case is not None
-        do_update_case(s, actor, case, CaseUpdate(status="closed"))
+        stored = s.get(t.Case, case_id)
+        assert stored is not None
+        do_update_case(s, actor, stored, CaseUpdate(status="closed"))
     with service.db.read() as s:
         levels = {(r["agent"], r["queue"]): r["agent_skill_level"] for r in skill_levels(s, world.tenant_id).to_dicts()}
         assert levels == {("ana", "cobros"): 4, ("luis", "cobros"): 2}
