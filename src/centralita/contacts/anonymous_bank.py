@@ -38,6 +38,7 @@ __all__ = [
     "BadRow",
     "CallRecord",
     "Phantom",
+    "agent_code",
     "check_header",
     "customer_external_id",
     "parse_row",
