@@ -18,7 +18,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from centralita.cli._common import TenantOption, cli_actor, console, ctx_obj, err_console, fail_on_error, resolve_tenant
+from centralita.cli._common import (
+    TenantOption,
+    cli_actor,
+    console,
+    ctx_obj,
+    err_console,
+    fail_on_error,
+    print_table,
+    resolve_tenant,
+)
+from centralita.cli.tables import Col
 from centralita.contacts.bulk_import import (
     FORMATS,
     CallFileError,
@@ -206,8 +216,6 @@ def _print_call_problems(result: CallImportResult) -> None:
 
 
 def _print_call_summary(result: CallImportResult) -> None:
-    table = Table(title=_("Calls imported into {tenant}", tenant=result.tenant))
-    table.add_column(_("file"))
     keys = ("rows", "imported", "skipped", "phantom", "rejected", "customers_created", "agents_created")
     headers = {
         "rows": _("rows"),
@@ -218,10 +226,11 @@ def _print_call_summary(result: CallImportResult) -> None:
         "customers_created": _("new customers"),
         "agents_created": _("new agents"),
     }
-    for key in keys:
-        table.add_column(headers[key], justify="right")
-    for f in result.files:
-        table.add_row(f.file, *(str(getattr(f, key)) for key in keys))
+    columns = [Col("file", _("file"), wrap=False)]
+    columns += [Col(key, headers[key], wrap=False, right=True, drop=i) for i, key in enumerate(keys)]
+    rows: list[dict[str, str | None]] = [
+        {"file": f.file, **{key: str(getattr(f, key)) for key in keys}} for f in result.files
+    ]
     if len(result.files) > 1:
-        table.add_row(_("total"), *(str(result.total(key)) for key in keys))
-    console.print(table)
+        rows.append({"file": _("total"), **{key: str(result.total(key)) for key in keys}})
+    print_table(columns, rows, title=_("Calls imported into {tenant}", tenant=result.tenant))
