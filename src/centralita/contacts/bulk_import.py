@@ -167,15 +167,15 @@ def _file_error(path: Path, message: str) -> CallFileError:
 def _open_text(path: Path) -> IO[str]:
     """The file as text: gunzipped when it is gzip (`.tsv.gz`), else as it is."""
     try:
-        raw = path.open("rb")
+        with path.open("rb") as probe:
+            magic = probe.read(2)
+        binary = cast(IO[bytes], gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb"))  # noqa: SIM115
     except FileNotFoundError:
         raise _file_error(path, _("no such file")) from None
     except IsADirectoryError:
         raise _file_error(path, _("is a directory, not a file")) from None
     except OSError as exc:
         raise _file_error(path, _("cannot be read: {reason}", reason=exc.strerror or exc)) from None
-    magic = raw.peek(2)[:2] if isinstance(raw, io.BufferedReader) else b""
-    binary: IO[bytes] = cast(IO[bytes], gzip.GzipFile(fileobj=raw)) if magic == b"\x1f\x8b" else raw
     return io.TextIOWrapper(binary, encoding="utf-8", newline="")
 
 
