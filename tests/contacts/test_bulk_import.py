@@ -81,6 +81,7 @@ def test_import_maps_every_kind_of_call_and_a_second_run_adds_nothing(service: S
     with service.db.read() as s:
         tenant = s.get_one(t.Tenant, actor.tenant_id)
         assert (tenant.slug, tenant.timezone, tenant.country) == ("anonymous-bank", "Asia/Jerusalem", "IL")
+        assert tenant.settings["segments"][-2:] == ["priority", "regular"]
         customers = {a: b for a, b in s.execute(select(t.Customer.external_id, t.Customer.segment))}
         assert customers == {"ab-1": "priority", "ab-2": "regular"}
         queue = s.scalar(select(t.Queue).where(t.Queue.tenant_id == actor.tenant_id))

@@ -33,6 +33,7 @@ from centralita.core.i18n import _
 __all__ = [
     "COLUMNS",
     "REASONS",
+    "SEGMENTS",
     "SOURCE",
     "TIMEZONE",
     "BadRow",
@@ -78,6 +79,7 @@ REASONS: dict[str, tuple[str, str, str]] = {
 }
 PRIORITY_SEGMENT = "priority"  # priority 2 (the bank's priority customers)
 REGULAR_SEGMENT = "regular"  # priority 0 or 1 with a customer id
+SEGMENTS = (PRIORITY_SEGMENT, REGULAR_SEGMENT)
 NO_SERVER = "NO_SERVER"
 _ZERO = "0:00:00"
 _DAY = 86400

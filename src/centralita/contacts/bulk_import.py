@@ -37,6 +37,7 @@ from centralita.agents.actions import do_create_agent
 from centralita.agents.schemas import AgentCreate
 from centralita.contacts.anonymous_bank import (
     REASONS,
+    SEGMENTS,
     SOURCE,
     TIMEZONE,
     BadRow,
@@ -253,9 +254,31 @@ def _codes(session: Session, model: Any, tenant_id: int, codes: Iterable[str]) -
     return {str(code): int(id_) for code, id_ in rows}
 
 
+def do_allow_segments(session: Session, actor: Actor, segments: Sequence[str]) -> None:
+    """The contact center's segments (its `segments` setting) include `segments`: the missing ones are added
+    (a `tenant.updated` event with the list before and after), so the imported customers' segments are
+    among those its screens and configuration offer."""
+    tenant = session.get_one(t.Tenant, actor.tenant_id, with_for_update=True)
+    settings = dict(tenant.settings or {})
+    old = list(settings.get("segments") or [])
+    new = old + [s for s in segments if s not in old]
+    if new != old:
+        settings["segments"] = new
+        tenant.settings = settings
+        append_event(
+            session,
+            actor.tenant_id,
+            "tenant.updated",
+            actor.now(),
+            {"changes": {"segments": [old, new]}},
+            user_id=actor.user_id,
+        )
+
+
 def do_prepare_call_import(session: Session, actor: Actor) -> _Ids:
     """The queue `general` (voice, SL 20 s) and the reason group and reasons of the bank's call types,
-    created when missing (their own events)."""
+    created when missing (their own events); the bank's segments allowed in the contact center."""
+    do_allow_segments(session, actor, SEGMENTS)
     queue = _codes(session, t.Queue, actor.tenant_id, [QUEUE_CODE]).get(QUEUE_CODE)
     if queue is None:
         queue = do_create_queue(
