@@ -43,9 +43,20 @@ def test_import_reports_bad_rows_and_a_second_run_adds_nothing(tmp_path: Path) -
     assert rows[1][4] == ROWS[5].replace(" ", "\t")
     assert _contact_count(tmp_path) == 6
 
-    code, out, _err = run_cli(tmp_path, "import", "calls", "--format", "anonymous-bank", str(first))
+    code, out, _err = run_cli(tmp_path, "import", "calls", "--format", "anonymous-bank", str(first), "--json")
     assert code == 1
-    assert ["1999-01.tsv.gz", "10", "0", "6", "1", "3", "0", "0"] in [line.split() for line in out.splitlines()]
+    summary = json.loads(out)
+    assert (summary["tenant"], summary["tenant_created"]) == ("anonymous-bank", False)
+    (f,) = summary["files"]
+    assert (f["file"], f["rows"], f["imported"], f["skipped"], f["phantom"], f["rejected"]) == (
+        "1999-01.tsv.gz",
+        10,
+        0,
+        6,
+        1,
+        3,
+    )
+    assert [(p["line"], p["column"]) for p in summary["problems"]] == [(7, "date"), (9, "outcome"), (10, "")]
     assert _contact_count(tmp_path) == 6
 
 

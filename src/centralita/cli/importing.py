@@ -11,6 +11,7 @@ nothing of it is imported, the other files are, and the exit code is 2.
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -19,12 +20,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from centralita.cli._common import (
+    JsonOption,
     TenantOption,
     cli_actor,
     console,
     ctx_obj,
     err_console,
     fail_on_error,
+    print_json,
     print_table,
     resolve_tenant,
 )
@@ -154,6 +157,7 @@ def calls(
     report: Annotated[
         Path | None, typer.Option("--report", help=_("Write every rejected row to this CSV file"))
     ] = None,
+    as_json: bool = JsonOption,
 ) -> None:
     if format_ not in FORMATS:
         err_console.print(
@@ -199,7 +203,17 @@ def calls(
         with report.open("w", encoding="utf-8", newline="") as fh:
             csv.writer(fh).writerows(call_problem_rows(result))
         err_console.print(_("Report written to {path}", path=str(report)), highlight=False)
-    _print_call_summary(result)
+    if as_json:
+        print_json(
+            {
+                "tenant": result.tenant,
+                "tenant_created": result.tenant_created,
+                "files": [dataclasses.asdict(f) for f in result.files],
+                "problems": [dataclasses.asdict(p) for p in result.problems],
+            }
+        )
+    else:
+        _print_call_summary(result)
     broken = any(f.error is not None for f in result.files)
     raise typer.Exit(2 if broken else 0 if result.ok else 1)
 
