@@ -68,6 +68,7 @@ __all__ = [
     "CallImportResult",
     "FileResult",
     "RowProblem",
+    "check_file",
     "do_import_call_batch",
     "ensure_tenant",
     "import_calls",
