@@ -222,3 +222,21 @@ def test_a_real_month(sqlite_url: str, tmp_path: Path) -> None:
         assert sum(e.data["imported"] for e in events) == 31_359 and len(events) == 4
     finally:
         service.close()
+
+
+def test_a_file_that_breaks_while_read_is_reported_and_the_others_imported(service: Service, tmp_path: Path) -> None:
+    many = [
+        f"AA0104 {n} 0 0 PS 990105 10:{n // 60 % 60:02d}:{n % 60:02d} 10:59:59 5 0:00:00 0:00:00 0 HANG"
+        " 0:00:00 0:00:00 0 NO_SERVER"
+        for n in range(20_000)
+    ]
+    broken = write_calls(tmp_path / "broken.tsv.gz", many)
+    data = broken.read_bytes()
+    broken.write_bytes(data[: len(data) // 2])  # a gzip stream cut in the middle: the header still reads
+    good = write_calls(tmp_path / "good.tsv.gz", ROWS[:2])
+    _actor, result = _import(service, [broken, good])
+    assert [(f.file, f.error is not None, f.imported) for f in result.files] == [
+        ("broken.tsv.gz", True, 0),
+        ("good.tsv.gz", False, 2),
+    ]
+    assert not result.ok
