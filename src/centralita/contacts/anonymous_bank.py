@@ -26,6 +26,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from centralita.core.i18n import _
@@ -150,6 +152,7 @@ def agent_code(server: str) -> str:
     return server.lower()
 
 
+@cache  # at most 86,400 valid times (plus the few bad ones): a file's rows repeat them
 def _clock(text: str) -> int | None:
     """Seconds since midnight of `H:MM:SS`, or None when it is not a time of day."""
     parts = text.split(":")
@@ -166,6 +169,7 @@ def _integer(text: str) -> int | None:
     return int(text) if body.isdigit() and body.isascii() else None
 
 
+@cache
 def _date(text: str) -> dt.date | None:
     if len(text) != 6 or not (text.isdigit() and text.isascii()):
         return None
@@ -174,6 +178,34 @@ def _date(text: str) -> dt.date | None:
         return dt.date(1900 + yy if yy >= 50 else 2000 + yy, mm, dd)
     except ValueError:
         return None
+
+
+_INT_COLUMNS = ("call_id", "customer_id", "priority", "vru_time", "q_time", "ser_time")
+_INT_INDEX = tuple(COLUMNS.index(c) for c in _INT_COLUMNS)
+_CLOCK_COLUMNS = ("vru_entry", "vru_exit", "q_start", "q_exit", "ser_start", "ser_exit")
+_CLOCK_INDEX = tuple(COLUMNS.index(c) for c in _CLOCK_COLUMNS)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_UTC_OFFSETS: dict[tuple[str, dt.date, int], int] = {}
+
+
+@cache
+def _day_seconds(day: dt.date) -> int:
+    """Seconds from the epoch to the day's midnight, as if it were UTC."""
+    return (day - _EPOCH.date()).days * 86400
+
+
+def _utc_offset(zone: ZoneInfo, day: dt.date, hour: int) -> int:
+    """The zone's UTC offset in seconds at the local hour `hour` of `day` (maybe outside 0..23: the day
+    before or after), read with fold=0. Within a local hour it is the same for every minute, because the
+    zone (Asia/Jerusalem) changes its offset on the hour: kept per hour, not computed per timestamp."""
+    key = (zone.key, day, hour)
+    found = _UTC_OFFSETS.get(key)
+    if found is None:
+        local = dt.datetime(day.year, day.month, day.day) + dt.timedelta(hours=hour)
+        offset = local.replace(tzinfo=zone).utcoffset()
+        assert offset is not None
+        found = _UTC_OFFSETS[key] = int(offset.total_seconds())
+    return found
 
 
 def _offset(clock: int, entry: int) -> int:
@@ -194,7 +226,7 @@ def parse_row(fields: Sequence[str], line: int, zone: ZoneInfo) -> CallRecord | 
         date_text,
         vru_entry,
         vru_exit,
-        _vru_time,
+        vru_time_text,
         q_start,
         q_exit,
         q_time_text,
@@ -203,7 +235,7 @@ def parse_row(fields: Sequence[str], line: int, zone: ZoneInfo) -> CallRecord | 
         ser_exit,
         ser_time_text,
         server,
-    ) = (f.strip() for f in fields)
+    ) = fields
     if outcome not in OUTCOMES:
         return BadRow(
             line,
@@ -212,41 +244,29 @@ def parse_row(fields: Sequence[str], line: int, zone: ZoneInfo) -> CallRecord | 
         )
     if outcome == "PHANTOM":
         return Phantom(line)
-    numbers: dict[str, int] = {}
-    for column, text in (
-        ("call_id", call_id),
-        ("customer_id", customer_id),
-        ("priority", priority_text),
-        ("vru_time", _vru_time),
-        ("q_time", q_time_text),
-        ("ser_time", ser_time_text),
+    ints = [_integer(text) for text in (call_id, customer_id, priority_text, vru_time_text, q_time_text, ser_time_text)]
+    if None in ints:
+        i = ints.index(None)
+        return BadRow(line, _INT_COLUMNS[i], _("not an integer: {value!r}", value=fields[_INT_INDEX[i]]))
+    call_no, customer_no, priority, _vru_time, q_time, ser_time = cast(list[int], ints)
+    for column, number in (
+        ("call_id", call_no),
+        ("customer_id", customer_no),
+        ("q_time", q_time),
+        ("ser_time", ser_time),
     ):
-        value = _integer(text)
-        if value is None:
-            return BadRow(line, column, _("not an integer: {value!r}", value=text))
-        numbers[column] = value
-    for column in ("call_id", "customer_id", "q_time", "ser_time"):
-        if numbers[column] < 0:
-            return BadRow(line, column, _("must not be negative: {value}", value=numbers[column]))
-    priority = numbers["priority"]
+        if number < 0:
+            return BadRow(line, column, _("must not be negative: {value}", value=number))
     if priority not in (0, 1, 2):
         return BadRow(line, "priority", _("unknown priority {value}; one of 0, 1, 2", value=priority))
     day = _date(date_text)
     if day is None:
         return BadRow(line, "date", _("not a date (YYMMDD): {value!r}", value=date_text))
-    clocks: dict[str, int] = {}
-    for column, text in (
-        ("vru_entry", vru_entry),
-        ("vru_exit", vru_exit),
-        ("q_start", q_start),
-        ("q_exit", q_exit),
-        ("ser_start", ser_start),
-        ("ser_exit", ser_exit),
-    ):
-        value = _clock(text)
-        if value is None:
-            return BadRow(line, column, _("not a time (H:MM:SS): {value!r}", value=text))
-        clocks[column] = value
+    clocks = [_clock(text) for text in (vru_entry, vru_exit, q_start, q_exit, ser_start, ser_exit)]
+    if None in clocks:
+        i = clocks.index(None)
+        return BadRow(line, _CLOCK_COLUMNS[i], _("not a time (H:MM:SS): {value!r}", value=fields[_CLOCK_INDEX[i]]))
+    entry, vru_exit_clock, q_start_clock, _q_exit_clock, ser_start_clock, _ser_exit_clock = cast(list[int], clocks)
     if type_ not in REASONS:
         return BadRow(
             line, "type", _("unknown type {value!r}; one of {choices}", value=type_, choices=", ".join(REASONS))
@@ -257,33 +277,32 @@ def parse_row(fields: Sequence[str], line: int, zone: ZoneInfo) -> CallRecord | 
     if not vru_line or len(vru_line) > 40:
         return BadRow(line, "vru+line", _("not a VRU line: {value!r}", value=vru_line))
 
-    entry = clocks["vru_entry"]
-    midnight = dt.datetime(day.year, day.month, day.day)
+    base = _day_seconds(day)
 
     def utc(offset: int) -> dt.datetime:
         """The instant `offset` seconds of wall clock after the VRU entry (fold=0: see the module's text)."""
-        local = midnight + dt.timedelta(seconds=entry + offset)
-        return local.replace(tzinfo=zone).astimezone(dt.UTC)
+        local = entry + offset  # seconds of wall clock since the day's midnight (maybe < 0 or ≥ 24 h)
+        return _EPOCH + dt.timedelta(seconds=base + local - _utc_offset(zone, day, local // 3600))
 
-    vru_exit_at = _offset(clocks["vru_exit"], entry)
+    vru_exit_at = _offset(vru_exit_clock, entry)
     initiation_ts = utc(min(0, vru_exit_at))  # a VRU exit before its entry (vru_time < 0) starts the call
-    queued = q_start != _ZERO or q_exit != _ZERO or numbers["q_time"] != 0
+    queued = q_start != _ZERO or q_exit != _ZERO or q_time != 0
     answered = outcome == "AGENT"
     enqueue_ts = dequeue_ts = agent_connected_ts = agent_end_ts = None
     wait_s: int | None = None
     queue_outcome = disconnect_reason = contact_outcome = None
     if queued:
-        enqueue_ts = utc(_offset(clocks["q_start"], entry))
-        wait_s = numbers["q_time"]
+        enqueue_ts = utc(_offset(q_start_clock, entry))
+        wait_s = q_time
         dequeue_ts = enqueue_ts + dt.timedelta(seconds=wait_s)
     elif answered:  # straight from the VRU to an agent: offered and answered at once
         enqueue_ts = dequeue_ts = utc(vru_exit_at)
         wait_s = 0
     if answered:
         assert dequeue_ts is not None
-        served = ser_start != _ZERO or ser_exit != _ZERO or numbers["ser_time"] != 0
-        agent_connected_ts = utc(_offset(clocks["ser_start"], entry)) if served else dequeue_ts
-        agent_end_ts = agent_connected_ts + dt.timedelta(seconds=numbers["ser_time"])
+        served = ser_start != _ZERO or ser_exit != _ZERO or ser_time != 0
+        agent_connected_ts = utc(_offset(ser_start_clock, entry)) if served else dequeue_ts
+        agent_end_ts = agent_connected_ts + dt.timedelta(seconds=ser_time)
         queue_outcome = "answered"
         disconnect_ts = agent_end_ts
     elif queued:  # hung up while queued
@@ -295,7 +314,7 @@ def parse_row(fields: Sequence[str], line: int, zone: ZoneInfo) -> CallRecord | 
         contact_outcome = "self_service"
         disconnect_reason = "CUSTOMER_DISCONNECT"
         disconnect_ts = utc(max(0, vru_exit_at))
-    customer = numbers["customer_id"] or None
+    customer = customer_no or None
     segment = None if customer is None else PRIORITY_SEGMENT if priority == 2 else REGULAR_SEGMENT
     return CallRecord(
         line=line,

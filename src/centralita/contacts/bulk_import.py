@@ -29,7 +29,7 @@ from typing import IO, Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from centralita.accounts.actions import do_create_tenant
@@ -349,9 +349,7 @@ def _insert_new(
     if not rows:
         return []
     if session.get_bind().dialect.name != "postgresql":
-        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(key))
-        result = session.execute(stmt.returning(*(table.c[name] for name in returning)), rows)
-        return [tuple(r) for r in result]
+        return _insert_new_sqlite(session, table, rows, key, returning)
     names = list(rows[0])
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     arrays: dict[str, list[Any]] = {}
@@ -376,6 +374,40 @@ def _insert_new(
         f" ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING {', '.join(returning)}"
     )
     return [tuple(r) for r in session.execute(text(sql), arrays)]
+
+
+_SQLITE_CHUNK_VARIABLES = 30_000  # bound variables per INSERT: under SQLite's limit of 32,766
+
+
+def _insert_new_sqlite(
+    session: Session, table: Table, rows: list[dict[str, Any]], key: Sequence[str], returning: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """SQLite: the values converted column by column with SQLAlchemy's own conversions for this dialect (so
+    they read back as any other row's), then multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` statements
+    on the transaction's own driver connection: no statement compiled and no parameter processed per row."""
+    conn = session.connection()
+    dialect = conn.dialect
+    names = list(rows[0])
+    columns: list[list[Any]] = []
+    for name in names:
+        values = [row[name] for row in rows]
+        convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        columns.append(values if convert is None else [None if v is None else convert(v) for v in values])
+    params = list(zip(*columns, strict=True))
+    row_sql = "(" + ", ".join("?" for _ in names) + ")"
+    head = f'INSERT INTO "{table.name}" (' + ", ".join(f'"{n}"' for n in names) + ") VALUES "
+    tail = f" ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING {', '.join(returning)}"
+    per_chunk = max(1, _SQLITE_CHUNK_VARIABLES // len(names))
+    out: list[tuple[Any, ...]] = []
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(params), per_chunk):
+            chunk = params[start : start + per_chunk]
+            cur.execute(head + ", ".join([row_sql] * len(chunk)) + tail, [v for p in chunk for v in p])
+            out.extend(tuple(r) for r in cur.fetchall())
+    finally:
+        cur.close()
+    return out
 
 
 def _create_customers(
