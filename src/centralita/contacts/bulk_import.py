@@ -534,9 +534,17 @@ def do_import_call_batch(session: Session, actor: Actor, ids: _Ids, batch: _Batc
     if values:
         inserted = _insert_new(session, _contacts, values, ("tenant_id", "external_ref"), ("id",))
         contact_ids = sorted(int(i) for (i,) in inserted)
-    for start in range(0, len(contact_ids), _LOOKUP_CHUNK):  # each contact starts its own chain
-        chunk = contact_ids[start : start + _LOOKUP_CHUNK]
-        session.execute(update(_contacts).where(_contacts.c.id.in_(chunk)).values(initial_contact_id=_contacts.c.id))
+    if contact_ids:  # each contact starts its own chain: the imported rows of the batch's id range
+        session.execute(
+            update(_contacts)
+            .where(
+                _contacts.c.tenant_id == actor.tenant_id,
+                _contacts.c.id.between(contact_ids[0], contact_ids[-1]),
+                _contacts.c.initial_contact_id.is_(None),
+                _contacts.c.external_ref.is_not(None),
+            )
+            .values(initial_contact_id=_contacts.c.id)
+        )
     ids.known_refs.update(r.external_ref for r in batch.records)
     imported = len(contact_ids)
     append_events(session, actor.tenant_id, events)
