@@ -317,19 +317,19 @@ def do_create_import_agents(session: Session, actor: Actor, ids: _Ids, servers: 
     return created
 
 
-def _prefixed(session: Session, column: Any, tenant_column: Any, tenant_id: int, prefix: str) -> Iterator[Any]:
-    """Rows of the tenant whose `column` starts with `prefix` (a range scan on the unique index)."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return iter(session.execute(select(column).where(tenant_column == tenant_id, column >= prefix, column < upper)))
-
-
 def _load_known(session: Session, tenant_id: int, ids: _Ids) -> None:
-    ids.known_refs = {
-        str(ref) for (ref,) in _prefixed(session, _contacts.c.external_ref, _contacts.c.tenant_id, tenant_id, _PREFIX)
-    }
+    """The keys of the contacts and customers this format imported into the tenant before (LIKE on the prefix:
+    a range on the text would depend on the database's collation)."""
+    refs = session.execute(
+        select(_contacts.c.external_ref).where(
+            _contacts.c.tenant_id == tenant_id, _contacts.c.external_ref.startswith(_PREFIX, autoescape=True)
+        )
+    )
+    ids.known_refs = {str(ref) for (ref,) in refs}
     rows = session.execute(
         select(_customers.c.external_id, _customers.c.id).where(
-            _customers.c.tenant_id == tenant_id, _customers.c.external_id >= "ab-", _customers.c.external_id < "ab."
+            _customers.c.tenant_id == tenant_id,
+            _customers.c.external_id.startswith(customer_external_id(0)[:-1], autoescape=True),
         )
     )
     ids.customers = {str(ext): int(id_) for ext, id_ in rows}
