@@ -220,8 +220,36 @@ def test_a_real_month(sqlite_url: str, tmp_path: Path) -> None:
         assert count == 31_359
         assert answered == 27_060  # the AGENT rows (HANG: 3,101 queued, abandoned; 1,198 in the VRU only)
         assert sum(e.data["imported"] for e in events) == 31_359 and len(events) == 4
+        with service.db.read() as s:
+            episodes = s.scalars(select(t.Contact).where(t.Contact.enqueue_ts.is_not(None)))
+            stored = {
+                str(c.external_ref): (str(c.queue_outcome), (c.dequeue_ts - c.enqueue_ts).total_seconds())  # type: ignore[operator]
+                for c in episodes
+            }
+        assert stored == _episodes_by_the_documented_rule(path)
     finally:
         service.close()
+
+
+def _episodes_by_the_documented_rule(path: Path) -> dict[str, tuple[str, float]]:
+    """docs/analytics.md: every queue episode and its wait, from the raw rows with the standard library only."""
+    out: dict[str, tuple[str, float]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        next(fh)
+        for text_line in fh:
+            row = text_line.rstrip("\n").split("\t")
+            vru_line, call_id, q_start, q_exit, q_time, outcome = row[0], row[1], row[9], row[10], row[11], row[12]
+            if outcome == "PHANTOM":
+                continue
+            queued = q_start != "0:00:00" or q_exit != "0:00:00" or q_time != "0"
+            if queued:
+                out[f"anonymous-bank:{vru_line}:{call_id}"] = (
+                    "answered" if outcome == "AGENT" else "abandoned",
+                    float(int(q_time)),
+                )
+            elif outcome == "AGENT":
+                out[f"anonymous-bank:{vru_line}:{call_id}"] = ("answered", 0.0)
+    return out
 
 
 def test_a_file_that_breaks_while_read_is_reported_and_the_others_imported(service: Service, tmp_path: Path) -> None:
