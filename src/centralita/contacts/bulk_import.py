@@ -4,8 +4,9 @@ call history").
 Each file is read and parsed whole (`contacts/anonymous_bank.py`, pure), then written in batches of
 `batch_size` rows, one transaction each (`do_import_call_batch`): the batch's new customers, its contacts and
 its `calls.imported` event (plus a `customer.created` per new customer) commit together. Contacts go in with
-Core multi-row INSERTs (no unit of work per row), `ON CONFLICT DO NOTHING` on the natural key
-`(tenant_id, external_ref)`, ids allocated by the database as for every other row (autoincrement).
+set-based INSERTs (no unit of work per row: multi-row VALUES on SQLite, `unnest` arrays on PostgreSQL),
+`ON CONFLICT DO NOTHING` on the natural key `(tenant_id, external_ref)`, ids allocated by the database as
+for every other row (autoincrement).
 
 Idempotence: contacts already imported (their `external_ref` exists) are skipped, customers (`external_id`
 `ab-<id>`), agents (code: the server name in lower case), the queue and the contact reasons are taken when
@@ -342,8 +343,7 @@ def _insert_new(
     session: Session, table: Table, rows: list[dict[str, Any]], key: Sequence[str], returning: Sequence[str]
 ) -> list[tuple[Any, ...]]:
     """Insert `rows` (dicts with the same keys), leaving out those whose `key` exists (ON CONFLICT DO NOTHING);
-    the `returning` columns of the rows inserted. SQLite: a Core multi-row INSERT (SQLAlchemy sends pages of
-    rows). PostgreSQL: one statement per call whose parameters are one array per column (`unnest`), as the
+    the `returning` columns of the rows inserted. SQLite: `_insert_new_sqlite`. PostgreSQL: one statement per call whose parameters are one array per column (`unnest`), as the
     event log numbers its events: psycopg parses a multi-row VALUES statement's tens of thousands of
     placeholders in Python, which made the nine months take 9 minutes instead of seconds."""
     if not rows:
