@@ -343,9 +343,10 @@ def _insert_new(
     session: Session, table: Table, rows: list[dict[str, Any]], key: Sequence[str], returning: Sequence[str]
 ) -> list[tuple[Any, ...]]:
     """Insert `rows` (dicts with the same keys), leaving out those whose `key` exists (ON CONFLICT DO NOTHING);
-    the `returning` columns of the rows inserted. SQLite: `_insert_new_sqlite`. PostgreSQL: one statement per call whose parameters are one array per column (`unnest`), as the
-    event log numbers its events: psycopg parses a multi-row VALUES statement's tens of thousands of
-    placeholders in Python, which made the nine months take 9 minutes instead of seconds."""
+    the `returning` columns of the rows inserted. SQLite: `_insert_new_sqlite`. PostgreSQL: one statement per
+    call whose parameters are one array per column (`unnest`), as the event log numbers its events: psycopg
+    parses a multi-row VALUES statement's tens of thousands of placeholders in Python, which made the nine
+    months take 9 minutes instead of seconds."""
     if not rows:
         return []
     if session.get_bind().dialect.name != "postgresql":
