@@ -7,8 +7,14 @@ import csv
 import json
 from pathlib import Path
 
-from tests.clirun import run_cli
+from tests.clirun import run_cli as _run_cli
 from tests.contacts.test_bulk_import import ROWS, write_calls
+
+
+def run_cli(tmp_path: Path, *args: str, lang: str = "en") -> tuple[int, str, str]:
+    """The command's (exit code, stdout, stderr), stderr with its lines joined (the terminal may wrap them)."""
+    code, out, err = _run_cli(tmp_path, *args, lang=lang)
+    return code, out, " ".join(err.split())
 
 
 def _contact_count(tmp_path: Path) -> int:

@@ -164,6 +164,7 @@ def calls(
             f"[bold red]{_('error')}:[/] --format: "
             + _("unknown format {value!r}; one of {choices}", value=format_, choices=", ".join(FORMATS)),
             highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(2)
     with ctx_obj(ctx).service() as svc, fail_on_error():
@@ -171,7 +172,7 @@ def calls(
             for path in files:
                 check_file(path)
         except CallFileError as exc:
-            err_console.print(f"[bold red]{_('error')}:[/] {exc.detail}", highlight=False, markup=True)
+            err_console.print(f"[bold red]{_('error')}:[/] {exc.detail}", highlight=False, soft_wrap=True)
             err_console.print(_("Nothing was imported."), highlight=False)
             raise typer.Exit(2) from None
         row_tenant, created = ensure_tenant(svc.db, svc.clock, tenant)
