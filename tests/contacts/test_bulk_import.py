@@ -184,8 +184,8 @@ def test_files_that_cannot_be_imported(service: Service, tmp_path: Path) -> None
             import_calls(service.db, actor, paths, tenant=tenant.slug)
     with service.db.read() as s:
         assert s.scalar(select(func.count()).select_from(t.Contact)) == 0
-    plain = tmp_path / "plain.tsv"  # not gzipped: read as it is
-    plain.write_text("\n".join(x.replace(" ", "\t") for x in [HEADER, *ROWS[:2]]) + "\n", encoding="utf-8")
+    plain = tmp_path / "plain.tsv"  # not gzipped: read as it is (here with a BOM and CRLF line ends)
+    plain.write_text("\r\n".join(x.replace(" ", "\t") for x in [HEADER, *ROWS[:2]]) + "\r\n", encoding="utf-8-sig")
     assert import_calls(service.db, actor, [plain], tenant=tenant.slug).files[0].imported == 2
 
 

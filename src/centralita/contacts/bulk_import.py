@@ -180,7 +180,7 @@ def _open_text(path: Path) -> IO[str]:
         raise _file_error(path, _("is a directory, not a file")) from None
     except OSError as exc:
         raise _file_error(path, _("cannot be read: {reason}", reason=exc.strerror or exc)) from None
-    return io.TextIOWrapper(binary, encoding="utf-8", newline="")
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
 
 
 def check_file(path: Path) -> None:
