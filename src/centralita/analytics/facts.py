@@ -185,16 +185,17 @@ def load_facts(session: Session, tenant_id: int, start: dt.datetime, end: dt.dat
         )
         .order_by(c.id)
     )
-    rows = session.execute(stmt).all()
+    rows = session.connection().execute(stmt).all()  # Core rows: no ORM loading (a third of the time)
     schema = {name: kind for name, kind in FACT_SCHEMA.items() if name not in _LATER}
+    columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
     hold_at = list(schema).index("hold_us")
-    data = []
-    for row in rows:
-        values = list(row)
-        stored = values[hold_at]
-        values[hold_at] = _hold_us(stored) if stored not in (None, "[]", "null") else 0
-        data.append(values)
-    facts = pl.DataFrame(data, schema=schema, orient="row")
+    columns[hold_at] = tuple(_hold_us(v) if v not in (None, "[]", "null") else 0 for v in columns[hold_at])
+    facts = pl.DataFrame(
+        {
+            name: pl.Series(name, values, dtype=kind)
+            for (name, kind), values in zip(schema.items(), columns, strict=True)
+        }
+    )
     levels = skill_levels(session, tenant_id)
     cases = load_cases(session, tenant_id, start, end)
     facts = facts.join(levels, on=["agent", "queue"], how="left").join(cases, on="id", how="left")
