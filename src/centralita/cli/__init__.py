@@ -31,7 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_COMMAND_MODULES = ("serve", "admin", "read", "demo", "config", "flows", "importing", "simulate")
+_COMMAND_MODULES = ("serve", "admin", "read", "demo", "config", "flows", "importing", "simulate", "report")
 
 
 @app.callback()

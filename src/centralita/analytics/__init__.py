@@ -1,0 +1,1 @@
+"""Knowledge from every contact: KPI formulas (pure), the history engine, reports (metrics.md)."""

@@ -1,0 +1,467 @@
+"""The history engine: KPIs of a fact table by interval and by any dimension (metrics.md), on Polars.
+
+`kpis(facts, query, settings)` groups the contacts and reduces each group to the sufficient statistics of
+`formulas.py` (column-wise, in Polars), then calls the same pure formulas the live figures use. Every
+metric family counts in the interval where it completes (metrics.md §1.3): queue figures at `dequeue_ts`,
+handle figures at the end of after-contact work (or of the agent leg), surveys and FCR with the contact's
+end, volume at `initiation_ts`.
+
+Local time: intervals, hour of day and day of week are in the tenant's time zone. Rather than converting
+every timestamp through a time-zone library, the engine looks up each instant's UTC offset in the zone's
+transition table for the span of the data (`numpy.searchsorted`), so local time is one integer addition.
+Sub-hour intervals are identified by their UTC start, so a daylight-saving day has 23 or 25 hours of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from centralita.analytics import formulas as f
+from centralita.analytics.facts import to_us
+from centralita.analytics.settings import MetricsSettings
+
+__all__ = ["DIMENSIONS", "INTERVALS", "KpiQuery", "add_local_time", "kpis", "utc_offsets"]
+
+US = f.US
+HOUR_US = 3600 * US
+DAY_US = 24 * HOUR_US
+INTERVALS: dict[str, int | None] = {"15m": 15, "30m": 30, "1h": 60, "day": None, "week": None, "month": None}
+# dimension → fact column (hour and day of week are derived from local time)
+DIMENSIONS: dict[str, str] = {
+    "queue": "queue",
+    "channel": "channel",
+    "agent": "agent",
+    "team": "team",
+    "segment": "segment",
+    "value_tier": "value_tier",
+    "lifecycle_stage": "lifecycle_stage",
+    "reason": "reason",
+    "sub_reason": "sub_reason",
+    "entry_point": "entry_point",
+    "direction": "direction",
+    "hour": "hour",
+    "day_of_week": "day_of_week",
+}
+
+
+@dataclass
+class KpiQuery:
+    """What to compute: the range `[start, end)` (aware datetimes), the groups, the interval, and a
+    threshold T for every episode (None: each queue's own, or the tenant's `service_level.threshold_s`)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    timezone: str
+    by: Sequence[str] = ()
+    interval: str | None = None
+    threshold_s: float | None = None
+    families: Sequence[str] = field(default=("queue", "handle", "volume", "survey", "interaction"))
+
+
+def utc_offsets(tz: str, lo_us: int, hi_us: int) -> tuple[np.ndarray, np.ndarray]:
+    """The zone's UTC offsets over [lo, hi]: instants (µs, sorted) where an offset starts, and the offsets."""
+    zone = zoneinfo.ZoneInfo(tz)
+
+    def offset(us: int) -> int:
+        when = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=us)
+        delta = when.astimezone(zone).utcoffset()
+        return 0 if delta is None else (delta.days * 86400 + delta.seconds) * US + delta.microseconds
+
+    starts, offsets = [lo_us], [offset(lo_us)]
+    step = HOUR_US
+    at = lo_us
+    while at < hi_us:
+        nxt = min(at + step, hi_us)
+        o = offset(nxt)
+        if o != offsets[-1]:  # a transition in (at, nxt]: find its exact second
+            a, b = at, nxt
+            while b - a > US:
+                mid = (a + b) // 2 // US * US
+                if mid <= a:
+                    break
+                if offset(mid) == offsets[-1]:
+                    a = mid
+                else:
+                    b = mid
+            starts.append(b)
+            offsets.append(o)
+        at = nxt
+    return np.asarray(starts, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
+
+
+def _local(us: np.ndarray, tz: str) -> np.ndarray:
+    valid = us[us != np.iinfo(np.int64).min]
+    if not len(valid):
+        return us
+    starts, offsets = utc_offsets(tz, int(valid.min()), int(valid.max()))
+    idx = np.searchsorted(starts, us, side="right") - 1
+    return np.asarray(us + offsets[np.clip(idx, 0, len(offsets) - 1)], dtype=np.int64)
+
+
+def add_local_time(frame: pl.DataFrame, column: str, tz: str, interval: str | None) -> pl.DataFrame:
+    """Add `_at` (the attributed UTC instant), `interval` key (UTC start, or local day/week/month number),
+    `hour` and `day_of_week` (ISO, local) from the timestamp `column`."""
+    utc = frame[column].fill_null(np.iinfo(np.int64).min).to_numpy()
+    local = _local(utc, tz)
+    day = local // DAY_US
+    cols = [
+        pl.Series("hour", ((local // HOUR_US) % 24).astype(np.int8)),
+        pl.Series("day_of_week", (((day + 3) % 7) + 1).astype(np.int8)),  # 1970-01-01 was a Thursday
+    ]
+    if interval is not None:
+        minutes = INTERVALS[interval]
+        if minutes is not None:
+            size = minutes * 60 * US
+            key = utc - (local % size)  # the UTC start of the local interval
+        elif interval == "day":
+            key = day
+        elif interval == "week":
+            key = (day + 3) // 7  # ISO weeks start on Monday
+        else:
+            key = local.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+        cols.append(pl.Series("interval", key))
+    return frame.with_columns(cols)
+
+
+def interval_label(key: int, interval: str, tz: str) -> str:
+    """An interval key as the local ISO start of the interval (with its UTC offset for sub-day ones)."""
+    zone = zoneinfo.ZoneInfo(tz)
+    if INTERVALS[interval] is not None:
+        start = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=key)
+        return start.astimezone(zone).isoformat()
+    if interval == "day":
+        return (dt.date(1970, 1, 1) + dt.timedelta(days=key)).isoformat()
+    if interval == "week":
+        return (dt.date(1970, 1, 1) + dt.timedelta(days=key * 7 - 3)).isoformat()  # its Monday
+    return f"{1970 + key // 12:04d}-{key % 12 + 1:02d}"
+
+
+def _in_range(frame: pl.DataFrame, column: str, lo: int, hi: int) -> pl.DataFrame:
+    return frame.filter(pl.col(column).is_not_null() & (pl.col(column) >= lo) & (pl.col(column) < hi))
+
+
+def _grouped(frame: pl.DataFrame, attributed: pl.Expr, q: KpiQuery, aggs: list[pl.Expr]) -> pl.DataFrame:
+    lo, hi = to_us(q.start), to_us(q.end)
+    frame = _in_range(frame.with_columns(attributed.alias("_at")), "_at", lo, hi)
+    keys = _keys(q)
+    frame = add_local_time(frame, "_at", q.timezone, q.interval)
+    if not keys:
+        return frame.select(aggs)
+    return frame.group_by(keys).agg(aggs)
+
+
+def _keys(q: KpiQuery) -> list[str]:
+    return (["interval"] if q.interval else []) + [DIMENSIONS[d] for d in q.by]
+
+
+def _queue_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.DataFrame:
+    w = pl.col("dequeue_us") - pl.col("enqueue_us")
+    threshold = q.threshold_s if q.threshold_s is not None else s.service_level.threshold_s
+    t = pl.lit(round(threshold * US)) if threshold is not None else pl.col("threshold_us").fill_null(20 * US)
+    short = s.service_level.short_abandon_s * US
+    a = pl.col("queue_outcome") == "answered"
+    b = pl.col("queue_outcome") == "abandoned"
+    within = w <= t
+    frame = facts.filter(pl.col("enqueue_us").is_not_null() & pl.col("queue_outcome").is_not_null())
+    return _grouped(
+        frame.with_columns(w.alias("_w")),
+        pl.col("dequeue_us"),
+        q,
+        [
+            pl.len().alias("offered"),
+            a.sum().alias("answered"),
+            b.sum().alias("abandoned"),
+            (~a & ~b).sum().alias("other"),
+            (a & within).sum().alias("answered_within"),
+            (b & within).sum().alias("abandoned_within"),
+            ((b & (pl.col("_w") <= short)) if short > 0 else pl.lit(False)).sum().alias("abandoned_short"),
+            ((pl.col("queue_outcome") == "other:callback") & within).sum().alias("callbacks_within"),
+            pl.col("_w").filter(a).sum().alias("wait_answered_us"),
+            pl.col("_w").filter(b).sum().alias("wait_abandoned_us"),
+            pl.col("_w").sum().alias("wait_offered_us"),
+            pl.col("_w").max().alias("max_wait_us"),
+        ],
+    )
+
+
+def _handle_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
+    frame = facts.filter(pl.col("connected_us").is_not_null() & pl.col("agent_end_us").is_not_null())
+    acw = (pl.col("acw_end_us") - pl.col("acw_start_us")).fill_null(0)
+    talk = pl.col("agent_end_us") - pl.col("connected_us") - pl.col("hold_us").fill_null(0)
+    return _grouped(
+        frame,
+        pl.coalesce("acw_end_us", "agent_end_us"),
+        q,
+        [
+            pl.len().alias("handled"),
+            (pl.col("hold_us").fill_null(0) > 0).sum().alias("held"),
+            talk.sum().alias("talk_us"),
+            pl.col("hold_us").fill_null(0).sum().alias("hold_us"),
+            acw.sum().alias("acw_us"),
+            pl.col("transferred").fill_null(False).sum().alias("transferred_records"),
+        ],
+    )
+
+
+def _volume_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
+    in_flow = pl.col("in_flow").fill_null(False) | pl.col("self_service").fill_null(False)
+    served_in_flow = pl.col("self_service").fill_null(False) & pl.col("enqueue_us").is_null()
+    return _grouped(
+        facts,
+        pl.col("initiation_us"),
+        q,
+        [
+            pl.len().alias("contacts"),
+            in_flow.sum().alias("entered_flow"),
+            served_in_flow.sum().alias("self_served"),
+        ],
+    )
+
+
+def _arrivals_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
+    """Contacts that joined a queue, counted where they joined it (the wallboard's arrivals per interval)."""
+    return _grouped(
+        facts.filter(pl.col("enqueue_us").is_not_null()), pl.col("enqueue_us"), q, [pl.len().alias("queued")]
+    )
+
+
+def _survey_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
+    frame = facts.filter(pl.col("csat").is_not_null() | pl.col("ces").is_not_null() | pl.col("nps").is_not_null())
+    aggs = [(pl.col(name) == k).sum().alias(f"{name}_{k}") for name, lo, hi in _SCALES for k in range(lo, hi + 1)]
+    return _grouped(frame, pl.coalesce("disconnect_us", "agent_end_us", "initiation_us"), q, aggs)
+
+
+_SCALES = (("csat", 1, 5), ("ces", 1, 7), ("nps", 0, 10))
+
+
+def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.DataFrame:
+    """FCR, repeats and the interaction transfer rate: contacts sharing `initial_contact_id` are one
+    interaction, described by its last contact (its end, reason and dimensions)."""
+    if facts.is_empty():
+        return pl.DataFrame()
+    chain = pl.coalesce("initial_contact_id", "id")
+    chains = (
+        facts.with_columns(chain.alias("_chain"))
+        .sort("_chain", "initiation_us", "id")
+        .group_by("_chain", maintain_order=True)
+        .agg(
+            pl.all().last(),
+            pl.col("initiation_us").first().alias("_begin_us"),
+            pl.col("connected_us").is_not_null().any().alias("_handled"),
+            (pl.col("transferred").fill_null(False) & pl.col("connected_us").is_not_null()).any().alias("_xfer"),
+            pl.col("initiation_method").first().alias("_method"),
+            pl.col("direction").first().alias("_direction"),
+        )
+    )
+    chains = chains.with_columns(
+        pl.coalesce("disconnect_us", "agent_end_us").alias("_end_us"),
+        ((pl.col("_direction") == "inbound") | (pl.col("_method") == "CALLBACK")).alias("_cust"),
+    )
+    repeat = _repeats(chains, s.fcr.window_days * DAY_US, s.fcr.match)
+    report_end = to_us(q.end)
+    eligible = (
+        pl.col("_cust")
+        & pl.col("_handled")
+        & pl.col("_end_us").is_not_null()
+        & (pl.col("_end_us") + s.fcr.window_days * DAY_US <= report_end)
+        & pl.col("customer_id").is_not_null()
+    )
+    frame = chains.with_columns(repeat.alias("_repeat"))
+    return _grouped(
+        frame,
+        pl.col("_end_us"),
+        q,
+        [
+            eligible.sum().alias("fcr_eligible"),
+            (eligible & ~pl.col("_repeat")).sum().alias("fcr_resolved"),
+            pl.col("_handled").sum().alias("handled_interactions"),
+            (pl.col("_handled") & pl.col("_xfer")).sum().alias("transferred_interactions"),
+        ],
+    )
+
+
+def _repeats(chains: pl.DataFrame, window_us: int, match: str) -> pl.Series:
+    """Per interaction: a later customer-initiated interaction of the same customer with a matching reason
+    began within the window after its end (formulas.fcr, column-wise: the earliest such later one)."""
+    key = "sub_reason" if match == "sub_reason" else "reason"
+    base = chains.select(
+        pl.int_range(pl.len()).alias("_row"),
+        "customer_id",
+        pl.col(key).alias("_reason"),
+        (pl.col("_begin_us") + 1).alias("_after"),  # strictly later
+        "_end_us",
+    )
+    later = chains.filter(pl.col("_cust") & pl.col("customer_id").is_not_null()).select(
+        "customer_id", pl.col(key).alias("_reason"), pl.col("_begin_us").alias("_next")
+    )
+    candidates: list[pl.DataFrame] = []
+
+    def first_after(left: pl.DataFrame, right: pl.DataFrame, by: list[str]) -> None:
+        if left.is_empty() or right.is_empty():
+            return
+        joined = left.sort("_after").join_asof(
+            right.sort("_next"), left_on="_after", right_on="_next", by=by, strategy="forward", check_sortedness=False
+        )
+        candidates.append(joined.select("_row", "_next"))
+
+    known = base.filter(pl.col("customer_id").is_not_null())
+    if match == "customer":
+        first_after(known, later.drop("_reason"), ["customer_id"])
+    else:
+        with_reason = known.filter(pl.col("_reason").is_not_null())
+        first_after(with_reason, later.filter(pl.col("_reason").is_not_null()), ["customer_id", "_reason"])
+        first_after(with_reason, later.filter(pl.col("_reason").is_null()).drop("_reason"), ["customer_id"])
+        first_after(known.filter(pl.col("_reason").is_null()), later.drop("_reason"), ["customer_id"])
+    if not candidates:
+        return pl.Series("_repeat", [False] * chains.height)
+    nearest = pl.concat(candidates).group_by("_row").agg(pl.col("_next").min())
+    flags = base.join(nearest, on="_row", how="left").sort("_row")
+    return flags.select(
+        (pl.col("_next").is_not_null() & (pl.col("_next") - pl.col("_end_us") <= window_us)).fill_null(False)
+    ).to_series()
+
+
+def kpis(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings | None = None) -> list[dict[str, Any]]:
+    """One row per group (per interval and dimension values; one row for the whole range without either):
+    the group's keys, its counts and its KPIs by the tenant's chosen variants."""
+    s = s or MetricsSettings()
+    for d in q.by:
+        if d not in DIMENSIONS:
+            raise ValueError(f"unknown dimension {d!r}")
+    if q.interval is not None and q.interval not in INTERVALS:
+        raise ValueError(f"unknown interval {q.interval!r}")
+    parts: list[pl.DataFrame] = []
+    families = set(q.families)
+    if "queue" in families:
+        parts.append(_queue_family(facts, q, s))
+    if "handle" in families:
+        parts.append(_handle_family(facts, q))
+    if "volume" in families:
+        parts.append(_volume_family(facts, q))
+    if "survey" in families:
+        parts.append(_survey_family(facts, q))
+    if "arrivals" in families:
+        parts.append(_arrivals_family(facts, q))
+    if "interaction" in families:
+        part = _interaction_family(facts, q, s)
+        if part.width:
+            parts.append(part)
+    keys = _keys(q)
+    table = _join(parts, keys)
+    return [_figures(row, keys, q, s) for row in table.iter_rows(named=True)]
+
+
+def _join(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
+    if not keys:
+        return pl.concat(parts, how="horizontal") if parts else pl.DataFrame()
+    table = parts[0]
+    for part in parts[1:]:
+        table = table.join(part, on=keys, how="full", coalesce=True, nulls_equal=True)
+    return table.sort(keys, nulls_last=True)
+
+
+def _int(row: dict[str, Any], name: str) -> int:
+    value = row.get(name)
+    return int(value) if value is not None else 0
+
+
+def _figures(row: dict[str, Any], keys: list[str], q: KpiQuery, s: MetricsSettings) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in keys:
+        value = row.get(key)
+        if key == "interval" and value is not None and q.interval is not None:
+            out["interval"] = interval_label(int(value), q.interval, q.timezone)
+        else:
+            out[key] = value
+    queue = f.QueueTotals(
+        **{name: _int(row, name) for name in _QUEUE_COUNTS},
+        max_wait_us=row.get("max_wait_us"),
+    )
+    sl = s.service_level
+    genesys = f.GenesysSwitches(sl.genesys.flow_outs, sl.genesys.short_abandons, sl.genesys.abandons)
+    handle = f.HandleTotals(**{name: _int(row, name) for name in ("handled", "held", "talk_us", "hold_us", "acw_us")})
+    survey = f.SurveyTotals(
+        csat=[0] + [_int(row, f"csat_{k}") for k in range(1, 6)],
+        ces=[0] + [_int(row, f"ces_{k}") for k in range(1, 8)],
+        nps=[_int(row, f"nps_{k}") for k in range(0, 11)],
+    )
+    transfer_num, transfer_den = (
+        (_int(row, "transferred_interactions"), _int(row, "handled_interactions"))
+        if s.transfer_rate.per == "interaction"
+        else (_int(row, "transferred_records"), handle.handled)
+    )
+    fcr_resolved, fcr_eligible = _int(row, "fcr_resolved"), _int(row, "fcr_eligible")
+    families = set(q.families)
+    if "volume" in families:
+        out.update(
+            contacts=_int(row, "contacts"),
+            self_service_rate=f.ratio(_int(row, "self_served"), _int(row, "entered_flow")),
+        )
+    if "arrivals" in families:
+        out["queued"] = _int(row, "queued")
+    if "queue" in families:
+        out.update(
+            offered=queue.offered,
+            answered=queue.answered,
+            abandoned=queue.abandoned,
+            other_exits=queue.other,
+            answered_within_threshold=queue.answered_within,
+            abandoned_within_threshold=queue.abandoned_within,
+            short_abandons=queue.abandoned_short,
+            service_level=f.service_level(queue, sl.variant, genesys),
+            service_level_variant=sl.variant,
+            abandon_rate=f.abandon_rate(queue, s.abandon_rate.variant),
+            abandon_rate_variant=s.abandon_rate.variant,
+            asa_s=f.asa(queue),
+            average_wait_s=f.average_wait(queue),
+            average_abandon_time_s=f.average_abandon_time(queue),
+            max_wait_s=queue.max_wait_s,
+        )
+    if "handle" in families:
+        out.update(
+            handled=handle.handled,
+            aht_s=f.aht(handle),
+            average_talk_s=f.average_talk(handle),
+            average_hold_s=f.average_hold(handle, s.average_hold.over),
+            average_acw_s=f.average_acw(handle),
+        )
+    if ("interaction" if s.transfer_rate.per == "interaction" else "handle") in families:
+        out.update(transfer_rate=f.ratio(transfer_num, transfer_den), transfer_rate_per=s.transfer_rate.per)
+    if "interaction" in families:
+        out.update(
+            fcr=f.ratio(fcr_resolved, fcr_eligible),
+            fcr_eligible=fcr_eligible,
+            repeat_rate=f.ratio(fcr_eligible - fcr_resolved, fcr_eligible),
+        )
+    if "survey" in families:
+        out.update(
+            survey_responses=max(sum(survey.csat), sum(survey.ces), sum(survey.nps)),
+            csat=f.csat(survey, s.csat.variant),
+            csat_variant=s.csat.variant,
+            ces=f.ces(survey, s.ces.variant),
+            ces_variant=s.ces.variant,
+            nps=f.nps(survey),
+        )
+    return out
+
+
+_QUEUE_COUNTS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "other",
+    "answered_within",
+    "abandoned_within",
+    "abandoned_short",
+    "callbacks_within",
+    "wait_answered_us",
+    "wait_abandoned_us",
+    "wait_offered_us",
+)
