@@ -82,6 +82,7 @@ DEFAULT_TENANT = {"slug": "anonymous-bank", "name": "Anonymous Bank", "timezone"
 QUEUE_CODE = "general"
 QUEUE_SL_THRESHOLD_S = 20
 REASON_GROUP = ("anonymous_bank", "Anonymous Bank (1999)", "Anonymous Bank (1999)")
+VRU_FLOW = "anonymous-bank-vru"  # contacts.collected.flow of every imported call
 _PREFIX = SOURCE + ":"
 _LOOKUP_CHUNK = 5_000
 
@@ -507,7 +508,7 @@ def _contact_values(tenant_id: int, r: CallRecord, ids: _Ids) -> dict[str, Any]:
         "survey_ts": None,
         "cost": None,
         "attributes": {"source": SOURCE, "type": r.type},
-        "collected": {},
+        "collected": {"flow": VRU_FLOW},  # every call entered the bank's VRU (its IVR): a flow, for the KPIs
         "outcome": r.outcome,
         "external_ref": r.external_ref,
     }
