@@ -36,7 +36,7 @@ def _after_entry(clock: int, entry: int) -> int:
 class Figures:
     def __init__(self) -> None:
         self.contacts = self.answered = self.abandoned = self.within = self.handled = 0
-        self.wait_answered = self.talk = 0
+        self.wait_answered = self.wait_abandoned = self.talk = self.flow_only = 0
         self.max_wait: int | None = None
 
     def episode(self, answered: bool, wait: int) -> None:
@@ -47,6 +47,7 @@ class Figures:
             self.wait_answered += wait
         else:
             self.abandoned += 1
+            self.wait_abandoned += wait
 
     def expected(self) -> dict[str, Any]:
         offered = self.answered + self.abandoned
@@ -59,6 +60,9 @@ class Figures:
             "service_level": self.within / offered if offered else None,
             "abandon_rate": self.abandoned / offered if offered else None,
             "asa_s": self.wait_answered / self.answered if self.answered else None,
+            "average_abandon_time_s": self.wait_abandoned / self.abandoned if self.abandoned else None,
+            # every imported call entered the bank's VRU (its flow); served there when it never queued
+            "self_service_rate": self.flow_only / self.contacts if self.contacts else None,
             "max_wait_s": float(self.max_wait) if self.max_wait is not None else None,
             "handled": self.handled,
             "aht_s": self.talk / self.handled if self.handled else None,
@@ -92,8 +96,10 @@ def _from_raw(path: Path, month: tuple[int, int]) -> tuple[Figures, dict[str, Fi
             zero = "0:00:00"
             queued = row["q_start"] != zero or row["q_exit"] != zero or int(row["q_time"]) != 0
             answered = row["outcome"] == "AGENT"
-            if not (queued or answered):
-                continue  # ended in the VRU: no queue episode
+            if not (queued or answered):  # ended in the VRU: no queue episode
+                for fig in counted(local(min(0, vru_exit))):
+                    fig.flow_only += 1
+                continue
             enqueue = _after_entry(_clock(row["q_start"]), entry) if queued else vru_exit
             wait = int(row["q_time"]) if queued else 0
             for fig in counted(local(enqueue + wait)):

@@ -4,15 +4,11 @@ real files), bad rows by file and line, the report, exit codes, a second run."""
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.clirun import run_cli as _run_cli
 from tests.contacts.test_bulk_import import ROWS, write_calls
-from tests.shared_data import shared_data
 
 
 def run_cli(tmp_path: Path, *args: str, lang: str = "en") -> tuple[int, str, str]:
@@ -112,52 +108,3 @@ def test_the_contact_center_must_keep_the_banks_time_zone(tmp_path: Path) -> Non
     code, out, err = run_cli(tmp_path, "import", "calls", "--format", "anonymous-bank", "--tenant", "tlv", str(path))
     assert code == 0, (out, err)
     assert "Calls imported into tlv" in out
-
-
-@pytest.mark.slow
-def test_a_real_month_gives_the_kpis_of_its_raw_rows(tmp_path: Path) -> None:
-    """1999-01 imported, then `report kpis`: the figures the documented rules give from the raw rows."""
-    path = shared_data("anonymous-bank-1999") / "1999-01.tsv.gz"
-    code, out, err = run_cli(tmp_path, "import", "calls", "--format", "anonymous-bank", str(path), "--json")
-    assert code == 0, err
-    assert json.loads(out)["files"][0]["imported"] == 31_359
-    code, out, err = run_cli(
-        tmp_path, "report", "kpis", "--tenant", "anonymous-bank", "--from", "1998-12-01", "--to", "1999-02-28", "--json"
-    )
-    assert code == 0, err
-    kpis = json.loads(out)
-
-    answered_waits: list[int] = []
-    abandoned_waits: list[int] = []
-    talk: list[int] = []
-    contacts = flow_only = 0
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        next(fh)
-        for line in fh:
-            row = line.rstrip("\n").split("\t")
-            q_start, q_exit, q_time, outcome, ser_time = row[9], row[10], int(row[11]), row[12], int(row[15])
-            if outcome == "PHANTOM":
-                continue
-            contacts += 1
-            queued = q_start != "0:00:00" or q_exit != "0:00:00" or q_time != 0
-            if outcome == "AGENT":
-                answered_waits.append(q_time if queued else 0)
-                talk.append(ser_time)
-            elif queued:
-                abandoned_waits.append(q_time)
-            else:
-                flow_only += 1
-    answered, abandoned = len(answered_waits), len(abandoned_waits)
-    assert (kpis["contacts"], kpis["offered"], kpis["answered"], kpis["abandoned"]) == (
-        contacts,
-        answered + abandoned,
-        answered,
-        abandoned,
-    )
-    assert kpis["asa_s"] == pytest.approx(sum(answered_waits) / answered)
-    assert kpis["average_abandon_time_s"] == pytest.approx(sum(abandoned_waits) / abandoned)
-    assert kpis["max_wait_s"] == max(answered_waits + abandoned_waits)
-    within = sum(1 for w in answered_waits if w <= 20)  # the queue's threshold, 20 s
-    assert kpis["service_level"] == pytest.approx(within / (answered + abandoned))
-    assert kpis["aht_s"] == pytest.approx(sum(talk) / answered)
-    assert kpis["self_service_rate"] == pytest.approx(flow_only / contacts)
