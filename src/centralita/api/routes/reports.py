@@ -98,6 +98,7 @@ class KpiInfo(BaseModel):
 class ReportCatalog(BaseModel):
     timezone: str = Field(description="the contact center's time zone: days are its local days")
     today: dt.date = Field(description="today in that time zone")
+    currency: str = Field(description="the cost model's currency (ISO 4217), for money columns")
     max_days: int
     max_intervals: int
     max_groups: int
@@ -160,6 +161,7 @@ class ReportResult(BaseModel):
     title: str
     description: str
     timezone: str
+    currency: str = Field(description="the cost model's currency (ISO 4217), for money columns")
     from_: dt.date = Field(alias="from", serialization_alias="from")
     to: dt.date
     columns: list[ColumnOut]
@@ -409,6 +411,7 @@ def list_reports(actor: SupervisorActor, svc: ServiceDep) -> ReportCatalog:
     return ReportCatalog(
         timezone=timezone,
         today=today,
+        currency=settings.cost.currency,
         max_days=MAX_DAYS,
         max_intervals=MAX_INTERVALS,
         max_groups=MAX_GROUPS,
@@ -490,6 +493,7 @@ def business_report(
         title=report.title,
         description=report.description,
         timezone=days.timezone,
+        currency=settings.cost.currency,
         from_=days.first,
         to=days.last,
         columns=_columns(report),
