@@ -142,7 +142,7 @@ function Reports() {
           </a>
         </div>
         <ErrorText text={error} block />
-        <StatusText text={busy ? t("Loading…") : answer && current && !error ? t("{n} rows", { n: rows }) : ""} />
+        <StatusText text={busy ? t("Loading…") : answer && current && !error ? (rows === 1 ? t("1 row") : t("{n} rows", { n: rows })) : ""} />
         {answer && current && !error ? (
           answer.kind === "kpis" ? (
             <KpiView catalog={catalog} result={answer.data} figure={query.figure} setFigure={(figure) => change({ figure })} />

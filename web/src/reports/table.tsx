@@ -53,7 +53,7 @@ export function ReportTable({
               const state = sort?.key === c.key ? (sort.up ? "ascending" : "descending") : undefined;
               const numeric = !c.group && c.kind !== "text";
               return (
-                <th scope="col" class={numeric ? "num" : undefined} aria-sort={state}>
+                <th key={c.key} scope="col" class={numeric ? "num" : undefined} aria-sort={state}>
                   <button type="button" class="sort" onClick={() => sortBy(c.key)} data-column={c.key}>
                     {c.title}
                     <span aria-hidden="true" class="sort-mark">{state === "ascending" ? " ▲" : state === "descending" ? " ▼" : ""}</span>
@@ -77,9 +77,9 @@ export function ReportTable({
                   const text = c.group ? formatKey(c.key, row[c.key], intervalKind) : formatValue(c.kind, row[c.key], currency);
                   const numeric = !c.group && c.kind !== "text";
                   return i === 0 ? (
-                    <th scope="row" class={numeric ? "num" : undefined}>{text}</th>
+                    <th key={c.key} scope="row" class={numeric ? "num" : undefined}>{text}</th>
                   ) : (
-                    <td class={numeric ? "num" : undefined}>{text}</td>
+                    <td key={c.key} class={numeric ? "num" : undefined}>{text}</td>
                   );
                 })}
               </tr>
