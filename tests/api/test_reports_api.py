@@ -11,11 +11,13 @@ import json
 import random
 from typing import Any
 
+import polars as pl
 import pytest
 from sqlalchemy import select
 
 from centralita.analytics.queries import DateRange, kpi_report
-from centralita.analytics.reports import REPORTS
+from centralita.analytics.reports import REPORTS, Chart, Column, Report, ReportQuery, ReportSpec
+from centralita.analytics.settings import MetricsSettings
 from centralita.api.routes.reports import MAX_DAYS
 from centralita.core.clock import FakeClock
 from centralita.store import tables as t
@@ -254,3 +256,34 @@ def test_openapi_describes_the_reports(api: Api) -> None:
     assert {p["name"] for p in kpis["parameters"]} == {"from", "to", "by", "interval", "threshold", "format"}
     assert "KpiRow" in spec["components"]["schemas"] and "ReportCatalog" in spec["components"]["schemas"]
     assert {"401", "403", "422"} <= set(spec["paths"]["/api/reports/{name}"]["get"]["responses"])
+
+
+def _odd(facts: pl.DataFrame, q: ReportQuery, s: MetricsSettings) -> Report:
+    """Fails on no contacts; a mean over nothing as NaN otherwise.
+
+    (A report with faults of its own.)"""
+    if facts.is_empty():
+        raise ZeroDivisionError("no contacts")
+    rows = [{"queue": "atencion", "mean": float("nan")}, {"queue": "cobros", "mean": float("inf")}]
+    return Report(
+        "odd",
+        "Odd",
+        "",
+        [Column("queue", "queue", "text"), Column("mean", "mean", "score")],
+        rows,
+        Chart("bar", "queue", ["mean"]),
+    )
+
+
+def test_one_report_at_fault_neither_hides_the_others_nor_sends_nan(data: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(REPORTS, "odd", ReportSpec("odd", lambda: "Odd", _odd))
+    client = data.client("supervisor")
+    listed = client.get("/api/reports")
+    assert listed.status_code == 200, listed.text
+    odd = next(r for r in listed.json()["reports"] if r["name"] == "odd")
+    assert odd["description"] == "Fails on no contacts; a mean over nothing as NaN otherwise." and odd["options"] == []
+    assert any(r["name"] == "reason-mix" for r in listed.json()["reports"])
+    answer = client.get(f"/api/reports/odd?{NOVEMBER}")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rows"] == [{"queue": "atencion", "mean": None}, {"queue": "cobros", "mean": None}]
+    assert client.get(f"/api/reports/odd?{NOVEMBER}&format=csv").text == "queue,mean\r\natencion,\r\ncobros,\r\n"

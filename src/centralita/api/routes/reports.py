@@ -21,6 +21,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
+import math
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal
@@ -369,6 +371,32 @@ def _sample(spec: ReportSpec, days: DateRange, settings: MetricsSettings) -> Rep
     return spec.run(empty_facts(), query, settings)
 
 
+def _info(spec: ReportSpec, days: DateRange, settings: MetricsSettings) -> ReportInfo:
+    try:
+        sample = _sample(spec, days, settings)
+    except Exception:  # one report's fault must not hide the others: listed from its docstring, no chart
+        logging.getLogger("centralita.api").exception("report %s fails on no contacts", spec.name)
+        doc = (spec.run.__doc__ or "").strip().split("\n\n")[0]
+        return ReportInfo(
+            name=spec.name, title=spec.title(), description=" ".join(doc.split()), chart=_NO_CHART, options=[]
+        )
+    return ReportInfo(
+        name=spec.name,
+        title=spec.title(),
+        description=sample.description,
+        chart=_chart(sample),
+        options=_options(spec, sample),
+    )
+
+
+_NO_CHART = ChartOut(type="bar", x="", y=[])
+
+
+def _finite(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with NaN and infinities as null (JSON has neither; metrics.md: an empty denominator is null)."""
+    return [{k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()} for row in rows]
+
+
 def _options(spec: ReportSpec, sample: Report) -> list[Literal["by", "interval", "threshold"]]:
     declared = getattr(spec, "options", None)
     if declared is not None:
@@ -385,18 +413,7 @@ def list_reports(actor: SupervisorActor, svc: ServiceDep) -> ReportCatalog:
     settings = metrics_settings(stored)
     today = svc.clock.now().astimezone(zoneinfo.ZoneInfo(timezone)).date()
     days = DateRange(today, today, timezone)
-    reports = []
-    for spec in REPORTS.values():
-        sample = _sample(spec, days, settings)
-        reports.append(
-            ReportInfo(
-                name=spec.name,
-                title=spec.title(),
-                description=sample.description,
-                chart=_chart(sample),
-                options=_options(spec, sample),
-            )
-        )
+    reports = [_info(spec, days, settings) for spec in REPORTS.values()]
     kpis = KpiInfo(
         title=_("KPIs"),
         description=_(
@@ -438,7 +455,7 @@ def kpis(
         days = _range(first, last, tenant.timezone)
         dims = _dimensions(by)
         step = _interval(interval, days)
-        rows = kpi_report(s, tenant, days, by=dims, interval=step, threshold_s=threshold)
+        rows = _finite(kpi_report(s, tenant, days, by=dims, interval=step, threshold_s=threshold))
     _too_many(len(rows), step)
     if as_format == "csv":
         keys = (["interval"] if step else []) + [DIMENSIONS[d] for d in dims]
@@ -486,8 +503,9 @@ def business_report(
     )
     report = run_report(name, facts, query, settings)
     _too_many(len(report.rows), step)
+    rows = _finite(report.rows)
     if as_format == "csv":
-        return _csv(f"{name}_{days.first}_{days.last}.csv", [c.key for c in report.columns], report.rows)
+        return _csv(f"{name}_{days.first}_{days.last}.csv", [c.key for c in report.columns], rows)
     return ReportResult(
         name=report.name,
         title=report.title,
@@ -497,7 +515,7 @@ def business_report(
         from_=days.first,
         to=days.last,
         columns=_columns(report),
-        rows=report.rows,
+        rows=rows,
         chart=_chart(report),
         notes=list(report.notes),
     )
