@@ -5,6 +5,7 @@ on the same data; business reports from the registry; CSV downloads; every bad p
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -287,3 +288,51 @@ def test_one_report_at_fault_neither_hides_the_others_nor_sends_nan(data: Api, m
     assert answer.status_code == 200, answer.text
     assert answer.json()["rows"] == [{"queue": "atencion", "mean": None}, {"queue": "cobros", "mean": None}]
     assert client.get(f"/api/reports/odd?{NOVEMBER}&format=csv").text == "queue,mean\r\natencion,\r\ncobros,\r\n"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Declaring:
+    """A registration that names its options (by and interval choices, others), as ReportSpec may."""
+
+    name: str
+    title: Any
+    run: Any
+    by: tuple[str, ...] = ("segment", "channel")
+    intervals: tuple[str, ...] = ("month", "week")
+    options: tuple[str, ...] = ("top",)
+
+
+def test_a_report_takes_only_the_options_it_declares(data: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[ReportQuery] = []
+
+    def run(facts: pl.DataFrame, q: ReportQuery, s: MetricsSettings) -> Report:
+        seen.append(q)
+        return Report(
+            "declaring", "Declaring", "Says its options.", [Column("n", "n")], [{"n": 1}], Chart("line", "n", ["n"])
+        )
+
+    monkeypatch.setitem(REPORTS, "declaring", _Declaring("declaring", lambda: "Declaring", run))
+    client = data.client("supervisor")
+    info = next(r for r in client.get("/api/reports").json()["reports"] if r["name"] == "declaring")
+    assert [b["name"] for b in info["by"]] == ["segment", "channel"] and info["by"][1]["title"] == "channel"
+    assert [i["name"] for i in info["intervals"]] == ["month", "week"]
+    assert info["options"] == ["by", "interval", "top"]
+    ok = client.get(f"/api/reports/declaring?{NOVEMBER}&by=channel&interval=week&top=5")
+    assert ok.status_code == 200, ok.text
+    assert seen[-1].interval == "week"
+    for known in ("by", "top"):  # the fields this version of ReportQuery has
+        if hasattr(seen[-1], known):
+            assert getattr(seen[-1], known) == {"by": "channel", "top": 5}[known]
+    for query, field in [
+        ("by=queue", "by"),
+        ("by=segment,channel", "by"),
+        ("interval=day", "interval"),
+        ("z=2", "z"),
+        ("level=3", "level"),
+        ("tier=alto", "tier"),
+        ("top=0", "top"),
+        ("top=99999999999999999999999", "top"),
+    ]:
+        assert _problem_fields(client.get(f"/api/reports/declaring?{NOVEMBER}&{query}")) == [field], query
+    # a report that declares nothing takes none of them
+    assert _problem_fields(client.get(f"/api/reports/reason-mix?{NOVEMBER}&top=3")) == ["top"]

@@ -19,6 +19,7 @@ range (`analytics.queries.tenant_facts`).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -52,7 +53,7 @@ MAX_GROUPS = 10_000  # rows in one answer
 MAX_DIMENSIONS = 3
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
-Kind = Literal["text", "count", "rate", "seconds", "money", "score", "points"]
+Kind = Literal["text", "count", "rate", "seconds", "money", "score", "points", "number"]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"}
 }
@@ -63,7 +64,8 @@ class ColumnOut(BaseModel):
     title: str = Field(description="the header, in the request's language")
     kind: Kind = Field(
         description="how to show the values: rate a fraction shown in percent, seconds a duration, money in the "
-        "cost model's currency, score a mean rating, points −100..+100, count a whole number"
+        "cost model's currency, score a mean rating, points −100..+100, count a whole number, number a plain "
+        "decimal"
     )
 
 
@@ -84,7 +86,11 @@ class ReportInfo(BaseModel):
     title: str
     description: str
     chart: ChartOut
-    options: list[Literal["by", "interval", "threshold"]] = Field(description="the parameters this report uses")
+    by: list[Choice] = Field(description="its grouping choices (`by`, one of them), the first its default")
+    intervals: list[Choice] = Field(description="its `interval` choices, the first its default")
+    options: list[str] = Field(
+        description="the parameters it takes besides from and to: by, interval, threshold, top, tier, z, level"
+    )
 
 
 class KpiInfo(BaseModel):
@@ -104,6 +110,7 @@ class ReportCatalog(BaseModel):
     max_days: int
     max_intervals: int
     max_groups: int
+    value_tiers: list[str] = Field(description="the contact center's value tiers, lowest first (for `tier`)")
     kpis: KpiInfo
     reports: list[ReportInfo]
 
@@ -186,6 +193,10 @@ Threshold = Annotated[
     float | None,
     Query(ge=0, le=86400, allow_inf_nan=False, description="service-level threshold in seconds for every queue"),
 ]
+Top = Annotated[int | None, Query(ge=1, le=1000, description="customers shown (reports that list customers)")]
+Tier = Annotated[str | None, Query(max_length=50, description="the high value tier (default: the highest)")]
+Z = Annotated[float | None, Query(ge=0.5, le=10, allow_inf_nan=False, description="an outlier is above this |z| score")]
+Level = Annotated[int | None, Query(ge=1, le=5, description="the top skill level (1-5)")]
 Format = Annotated[Literal["json", "csv"], Query(alias="format", description="csv: a text/csv download")]
 
 
@@ -340,6 +351,7 @@ def _dimension_title(name: str) -> str:
         "direction": _("direction"),
         "hour": _("hour"),
         "day_of_week": _("day of week"),
+        "customer": _("customer"),
     }
     return titles.get(name, name.replace("_", " "))
 
@@ -371,21 +383,38 @@ def _sample(spec: ReportSpec, days: DateRange, settings: MetricsSettings) -> Rep
     return spec.run(empty_facts(), query, settings)
 
 
+def _declared(spec: ReportSpec) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None:
+    """A report's own `by` choices, `interval` choices and other options, when its registration says them."""
+    if not hasattr(spec, "intervals"):
+        return None
+    return tuple(getattr(spec, "by", ())), tuple(getattr(spec, "intervals", ())), tuple(getattr(spec, "options", ()))
+
+
 def _info(spec: ReportSpec, days: DateRange, settings: MetricsSettings) -> ReportInfo:
+    declared = _declared(spec)
     try:
         sample = _sample(spec, days, settings)
     except Exception:  # one report's fault must not hide the others: listed from its docstring, no chart
         logging.getLogger("centralita.api").exception("report %s fails on no contacts", spec.name)
         doc = (spec.run.__doc__ or "").strip().split("\n\n")[0]
-        return ReportInfo(
-            name=spec.name, title=spec.title(), description=" ".join(doc.split()), chart=_NO_CHART, options=[]
-        )
+        description, chart, line = " ".join(doc.split()), _NO_CHART, False
+    else:
+        description, chart, line = sample.description, _chart(sample), sample.chart.type == "line"
+    if declared is None:  # a report that says nothing of its options: one drawn over time takes any interval
+        by: tuple[str, ...] = ()
+        intervals = tuple(INTERVALS) if line else ()
+        options = ["interval"] if line else []
+    else:
+        by, intervals, others = declared
+        options = (["by"] if by else []) + (["interval"] if intervals else []) + list(others)
     return ReportInfo(
         name=spec.name,
         title=spec.title(),
-        description=sample.description,
-        chart=_chart(sample),
-        options=_options(spec, sample),
+        description=description,
+        chart=chart,
+        by=[Choice(name=b, title=_dimension_title(b)) for b in by],
+        intervals=[Choice(name=i, title=_interval_title(i)) for i in intervals],
+        options=options,
     )
 
 
@@ -397,19 +426,13 @@ def _finite(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()} for row in rows]
 
 
-def _options(spec: ReportSpec, sample: Report) -> list[Literal["by", "interval", "threshold"]]:
-    declared = getattr(spec, "options", None)
-    if declared is not None:
-        return [o for o in ("by", "interval", "threshold") if o in declared]
-    return ["interval"] if sample.chart.type == "line" else []
-
-
 @router.get("/reports")
 def list_reports(actor: SupervisorActor, svc: ServiceDep) -> ReportCatalog:
     """What there is to ask: the KPIs (dimensions, intervals, columns) and every business report."""
     with svc.db.read() as s:
         tenant = _tenant(s, actor)
         timezone, stored = tenant.timezone, tenant.settings
+    tiers = [str(v) for v in (stored or {}).get("value_tiers") or []]
     settings = metrics_settings(stored)
     today = svc.clock.now().astimezone(zoneinfo.ZoneInfo(timezone)).date()
     days = DateRange(today, today, timezone)
@@ -432,6 +455,7 @@ def list_reports(actor: SupervisorActor, svc: ServiceDep) -> ReportCatalog:
         max_days=MAX_DAYS,
         max_intervals=MAX_INTERVALS,
         max_groups=MAX_GROUPS,
+        value_tiers=tiers,
         kpis=kpis,
         reports=reports,
     )
@@ -482,26 +506,39 @@ def business_report(
     by: By = None,
     interval: IntervalParam = None,
     threshold: Threshold = None,
+    top: Top = None,
+    tier: Tier = None,
+    z: Z = None,
+    level: Level = None,
     as_format: Format = "json",
 ) -> ReportResult | Response:
     """One business report of the local days `from` to `to` (the names `GET /api/reports` lists): its columns,
-    rows, chart and notes. `by`, `interval` and `threshold` reach the report, which uses what applies to it."""
+    rows, chart and notes. It takes the options its listing names (`by` one of its choices, `interval` one of
+    its intervals, `top`, `tier`, `z`, `level`); `threshold` reaches the KPIs it uses."""
     spec = REPORTS.get(name)
     if spec is None:
         raise InvalidInput.field(
             "name", _("unknown report {name!r}; one of {names}", name=name[:60], names=", ".join(["kpis", *REPORTS]))
         )
+    declared = _declared(spec)
     with svc.db.read() as s:
         tenant = _tenant(s, actor)
         days = _range(first, last, tenant.timezone)
-        dims = _dimensions(by)
-        step = _interval(interval, days)
         settings = metrics_settings(tenant.settings)
+        tiers = [str(v) for v in (tenant.settings or {}).get("value_tiers") or []]
+        if declared is None:  # a report that says nothing of its options: dimensions and intervals reach it as such
+            for key, value in (("top", top), ("tier", tier), ("z", z), ("level", level)):
+                if value is not None:
+                    raise InvalidInput.field(key, _("not an option here"))
+            options: dict[str, Any] = {}
+            dims, step = _dimensions(by), _interval(interval, days)
+        else:
+            dims, step, options = _report_options(name, declared, days, by, interval, top, tier, z, level, tiers)
         facts = tenant_facts(s, tenant, days, settings.fcr.window_days + 1)
-    query = ReportQuery(
-        KpiQuery(days.start, days.end, days.timezone, by=dims, interval=step, threshold_s=threshold), interval=step
-    )
-    report = run_report(name, facts, query, settings)
+    kpi = KpiQuery(days.start, days.end, days.timezone, by=dims, interval=step, threshold_s=threshold)
+    known = {f.name for f in dataclasses.fields(ReportQuery)}
+    options["interval"] = step
+    report = run_report(name, facts, ReportQuery(kpi, **{k: v for k, v in options.items() if k in known}), settings)
     _too_many(len(report.rows), step)
     rows = _finite(report.rows)
     if as_format == "csv":
@@ -511,7 +548,7 @@ def business_report(
         title=report.title,
         description=report.description,
         timezone=days.timezone,
-        currency=settings.cost.currency,
+        currency=getattr(report, "currency", "") or settings.cost.currency,
         from_=days.first,
         to=days.last,
         columns=_columns(report),
@@ -519,3 +556,51 @@ def business_report(
         chart=_chart(report),
         notes=list(report.notes),
     )
+
+
+def _report_options(
+    name: str,
+    declared: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]],
+    days: DateRange,
+    by: Sequence[str] | None,
+    interval: str | None,
+    top: int | None,
+    tier: str | None,
+    z: float | None,
+    level: int | None,
+    tiers: list[str],
+) -> tuple[list[str], str | None, dict[str, Any]]:
+    """The options of a report that declares them, each checked against its choices (422 naming it)."""
+    choices, intervals, others = declared
+    options: dict[str, Any] = {}
+    picked = [p.strip() for value in by or () for p in value.split(",") if p.strip()]
+    if picked:
+        if len(picked) > 1 or picked[0] not in choices:
+            names = ", ".join(choices) or "—"
+            raise InvalidInput.field(
+                "by",
+                _("{name} groups by one of {names}", name=name, names=names) if choices else _("not an option here"),
+            )
+        options["by"] = picked[0]
+    step: str | None = None
+    if interval:
+        if interval not in intervals:
+            raise InvalidInput.field(
+                "interval",
+                _("unknown interval {name!r}; one of {names}", name=interval[:40], names=", ".join(intervals) or "—"),
+            )
+        step = _interval(interval, days)
+    for key, value in (("top", top), ("z", z), ("level", level)):
+        if value is not None:
+            if key not in others:
+                raise InvalidInput.field(key, _("not an option here"))
+            options[key] = value
+    if "tier" in others:
+        if tier is not None and tiers and tier not in tiers:
+            raise InvalidInput.field(
+                "tier", _("unknown value tier {name!r}; one of {names}", name=tier, names=", ".join(tiers))
+            )
+        options["tier"] = tier if tier is not None else (tiers[-1] if tiers else None)
+    elif tier is not None:
+        raise InvalidInput.field("tier", _("not an option here"))
+    return [], step, options
