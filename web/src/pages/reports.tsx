@@ -8,8 +8,8 @@ import { ErrorText, StatusText } from "../lib/feedback";
 import { lang, t } from "../lib/i18n";
 import { start } from "../lib/ui";
 import { formatDay } from "../reports/format";
-import { Filters, usesOf } from "../reports/filters";
-import { apiParams, readQuery, writeQuery, type Catalog, type KpiResult, type Query, type ReportResult } from "../reports/query";
+import { Filters } from "../reports/filters";
+import { apiParams, intervalOf, readQuery, usesOf, writeQuery, type Catalog, type KpiResult, type Query, type ReportResult } from "../reports/query";
 import { BusinessView, KpiView } from "../reports/views";
 import "../reports/reports.css";
 
@@ -51,13 +51,15 @@ function Reports() {
     const mine = ++asked.current;
     const uses = usesOf(catalog, query.report);
     const params = apiParams(query, uses);
+    const num = (name: string) => (params.has(name) ? Number(params.get(name)) : undefined);
     const common = {
       from: query.from,
       to: query.to,
       by: params.get("by") ? [params.get("by")!] : undefined,
       interval: params.get("interval") ?? undefined,
-      threshold: params.has("threshold") ? Number(params.get("threshold")) : undefined,
+      threshold: num("threshold"),
     };
+    const own = { ...common, top: num("top"), z: num("z"), level: num("level"), tier: params.get("tier") ?? undefined };
     setBusy(true);
     setError("");
     setFieldErrors({});
@@ -69,7 +71,7 @@ function Reports() {
             status: a.response.status,
           }))
         : api
-            .GET("/api/reports/{name}", { params: { path: { name: query.report }, query: common } })
+            .GET("/api/reports/{name}", { params: { path: { name: query.report }, query: own } })
             .then((a) => ({
               answer: a.data ? { kind: "report" as const, data: a.data as ReportResult } : undefined,
               problem: a.error,
@@ -114,7 +116,13 @@ function Reports() {
       </main>
     );
   }
-  const change = (part: Partial<Query>) => setQuery((q) => ({ ...q!, ...part }));
+  // another report starts from its own defaults (the KPIs per day; a business report's first choices)
+  const change = (part: Partial<Query>) =>
+    setQuery((q) =>
+      part.report !== undefined && part.report !== q!.report
+        ? { ...q!, by: [], interval: part.report === "kpis" ? "day" : "", top: "", z: "", level: "", tier: "", ...part }
+        : { ...q!, ...part },
+    );
   const title = query.report === "kpis" ? catalog.kpis.title : (catalog.reports.find((r) => r.name === query.report)?.title ?? query.report);
   const rows = answer ? (answer.kind === "kpis" ? answer.data.groups.length : answer.data.rows.length) : 0;
   const current = answer !== null && (answer.kind === "kpis" ? query.report === "kpis" : answer.data.name === query.report);
@@ -147,7 +155,7 @@ function Reports() {
           answer.kind === "kpis" ? (
             <KpiView catalog={catalog} result={answer.data} figure={query.figure} setFigure={(figure) => change({ figure })} />
           ) : (
-            <BusinessView result={answer.data} intervalKind={usesOf(catalog, query.report).interval ? query.interval || null : null} />
+            <BusinessView result={answer.data} intervalKind={intervalOf(query, usesOf(catalog, query.report)) || null} />
           )
         ) : null}
         {answer && current && answer.kind === "report" && answer.data.notes.length ? (

@@ -3,19 +3,7 @@
 // from the keyboard; a field the API refused is marked (aria-invalid) and its words are shown under it.
 import { t } from "../lib/i18n";
 import { isDay, PRESETS, presetLabel, presetOf, presetRange } from "./format";
-import type { Catalog, Query } from "./query";
-
-export interface Uses {
-  by: boolean;
-  interval: boolean;
-  threshold: boolean;
-}
-
-export function usesOf(catalog: Catalog, report: string): Uses {
-  if (report === "kpis") return { by: true, interval: true, threshold: true };
-  const options = catalog.reports.find((r) => r.name === report)?.options ?? [];
-  return { by: options.includes("by"), interval: options.includes("interval"), threshold: options.includes("threshold") };
-}
+import { byOf, intervalOf, usesOf, type Catalog, type Query } from "./query";
 
 function FieldError({ id, text }: { id: string; text: string | undefined }) {
   return text ? (
@@ -23,6 +11,39 @@ function FieldError({ id, text }: { id: string; text: string | undefined }) {
       {text}
     </span>
   ) : null;
+}
+
+function NumberField(props: {
+  id: string;
+  label: string;
+  min: number;
+  max: number;
+  step: string;
+  value: string;
+  placeholder: string;
+  error: string | undefined;
+  change: (value: string) => void;
+}) {
+  const { id, error } = props;
+  return (
+    <div class={`field number-option${error ? " invalid" : ""}`}>
+      <label for={id}>{props.label}</label>
+      <input
+        id={id}
+        type="number"
+        min={props.min}
+        max={props.max}
+        step={props.step}
+        inputMode="decimal"
+        placeholder={props.placeholder}
+        value={props.value}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
+        onChange={(e) => props.change(e.currentTarget.value)}
+      />
+      <FieldError id={`${id}-error`} text={error} />
+    </div>
+  );
 }
 
 export function Filters({
@@ -106,25 +127,42 @@ export function Filters({
             </div>
           </div>
         </fieldset>
-        {uses.interval ? (
+        {uses.by === "one" ? (
+          <div class={`field${errors.by ? " invalid" : ""}`}>
+            <label for="by-one">{t("Group by")}</label>
+            <select
+              id="by-one"
+              value={byOf(query, uses)[0]}
+              aria-invalid={errors.by ? true : undefined}
+              aria-describedby={errors.by ? "by-error" : undefined}
+              onChange={(e) => change({ by: [e.currentTarget.value] })}
+            >
+              {uses.byChoices.map((c) => (
+                <option value={c.name}>{c.title}</option>
+              ))}
+            </select>
+            <FieldError id="by-error" text={errors.by} />
+          </div>
+        ) : null}
+        {uses.intervals.length ? (
           <div class={`field${errors.interval ? " invalid" : ""}`}>
             <label for="interval">{t("Interval")}</label>
             <select
               id="interval"
-              value={query.interval}
+              value={intervalOf(query, uses)}
               aria-invalid={errors.interval ? true : undefined}
               aria-describedby={errors.interval ? "interval-error" : undefined}
               onChange={(e) => change({ interval: e.currentTarget.value })}
             >
-              <option value="">{t("Whole range")}</option>
-              {catalog.kpis.intervals.map((i) => (
+              {uses.wholeRange ? <option value="">{t("Whole range")}</option> : null}
+              {uses.intervals.map((i) => (
                 <option value={i.name}>{i.title}</option>
               ))}
             </select>
             <FieldError id="interval-error" text={errors.interval} />
           </div>
         ) : null}
-        {uses.threshold ? (
+        {uses.options.includes("threshold") ? (
           <div class={`field threshold${errors.threshold ? " invalid" : ""}`}>
             <label for="threshold">{t("Service-level threshold (s)")}</label>
             <input
@@ -149,12 +187,39 @@ export function Filters({
             )}
           </div>
         ) : null}
+        {uses.options.includes("top") ? (
+          <NumberField id="top" label={t("Customers shown")} min={1} max={1000} step="1" value={query.top} placeholder="10" error={errors.top} change={(top) => change({ top })} />
+        ) : null}
+        {uses.options.includes("z") ? (
+          <NumberField id="z" label={t("Outlier above |z|")} min={0.5} max={10} step="0.1" value={query.z} placeholder="2" error={errors.z} change={(z) => change({ z })} />
+        ) : null}
+        {uses.options.includes("level") ? (
+          <div class="field">
+            <label for="level">{t("Top skill level")}</label>
+            <select id="level" value={query.level || "5"} onChange={(e) => change({ level: e.currentTarget.value })}>
+              {["1", "2", "3", "4", "5"].map((n) => (
+                <option value={n}>{n}</option>
+              ))}
+            </select>
+          </div>
+        ) : null}
+        {uses.options.includes("tier") && catalog.value_tiers.length ? (
+          <div class={`field${errors.tier ? " invalid" : ""}`}>
+            <label for="tier">{t("High value tier")}</label>
+            <select id="tier" value={query.tier || catalog.value_tiers[catalog.value_tiers.length - 1]} onChange={(e) => change({ tier: e.currentTarget.value })}>
+              {catalog.value_tiers.map((v) => (
+                <option value={v}>{v}</option>
+              ))}
+            </select>
+            <FieldError id="tier-error" text={errors.tier} />
+          </div>
+        ) : null}
       </div>
-      {uses.by ? (
+      {uses.by === "many" ? (
         <fieldset class={`plain dimensions${errors.by ? " invalid" : ""}`} aria-describedby={errors.by ? "by-error" : undefined}>
           <legend>{t("Group by (up to {n})", { n: max })}</legend>
           <div class="dimension-grid">
-            {catalog.kpis.dimensions.map((d) => {
+            {uses.byChoices.map((d) => {
               const on = query.by.includes(d.name);
               return (
                 <label class="check">

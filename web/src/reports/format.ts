@@ -5,7 +5,7 @@ import { lang, t } from "../lib/i18n";
 import { channelLabel } from "../lib/labels";
 import { seconds } from "../lib/ui";
 
-export type Kind = "text" | "count" | "rate" | "seconds" | "money" | "score" | "points";
+export type Kind = "text" | "count" | "rate" | "seconds" | "money" | "score" | "points" | "number";
 export type Value = unknown;
 
 export const DASH = "—";
@@ -40,6 +40,8 @@ export function formatValue(kind: Kind, v: Value, currency = "EUR"): string {
       return isNumber(v) ? `${v > 0 ? "+" : ""}${number(v, 1)}` : String(v);
     case "count":
       return isNumber(v) ? number(v, Number.isInteger(v) ? 0 : 1) : String(v);
+    case "number":
+      return isNumber(v) ? new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 }).format(v) : String(v);
     default:
       return String(v);
   }

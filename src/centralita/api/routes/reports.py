@@ -336,7 +336,7 @@ def kpi_columns(settings: MetricsSettings) -> list[ColumnOut]:
     return [ColumnOut(key=k, title=title, kind=kind) for k, title, kind in spec]
 
 
-def _dimension_title(name: str) -> str:
+def _dimension_title(name: str, fallback: str | None = None) -> str:
     titles = {
         "queue": _("queue"),
         "channel": _("channel"),
@@ -353,7 +353,7 @@ def _dimension_title(name: str) -> str:
         "day_of_week": _("day of week"),
         "customer": _("customer"),
     }
-    return titles.get(name, name.replace("_", " "))
+    return titles.get(name) or fallback or name.replace("_", " ")
 
 
 def _interval_title(name: str) -> str:
@@ -392,6 +392,7 @@ def _declared(spec: ReportSpec) -> tuple[tuple[str, ...], tuple[str, ...], tuple
 
 def _info(spec: ReportSpec, days: DateRange, settings: MetricsSettings) -> ReportInfo:
     declared = _declared(spec)
+    sample: Report | None = None
     try:
         sample = _sample(spec, days, settings)
     except Exception:  # one report's fault must not hide the others: listed from its docstring, no chart
@@ -400,6 +401,7 @@ def _info(spec: ReportSpec, days: DateRange, settings: MetricsSettings) -> Repor
         description, chart, line = " ".join(doc.split()), _NO_CHART, False
     else:
         description, chart, line = sample.description, _chart(sample), sample.chart.type == "line"
+    titles = {} if sample is None else {c.key: c.title for c in sample.columns}
     if declared is None:  # a report that says nothing of its options: one drawn over time takes any interval
         by: tuple[str, ...] = ()
         intervals = tuple(INTERVALS) if line else ()
@@ -412,7 +414,7 @@ def _info(spec: ReportSpec, days: DateRange, settings: MetricsSettings) -> Repor
         title=spec.title(),
         description=description,
         chart=chart,
-        by=[Choice(name=b, title=_dimension_title(b)) for b in by],
+        by=[Choice(name=b, title=_dimension_title(b, titles.get(b))) for b in by],
         intervals=[Choice(name=i, title=_interval_title(i)) for i in intervals],
         options=options,
     )
