@@ -131,7 +131,9 @@ export function BarChart({ title, bars, series, note }: BarProps) {
                 const width = max > 0 && v.value !== null ? (85 * Math.abs(v.value)) / max : 0; // room for the text
                 return (
                   <span class="bar-line">
-                    <span class="bar" aria-hidden="true" style={`width:${width.toFixed(2)}%;background:${colour(Math.max(0, i), series.length)}`} />
+                    {v.value !== null ? (
+                      <span class="bar" aria-hidden="true" style={`width:${width.toFixed(2)}%;background:${colour(Math.max(0, i), series.length)}`} />
+                    ) : null}
                     <span class="bar-text">
                       {series.length > 1 ? <span class="sr-only">{v.series}: </span> : null}
                       {v.text}

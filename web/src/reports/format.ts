@@ -63,7 +63,7 @@ const WEEKDAY_MONDAY = Date.UTC(2024, 0, 1); // a Monday
 /** A group key's value as words: channels by name, hours as 09:00, ISO days of the week by name. */
 export function formatKey(key: string, v: Value, intervalKind: string | null = null): string {
   if (v === null || v === undefined || v === "") return DASH;
-  if (key === "interval") return formatInterval(String(v), intervalKind);
+  if (key === "interval" || key === "period") return formatInterval(String(v), intervalKind);
   if (key === "channel") return channelLabel(String(v));
   if (key === "hour" && isNumber(v)) return `${String(v).padStart(2, "0")}:00`;
   if (key === "day_of_week" && isNumber(v)) {

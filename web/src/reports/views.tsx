@@ -13,6 +13,7 @@ const MAIN = ["offered", "answered", "abandoned", "abandon_rate", "service_level
 const TILES = ["offered", "answered", "abandon_rate", "service_level", "asa_s", "aht_s", "fcr", "csat"];
 const MAX_SERIES = 8;
 const MAX_BARS = 40;
+const MAX_PANELS = 6;
 
 /** A sentence's first letter in capitals (the API's column titles are lower-case words). */
 function cap(text: string): string {
@@ -176,76 +177,69 @@ export function BusinessView({ result, intervalKind }: { result: ReportResult; i
   const columns: TableColumn[] = result.columns.map((c) => ({ key: c.key, title: c.title, kind: c.kind as Kind, group: c.kind === "text" }));
   const byKey = new Map(columns.map((c) => [c.key, c]));
   const spec = result.chart;
-  const chart = useMemo(() => {
-    if (!rows.length) return null;
+  const charts = useMemo(() => {
+    if (!rows.length) return [];
     const xCol = byKey.get(spec.x);
     const yCols = spec.y.map((k) => byKey.get(k)).filter((c): c is TableColumn => c !== undefined);
-    if (!xCol || !yCols.length) return null;
-    const first = yCols[0];
-    const kind = first.kind;
+    if (!xCol) return [];
     const xText = (r: Row) => formatKey(spec.x, r[spec.x], intervalKind);
-    const seriesText = (r: Row) => (spec.series ? formatKey(spec.series, r[spec.series], intervalKind) : first.title);
-    const title = cap(spec.series
-      ? t("{figure} by {x} and {series}", { figure: first.title, x: xCol.title, series: byKey.get(spec.series)?.title ?? spec.series })
-      : t("{figure} by {x}", { figure: yCols.map((c) => c.title).join(", "), x: xCol.title }));
+    const seriesCol = spec.series ? byKey.get(spec.series) : undefined;
     const timed = spec.type === "line" && rows.every((r) => intervalSeconds(String(r[spec.x])) > 0);
-    if (timed) {
-      const format = (v: number | null) => (v === null ? DASH : formatValue(kind, kind === "rate" ? v / 100 : v, result.currency));
-      const drawn = spec.series
-        ? lines(rows, spec.x, seriesText, (r) => plotted(kind, r[first.key]), () => 1)
-        : (() => {
-            const times = [...new Set(rows.map((r) => intervalSeconds(String(r[spec.x]))))].sort((a, b) => a - b);
-            const at = new Map(times.map((s, i) => [s, i]));
-            const series = yCols.map((c) => {
-              const values: (number | null)[] = times.map(() => null);
-              for (const r of rows) values[at.get(intervalSeconds(String(r[spec.x])))!] = plotted(c.kind, r[c.key]);
-              return { label: c.title, values };
-            });
-            return { x: times, series, cut: 0 };
-          })();
-      const sub = /T\d{2}:/.test(String(rows[0][spec.x]));
-      return (
-        <LineChart
-          title={title}
-          summary={lineSummary(first.title, drawn.series, format)}
-          x={drawn.x}
-          series={drawn.series}
-          tz={sub ? result.timezone : "UTC"}
-          withTime={sub}
-          yLabel={unit(kind)}
-          format={format}
-        />
+    // each y its own panel (its own scale): one series per `series` value, else the one figure
+    const panel = (c: TableColumn) => {
+      const kind = c.kind;
+      const seriesText = (r: Row) => (spec.series ? formatKey(spec.series, r[spec.series], intervalKind) : c.title);
+      const title = cap(
+        spec.series
+          ? t("{figure} by {x} and {series}", { figure: c.title, x: xCol.title, series: seriesCol?.title ?? spec.series })
+          : t("{figure} by {x}", { figure: c.title, x: xCol.title }),
       );
-    }
-    // bars: one per x value, with a value per series (or per y column)
-    const order: string[] = [];
-    const groups = new Map<string, Bar>();
-    const names: string[] = [];
-    for (const r of rows) {
-      const label = xText(r);
-      let bar = groups.get(label);
-      if (!bar) {
-        groups.set(label, (bar = { label, values: [] }));
-        order.push(label);
+      if (timed) {
+        const format = (v: number | null) => (v === null ? DASH : formatValue(kind, kind === "rate" ? v / 100 : v, result.currency));
+        const drawn = lines(rows, spec.x, seriesText, (r) => plotted(kind, r[c.key]), () => 1);
+        const sub = /T\d{2}:/.test(String(rows[0][spec.x]));
+        return (
+          <LineChart
+            title={title}
+            summary={lineSummary(c.title, drawn.series, format)}
+            x={drawn.x}
+            series={drawn.series}
+            tz={sub ? result.timezone : "UTC"}
+            withTime={sub}
+            months={/^\d{4}-\d{2}$/.test(String(rows[0][spec.x]))}
+            yLabel={unit(kind)}
+            integers={kind === "count"}
+            format={format}
+          />
+        );
       }
-      const cols = spec.series ? [first] : yCols;
-      for (const c of cols) {
-        const series = spec.series ? seriesText(r) : c.title;
+      const order: string[] = [];
+      const groups = new Map<string, Bar>();
+      const names: string[] = [];
+      for (const r of rows) {
+        const label = xText(r);
+        let bar = groups.get(label);
+        if (!bar) {
+          groups.set(label, (bar = { label, values: [] }));
+          order.push(label);
+        }
+        const series = seriesText(r);
         if (!names.includes(series)) names.push(series);
-        bar.values.push({ series, value: plotted(c.kind, r[c.key]), text: formatValue(c.kind, r[c.key], result.currency) });
+        bar.values.push({ series, value: plotted(kind, r[c.key]), text: formatValue(kind, r[c.key], result.currency) });
       }
-    }
-    const bars = order.slice(0, MAX_BARS).map((l) => groups.get(l)!);
-    const note = order.length > MAX_BARS ? t("The first {n} groups are drawn; the table has them all.", { n: MAX_BARS }) : undefined;
-    return spec.type === "stacked" ? (
-      <StackedChart title={title} bars={bars} series={names} note={note} />
-    ) : (
-      <BarChart title={title} bars={bars} series={names} note={note} />
-    );
+      const bars = order.slice(0, MAX_BARS).map((l) => groups.get(l)!);
+      const note = order.length > MAX_BARS ? t("The first {n} groups are drawn; the table has them all.", { n: MAX_BARS }) : undefined;
+      return spec.type === "stacked" ? (
+        <StackedChart title={title} bars={bars} series={names} note={note} />
+      ) : (
+        <BarChart title={title} bars={bars} series={names} note={note} />
+      );
+    };
+    return yCols.slice(0, MAX_PANELS).map(panel);
   }, [result]);
   return (
     <>
-      {chart}
+      {charts.length > 1 ? <div class="report-panels">{charts}</div> : charts}
       <h3 id="table-title">{t("Table")}</h3>
       <ReportTable caption={result.title} columns={columns} rows={rows} currency={result.currency} intervalKind={intervalKind} />
     </>
