@@ -28,6 +28,7 @@ export interface LineProps {
   tz: string; // the zone the time axis is read in
   withTime: boolean; // sub-day intervals: hours on the axis; otherwise dates (whole days apart)
   months?: boolean; // monthly points: months on the axis
+  weeks?: boolean; // weekly points: ticks a week apart at least
   yLabel: string;
   integers?: boolean; // counts: whole steps on the y axis
   format: (v: number | null) => string;
@@ -40,7 +41,7 @@ const dayMonth = uPlot.fmtDate("{D}/{M}");
 const DAY = 86400;
 const DATE_STEPS = [DAY, 2 * DAY, 3 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 61 * DAY, 91 * DAY, 182 * DAY, 365 * DAY];
 
-export function LineChart({ title, summary, x, series, tz, withTime, months = false, yLabel, integers = false, format }: LineProps) {
+export function LineChart({ title, summary, x, series, tz, withTime, months = false, weeks = false, yLabel, integers = false, format }: LineProps) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current!;
@@ -64,7 +65,7 @@ export function LineChart({ title, summary, x, series, tz, withTime, months = fa
                   return d.getHours() === 0 && d.getMinutes() === 0 ? dayMonth(d) : hhmm(d);
                 }),
             }
-          : { stroke: "#5b6475", grid: { stroke: "#eef1f6" }, incrs: months ? DATE_STEPS.slice(5) : DATE_STEPS, values: months ? "{M}/{YYYY}" : "{D}/{M}" },
+          : { stroke: "#5b6475", grid: { stroke: "#eef1f6" }, incrs: months ? DATE_STEPS.slice(5) : weeks ? DATE_STEPS.slice(3) : DATE_STEPS, values: months ? "{M}/{YYYY}" : "{D}/{M}" },
         {
           stroke: "#5b6475",
           grid: { stroke: "#eef1f6" },
@@ -93,7 +94,7 @@ export function LineChart({ title, summary, x, series, tz, withTime, months = fa
       resize.disconnect();
       plot.destroy();
     };
-  }, [x, series, tz, withTime, months, yLabel, integers]);
+  }, [x, series, tz, withTime, months, weeks, yLabel, integers]);
   return (
     <figure class="chart card report-chart" aria-label={title}>
       <figcaption>{title}</figcaption>

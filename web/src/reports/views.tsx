@@ -97,6 +97,7 @@ export function KpiView({ catalog, result, figure, setFigure }: { catalog: Catal
             tz={["15m", "30m", "1h"].includes(result.interval) ? result.timezone : "UTC"}
             withTime={["15m", "30m", "1h"].includes(result.interval)}
             months={result.interval === "month"}
+            weeks={result.interval === "week"}
             integers={kind === "count"}
             yLabel={unit(kind)}
             format={format}
@@ -207,6 +208,7 @@ export function BusinessView({ result, intervalKind }: { result: ReportResult; i
             tz={sub ? result.timezone : "UTC"}
             withTime={sub}
             months={/^\d{4}-\d{2}$/.test(String(rows[0][spec.x]))}
+            weeks={intervalKind === "week"}
             yLabel={unit(kind)}
             integers={kind === "count"}
             format={format}
