@@ -19,6 +19,8 @@ from tests.flowrun.conftest import Live
 from tests.flowrun.test_live import publish, settle
 
 live = flowrun_fixtures.live  # the fixture: contacts route and flows run
+NOT_YET = {"offered": False, "answered": False, "csat": None, "ces": None, "nps": None}
+OFFERED = {**NOT_YET, "offered": True}
 
 
 def _connected(live: Live) -> tuple[int, dict[str, str]]:
@@ -56,7 +58,7 @@ def test_a_full_exchange_from_bot_to_agent_to_survey(live: Live) -> None:
     url = f"/api/chat/conversations/{cid}/messages"
     read = anon.get(url, headers=token).json()
     assert read["status"] == "connected" and read["agent"] == {"name": "Ana"}
-    assert read["agent_typing"] is False and read["survey"] == {"offered": False, "csat": None, "ces": None}
+    assert read["agent_typing"] is False and read["survey"] == NOT_YET
     last = read["messages"][-1]["id"]
     with agent.websocket_connect("/api/realtime") as ws:
         assert ws.receive_json()["type"] == "hello"
@@ -110,13 +112,13 @@ def test_a_full_exchange_from_bot_to_agent_to_survey(live: Live) -> None:
     assert agent.post(f"/api/contacts/{cid}/end").status_code == 200
     read = anon.get(url, headers=token).json()
     assert read["status"] == "acw" and read["agent"] is None
-    assert read["survey"] == {"offered": True, "csat": None, "ces": None}
+    assert read["survey"] == OFFERED
     late = anon.post(url, json={"text": "¿hola?"}, headers=token)
     assert late.status_code == 409 and "ended" in late.json()["detail"]
     assert agent.post(f"/api/contacts/{cid}/messages", json={"text": "x"}).status_code == 409
     surveyed = anon.post(f"/api/chat/conversations/{cid}/survey", json={"csat": 5, "ces": 2}, headers=token)
     assert surveyed.status_code == 200, surveyed.text
-    assert surveyed.json()["survey"] == {"offered": True, "csat": 5, "ces": 2}
+    assert surveyed.json()["survey"] == {**OFFERED, "answered": True, "csat": 5, "ces": 2}
     before = _written(live)
     twice = anon.post(f"/api/chat/conversations/{cid}/survey", json={"csat": 1}, headers=token)
     assert twice.status_code == 409, twice.text
@@ -138,14 +140,14 @@ def test_the_visitor_leaving_sends_the_agent_to_wrap_up_and_offers_the_survey(li
     contact = live.contact(cid)
     assert contact["disconnect_reason"] == "CUSTOMER_DISCONNECT"
     ok = anon.post(f"/api/chat/conversations/{cid}/survey", json={"ces": 7}, headers=token)
-    assert ok.status_code == 200 and ok.json()["survey"] == {"offered": True, "csat": None, "ces": 7}, ok.text
+    assert ok.status_code == 200 and ok.json()["survey"] == {**OFFERED, "answered": True, "ces": 7}, ok.text
 
 
 def test_the_survey_is_not_offered_before_an_agent_served_nor_out_of_range(live: Live) -> None:
     publish(live)
     anon = live.api.anonymous()
     cid, token, started = _start(live)
-    assert started["survey"] == {"offered": False, "csat": None, "ces": None}
+    assert started["survey"] == NOT_YET
     survey = f"/api/chat/conversations/{cid}/survey"
     for body, field in (
         ({"csat": 0}, "csat"),
@@ -154,7 +156,8 @@ def test_the_survey_is_not_offered_before_an_agent_served_nor_out_of_range(live:
         ({"ces": 0}, "ces"),
         ({"csat": 2**70}, "csat"),
         ({"csat": 2.5}, "csat"),
-        ({"nps": 9}, "nps"),
+        ({"nps": 11}, "nps"),
+        ({"satisfaction": 5}, "satisfaction"),
     ):
         resp = anon.post(survey, json=body, headers=token)
         assert resp.status_code == 422, resp.text

@@ -1,8 +1,8 @@
 """The chat channel end to end in three browsers: a customer on the company's site opens the widget, the bot
 identifies them (DNI, then PIN) and serves their balance, they ask for an agent; an agent receives the offer,
 sees the screen pop with what the bot collected (who it is, the balance served, the case it opened),
-answers, they exchange messages, the agent wraps up with a reason; the customer rates the chat and the
-rating is stored on the contact; the supervisor's wallboard shows the agent's contact live. Another agent
+answers, they exchange messages, the agent wraps up with a reason; the customer answers the survey and the
+answers are stored on the contact; the supervisor's wallboard shows the agent's contact live. Another agent
 sees nothing of it, in the page or through the API."""
 
 from __future__ import annotations
@@ -126,15 +126,16 @@ def test_customer_bot_agent_and_rating(
     form.get_by_role("button", name="Terminar el cierre").click()
     expect(form).to_have_count(0)
 
-    # the customer rates the chat; the rating is on the contact
+    # the customer answers the survey (CSAT, CES, NPS); the answers are on the contact
     expect(widget.get_by_text("La conversación ha terminado.")).to_be_visible(timeout=10_000)
     widget.locator("label[for=cc-csat-5]").click()
     widget.locator("label[for=cc-ces-6]").click()
+    widget.locator("label[for=cc-nps-9]").click()
     shot(page, "widget-survey")
-    widget.get_by_role("button", name="Enviar valoración").click()
-    expect(widget.get_by_text("Gracias por tu valoración.")).to_be_visible()
+    widget.get_by_role("button", name="Enviar respuestas").click()
+    expect(widget.get_by_text("Gracias por tus respuestas.")).to_be_visible()
     stored = sup.get(f"/api/contacts/{contact_id}").json()
-    assert (stored["csat"], stored["ces"]) == (5, 6)
+    assert (stored["csat"], stored["ces"], stored["nps"]) == (5, 6, 9)
     assert stored["disposition"] == "resolved" and stored["reason_id"] is not None
     timeline = [e["type"] for e in stored["timeline"]]
     assert "contact.message" in timeline and "contact.surveyed" in timeline

@@ -25,10 +25,11 @@ from centralita.core.clock import Clock
 from centralita.core.diff import apply_changes
 from centralita.core.errors import Conflict, InvalidInput, NotFound
 from centralita.core.i18n import _
+from centralita.core.metrics_settings import metrics_settings
 from centralita.events.log import append_event
 from centralita.store import tables as t
 
-__all__ = ["do_create_tenant", "do_create_user"]
+__all__ = ["do_create_tenant", "do_create_user", "do_update_tenant_settings"]
 
 SESSION_DAYS = 7
 DEFAULT_SETTINGS = {
@@ -229,6 +230,7 @@ def tenant_settings(tenant: t.Tenant) -> TenantSettingsPublic:
         segments=list(settings.get("segments") or []),
         value_tiers=list(settings.get("value_tiers") or []),
         supervisor_only_customer_fields=sorted(supervisor_only_customer_fields(settings)),
+        metrics=metrics_settings(settings),
     )
 
 
@@ -243,6 +245,12 @@ def do_update_tenant_settings(session: Session, actor: Actor, data: TenantSettin
         if new != old:
             settings["supervisor_only_customer_fields"] = new
             changes["supervisor_only_customer_fields"] = [old, new]
+    if data.metrics is not None:
+        new_metrics = data.metrics.model_dump(mode="json", exclude_defaults=True)
+        old_metrics = settings.get("metrics") or {}
+        if new_metrics != old_metrics:
+            settings["metrics"] = new_metrics
+            changes["metrics"] = [old_metrics, new_metrics]
     if changes:
         tenant.settings = settings
         append_event(

@@ -10,6 +10,7 @@ from pydantic import MISSING, AwareDatetime, BaseModel, ConfigDict, Field, field
 
 from centralita.accounts.passwords import MIN_PASSWORD_LENGTH
 from centralita.core.i18n import _
+from centralita.core.metrics_settings import MetricsSettings
 from centralita.core.vocabulary import Strict
 
 __all__ = [
@@ -144,9 +145,13 @@ class TenantSettingsUpdate(Strict):
         description="customer fields only supervisors and admins may set; default: segment, value_tier,"
         " lifetime_value, owner",
     )
+    metrics: MetricsSettings | None = Field(
+        default=None, description="the KPI variants and the cost model (docs/analytics.md); replaces the stored ones"
+    )
 
 
 class TenantSettingsPublic(BaseModel):
     segments: list[str]
     value_tiers: list[str]
     supervisor_only_customer_fields: list[str]
+    metrics: MetricsSettings

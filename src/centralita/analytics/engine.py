@@ -225,6 +225,13 @@ def _volume_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
     )
 
 
+def _arrivals_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
+    """Contacts that joined a queue, counted where they joined it (the wallboard's arrivals per interval)."""
+    return _grouped(
+        facts.filter(pl.col("enqueue_us").is_not_null()), pl.col("enqueue_us"), q, [pl.len().alias("queued")]
+    )
+
+
 def _survey_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
     frame = facts.filter(pl.col("csat").is_not_null() | pl.col("ces").is_not_null() | pl.col("nps").is_not_null())
     aggs = [(pl.col(name) == k).sum().alias(f"{name}_{k}") for name, lo, hi in _SCALES for k in range(lo, hi + 1)]
@@ -340,6 +347,8 @@ def kpis(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings | None = None) -> 
         parts.append(_volume_family(facts, q))
     if "survey" in families:
         parts.append(_survey_family(facts, q))
+    if "arrivals" in families:
+        parts.append(_arrivals_family(facts, q))
     if "interaction" in families:
         part = _interaction_family(facts, q, s)
         if part.width:
@@ -389,38 +398,57 @@ def _figures(row: dict[str, Any], keys: list[str], q: KpiQuery, s: MetricsSettin
         else (_int(row, "transferred_records"), handle.handled)
     )
     fcr_resolved, fcr_eligible = _int(row, "fcr_resolved"), _int(row, "fcr_eligible")
-    out.update(
-        contacts=_int(row, "contacts"),
-        offered=queue.offered,
-        answered=queue.answered,
-        abandoned=queue.abandoned,
-        other_exits=queue.other,
-        answered_within_threshold=queue.answered_within,
-        abandoned_within_threshold=queue.abandoned_within,
-        short_abandons=queue.abandoned_short,
-        service_level=f.service_level(queue, sl.variant, genesys),
-        service_level_variant=sl.variant,
-        abandon_rate=f.abandon_rate(queue, s.abandon_rate.variant),
-        abandon_rate_variant=s.abandon_rate.variant,
-        asa_s=f.asa(queue),
-        average_wait_s=f.average_wait(queue),
-        average_abandon_time_s=f.average_abandon_time(queue),
-        max_wait_s=queue.max_wait_s,
-        handled=handle.handled,
-        aht_s=f.aht(handle),
-        average_talk_s=f.average_talk(handle),
-        average_hold_s=f.average_hold(handle, s.average_hold.over),
-        average_acw_s=f.average_acw(handle),
-        transfer_rate=f.ratio(transfer_num, transfer_den),
-        self_service_rate=f.ratio(_int(row, "self_served"), _int(row, "entered_flow")),
-        fcr=f.ratio(fcr_resolved, fcr_eligible),
-        fcr_eligible=fcr_eligible,
-        repeat_rate=f.ratio(fcr_eligible - fcr_resolved, fcr_eligible),
-        survey_responses=max(sum(survey.csat), sum(survey.ces), sum(survey.nps)),
-        csat=f.csat(survey, s.csat.variant),
-        ces=f.ces(survey, s.ces.variant),
-        nps=f.nps(survey),
-    )
+    families = set(q.families)
+    if "volume" in families:
+        out.update(
+            contacts=_int(row, "contacts"),
+            self_service_rate=f.ratio(_int(row, "self_served"), _int(row, "entered_flow")),
+        )
+    if "arrivals" in families:
+        out["queued"] = _int(row, "queued")
+    if "queue" in families:
+        out.update(
+            offered=queue.offered,
+            answered=queue.answered,
+            abandoned=queue.abandoned,
+            other_exits=queue.other,
+            answered_within_threshold=queue.answered_within,
+            abandoned_within_threshold=queue.abandoned_within,
+            short_abandons=queue.abandoned_short,
+            service_level=f.service_level(queue, sl.variant, genesys),
+            service_level_variant=sl.variant,
+            abandon_rate=f.abandon_rate(queue, s.abandon_rate.variant),
+            abandon_rate_variant=s.abandon_rate.variant,
+            asa_s=f.asa(queue),
+            average_wait_s=f.average_wait(queue),
+            average_abandon_time_s=f.average_abandon_time(queue),
+            max_wait_s=queue.max_wait_s,
+        )
+    if "handle" in families:
+        out.update(
+            handled=handle.handled,
+            aht_s=f.aht(handle),
+            average_talk_s=f.average_talk(handle),
+            average_hold_s=f.average_hold(handle, s.average_hold.over),
+            average_acw_s=f.average_acw(handle),
+        )
+    if ("interaction" if s.transfer_rate.per == "interaction" else "handle") in families:
+        out.update(transfer_rate=f.ratio(transfer_num, transfer_den), transfer_rate_per=s.transfer_rate.per)
+    if "interaction" in families:
+        out.update(
+            fcr=f.ratio(fcr_resolved, fcr_eligible),
+            fcr_eligible=fcr_eligible,
+            repeat_rate=f.ratio(fcr_eligible - fcr_resolved, fcr_eligible),
+        )
+    if "survey" in families:
+        out.update(
+            survey_responses=max(sum(survey.csat), sum(survey.ces), sum(survey.nps)),
+            csat=f.csat(survey, s.csat.variant),
+            csat_variant=s.csat.variant,
+            ces=f.ces(survey, s.ces.variant),
+            ces_variant=s.ces.variant,
+            nps=f.nps(survey),
+        )
     return out
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "average_talk",
     "average_wait",
     "ces",
+    "contact_cost",
     "csat",
     "fcr",
     "finite",
@@ -43,8 +44,11 @@ __all__ = [
     "occupancy",
     "productive_ratio",
     "ratio",
+    "repeat_contacts",
     "service_level",
+    "spread",
     "utilization",
+    "zscore",
 ]
 
 SlVariant = Literal["ans", "neg", "pos", "ign", "short", "amazon", "genesys"]
@@ -339,3 +343,63 @@ def fcr(
 def finite(value: float | None) -> float | None:
     """A figure safe for JSON: None stays None, NaN becomes None."""
     return None if value is None or math.isnan(value) else value
+
+
+def repeat_contacts(interactions: Sequence[Interaction], window_days: float = 7.0, match: str = "reason") -> list[bool]:
+    """Per interaction (in the given order): is it a **repeat** (metrics.md §4.2)? It is when it is
+    customer-initiated and an earlier interaction of the same customer, customer-initiated and handled, with
+    a matching reason (as in `fcr`), ended at most `window_days` before it began. It is the other side of
+    `fcr`: interaction j is a repeat exactly when it makes some earlier interaction i fail FCR."""
+    window = window_days * 86400.0
+    flags = [False] * len(interactions)
+    by_customer: dict[str, list[int]] = {}
+    for k, it in enumerate(interactions):
+        by_customer.setdefault(it.customer, []).append(k)
+    for indexes in by_customer.values():
+        indexes.sort(key=lambda k: interactions[k].initiation_s)
+        for pos, j in enumerate(indexes):
+            later = interactions[j]
+            if not later.customer_initiated:
+                continue
+            for i in indexes[:pos]:
+                it = interactions[i]
+                if (
+                    it.customer_initiated
+                    and it.handled
+                    and later.initiation_s > it.initiation_s
+                    and later.initiation_s - it.end_s <= window
+                    and _matches(it, later, match)
+                ):
+                    flags[j] = True
+                    break
+    return flags
+
+
+def contact_cost(
+    handle_s: float,
+    call_s: float,
+    flow_s: float,
+    agent_hour: float,
+    telephony_minute: float,
+    ivr_minute: float,
+    fixed: float = 0.0,
+) -> float:
+    """One contact's cost from its own activity (metrics.md §5): agent cost per hour × handle time +
+    telephony per minute × call minutes + IVR per minute × flow minutes + the channel's fixed cost. Minutes
+    are exact (not rounded up); pass `call_s = 0` for contacts that are not calls."""
+    return agent_hour * handle_s / 3600.0 + telephony_minute * call_s / 60.0 + ivr_minute * flow_s / 60.0 + fixed
+
+
+def spread(values: Sequence[float]) -> tuple[float | None, float | None]:
+    """(mean, population standard deviation) of the values; (None, None) when there are none."""
+    if not values:
+        return None, None
+    mean = sum(values) / len(values)
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+
+
+def zscore(value: float | None, mean: float | None, sd: float | None) -> float | None:
+    """(value − mean) / sd; None when any is missing or the spread is zero."""
+    if value is None or mean is None or not sd:
+        return None
+    return (value - mean) / sd

@@ -1,12 +1,17 @@
 """`centralita import customers FILE.csv`: validate every row, report bad rows by line and column, import the rest.
+`centralita import calls --format anonymous-bank FILE...`: call history, bad rows reported by file and line.
 
 Exit codes: 0 every row was fine, 1 some rows were rejected (the others were imported, unless --strict or
---dry-run), 2 the file could not be imported at all (missing, not UTF-8 CSV, unknown columns): nothing changed.
+--dry-run), 2 the file could not be imported at all (missing, not UTF-8 CSV, unknown columns; for calls: a
+file missing, unreadable or without the format's header, an unknown format, a contact center in another time
+zone): nothing changed. For calls, a file that breaks while it is read (a corrupt gzip stream) is reported,
+nothing of it is imported, the other files are, and the exit code is 2.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +19,29 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from centralita.cli._common import TenantOption, cli_actor, console, ctx_obj, err_console, fail_on_error, resolve_tenant
+from centralita.cli._common import (
+    JsonOption,
+    TenantOption,
+    cli_actor,
+    console,
+    ctx_obj,
+    err_console,
+    fail_on_error,
+    print_json,
+    print_table,
+    resolve_tenant,
+)
+from centralita.cli.tables import Col
+from centralita.contacts.bulk_import import (
+    FORMATS,
+    CallFileError,
+    CallImportResult,
+    check_file,
+    ensure_tenant,
+    import_calls,
+)
+from centralita.contacts.bulk_import import problem_rows as call_problem_rows
+from centralita.core.actor import Actor
 from centralita.core.i18n import _
 from centralita.crm.importing import ImportFileError, ImportResult, import_customers, problem_rows
 
@@ -24,6 +51,7 @@ SHOWN_PROBLEMS = 20
 def register(app: typer.Typer) -> None:
     imp = typer.Typer(help=_("Import data from files."), no_args_is_help=True)
     imp.command("customers", help=_("Import customers from a CSV file (UTF-8, ',' or ';')."))(customers)
+    imp.command("calls", help=_("Import call history (the Anonymous Bank 1999 files, .tsv or .tsv.gz)."))(calls)
     app.add_typer(imp, name="import")
 
 
@@ -108,3 +136,116 @@ def _print_summary(result: ImportResult) -> None:
         str(result.rejected),
     )
     console.print(table)
+
+
+def calls(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help=_("Files to import, in order (tab-separated, gzipped or not)"))],
+    format_: Annotated[
+        str, typer.Option("--format", help=_("The files' format: {formats}", formats=", ".join(FORMATS)))
+    ],
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            "--tenant",
+            help=_(
+                "Contact center slug; its time zone must be Asia/Jerusalem (default: anonymous-bank, created"
+                " when missing)"
+            ),
+        ),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help=_("Write every rejected row to this CSV file"))
+    ] = None,
+    as_json: bool = JsonOption,
+) -> None:
+    if format_ not in FORMATS:
+        err_console.print(
+            f"[bold red]{_('error')}:[/] --format: "
+            + _("unknown format {value!r}; one of {choices}", value=format_, choices=", ".join(FORMATS)),
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    with ctx_obj(ctx).service() as svc, fail_on_error():
+        try:
+            for path in files:
+                check_file(path)
+        except CallFileError as exc:
+            err_console.print(f"[bold red]{_('error')}:[/] {exc.detail}", highlight=False, soft_wrap=True)
+            err_console.print(_("Nothing was imported."), highlight=False)
+            raise typer.Exit(2) from None
+        row_tenant, created = ensure_tenant(svc.db, svc.clock, tenant)
+        if created:
+            err_console.print(
+                _("Contact center {slug!r} created ({timezone})", slug=row_tenant.slug, timezone=row_tenant.timezone),
+                highlight=False,
+            )
+        actor: Actor = cli_actor(svc, row_tenant)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def on_progress(label: str, done: int, total: int) -> None:
+                if label not in tasks:
+                    tasks[label] = bar.add_task(label, total=total)
+                bar.update(tasks[label], completed=done, total=total)
+
+            result = import_calls(svc.db, actor, files, tenant=row_tenant.slug, progress=on_progress)
+        result.tenant_created = created
+    _print_call_problems(result)
+    if report is not None:
+        with report.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows(call_problem_rows(result))
+        err_console.print(_("Report written to {path}", path=str(report)), highlight=False)
+    if as_json:
+        print_json(
+            {
+                "tenant": result.tenant,
+                "tenant_created": result.tenant_created,
+                "files": [dataclasses.asdict(f) for f in result.files],
+                "problems": [dataclasses.asdict(p) for p in result.problems],
+            }
+        )
+    else:
+        _print_call_summary(result)
+    broken = any(f.error is not None for f in result.files)
+    raise typer.Exit(2 if broken else 0 if result.ok else 1)
+
+
+def _print_call_problems(result: CallImportResult) -> None:
+    for f in result.files:
+        if f.error is not None:
+            err_console.print(f"{f.file}: {f.error}", highlight=False, markup=False, soft_wrap=True)
+    for problem in result.problems[:SHOWN_PROBLEMS]:
+        err_console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+    hidden = len(result.problems) - SHOWN_PROBLEMS
+    if hidden > 0:
+        err_console.print(_("… and {count} more problems (see --report)", count=hidden), highlight=False)
+
+
+def _print_call_summary(result: CallImportResult) -> None:
+    keys = ("rows", "imported", "skipped", "phantom", "rejected", "customers_created", "agents_created")
+    headers = {
+        "rows": _("rows"),
+        "imported": _("imported"),
+        "skipped": _("already there"),
+        "phantom": _("phantom"),
+        "rejected": _("rejected"),
+        "customers_created": _("new customers"),
+        "agents_created": _("new agents"),
+    }
+    columns = [Col("file", _("file"), wrap=False)]
+    columns += [Col(key, headers[key], wrap=False, right=True, drop=i) for i, key in enumerate(keys)]
+    rows: list[dict[str, str | None]] = [
+        {"file": f.file, **{key: str(getattr(f, key)) for key in keys}} for f in result.files
+    ]
+    if len(result.files) > 1:
+        rows.append({"file": _("total"), **{key: str(result.total(key)) for key in keys}})
+    print_table(columns, rows, title=_("Calls imported into {tenant}", tenant=result.tenant))

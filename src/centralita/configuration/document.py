@@ -18,6 +18,7 @@ from centralita.configuration.state import KINDS, SCHEMAS, Current
 from centralita.core.errors import FieldError, field_message
 from centralita.core.i18n import _
 from centralita.core.located_yaml import Located, Path, load_yaml
+from centralita.core.metrics_settings import MetricsSettings
 from centralita.entrypoints.schemas import EntryPointCreate, FunctionCreate, normalize_address
 from centralita.knowledge.schemas import ArticleCreate, ScriptCreate
 from centralita.prompts.library import PromptCreate
@@ -26,6 +27,7 @@ from centralita.queues.schemas import HoursCreate, QueueCreate, ReasonCreate, Re
 __all__ = ["check"]
 
 VERSION = 1
+SECTIONS = (*KINDS, "metrics")
 
 
 class ConfigDocument(BaseModel):
@@ -46,6 +48,7 @@ class ConfigDocument(BaseModel):
     entry_points: list[EntryPointCreate] = Field(default_factory=list)
     knowledge_base: list[ArticleCreate] = Field(default_factory=list)
     scripts: list[ScriptCreate] = Field(default_factory=list)
+    metrics: MetricsSettings | None = None
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Checked:
     errors: list[FieldError] = field(default_factory=list)
     file_codes: dict[str, dict[str, int]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
     raw: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
+    metrics: MetricsSettings | None = None  # the `metrics:` mapping, when the file has one
 
     @property
     def source(self) -> str:
@@ -86,7 +90,9 @@ class Checked:
 
     def document(self) -> ConfigDocument:
         """The valid items as one document (meaningful when `ok`)."""
-        return ConfigDocument.model_validate({kind: [i.model for i in self.items[kind]] for kind in KINDS})
+        return ConfigDocument.model_validate(
+            {**{kind: [i.model for i in self.items[kind]] for kind in KINDS}, "metrics": self.metrics}
+        )
 
     def error(self, path: Path, message: str, at_key: bool = False) -> None:
         self.errors.append(self.located.error(path, message, at_key))
@@ -102,7 +108,7 @@ def _parse(checked: Checked) -> None:
     if data is None:
         return
     if not isinstance(data, dict):
-        checked.error((), _("the file must be a mapping with sections: {sections}", sections=", ".join(KINDS)))
+        checked.error((), _("the file must be a mapping with sections: {sections}", sections=", ".join(SECTIONS)))
         return
     for key, value in data.items():
         if key == "version":
@@ -116,10 +122,13 @@ def _parse(checked: Checked) -> None:
                     ),
                 )
             continue
+        if key == "metrics":
+            _parse_metrics(checked, value)
+            continue
         if key not in SCHEMAS:
             checked.error(
                 (key,),
-                _("unknown section {key!r}; one of version, {sections}", key=key, sections=", ".join(KINDS)),
+                _("unknown section {key!r}; one of version, {sections}", key=key, sections=", ".join(SECTIONS)),
                 at_key=True,
             )
             continue
@@ -150,6 +159,20 @@ def _parse(checked: Checked) -> None:
                     checked.error(path, _message(err), at_key=err["type"] == "extra_forbidden")
                 continue
             checked.items[key].append(Item(key, index, model))
+
+
+def _parse_metrics(checked: Checked, value: Any) -> None:
+    """The `metrics:` mapping: the KPI variants and the cost model (one mapping, not a list of items)."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        checked.error(("metrics",), _("metrics must be a mapping of settings"))
+        return
+    try:
+        checked.metrics = MetricsSettings.model_validate(value)
+    except ValidationError as exc:
+        for err in exc.errors():
+            checked.error(("metrics", *err["loc"]), _message(err), at_key=err["type"] == "extra_forbidden")
 
 
 def _str(value: Any) -> str | None:

@@ -100,6 +100,8 @@ def export_document(current: Current) -> dict[str, Any]:
             codes.sort(key=lambda c: (entries[c]["group"], entries[c]["parent"] is not None, c))
         if codes:
             doc[kind] = [_item(kind, c, entries[c], current.timezone) for c in codes]
+    if current.metrics:
+        doc["metrics"] = current.metrics
     return doc
 
 

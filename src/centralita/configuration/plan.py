@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from centralita.accounts.actions import do_update_tenant_settings
+from centralita.accounts.schemas import TenantSettingsUpdate
 from centralita.agents.actions import (
     do_create_agent,
     do_create_away_reason,
@@ -125,6 +127,13 @@ def make_plan(checked: Checked, current: Current, prune: bool = False) -> Plan:
             fields = [key for key, value in want.items() if have.get(key) != value]
             action = UPDATE if fields else UNCHANGED
             plan.steps.append(Step(kind, item.code, action, fields, item, {k: want[k] for k in fields}))
+    if checked.metrics is not None:
+        want_metrics = checked.metrics.model_dump(mode="json", exclude_defaults=True)
+        changed = sorted(
+            k for k in want_metrics.keys() | current.metrics.keys() if want_metrics.get(k) != current.metrics.get(k)
+        )
+        action = UNCHANGED if not changed else UPDATE if current.metrics else CREATE
+        plan.steps.append(Step("metrics", "metrics", action, changed))
     if prune:
         for kind in DEACTIVATABLE:
             in_file = set(checked.file_codes[kind])
@@ -248,7 +257,7 @@ def _write(session: Session, actor: Actor, step: Step, current: Current) -> None
 
 
 def _run(session: Session, actor: Actor, checked: Checked, current: Current, plan: Plan) -> None:
-    writes = [s for s in plan.steps if s.action in (CREATE, UPDATE)]
+    writes = [s for s in plan.steps if s.action in (CREATE, UPDATE) and s.kind != "metrics"]
     ordered: list[Step] = []
     for kind in KINDS:
         of_kind = [s for s in writes if s.kind == kind]
@@ -270,6 +279,9 @@ def _run(session: Session, actor: Actor, checked: Checked, current: Current, pla
         row = get_by_code(session, t.Queue, actor.tenant_id, step.code)
         with _placed(checked, step):
             do_update_queue(session, actor, row, QueueUpdate(**step.values))  # type: ignore[arg-type]
+
+    if checked.metrics is not None and any(s.kind == "metrics" and s.action != UNCHANGED for s in plan.steps):
+        do_update_tenant_settings(session, actor, TenantSettingsUpdate(metrics=checked.metrics))
 
     for step in plan.steps:
         if step.action != DEACTIVATE:

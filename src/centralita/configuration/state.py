@@ -118,6 +118,7 @@ class Current:
     taken: set[tuple[str, str]] = field(default_factory=set)  # (kind, address) of other contact centers
     items: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)  # the stored `metrics:` settings (defaults left out)
 
     def codes(self, kind: str) -> set[str]:
         return set(self.items.get(kind, {}))
@@ -167,7 +168,10 @@ def read_current(session: Session, tenant_id: int) -> Current:
     assert tenant is not None
     segments = (tenant.settings or {}).get("segments")
     current = Current(
-        timezone=tenant.timezone, segments=list(segments) if segments else None, country=tenant.country or "ES"
+        timezone=tenant.timezone,
+        segments=list(segments) if segments else None,
+        country=tenant.country or "ES",
+        metrics=dict((tenant.settings or {}).get("metrics") or {}),
     )
     current.flows = set(
         session.scalars(

@@ -9,8 +9,9 @@ gets it. An agent message's author is that contact's agent: a contact has one ag
 the next contact of the chain).
 
 The survey is offered once the conversation reached an agent and has ended (the contact that had the last
-agent is in after-contact work or closed); it is answered once, on that contact (`csat`, `ces`,
-`survey_ts`, and `contact.surveyed`).
+agent is in after-contact work or closed); it is answered once, on that contact (`csat`, `ces`, `nps`,
+`survey_ts`, and `contact.surveyed`), by the channel-agnostic `contacts.surveys.do_answer_survey`: this
+module only says which contact a chat's survey is about (`survey_contact`).
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ __all__ = [
     "chain",
     "chain_back",
     "customer_messages_since",
-    "do_answer_survey",
     "do_send_message",
     "served_contact",
+    "survey_contact",
     "survey_offered",
 ]
 
@@ -126,18 +127,12 @@ def do_send_message(
     return message
 
 
-def do_answer_survey(
-    session: Session, actor: Actor, contacts: Sequence[t.Contact], csat: int | None, ces: int | None
-) -> t.Contact:
-    """The customer's answers to the survey of the conversation `contacts` (its chain, locked by the
-    caller), on the contact that had the last agent: once, and only once offered."""
+def survey_contact(contacts: Sequence[t.Contact]) -> t.Contact:
+    """The contact the survey of the conversation `contacts` (its chain) is about: the one that had the last
+    agent, once the conversation ended and while it is unanswered; else a 409 naming the conversation."""
     served = served_contact(contacts)
     if served is None or contacts[-1].status not in ENDED:
         raise Conflict(_("the survey of contact {id} is not offered yet", id=contacts[0].id))
     if served.survey_ts is not None:
         raise Conflict(_("the survey of contact {id} was answered already", id=contacts[0].id))
-    served.csat = csat
-    served.ces = ces
-    served.survey_ts = actor.now()
-    _event(session, actor, served, "contact.surveyed", {"csat": csat, "ces": ces, "nps": None})
     return served

@@ -280,6 +280,7 @@ HANDLERS: Mapping[str, Handler] = {
     "agent.deleted": _agent_changed,
     "agent.state_changed": _agent_state_changed,
     "config.applied": _config_changed,
+    "tenant.updated": _config_changed,  # the metric variants of the live windows
     "skill.updated": _config_changed,
     "skill.deleted": _config_changed,
     "contact.queued": _contact_queued,

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from centralita.contacts.live import do_withdraw_offers, lock_contact
 from centralita.core.actor import Actor
 from centralita.core.clock import Clock
+from centralita.core.metrics_settings import metrics_settings
 from centralita.dispatch.decisions import collect_round, write_round
 from centralita.dispatch.feed import Queued, TenantRouting, apply_event
 from centralita.dispatch.inbox import AcceptPending, FiguresWanted, Inbox, Sync, in_order
@@ -251,6 +252,9 @@ class Dispatcher:
 
     def reload_all(self, tr: TenantRouting, now: float) -> None:
         with self.db.read() as s:
+            tr.window.settings = metrics_settings(
+                s.scalar(select(t.Tenant.settings).where(t.Tenant.id == tr.tenant_id))
+            ).service_level
             for row in s.scalars(select(t.Queue).where(t.Queue.tenant_id == tr.tenant_id)):
                 tr.queue_names[row.id] = (row.code, row.name)
                 tr.router.set_queue(queue_config(s, row), now)
@@ -301,6 +305,7 @@ class Dispatcher:
             acw_due=snap.acw_due,
             queued=queued,
         )
+        tr.window.settings = snap.service_level
         for item in snap.dequeued:
             tr.window.add(*item)
         self.tenants[tenant_id] = tr

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from centralita.contacts.status import LIVE, ContactStatus
+from centralita.core.metrics_settings import ServiceLevelSettings, metrics_settings
 from centralita.queues.schemas import parse_order_by
 from centralita.routing.model import (
     AgentState,
@@ -235,6 +236,7 @@ class TenantSnapshot:
     handles: list[tuple[int, float]] = field(default_factory=list)  # (queue, handle) oldest first: AHT
     dequeued: list[tuple[int, float, str, float]] = field(default_factory=list)  # (queue, ts, outcome, wait)
     acw_due: dict[int, float] = field(default_factory=dict)  # contact id → when its ACW times out
+    service_level: ServiceLevelSettings = field(default_factory=ServiceLevelSettings)  # the live windows' variant
 
 
 def busy_intervals(row: t.Contact, acw_counts: bool, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
@@ -299,7 +301,10 @@ def _busy_by_agent(session: Session, tenant_id: int, agents: list[t.Agent], now:
 def load_tenant(session: Session, tenant_id: int, now: dt.datetime, history: int = 10) -> TenantSnapshot:
     """Read the tenant's routing state. Call inside a snapshot transaction (REPEATABLE READ on PostgreSQL)
     so `last_seq` and the rows agree."""
-    seq = int(session.scalar(select(t.Tenant.event_seq).where(t.Tenant.id == tenant_id)) or 0)
+    seq, tenant_settings = session.execute(
+        select(t.Tenant.event_seq, t.Tenant.settings).where(t.Tenant.id == tenant_id)
+    ).one()
+    seq = int(seq or 0)
     queues = load_queues(session, tenant_id)
     skill_codes = _skill_codes(session, tenant_id)
     live = list(
@@ -397,4 +402,5 @@ def load_tenant(session: Session, tenant_id: int, now: dt.datetime, history: int
         handles=handles,
         dequeued=dequeued,
         acw_due=acw_due,
+        service_level=metrics_settings(tenant_settings).service_level,
     )

@@ -11,49 +11,54 @@ from collections import deque
 from dataclasses import asdict
 from typing import Any
 
+from centralita.analytics import formulas as f
+from centralita.core.metrics_settings import ServiceLevelSettings
 from centralita.routing.engine import Router
 
 WINDOWS_MIN = (15, 30)
 
 
 class ServiceLevelWindow:
-    """Queue episodes that ended in the last 30 minutes: (queue id, dequeue time, outcome, wait)."""
+    """Queue episodes that ended in the last 30 minutes: (queue id, dequeue time, outcome, wait in whole
+    microseconds). Figures come from the analytics formulas, with the tenant's service-level variant, so a
+    history report over the same episodes gives the same numbers (metrics.md §1.3 "live windows")."""
 
-    def __init__(self) -> None:
-        self.items: deque[tuple[int, float, str, float]] = deque()
+    def __init__(self, settings: ServiceLevelSettings | None = None) -> None:
+        self.items: deque[tuple[int, float, str, int]] = deque()
+        self.settings = settings or ServiceLevelSettings()
 
     def add(self, queue_id: int, ts: float, outcome: str, wait_s: float) -> None:
-        self.items.append((queue_id, ts, outcome, wait_s))
+        self.items.append((queue_id, ts, outcome, round(wait_s * f.US)))
 
     def trim(self, now: float) -> None:
         horizon = now - max(WINDOWS_MIN) * 60
-        while self.items and self.items[0][1] < horizon:
+        while self.items and self.items[0][1] <= horizon:
             self.items.popleft()
 
     def figures(self, queue_id: int, threshold_s: float, now: float) -> dict[str, dict[str, Any]]:
-        """Per window: answered (A), abandoned (B), other exits, answered within the threshold (A_T) and
-        service level A_T / (A + B) (metrics.md §2.1 default `neg`; null with no episode)."""
+        """Per window `(now − W, now]`: answered (A), abandoned (B), other exits, answered within the
+        threshold (A_T), and the service level by the tenant's variant (null with no episode)."""
+        s = self.settings
+        genesys = f.GenesysSwitches(s.genesys.flow_outs, s.genesys.short_abandons, s.genesys.abandons)
+        threshold_us = round((s.threshold_s if s.threshold_s is not None else threshold_s) * f.US)
         out: dict[str, dict[str, Any]] = {}
         for minutes in WINDOWS_MIN:
             since = now - minutes * 60
-            answered = abandoned = other = within = 0
-            for qid, ts, outcome, wait in self.items:
-                if qid != queue_id or ts < since or ts > now:
-                    continue
-                if outcome == "answered":
-                    answered += 1
-                    within += wait <= threshold_s
-                elif outcome == "abandoned":
-                    abandoned += 1
-                else:
-                    other += 1
-            total = answered + abandoned
+            totals = f.QueueTotals.of(
+                (
+                    f.Episode(outcome, wait_us, threshold_us)
+                    for qid, ts, outcome, wait_us in self.items
+                    if qid == queue_id and since < ts <= now
+                ),
+                short_abandon_us=s.short_abandon_s * f.US,
+            )
             out[f"last_{minutes}m"] = {
-                "answered": answered,
-                "abandoned": abandoned,
-                "other": other,
-                "answered_within_threshold": within,
-                "service_level": within / total if total else None,
+                "answered": totals.answered,
+                "abandoned": totals.abandoned,
+                "other": totals.other,
+                "answered_within_threshold": totals.answered_within,
+                "service_level": f.service_level(totals, s.variant, genesys),
+                "service_level_variant": s.variant,
             }
         return out
 

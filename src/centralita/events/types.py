@@ -359,6 +359,26 @@ _ALL = [
         nps=INT.optional,
     ),
     _t("contact.recorded", "A past contact was imported with its timeline", channel=TEXT, source=TEXT),
+    _t(
+        "calls.imported",
+        "A batch of a call-history file was imported (`centralita import calls`): lines `first_line`–`last_line`"
+        " of `file` (`format`: anonymous-bank), `rows` data rows, `imported` new contacts (ids"
+        " `first_contact_id`–`last_contact_id`, null when none), `skipped` already imported, `phantom` virtual"
+        " calls left out, `rejected` bad rows, `customers_created` new customers. The contacts carry their"
+        " historical timestamps; no timeline events are written for them",
+        file=TEXT,
+        format=TEXT,
+        first_line=INT,
+        last_line=INT,
+        rows=INT,
+        imported=INT,
+        skipped=INT,
+        phantom=INT,
+        rejected=INT,
+        customers_created=INT,
+        first_contact_id=INT.optional,
+        last_contact_id=INT.optional,
+    ),
 ]
 
 EVENT_TYPES: dict[str, EventType] = {e.name: e for e in _ALL}

@@ -549,6 +549,7 @@ class Contact(Base):
         Index("ix_contacts_queue_time", "tenant_id", "queue_id", "initiation_ts"),
         Index("ix_contacts_agent_time", "tenant_id", "agent_id", "initiation_ts"),
         Index("ix_contacts_status", "tenant_id", "status"),
+        Index("uq_contacts_external_ref", "tenant_id", "external_ref", unique=True),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = _tenant_fk()
@@ -600,6 +601,9 @@ class Contact(Base):
     # how the contact ended when it never reached an agent, or left its agent early: closed_hours, holiday,
     # queue_full, abandoned, transferred (contacts/live.py)
     outcome: Mapped[str | None] = mapped_column(String(40))
+    # the contact's key in the system it was imported from (`anonymous-bank:AA0101:33116`), unique in the
+    # contact center: importing a file again adds nothing (contacts/bulk_import.py); null for live contacts
+    external_ref: Mapped[str | None] = mapped_column(String(120))
 
 
 class ContactMembership(Base):

@@ -120,7 +120,7 @@ function currentSlot(q: QueueToday, ms: number): Interval | null {
   while (q.intervals.length <= i) {
     q.intervals.push({
       start: new Date(start + q.intervals.length * step).toISOString(),
-      offered: 0, answered: 0, abandoned: 0, answered_within_threshold: 0, service_level: null,
+      offered: 0, answered: 0, abandoned: 0, other_exits: 0, answered_within_threshold: 0, service_level: null,
       max_wait_s: null, avg_wait_s: null,
     });
   }
@@ -128,16 +128,19 @@ function currentSlot(q: QueueToday, ms: number): Interval | null {
 }
 
 function bump(slot: Interval, outcome: string, wait: number, threshold: number): void {
+  // the same counting as the server's engine (metrics.md): waits over every episode that left the queue
+  const before = slot.answered + slot.abandoned + (slot.other_exits ?? 0);
   if (outcome === "answered") {
     slot.answered += 1;
     if (wait <= threshold) slot.answered_within_threshold += 1;
-  } else {
+  } else if (outcome === "abandoned") {
     slot.abandoned += 1;
+  } else {
+    slot.other_exits = (slot.other_exits ?? 0) + 1;
   }
   const n = slot.answered + slot.abandoned;
   slot.service_level = n ? slot.answered_within_threshold / n : null;
-  const count = n - 1;
-  slot.avg_wait_s = ((slot.avg_wait_s ?? 0) * count + wait) / n;
+  slot.avg_wait_s = ((slot.avg_wait_s ?? 0) * before + wait) / (before + 1);
   slot.max_wait_s = Math.max(slot.max_wait_s ?? 0, wait);
 }
 
@@ -158,7 +161,7 @@ function countToday(event: EventRecord): void {
       q.totals.offered += 1;
       data.todayVersion += 1;
     }
-  } else if (event.type === "contact.dequeued" && (d.outcome === "answered" || d.outcome === "abandoned")) {
+  } else if (event.type === "contact.dequeued" && typeof d.outcome === "string") {
     const slot = currentSlot(q, ms);
     const wait = Number(d.wait_s ?? 0);
     if (slot) bump(slot, d.outcome, wait, q.sl_threshold_s);

@@ -2,7 +2,7 @@
 //   <script src="https://centralita.example/widget.js" data-site-key="KEY" async></script>
 // (optional: data-lang="es|en", data-title="…"). It opens a conversation at the entry point the site key
 // names (its chat-bot flow, then an agent), shows the flow's buttons, the agent's typing, and at the end
-// asks for a rating (CSAT 1–5, effort 1–7). It reads what came after the last message it has (a cursor kept
+// asks three optional questions in one form (CSAT 1–5, effort 1–7, NPS 0–10). It reads what came after the last message it has (a cursor kept
 // in sessionStorage), so a reload or a lost connection neither loses nor repeats a message.
 // Plain TypeScript inside a shadow root: nothing of the host page's styles leaks in or out.
 import { translate, type Lang } from "../lib/i18n";
@@ -23,7 +23,14 @@ interface Conversation {
   token?: string;
   agent?: { name: string } | null;
   agent_typing?: boolean;
-  survey?: { offered: boolean; csat: number | null; ces: number | null } | null;
+  survey?: Survey | null;
+}
+interface Survey {
+  offered: boolean;
+  answered?: boolean;
+  csat: number | null;
+  ces: number | null;
+  nps?: number | null;
 }
 interface Saved {
   id: number;
@@ -207,7 +214,10 @@ class ChatWidget {
       this.footer.hidden = true;
       this.note(t("The conversation has ended."));
     }
-    if (c.survey?.offered && c.survey.csat === null && c.survey.ces === null && !this.surveyShown) this.survey();
+    if (c.survey?.offered && !this.surveyShown) {
+      if (c.survey.answered) this.surveyAnswered(); // answered already (another tab of this conversation)
+      else this.survey();
+    }
   }
 
   private render(m: Message): void {
@@ -268,47 +278,97 @@ class ChatWidget {
     }
   }
 
-  private scale(name: string, legend: string, max: number, low: string, high: string): HTMLFieldSetElement {
-    const set = this.el("fieldset");
+  /** One question: a radio group (arrow keys move, Tab leaves), its ends described, optional. */
+  private scale(name: string, legend: string, low: number, high: number, lowText: string, highText: string): HTMLFieldSetElement {
+    const ends = `cc-${name}-ends`;
+    const set = this.el("fieldset", { "aria-describedby": ends });
     set.append(this.el("legend", {}, legend));
     const row = this.el("div", { class: "scale" });
-    for (let i = 1; i <= max; i++) {
+    for (let i = low; i <= high; i++) {
       const id = `cc-${name}-${i}`;
       const input = this.el("input", { type: "radio", name, value: String(i), id });
       row.append(input, this.el("label", { for: id }, String(i)));
     }
-    set.append(row, this.el("div", { class: "ends" }, `${low} · ${high}`));
+    set.append(row, this.el("div", { class: "ends", id: ends }, `${lowText} · ${highText}`));
     return set;
   }
 
   private survey(): void {
     this.surveyShown = true;
-    const box = this.el("div", { class: "survey" });
-    const form = this.el("form");
+    const box = this.el("section", { class: "survey", "aria-labelledby": "cc-survey-title" });
+    box.append(this.el("h2", { id: "cc-survey-title" }, t("Tell us how it went")));
+    box.append(this.el("p", { class: "hint" }, t("Each question is optional: answer the ones you like.")));
+    const form = this.el("form", { novalidate: "" });
     form.append(
-      this.scale("csat", t("How satisfied are you with this chat?"), 5, t("1 = very unsatisfied"), t("5 = very satisfied")),
-      this.scale("ces", t("How easy was it to get what you needed?"), 7, t("1 = very difficult"), t("7 = very easy")),
+      this.scale("csat", t("How satisfied are you with this chat?"), 1, 5, t("1 = very unsatisfied"), t("5 = very satisfied")),
+      this.scale(
+        "ces",
+        t("“The company made it easy for me to handle my request.” How much do you agree?"),
+        1,
+        7,
+        t("1 = strongly disagree"),
+        t("7 = strongly agree"),
+      ),
+      this.scale(
+        "nps",
+        t("How likely are you to recommend us to a friend or colleague?"),
+        0,
+        10,
+        t("0 = not at all likely"),
+        t("10 = extremely likely"),
+      ),
     );
-    const submit = this.el("button", { type: "submit", class: "send" }, t("Send rating"));
-    form.append(submit);
+    const problem = this.el("p", { class: "problem", role: "alert" });
+    const submit = this.el("button", { type: "submit", class: "send" }, t("Send answers"));
+    form.append(problem, submit);
+    form.addEventListener("change", () => (problem.textContent = "")); // an answer chosen: the reminder goes
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
+      if (submit.disabled || !this.saved) return;
       const data = new FormData(form);
       const body: Record<string, number> = {};
-      if (data.get("csat")) body.csat = Number(data.get("csat"));
-      if (data.get("ces")) body.ces = Number(data.get("ces"));
-      if (!Object.keys(body).length) return;
+      for (const name of ["csat", "ces", "nps"]) {
+        const value = data.get(name);
+        if (value !== null) body[name] = Number(value);
+      }
+      if (!Object.keys(body).length) {
+        problem.textContent = t("Choose an answer to at least one question.");
+        return;
+      }
+      problem.textContent = "";
+      submit.disabled = true;
       try {
-        await this.request("POST", `/api/chat/conversations/${this.saved!.id}/survey`, body);
-        box.replaceChildren(this.el("p", { class: "note" }, t("Thank you for your rating.")));
-        this.forget();
+        await this.request("POST", `/api/chat/conversations/${this.saved.id}/survey`, body);
+        this.surveyClosed(box, t("Thank you for your answers."));
       } catch (err) {
-        this.say((err as Error).message);
+        const status = (err as { status?: number }).status;
+        if (status === 409) this.surveyClosed(box, t("This survey was answered already: it takes one answer. Thank you."));
+        else {
+          problem.textContent = (err as Error).message;
+          submit.disabled = false;
+        }
       }
     });
     box.append(form);
     this.list.append(box);
     this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  /** The survey was answered before this page showed it: say so instead of asking again. */
+  private surveyAnswered(): void {
+    this.surveyShown = true;
+    const box = this.el("section", { class: "survey" });
+    this.list.append(box);
+    this.surveyClosed(box, t("This survey was answered already: it takes one answer. Thank you."));
+  }
+
+  /** The survey is over (answered here or elsewhere): `text` in its place, read out, and the conversation forgotten. */
+  private surveyClosed(box: HTMLElement, text: string): void {
+    const said = this.el("p", { class: "note", role: "status", tabindex: "-1" }, text);
+    box.replaceChildren(said);
+    said.focus();
+    this.list.scrollTop = this.list.scrollHeight;
+    this.forget();
   }
 }
 

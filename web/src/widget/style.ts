@@ -25,13 +25,18 @@ header button { background: transparent; color: #fff; border: 1px solid rgba(255
 textarea { flex: 1; resize: none; border: 1px solid #8a93a3; border-radius: 8px; padding: 6px 8px; font-size: 14px; }
 .send { background: #0b62d6; color: #fff; border: none; border-radius: 8px; padding: 6px 12px; cursor: pointer; }
 .survey { background: #fff; border: 1px solid #d8dde6; border-radius: 10px; padding: 8px; }
+.survey h2 { font-size: 14px; margin: 0 0 2px; }
+.hint { font-size: 12px; color: #5b6475; margin: 0 0 8px; }
+.problem { color: #b3261e; font-size: 13px; margin: 0 0 6px; }
+.problem:empty { display: none; }
+.send:disabled { opacity: .6; cursor: default; }
 fieldset { border: none; margin: 0 0 6px; padding: 0; }
 legend { font-size: 13px; margin-bottom: 4px; }
-.scale { position: relative; display: flex; gap: 4px; flex-wrap: wrap; }
+.scale { position: relative; display: flex; gap: 3px; flex-wrap: wrap; }
 .scale input { position: absolute; opacity: 0; width: 1px; height: 1px; }
-.scale label { border: 1px solid #8a93a3; border-radius: 6px; padding: 3px 9px; cursor: pointer; }
+.scale label { border: 1px solid #8a93a3; border-radius: 6px; padding: 3px 0; min-width: 25px; text-align: center; cursor: pointer; }
 .scale input:checked + label { background: #0b62d6; color: #fff; border-color: #0b62d6; }
-.scale input:focus-visible + label, button:focus-visible, textarea:focus-visible { outline: 3px solid #f5a300; outline-offset: 1px; }
+.scale input:focus-visible + label, button:focus-visible, textarea:focus-visible, .note:focus-visible { outline: 3px solid #f5a300; outline-offset: 1px; }
 .ends { font-size: 12px; color: #5b6475; margin-top: 2px; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;

@@ -23,8 +23,9 @@
   `agent` (who serves it now), `agent_typing` and `survey`; `POST .../conversations/{id}/typing` (204)
   tells the agent's realtime socket the visitor is typing (`{"type": "typing", ...}`, never an event);
   `POST .../conversations/{id}/end` leaves (with an agent: as a customer disconnect, the agent goes to
-  wrap-up); `POST .../conversations/{id}/survey` `{"csat": 1-5, "ces": 1-7}` answers the survey once it
-  is offered (the conversation reached an agent and ended), once. The token (header `X-Chat-Token`) is
+  wrap-up); `POST .../conversations/{id}/survey` `{"csat": 1-5, "ces": 1-7, "nps": 0-10}` (each optional,
+  at least one) answers the survey once it is offered (the conversation reached an agent and ended), once:
+  `contacts.surveys.do_answer_survey`, the action every channel's survey will use. The token (header `X-Chat-Token`) is
   signed with the server's secret key, names one conversation and lasts a day.
 - Bad input is a 422 naming the field (text as every input model takes it: `core.vocabulary.Strict`) and
   writes nothing; a token that is forged, tampered with, expired or another conversation's is a 404 that
@@ -45,15 +46,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from centralita import access
 from centralita.api.auth import AgentActor, MinuteWindows, ServiceDep, authenticate, public
 from centralita.api.openapi import problem_response
-from centralita.contacts import chat, live
+from centralita.contacts import chat, live, surveys
 from centralita.contacts.chat import ENDED, WITH_AGENT
+from centralita.contacts.surveys import SCALES, SurveyAnswers
 from centralita.core.actor import Actor
 from centralita.core.errors import Conflict, FieldError, InvalidInput, NotFound, TooManyRequests
 from centralita.core.i18n import LANGUAGES, _
@@ -92,8 +95,10 @@ class AgentServing(BaseModel):
 
 class Survey(BaseModel):
     offered: bool = Field(description="the conversation reached an agent and has ended: the visitor may answer")
+    answered: bool = Field(default=False, description="the survey was answered (it takes no second answer)")
     csat: int | None = None
     ces: int | None = None
+    nps: int | None = None
 
 
 class Conversation(BaseModel):
@@ -114,15 +119,38 @@ class InputBody(Strict):
     text: Text = Field(min_length=1, max_length=MAX_TEXT, description="TAB, LF and CR allowed; no other control")
 
 
+def _answer(low: int, high: int, what: str) -> Any:
+    """One survey question: a whole number from `low` to `high`, or null (unanswered). Strict: no `true`, no
+    `4.0`, no `"4"`."""
+    return Field(default=None, strict=True, ge=low, le=high, description=f"{what}, {low} to {high}; optional")
+
+
 class SurveyBody(Strict):
-    csat: int | None = Field(default=None, ge=1, le=5, description="satisfaction, 1 to 5")
-    ces: int | None = Field(default=None, ge=1, le=7, description="effort, 1 to 7")
+    """The visitor's answers to the survey: each question optional, at least one answered."""
+
+    csat: int | None = _answer(*SCALES["csat"], "satisfaction (CSAT)")
+    ces: int | None = _answer(*SCALES["ces"], 'effort (CES): "the company made it easy for me"')
+    nps: int | None = _answer(*SCALES["nps"], "how likely to recommend (NPS)")
 
     @model_validator(mode="after")
     def _one_at_least(self) -> SurveyBody:
-        if self.csat is None and self.ces is None:
-            raise ValueError(_("answer csat, ces or both"))
+        problems = self.answers().problems()
+        if problems:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("value_error", "{message}", {"message": p.message}),
+                        loc=tuple(p.loc),
+                        input=None,
+                    )
+                    for p in problems
+                ],
+            )
         return self
+
+    def answers(self) -> SurveyAnswers:
+        return SurveyAnswers(csat=self.csat, ces=self.ces, nps=self.nps)
 
 
 class ChatStart(Strict):
@@ -190,8 +218,10 @@ def _conversation(
     served = chat.served_contact(contacts)
     survey = Survey(
         offered=chat.survey_offered(contacts),
+        answered=served is not None and served.survey_ts is not None,
         csat=served.csat if served is not None else None,
         ces=served.ces if served is not None else None,
+        nps=served.nps if served is not None else None,
     )
     return Conversation(
         contact_id=row.id,
@@ -468,11 +498,12 @@ def chat_end(contact_id: int, svc: ServiceDep, token: ChatToken = None) -> Conve
 
 @router.post("/chat/conversations/{contact_id}/survey", dependencies=[Depends(public())])
 def chat_survey(contact_id: int, body: SurveyBody, svc: ServiceDep, token: ChatToken = None) -> Conversation:
-    """The visitor answers the survey (satisfaction 1-5, effort 1-7), once, after the agent served it."""
+    """The visitor answers the survey (satisfaction 1-5, effort 1-7, recommend 0-10; each optional, at least
+    one), once, after the agent served it and the conversation ended."""
     actor = _chat_contact(svc, contact_id, token)
     with svc.db.write() as s:
         row = _lock(s, actor, contact_id, chat=True)
         live.live_in_chain(s, actor, row)  # the chain, locked
         contacts = chat.chain(s, row)
-        chat.do_answer_survey(s, actor, contacts, body.csat, body.ces)
+        surveys.do_answer_survey(s, actor, chat.survey_contact(contacts), body.answers())
         return _conversation(s, row, _last_id(s, [c.id for c in contacts]), contacts)

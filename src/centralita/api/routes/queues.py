@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from centralita import access
+from centralita.analytics.today import Today, today
 from centralita.api.auth import AdminActor, AgentActor, ServiceDep, SupervisorActor
 from centralita.api.openapi import problem_response
 from centralita.core.actor import Actor
@@ -31,7 +32,6 @@ from centralita.queues.schemas import (
     ReasonPublic,
     ReasonUpdate,
 )
-from centralita.queues.today import Today, today
 from centralita.service import Service
 from centralita.store import tables as t
 from centralita.store.lookup import code_or_not_found, list_by_code
