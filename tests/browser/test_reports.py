@@ -1,8 +1,8 @@
 """The Reports area (/reports) in chromium: a supervisor picks last month's KPIs by queue and sees the table (the
 API's figures, in percent and durations) and the chart, sorts a column from the keyboard, draws them per day
-(uPlot), sees a bad range refused with its field marked, switches to a business report (stacked shares) and
-downloads its CSV; no serious or critical accessibility violation (axe-core); an agent is turned away; English
-too. Screenshots in tests/browser/artifacts/reports-*.png.
+(uPlot), sees a bad range refused with its field marked, switches to a business report (stacked shares), groups
+it by its own option and downloads its CSV; no serious or critical accessibility violation (axe-core); an agent
+is turned away; English too. Screenshots in tests/browser/artifacts/reports-*.png.
 
 This module's site holds 62 days of demo history (the shared one holds a day), so last month is always whole."""
 
@@ -140,6 +140,11 @@ def test_supervisor_reads_kpis_and_a_business_report(site: Site, context: Browse
     headers = page.locator(".report-table thead th")
     expect(headers).to_have_text(["segmento", "motivo", "contactos", re.compile(r"^parte del ")])
     expect(page.get_by_label("Intervalo")).to_have_count(0)  # an option this report does not take
+    # its own option: grouped by value tier instead of segment
+    page.get_by_label("Agrupar por", exact=True).select_option(label="nivel de valor")
+    _settled(page)
+    expect(headers.first).to_have_text("nivel de valor")
+    expect(page).to_have_url(re.compile(r"report=reason-mix&.*by=value_tier"))
     assert serious_violations(page) == [], json.dumps(serious_violations(page), ensure_ascii=False)
     shot(page, "reports-reason-mix")
 
@@ -149,9 +154,9 @@ def test_supervisor_reads_kpis_and_a_business_report(site: Site, context: Browse
     download = got.value
     assert download.suggested_filename == f"reason-mix_{first}_{last}.csv"
     rows = list(csv.DictReader(Path(download.path()).read_text(encoding="utf-8").splitlines()))
-    shown = page.request.get(f"{site.url}/api/reports/reason-mix?from={first}&to={last}").json()["rows"]
+    shown = page.request.get(f"{site.url}/api/reports/reason-mix?from={first}&to={last}&by=value_tier").json()["rows"]
     assert len(rows) == len(shown) > 3
-    assert list(rows[0]) == ["segment", "reason", "contacts", "share"]
+    assert list(rows[0]) == ["value_tier", "reason", "contacts", "share"]
     assert sum(int(r["contacts"]) for r in rows) == sum(r["contacts"] for r in shown)
     assert errors == []
 
