@@ -1,10 +1,10 @@
-// The pages (agent desktop, wallboard, admin, login, API docs, the chat demo page), built into the Python
+// The pages (agent desktop, wallboard, reports, admin, login, API docs, the chat demo page), built into the Python
 // package's webui/dist, which the Centralita process serves (hashed assets cached for a year).
 import { resolve } from "node:path";
 import { defineConfig } from "vite";
 import preact from "@preact/preset-vite";
 
-const pages = ["index", "agent", "wallboard", "admin", "chat-demo", "docs"];
+const pages = ["index", "agent", "wallboard", "reports", "admin", "chat-demo", "docs"];
 
 export default defineConfig({
   plugins: [preact()],

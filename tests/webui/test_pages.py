@@ -15,7 +15,7 @@ from centralita.api import problems
 from centralita.webui import pages
 from centralita.webui.pages import DIST, PAGES
 
-PRODUCT_PAGES = ("index.html", "agent.html", "wallboard.html", "admin.html")
+PRODUCT_PAGES = ("index.html", "agent.html", "wallboard.html", "reports.html", "admin.html")
 JS_BUDGET_GZ = 300 * 1024  # per page (issue 12): the API docs page is Swagger UI's own bundle, not counted
 
 

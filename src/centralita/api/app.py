@@ -37,6 +37,7 @@ from centralita.api.routes import (
     knowledge,
     live,
     queues,
+    reports,
 )
 from centralita.events.bus import namespace_of
 from centralita.events.relay import RelayBus
@@ -109,7 +110,8 @@ def create_app(service: Service, close_on_shutdown: bool = False, access_log: bo
     app.add_middleware(ChatCorsMiddleware)  # the web chat widget calls from the company's own site
     app.add_middleware(LanguageMiddleware)  # outermost: the body limit's answer is in the request's language
     checked = [Depends(check_parameters)]  # query and path parameters: storable text, 64-bit integers
-    for module in (accounts, crm, agents, queues, flows, entry_points, knowledge, live, contacts, conversations):
+    routes = (accounts, crm, agents, queues, flows, entry_points, knowledge, live, contacts, conversations, reports)
+    for module in routes:
         app.include_router(module.router, prefix="/api", dependencies=checked)
 
     @app.get("/api/health", dependencies=[Depends(public()), *checked], tags=["service"])

@@ -1,6 +1,6 @@
 """Serving the built pages, their hashed assets and the chat widget (see `webui/__init__.py`).
 
-- `/` (log in, where to go), `/agent`, `/wallboard`, `/admin`, `/chat-demo` (a company page embedding the
+- `/` (log in, where to go), `/agent`, `/wallboard`, `/reports`, `/admin`, `/chat-demo` (a company page embedding the
   widget) and `/docs` (Swagger UI from local assets: works offline) are HTML pages, `no-cache` (revalidated
   by ETag), each behind a Content-Security-Policy that lets it reach only this server. A page checks the
   user's role itself (the API refuses whatever the role may not do, whatever page asks).
@@ -34,6 +34,7 @@ PAGES = {
     "/": "index.html",
     "/agent": "agent.html",
     "/wallboard": "wallboard.html",
+    "/reports": "reports.html",
     "/admin": "admin.html",
     "/chat-demo": "chat-demo.html",
     "/docs": "docs.html",

@@ -18,6 +18,7 @@ export function places(): Place[] {
   return [
     { path: "/agent", title: t("Agent desktop"), role: "agent", what: t("Take chats and calls, see the customer, wrap up") },
     { path: "/wallboard", title: t("Wallboard"), role: "supervisor", what: t("Queues and agents, live") },
+    { path: "/reports", title: t("Reports"), role: "supervisor", what: t("KPIs and business reports from the history, CSV") },
     { path: "/admin", title: t("Administration"), role: "admin", what: t("Queues, agents, users, flows and more") },
     { path: "/chat-demo", title: t("Web chat demo"), role: "", what: t("A company website with the chat widget") },
     { path: "/docs", title: t("API documentation"), role: "", what: t("Every operation of the REST API") },
