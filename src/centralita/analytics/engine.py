@@ -96,38 +96,57 @@ def utc_offsets(tz: str, lo_us: int, hi_us: int) -> tuple[np.ndarray, np.ndarray
     return np.asarray(starts, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
 
 
-def _local(us: np.ndarray, tz: str) -> np.ndarray:
-    valid = us[us != np.iinfo(np.int64).min]
-    if not len(valid):
-        return us
-    starts, offsets = utc_offsets(tz, int(valid.min()), int(valid.max()))
-    idx = np.searchsorted(starts, us, side="right") - 1
-    return np.asarray(us + offsets[np.clip(idx, 0, len(offsets) - 1)], dtype=np.int64)
+def _local_expr(at: pl.Expr, tz: str, lo_us: int, hi_us: int) -> pl.Expr:
+    """Local time of the instants `at` in [lo, hi] (µs): each instant plus its UTC offset, looked up in the
+    zone's transition table (a few comparisons for a range with few transitions, else a sorted search)."""
+    starts, offsets = utc_offsets(tz, lo_us // US * US, hi_us)
+    if len(starts) <= 8:
+        offset = pl.lit(int(offsets[0]), pl.Int64)
+        for begin, value in zip(starts[1:].tolist(), offsets[1:].tolist(), strict=True):
+            offset = pl.when(at >= begin).then(pl.lit(value, pl.Int64)).otherwise(offset)
+    else:
+        idx = pl.lit(pl.Series(starts)).search_sorted(at, side="right").cast(pl.Int64) - 1
+        offset = pl.lit(pl.Series(offsets)).gather(idx.clip(0, len(offsets) - 1))
+    return at + offset
 
 
-def add_local_time(frame: pl.DataFrame, column: str, tz: str, interval: str | None) -> pl.DataFrame:
-    """Add `_at` (the attributed UTC instant), `interval` key (UTC start, or local day/week/month number),
-    `hour` and `day_of_week` (ISO, local) from the timestamp `column`."""
-    utc = frame[column].fill_null(np.iinfo(np.int64).min).to_numpy()
-    local = _local(utc, tz)
+def _local_columns(at: pl.Expr, local: pl.Expr, interval: str | None, wanted: Sequence[str]) -> list[pl.Expr]:
+    """From the UTC instant `at` and its local time: the `interval` key (UTC start of a sub-day interval, or
+    the local day, ISO week or month number) and the local `hour` and ISO `day_of_week` when `wanted`."""
     day = local // DAY_US
-    cols = [
-        pl.Series("hour", ((local // HOUR_US) % 24).astype(np.int8)),
-        pl.Series("day_of_week", (((day + 3) % 7) + 1).astype(np.int8)),  # 1970-01-01 was a Thursday
-    ]
+    cols = []
+    if "hour" in wanted:
+        cols.append(((local // HOUR_US) % 24).cast(pl.Int8).alias("hour"))
+    if "day_of_week" in wanted:
+        cols.append((((day + 3) % 7) + 1).cast(pl.Int8).alias("day_of_week"))  # 1970-01-01 was a Thursday
     if interval is not None:
         minutes = INTERVALS[interval]
         if minutes is not None:
-            size = minutes * 60 * US
-            key = utc - (local % size)  # the UTC start of the local interval
+            key = at - (local % (minutes * 60 * US))  # the UTC start of the local interval
         elif interval == "day":
             key = day
         elif interval == "week":
             key = (day + 3) // 7  # ISO weeks start on Monday
         else:
-            key = local.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
-        cols.append(pl.Series("interval", key))
-    return frame.with_columns(cols)
+            month = pl.from_epoch(local, time_unit="us")
+            key = (month.dt.year().cast(pl.Int64) - 1970) * 12 + month.dt.month().cast(pl.Int64) - 1
+        cols.append(key.cast(pl.Int64).alias("interval"))
+    return cols
+
+
+def add_local_time(frame: pl.DataFrame, column: str, tz: str, interval: str | None) -> pl.DataFrame:
+    """Add `interval` key (UTC start, or local day/week/month number), `hour` and `day_of_week` (ISO, local)
+    from the timestamp `column`."""
+    values = frame[column].drop_nulls()
+    if values.is_empty():
+        return frame.with_columns(
+            pl.lit(None, pl.Int8).alias("hour"),
+            pl.lit(None, pl.Int8).alias("day_of_week"),
+            *([pl.lit(None, pl.Int64).alias("interval")] if interval is not None else []),
+        )
+    at = pl.col(column)
+    local = _local_expr(at, tz, int(values.min()), int(values.max()))  # type: ignore[arg-type]
+    return frame.with_columns(_local_columns(at, local, interval, ("hour", "day_of_week")))
 
 
 def interval_label(key: int, interval: str, tz: str) -> str:
@@ -143,25 +162,29 @@ def interval_label(key: int, interval: str, tz: str) -> str:
     return f"{1970 + key // 12:04d}-{key % 12 + 1:02d}"
 
 
-def _in_range(frame: pl.DataFrame, column: str, lo: int, hi: int) -> pl.DataFrame:
-    return frame.filter(pl.col(column).is_not_null() & (pl.col(column) >= lo) & (pl.col(column) < hi))
-
-
-def _grouped(frame: pl.DataFrame, attributed: pl.Expr, q: KpiQuery, aggs: list[pl.Expr]) -> pl.DataFrame:
+def _grouped(frame: pl.DataFrame | pl.LazyFrame, attributed: pl.Expr, q: KpiQuery, aggs: list[pl.Expr]) -> pl.LazyFrame:
+    """The rows whose attributed instant is in the range, grouped by the query's keys, reduced by `aggs`
+    (a lazy query: only the columns it reads are touched, nothing of the fact frame is copied)."""
     lo, hi = to_us(q.start), to_us(q.end)
-    frame = _in_range(frame.with_columns(attributed.alias("_at")), "_at", lo, hi)
+    lf = frame.lazy().with_columns(attributed.alias("_at"))
+    lf = lf.filter(pl.col("_at").is_not_null() & (pl.col("_at") >= lo) & (pl.col("_at") < hi))
+    derived = [d for d in q.by if d in ("hour", "day_of_week")]
+    if q.interval is not None or derived:
+        local = _local_expr(pl.col("_at"), q.timezone, lo, hi)
+        lf = lf.with_columns(local.alias("_local")).with_columns(
+            _local_columns(pl.col("_at"), pl.col("_local"), q.interval, derived)
+        )
     keys = _keys(q)
-    frame = add_local_time(frame, "_at", q.timezone, q.interval)
     if not keys:
-        return frame.select(aggs)
-    return frame.group_by(keys).agg(aggs)
+        return lf.select(aggs)
+    return lf.group_by(keys).agg(aggs)
 
 
 def _keys(q: KpiQuery) -> list[str]:
     return (["interval"] if q.interval else []) + [DIMENSIONS[d] for d in q.by]
 
 
-def _queue_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.DataFrame:
+def _queue_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.LazyFrame:
     w = pl.col("dequeue_us") - pl.col("enqueue_us")
     threshold = q.threshold_s if q.threshold_s is not None else s.service_level.threshold_s
     t = pl.lit(round(threshold * US)) if threshold is not None else pl.col("threshold_us").fill_null(20 * US)
@@ -169,7 +192,7 @@ def _queue_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.Da
     a = pl.col("queue_outcome") == "answered"
     b = pl.col("queue_outcome") == "abandoned"
     within = w <= t
-    frame = facts.filter(pl.col("enqueue_us").is_not_null() & pl.col("queue_outcome").is_not_null())
+    frame = facts.lazy().filter(pl.col("enqueue_us").is_not_null() & pl.col("queue_outcome").is_not_null())
     return _grouped(
         frame.with_columns(w.alias("_w")),
         pl.col("dequeue_us"),
@@ -183,16 +206,16 @@ def _queue_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.Da
             (b & within).sum().alias("abandoned_within"),
             ((b & (pl.col("_w") <= short)) if short > 0 else pl.lit(False)).sum().alias("abandoned_short"),
             ((pl.col("queue_outcome") == "other:callback") & within).sum().alias("callbacks_within"),
-            pl.col("_w").filter(a).sum().alias("wait_answered_us"),
-            pl.col("_w").filter(b).sum().alias("wait_abandoned_us"),
+            pl.when(a).then(pl.col("_w")).otherwise(0).sum().alias("wait_answered_us"),
+            pl.when(b).then(pl.col("_w")).otherwise(0).sum().alias("wait_abandoned_us"),
             pl.col("_w").sum().alias("wait_offered_us"),
             pl.col("_w").max().alias("max_wait_us"),
         ],
     )
 
 
-def _handle_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
-    frame = facts.filter(pl.col("connected_us").is_not_null() & pl.col("agent_end_us").is_not_null())
+def _handle_family(facts: pl.DataFrame, q: KpiQuery) -> pl.LazyFrame:
+    frame = facts.lazy().filter(pl.col("connected_us").is_not_null() & pl.col("agent_end_us").is_not_null())
     acw = (pl.col("acw_end_us") - pl.col("acw_start_us")).fill_null(0)
     talk = pl.col("agent_end_us") - pl.col("connected_us") - pl.col("hold_us").fill_null(0)
     return _grouped(
@@ -210,7 +233,7 @@ def _handle_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
     )
 
 
-def _volume_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
+def _volume_family(facts: pl.DataFrame, q: KpiQuery) -> pl.LazyFrame:
     in_flow = pl.col("in_flow").fill_null(False) | pl.col("self_service").fill_null(False)
     served_in_flow = pl.col("self_service").fill_null(False) & pl.col("enqueue_us").is_null()
     return _grouped(
@@ -225,8 +248,10 @@ def _volume_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
     )
 
 
-def _survey_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
-    frame = facts.filter(pl.col("csat").is_not_null() | pl.col("ces").is_not_null() | pl.col("nps").is_not_null())
+def _survey_family(facts: pl.DataFrame, q: KpiQuery) -> pl.LazyFrame:
+    frame = facts.lazy().filter(
+        pl.col("csat").is_not_null() | pl.col("ces").is_not_null() | pl.col("nps").is_not_null()
+    )
     aggs = [(pl.col(name) == k).sum().alias(f"{name}_{k}") for name, lo, hi in _SCALES for k in range(lo, hi + 1)]
     return _grouped(frame, pl.coalesce("disconnect_us", "agent_end_us", "initiation_us"), q, aggs)
 
@@ -234,11 +259,11 @@ def _survey_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
 _SCALES = (("csat", 1, 5), ("ces", 1, 7), ("nps", 0, 10))
 
 
-def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.DataFrame:
+def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.LazyFrame | None:
     """FCR, repeats and the interaction transfer rate: contacts sharing `initial_contact_id` are one
     interaction, described by its last contact (its end, reason and dimensions)."""
     if facts.is_empty():
-        return pl.DataFrame()
+        return None
     chain = pl.coalesce("initial_contact_id", "id")
     chains = (
         facts.with_columns(chain.alias("_chain"))
@@ -330,23 +355,24 @@ def kpis(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings | None = None) -> 
             raise ValueError(f"unknown dimension {d!r}")
     if q.interval is not None and q.interval not in INTERVALS:
         raise ValueError(f"unknown interval {q.interval!r}")
-    parts: list[pl.DataFrame] = []
+    lazy: list[pl.LazyFrame] = []
     families = set(q.families)
     if "queue" in families:
-        parts.append(_queue_family(facts, q, s))
+        lazy.append(_queue_family(facts, q, s))
     if "handle" in families:
-        parts.append(_handle_family(facts, q))
+        lazy.append(_handle_family(facts, q))
     if "volume" in families:
-        parts.append(_volume_family(facts, q))
+        lazy.append(_volume_family(facts, q))
     if "survey" in families:
-        parts.append(_survey_family(facts, q))
+        lazy.append(_survey_family(facts, q))
     if "interaction" in families:
         part = _interaction_family(facts, q, s)
-        if part.width:
-            parts.append(part)
+        if part is not None:
+            lazy.append(part)
+    # the streaming engine: the group-bys run on morsels of the fact frame, never materialising a filtered copy
+    parts = pl.collect_all(lazy, engine="streaming") if lazy else []
     keys = _keys(q)
-    table = _join(parts, keys)
-    return [_figures(row, keys, q, s) for row in table.iter_rows(named=True)]
+    return _rows(_join(parts, keys), keys, q, s)
 
 
 def _join(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
@@ -358,12 +384,134 @@ def _join(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     return table.sort(keys, nulls_last=True)
 
 
+_EXACT = 2**53  # integers up to this are exact as floats: one float division gives Python's int / int
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> list[float | None]:
+    """`formulas.ratio` element-wise over integer columns, with the same results: a float division of two
+    exactly representable integers is Python's correctly rounded `int / int`; larger ones go through Python."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: list[float | None] = (num / den).tolist()
+    for i in np.flatnonzero(den == 0).tolist():
+        out[i] = None
+    for i in np.flatnonzero((np.abs(num) > _EXACT) | (np.abs(den) > _EXACT)).tolist():
+        out[i] = f.ratio(int(num[i]), int(den[i]))
+    return out
+
+
+def _rows(table: pl.DataFrame, keys: list[str], q: KpiQuery, s: MetricsSettings) -> list[dict[str, Any]]:
+    """`_figures` of every row of the table, computed column by column (the same quotients of the same
+    integer sums as formulas.py, so the same floats), then assembled into one dict per group."""
+    n = table.height
+    if not n:
+        return []
+
+    def col(name: str) -> np.ndarray:
+        if name not in table.columns:
+            return np.zeros(n, dtype=np.int64)
+        return table[name].fill_null(0).cast(pl.Int64).to_numpy()
+
+    out: dict[str, list[Any]] = {}
+    for key in keys:
+        values = table[key].to_list()
+        if key == "interval" and q.interval is not None:
+            labels = {v: interval_label(int(v), q.interval, q.timezone) for v in set(values) if v is not None}
+            values = [None if v is None else labels[v] for v in values]
+        out[key] = values
+    qc = {name: col(name) for name in _QUEUE_COUNTS}
+    offered, answered, abandoned, other = qc["offered"], qc["answered"], qc["abandoned"], qc["other"]
+    a_t, b_t, b_s, o_t = qc["answered_within"], qc["abandoned_within"], qc["abandoned_short"], qc["callbacks_within"]
+    sl = s.service_level
+    if sl.variant == "genesys":
+        g = sl.genesys
+        den = answered + abandoned + (other if g.flow_outs else 0) - (b_s if g.short_abandons else 0)
+        den = den - (abandoned if g.abandons else 0)
+        service_level = _ratio(a_t, den)
+    else:
+        sl_num, sl_den = {
+            "ans": (a_t, answered),
+            "neg": (a_t, answered + abandoned),
+            "pos": (a_t + b_t, answered + abandoned),
+            "ign": (a_t, answered + abandoned - b_t),
+            "short": (a_t, answered + abandoned - b_s),
+            "amazon": (a_t + b_t + o_t, offered),
+        }[sl.variant]
+        service_level = _ratio(sl_num, sl_den)
+    ab_num, ab_den = {
+        "queued": (abandoned, offered),
+        "answered_abandoned": (abandoned, answered + abandoned),
+        "adjusted": (abandoned - b_s, offered - b_s),
+    }[s.abandon_rate.variant]
+    max_wait = table["max_wait_us"] if "max_wait_us" in table.columns else pl.Series([None] * n, dtype=pl.Int64)
+    handled, held = col("handled"), col("held")
+    talk, hold, acw = col("talk_us"), col("hold_us"), col("acw_us")
+    if s.transfer_rate.per == "interaction":
+        transfer = _ratio(col("transferred_interactions"), col("handled_interactions"))
+    else:
+        transfer = _ratio(col("transferred_records"), handled)
+    resolved, eligible = col("fcr_resolved"), col("fcr_eligible")
+    csat = np.stack([col(f"csat_{k}") if k else np.zeros(n, dtype=np.int64) for k in range(6)])
+    ces = np.stack([col(f"ces_{k}") if k else np.zeros(n, dtype=np.int64) for k in range(8)])
+    nps = np.stack([col(f"nps_{k}") for k in range(11)])
+    csat_n, ces_n, nps_n = csat.sum(axis=0), ces.sum(axis=0), nps.sum(axis=0)
+    weights_5, weights_7 = np.arange(6).reshape(-1, 1), np.arange(8).reshape(-1, 1)
+    if s.csat.variant == "top2":
+        csat_figure = _ratio(csat[4] + csat[5], csat_n)
+    else:
+        csat_figure = _ratio((csat * weights_5).sum(axis=0), csat_n)
+    if s.ces.variant == "mean":
+        ces_figure = _ratio((ces * weights_7).sum(axis=0), ces_n)
+    elif s.ces.variant == "agree":
+        ces_figure = _ratio(ces[5:8].sum(axis=0), ces_n)
+    else:
+        easy, hard = _ratio(ces[6:8].sum(axis=0), ces_n), _ratio(ces[1:4].sum(axis=0), ces_n)
+        ces_figure = [None if e is None or h is None else 100.0 * (e - h) for e, h in zip(easy, hard, strict=True)]
+    net = (nps[9:11].sum(axis=0) - nps[0:7].sum(axis=0)).tolist()
+    nps_figure = [100.0 * d / m if m else None for d, m in zip(net, nps_n.tolist(), strict=True)]
+    max_wait_s = _ratio(col("max_wait_us"), np.full(n, US, dtype=np.int64))
+    out.update(
+        contacts=col("contacts").tolist(),
+        offered=offered.tolist(),
+        answered=answered.tolist(),
+        abandoned=abandoned.tolist(),
+        other_exits=other.tolist(),
+        answered_within_threshold=a_t.tolist(),
+        abandoned_within_threshold=b_t.tolist(),
+        short_abandons=b_s.tolist(),
+        service_level=service_level,
+        service_level_variant=[sl.variant] * n,
+        abandon_rate=_ratio(ab_num, ab_den),
+        abandon_rate_variant=[s.abandon_rate.variant] * n,
+        asa_s=_ratio(qc["wait_answered_us"], answered * US),
+        average_wait_s=_ratio(qc["wait_offered_us"], offered * US),
+        average_abandon_time_s=_ratio(qc["wait_abandoned_us"], abandoned * US),
+        max_wait_s=[None if m is None else w for m, w in zip(max_wait.to_list(), max_wait_s, strict=True)],
+        handled=handled.tolist(),
+        aht_s=_ratio(talk + hold + acw, handled * US),
+        average_talk_s=_ratio(talk, handled * US),
+        average_hold_s=_ratio(hold, (held if s.average_hold.over == "held" else handled) * US),
+        average_acw_s=_ratio(acw, handled * US),
+        transfer_rate=transfer,
+        self_service_rate=_ratio(col("self_served"), col("entered_flow")),
+        fcr=_ratio(resolved, eligible),
+        fcr_eligible=eligible.tolist(),
+        repeat_rate=_ratio(eligible - resolved, eligible),
+        survey_responses=np.maximum(np.maximum(csat_n, ces_n), nps_n).tolist(),
+        csat=csat_figure,
+        ces=ces_figure,
+        nps=nps_figure,
+    )
+    names = list(out)
+    return [dict(zip(names, values, strict=True)) for values in zip(*out.values(), strict=True)]
+
+
 def _int(row: dict[str, Any], name: str) -> int:
     value = row.get(name)
     return int(value) if value is not None else 0
 
 
 def _figures(row: dict[str, Any], keys: list[str], q: KpiQuery, s: MetricsSettings) -> dict[str, Any]:
+    """One group's figures by the pure formulas, row by row: the reference `_rows` is checked against."""
     out: dict[str, Any] = {}
     for key in keys:
         value = row.get(key)
