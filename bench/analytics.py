@@ -216,7 +216,7 @@ def generate(n: int, seed: int = 13) -> pl.DataFrame:
 
 def to_pandas(facts: pl.DataFrame) -> pd.DataFrame:
     """The analyst's frame: the columns the two reports read, times as UTC datetimes (not timed)."""
-    times = ("initiation_us", "enqueue_us", "dequeue_us", "connected_us", "agent_end_us", "acw_end_us")
+    times = ("initiation_us", "enqueue_us", "dequeue_us", "connected_us", "agent_end_us", "acw_start_us", "acw_end_us")
     cols = ["queue", "segment", "reason", "queue_outcome", "threshold_us", "hold_us"]
     frame = facts.select(
         *cols,
@@ -272,7 +272,7 @@ def pandas_interval(df: pd.DataFrame, start: dt.datetime, end: dt.datetime) -> p
     done = h["acw_end"].fillna(h["agent_end"])  # handle figures count where after-contact work ends
     in_range = (done >= lo) & (done < hi)
     h, done = h[in_range], done[in_range]
-    acw_us = (h["acw_end"] - h["agent_end"]).fillna(pd.Timedelta(0)).astype("int64")
+    acw_us = (h["acw_end"] - h["acw_start"]).fillna(pd.Timedelta(0)).astype("int64")
     handles = (
         h.assign(
             interval=_half_hour(done),
@@ -299,6 +299,59 @@ def pandas_reason(df: pd.DataFrame, start: dt.datetime, end: dt.datetime) -> pd.
     out["share"] = out["contacts"] / out.groupby("segment", dropna=False)["contacts"].transform("sum")
     out[["segment", "reason"]] = out[["segment", "reason"]].astype(object).fillna("unknown")
     return out
+
+
+def duckdb_interval(con: Any, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    """The same report in DuckDB's SQL over the same Polars frame (registered as `facts`); local half hours
+    from its ICU time zone: the UTC start of the local half hour = instant − (local wall clock mod 30 min)."""
+    lo, hi = to_us(start), to_us(end)
+    local = f"epoch_us(make_timestamptz({{at}}) AT TIME ZONE '{TZ}')"
+    half_hour = f"{{at}} - ({local} % {30 * 60 * US})"
+    w = "(dequeue_us - enqueue_us)"
+    sql = f"""
+    WITH q AS (
+        SELECT {half_hour.format(at="dequeue_us")} AS interval, queue,
+            count(*) AS offered,
+            count(*) FILTER (queue_outcome = 'answered') AS answered,
+            count(*) FILTER (queue_outcome = 'abandoned') AS abandoned,
+            count(*) FILTER (queue_outcome = 'answered' AND {w} <= coalesce(threshold_us, {20 * US}))
+                AS answered_within,
+            coalesce(sum({w}) FILTER (queue_outcome = 'answered'), 0) AS wait_answered_us
+        FROM facts
+        WHERE enqueue_us IS NOT NULL AND queue_outcome IS NOT NULL AND dequeue_us >= {lo} AND dequeue_us < {hi}
+        GROUP BY ALL
+    ), h AS (
+        SELECT {half_hour.format(at="coalesce(acw_end_us, agent_end_us)")} AS interval, queue,
+            count(*) AS handled,
+            sum(agent_end_us - connected_us + coalesce(acw_end_us - acw_start_us, 0)) AS handle_us
+        FROM facts
+        WHERE connected_us IS NOT NULL AND agent_end_us IS NOT NULL
+            AND coalesce(acw_end_us, agent_end_us) >= {lo} AND coalesce(acw_end_us, agent_end_us) < {hi}
+        GROUP BY ALL
+    )
+    SELECT coalesce(q.interval, h.interval) AS interval, coalesce(q.queue, h.queue) AS queue,
+        coalesce(offered, 0) AS offered, coalesce(answered, 0) AS answered, coalesce(abandoned, 0) AS abandoned,
+        CASE WHEN offered > 0 THEN abandoned / offered END AS abandon_rate,
+        CASE WHEN answered + abandoned > 0 THEN answered_within / (answered + abandoned) END AS service_level,
+        CASE WHEN answered > 0 THEN wait_answered_us / (answered * {US}) END AS asa_s,
+        coalesce(handled, 0) AS handled,
+        CASE WHEN handled > 0 THEN handle_us / (handled * {US}) END AS aht_s
+    FROM q FULL OUTER JOIN h ON q.interval = h.interval AND q.queue IS NOT DISTINCT FROM h.queue
+    """
+    frame: pd.DataFrame = con.sql(sql).df()
+    return frame
+
+
+def duckdb_reason(con: Any, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    lo, hi = to_us(start), to_us(end)
+    sql = f"""
+    SELECT coalesce(segment, 'unknown') AS segment, coalesce(reason, 'unknown') AS reason, count(*) AS contacts,
+        count(*) / sum(count(*)) OVER (PARTITION BY segment) AS share
+    FROM facts WHERE initiation_us >= {lo} AND initiation_us < {hi}
+    GROUP BY segment, reason
+    """
+    frame: pd.DataFrame = con.sql(sql).df()
+    return frame
 
 
 # -- the comparison ----------------------------------------------------------------------------------------
@@ -331,6 +384,8 @@ def _first_mismatch(
 
 def compare_interval(rows: list[dict[str, Any]], frame: pd.DataFrame) -> str | None:
     ours = {(r["interval"], r["queue"]): r for r in rows}
+    if not isinstance(frame["interval"].dtype, pd.DatetimeTZDtype):  # DuckDB's: the UTC start in µs
+        frame = frame.assign(interval=pd.to_datetime(frame["interval"], unit="us", utc=True).dt.tz_convert(TZ))
     theirs = {
         (t.isoformat(), _value(q)): r
         for t, q, r in zip(frame["interval"], frame["queue"], frame.to_dict("records"), strict=True)
@@ -366,6 +421,9 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each (engine and pandas alternate)")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--duckdb", choices=("auto", "yes", "no"), default="auto", help="also time DuckDB's SQL (when importable)"
+    )
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -377,51 +435,75 @@ def main() -> None:
     start, end = local_midnight(FIRST_DAY), local_midnight(FIRST_DAY + dt.timedelta(days=DAYS))
     print(f"{args.contacts:,} contacts generated in {generate_s:.1f} s, pandas frame in {convert_s:.1f} s")
 
-    reports: dict[str, tuple[Callable[[], Any], Callable[[], Any], Callable[[Any, Any], str | None]]] = {
+    duckdb = _duckdb() if args.duckdb != "no" else None
+    if args.duckdb == "yes" and duckdb is None:
+        raise SystemExit("--duckdb yes: the duckdb package is not importable")
+    con = None
+    if duckdb is not None:
+        con = duckdb.connect()
+        con.register("facts", facts)  # the same Polars frame, scanned in place through Arrow
+
+    Way = Callable[[], Any]
+    reports: dict[str, tuple[Way, Way, Way | None, Callable[[Any, Any], str | None]]] = {
         "interval_by_queue": (
             lambda: engine_interval(facts, start, end),
             lambda: pandas_interval(df, start, end),
+            (lambda: duckdb_interval(con, start, end)) if con is not None else None,
             compare_interval,
         ),
         "reason_by_segment": (
             lambda: engine_reason(facts, start, end),
             lambda: pandas_reason(df, start, end),
+            (lambda: duckdb_reason(con, start, end)) if con is not None else None,
             compare_reason,
         ),
     }
     out: dict[str, Any] = {"contacts": args.contacts, "identical": True}
     lines = []
-    for name, (ours, theirs, compare) in reports.items():
-        ours_s, theirs_s = [], []
-        rows = frame = None
-        for _ in range(args.runs):
-            seconds, rows = _timed(ours)
-            ours_s.append(seconds)
-            seconds, frame = _timed(theirs)
-            theirs_s.append(seconds)
-        mismatch = compare(rows, frame)
-        best, best_pd = min(ours_s), min(theirs_s)
-        out[f"{name}_s"] = round(best, 3)
-        out[f"{name}_pandas_s"] = round(best_pd, 3)
-        out[f"{name}_speedup_vs_pandas"] = round(best_pd / best, 2)
-        out[f"{name}_groups"] = len(rows or [])
-        out[f"{name}_runs_s"] = {"engine": [round(s, 3) for s in ours_s], "pandas": [round(s, 3) for s in theirs_s]}
+    for name, (ours, theirs, third, compare) in reports.items():
+        times: dict[str, list[float]] = {"engine": [], "pandas": [], **({"duckdb": []} if third else {})}
+        results: dict[str, Any] = {}
+        for _ in range(args.runs):  # alternating, so a busy spell on the machine hits every way alike
+            for way, fn in (("engine", ours), ("pandas", theirs), ("duckdb", third)):
+                if fn is not None:
+                    seconds, results[way] = _timed(fn)
+                    times[way].append(seconds)
+        best = {way: min(values) for way, values in times.items()}
+        mismatch = compare(results["engine"], results["pandas"])
+        out[f"{name}_s"] = round(best["engine"], 3)
+        out[f"{name}_pandas_s"] = round(best["pandas"], 3)
+        out[f"{name}_speedup_vs_pandas"] = round(best["pandas"] / best["engine"], 2)
+        out[f"{name}_groups"] = len(results["engine"])
+        out[f"{name}_runs_s"] = {way: [round(s, 3) for s in values] for way, values in times.items()}
         out["identical"] = out["identical"] and mismatch is None
         if mismatch is not None:
             out[f"{name}_first_mismatch"] = mismatch
-        lines.append((name, len(rows or []), best, best_pd, mismatch))
+        duck_mismatch = None
+        if "duckdb" in results:
+            duck_mismatch = compare(results["engine"], results["duckdb"])
+            out[f"{name}_duckdb_s"] = round(best["duckdb"], 3)
+            out[f"{name}_duckdb_identical"] = duck_mismatch is None
+            if duck_mismatch is not None:
+                out[f"{name}_duckdb_first_mismatch"] = duck_mismatch
+        lines.append((name, len(results["engine"]), best, mismatch, duck_mismatch))
 
     print()
-    print(f"{'report':<20} {'groups':>8} {'engine s':>9} {'pandas s':>9} {'speedup':>8}  identical")
-    for name, groups, best, best_pd, mismatch in lines:
+    duck = " duckdb s" if con is not None else ""
+    print(f"{'report':<20} {'groups':>8} {'engine s':>9} {'pandas s':>9} {'speedup':>8}{duck}  identical to pandas")
+    for name, groups, best, mismatch, duck_mismatch in lines:
         same = "yes" if mismatch is None else f"NO: {mismatch}"
-        print(f"{name:<20} {groups:>8,} {best:>9.3f} {best_pd:>9.3f} {best_pd / best:>7.1f}x  {same}")
-    print(f"(best of {args.runs}, engine and pandas alternating; load average {machine()['loadavg_1m']})")
+        speedup = best["pandas"] / best["engine"]
+        duck_s = f" {best['duckdb']:>8.3f}" if "duckdb" in best else ""
+        print(f"{name:<20} {groups:>8,} {best['engine']:>9.3f} {best['pandas']:>9.3f} {speedup:>7.1f}x{duck_s}  {same}")
+        if duck_mismatch is not None:
+            print(f"  DuckDB differs from the engine: {duck_mismatch}")
+    print(f"(best of {args.runs}, the ways alternating; load average {machine()['loadavg_1m']})")
     out.update(
         engine="polars",
         polars=pl.__version__,
         pandas=pd.__version__,
         numpy=np.__version__,
+        duckdb=duckdb.__version__ if duckdb is not None else None,
         generate_s=round(generate_s, 1),
         machine=machine(),
     )
