@@ -1,14 +1,18 @@
 """The history engine: KPIs of a fact table by interval and by any dimension (metrics.md), on Polars.
 
 `kpis(facts, query, settings)` groups the contacts and reduces each group to the sufficient statistics of
-`formulas.py` (column-wise, in Polars), then calls the same pure formulas the live figures use. Every
-metric family counts in the interval where it completes (metrics.md §1.3): queue figures at `dequeue_ts`,
-handle figures at the end of after-contact work (or of the agent leg), surveys and FCR with the contact's
-end, volume at `initiation_ts`.
+`formulas.py` (column-wise: one lazy group-by per metric family, run together on Polars' streaming engine,
+so the fact frame is read once per family and never copied), then computes the figures column by column
+with exactly the quotients of the pure formulas the live figures use (`_rows`; checked against the
+formulas row by row for every variant). Every metric family counts in the interval where it completes
+(metrics.md §1.3): queue figures at `dequeue_ts`, handle figures at the end of after-contact work (or of the
+agent leg), surveys and FCR with the contact's end, volume at `initiation_ts`. Only the families asked for
+are computed.
 
 Local time: intervals, hour of day and day of week are in the tenant's time zone. Rather than converting
 every timestamp through a time-zone library, the engine looks up each instant's UTC offset in the zone's
-transition table for the span of the data (`numpy.searchsorted`), so local time is one integer addition.
+transition table for the range (an expression: a comparison per transition), so local time is one integer
+addition, computed only when a key needs it.
 Sub-hour intervals are identified by their UTC start, so a daylight-saving day has 23 or 25 hours of them.
 """
 
