@@ -261,6 +261,21 @@ def _survey_family(facts: pl.DataFrame, q: KpiQuery) -> pl.LazyFrame:
 
 
 _SCALES = (("csat", 1, 5), ("ces", 1, 7), ("nps", 0, 10))
+# what an interaction is described by (its last contact's, or its first's for how it began)
+_CHAIN_COLUMNS = (
+    "id",
+    "initial_contact_id",
+    "customer_id",
+    "direction",
+    "initiation_method",
+    "reason",
+    "sub_reason",
+    "initiation_us",
+    "connected_us",
+    "agent_end_us",
+    "disconnect_us",
+    "transferred",
+)
 
 
 def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.LazyFrame | None:
@@ -268,9 +283,15 @@ def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) ->
     interaction, described by its last contact (its end, reason and dimensions)."""
     if facts.is_empty():
         return None
-    chain = pl.coalesce("initial_contact_id", "id")
+    # only the columns the interactions need (their dimensions included): the rest of the frame is not sorted
+    used = [*_CHAIN_COLUMNS, *(DIMENSIONS[d] for d in q.by if d not in ("hour", "day_of_week"))]
+    contacts = facts.select(list(dict.fromkeys(used))).with_columns(
+        pl.coalesce("initial_contact_id", "id").alias("_chain")
+    )
+    # most interactions are one contact: only chains of several are sorted and reduced to their last contact
+    several = pl.col("_chain").is_duplicated()
     chains = (
-        facts.with_columns(chain.alias("_chain"))
+        contacts.filter(several)
         .sort("_chain", "initiation_us", "id")
         .group_by("_chain", maintain_order=True)
         .agg(
@@ -282,6 +303,14 @@ def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) ->
             pl.col("direction").first().alias("_direction"),
         )
     )
+    single = contacts.filter(~several).with_columns(
+        pl.col("initiation_us").alias("_begin_us"),
+        pl.col("connected_us").is_not_null().alias("_handled"),
+        (pl.col("transferred").fill_null(False) & pl.col("connected_us").is_not_null()).alias("_xfer"),
+        pl.col("initiation_method").alias("_method"),
+        pl.col("direction").alias("_direction"),
+    )
+    chains = pl.concat([single.select(chains.columns), chains])
     chains = chains.with_columns(
         pl.coalesce("disconnect_us", "agent_end_us").alias("_end_us"),
         ((pl.col("_direction") == "inbound") | (pl.col("_method") == "CALLBACK")).alias("_cust"),
