@@ -343,24 +343,40 @@ def _repeats(chains: pl.DataFrame, window_us: int, match: str) -> pl.Series:
     began within the window after its end (formulas.fcr, column-wise: the earliest such later one)."""
     key = "sub_reason" if match == "sub_reason" else "reason"
     base = chains.select(
-        pl.int_range(pl.len()).alias("_row"),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
         "customer_id",
-        pl.col(key).alias("_reason"),
+        # the reason as an integer code (equal reasons, equal codes): the as-of joins match on integers
+        pl.col(key).cast(pl.Categorical).to_physical().alias("_reason"),
         (pl.col("_begin_us") + 1).alias("_after"),  # strictly later
         "_end_us",
+        "_cust",
+        "_begin_us",
     )
-    later = chains.filter(pl.col("_cust") & pl.col("customer_id").is_not_null()).select(
-        "customer_id", pl.col(key).alias("_reason"), pl.col("_begin_us").alias("_next")
+    later = base.filter(pl.col("_cust") & pl.col("customer_id").is_not_null()).select(
+        "customer_id", "_reason", pl.col("_begin_us").alias("_next")
     )
-    candidates: list[pl.DataFrame] = []
+    never = np.iinfo(np.int64).max
+    nearest = np.full(base.height, never, dtype=np.int64)  # the earliest later one found so far, per row
 
     def first_after(left: pl.DataFrame, right: pl.DataFrame, by: list[str]) -> None:
         if left.is_empty() or right.is_empty():
             return
-        joined = left.sort("_after").join_asof(
-            right.sort("_next"), left_on="_after", right_on="_next", by=by, strategy="forward", check_sortedness=False
+        joined = (
+            left.select("_row", "_after", *by)
+            .sort("_after")
+            .join_asof(
+                right.sort("_next"),
+                left_on="_after",
+                right_on="_next",
+                by=by,
+                strategy="forward",
+                check_sortedness=False,
+            )
+            .select("_row", "_next")
+            .drop_nulls("_next")
         )
-        candidates.append(joined.select("_row", "_next"))
+        rows, found = joined["_row"].to_numpy(), joined["_next"].to_numpy()
+        nearest[rows] = np.minimum(nearest[rows], found)  # each row at most once per join
 
     known = base.filter(pl.col("customer_id").is_not_null())
     if match == "customer":
@@ -370,13 +386,9 @@ def _repeats(chains: pl.DataFrame, window_us: int, match: str) -> pl.Series:
         first_after(with_reason, later.filter(pl.col("_reason").is_not_null()), ["customer_id", "_reason"])
         first_after(with_reason, later.filter(pl.col("_reason").is_null()).drop("_reason"), ["customer_id"])
         first_after(known.filter(pl.col("_reason").is_null()), later.drop("_reason"), ["customer_id"])
-    if not candidates:
-        return pl.Series("_repeat", [False] * chains.height)
-    nearest = pl.concat(candidates).group_by("_row").agg(pl.col("_next").min())
-    flags = base.join(nearest, on="_row", how="left").sort("_row")
-    return flags.select(
-        (pl.col("_next").is_not_null() & (pl.col("_next") - pl.col("_end_us") <= window_us)).fill_null(False)
-    ).to_series()
+    flags = pl.DataFrame({"_next": nearest, "_end_us": base["_end_us"]})
+    nxt = pl.when(pl.col("_next") != never).then(pl.col("_next"))
+    return flags.select(((nxt - pl.col("_end_us")) <= window_us).fill_null(False).alias("_repeat")).to_series()
 
 
 def kpis(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings | None = None) -> list[dict[str, Any]]:
