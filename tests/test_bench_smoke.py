@@ -187,3 +187,15 @@ def test_wallboard_bench_runs() -> None:
             assert key in r, key
     driver = out["driver"]
     assert isinstance(driver, dict) and driver["errors"] == 0
+
+
+@pytest.mark.slow
+def test_analytics_bench_runs() -> None:
+    """Both reports by the engine and by pandas on a small fact frame: every group and figure identical."""
+    out = _run("bench.analytics", *("--contacts", "20000", "--runs", "1"), pg=False)
+    assert out["contacts"] == 20000 and out["identical"] is True and out["engine"] == "polars"
+    for report in ("interval_by_queue", "reason_by_segment"):
+        for key in ("s", "pandas_s", "speedup_vs_pandas", "groups"):
+            assert f"{report}_{key}" in out, (report, key)
+        assert isinstance(out[f"{report}_s"], float) and out[f"{report}_groups"] > 0  # type: ignore[operator]
+    assert isinstance(out["polars"], str) and isinstance(out["pandas"], str)

@@ -1,14 +1,18 @@
 """The history engine: KPIs of a fact table by interval and by any dimension (metrics.md), on Polars.
 
 `kpis(facts, query, settings)` groups the contacts and reduces each group to the sufficient statistics of
-`formulas.py` (column-wise, in Polars), then calls the same pure formulas the live figures use. Every
-metric family counts in the interval where it completes (metrics.md §1.3): queue figures at `dequeue_ts`,
-handle figures at the end of after-contact work (or of the agent leg), surveys and FCR with the contact's
-end, volume at `initiation_ts`.
+`formulas.py` (column-wise: one lazy group-by per metric family, run together on Polars' streaming engine,
+so the fact frame is read once per family and never copied), then computes the figures column by column
+with exactly the quotients of the pure formulas the live figures use (`_rows`; checked against the
+formulas row by row for every variant). Every metric family counts in the interval where it completes
+(metrics.md §1.3): queue figures at `dequeue_ts`, handle figures at the end of after-contact work (or of the
+agent leg), surveys and FCR with the contact's end, volume at `initiation_ts`. Only the families asked for
+are computed.
 
 Local time: intervals, hour of day and day of week are in the tenant's time zone. Rather than converting
 every timestamp through a time-zone library, the engine looks up each instant's UTC offset in the zone's
-transition table for the span of the data (`numpy.searchsorted`), so local time is one integer addition.
+transition table for the range (an expression: a comparison per transition), so local time is one integer
+addition, computed only when a key needs it.
 Sub-hour intervals are identified by their UTC start, so a daylight-saving day has 23 or 25 hours of them.
 """
 
@@ -18,7 +22,8 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -96,38 +101,57 @@ def utc_offsets(tz: str, lo_us: int, hi_us: int) -> tuple[np.ndarray, np.ndarray
     return np.asarray(starts, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
 
 
-def _local(us: np.ndarray, tz: str) -> np.ndarray:
-    valid = us[us != np.iinfo(np.int64).min]
-    if not len(valid):
-        return us
-    starts, offsets = utc_offsets(tz, int(valid.min()), int(valid.max()))
-    idx = np.searchsorted(starts, us, side="right") - 1
-    return np.asarray(us + offsets[np.clip(idx, 0, len(offsets) - 1)], dtype=np.int64)
+def _local_expr(at: pl.Expr, tz: str, lo_us: int, hi_us: int) -> pl.Expr:
+    """Local time of the instants `at` in [lo, hi] (µs): each instant plus its UTC offset, looked up in the
+    zone's transition table (a few comparisons for a range with few transitions, else a sorted search)."""
+    starts, offsets = utc_offsets(tz, lo_us // US * US, hi_us)
+    if len(starts) <= 8:
+        offset = pl.lit(int(offsets[0]), pl.Int64)
+        for begin, value in zip(starts[1:].tolist(), offsets[1:].tolist(), strict=True):
+            offset = pl.when(at >= begin).then(pl.lit(value, pl.Int64)).otherwise(offset)
+    else:
+        idx = pl.lit(pl.Series(starts)).search_sorted(at, side="right").cast(pl.Int64) - 1
+        offset = pl.lit(pl.Series(offsets)).gather(idx.clip(0, len(offsets) - 1))
+    return at + offset
 
 
-def add_local_time(frame: pl.DataFrame, column: str, tz: str, interval: str | None) -> pl.DataFrame:
-    """Add `_at` (the attributed UTC instant), `interval` key (UTC start, or local day/week/month number),
-    `hour` and `day_of_week` (ISO, local) from the timestamp `column`."""
-    utc = frame[column].fill_null(np.iinfo(np.int64).min).to_numpy()
-    local = _local(utc, tz)
+def _local_columns(at: pl.Expr, local: pl.Expr, interval: str | None, wanted: Sequence[str]) -> list[pl.Expr]:
+    """From the UTC instant `at` and its local time: the `interval` key (UTC start of a sub-day interval, or
+    the local day, ISO week or month number) and the local `hour` and ISO `day_of_week` when `wanted`."""
     day = local // DAY_US
-    cols = [
-        pl.Series("hour", ((local // HOUR_US) % 24).astype(np.int8)),
-        pl.Series("day_of_week", (((day + 3) % 7) + 1).astype(np.int8)),  # 1970-01-01 was a Thursday
-    ]
+    cols = []
+    if "hour" in wanted:
+        cols.append(((local // HOUR_US) % 24).cast(pl.Int8).alias("hour"))
+    if "day_of_week" in wanted:
+        cols.append((((day + 3) % 7) + 1).cast(pl.Int8).alias("day_of_week"))  # 1970-01-01 was a Thursday
     if interval is not None:
         minutes = INTERVALS[interval]
         if minutes is not None:
-            size = minutes * 60 * US
-            key = utc - (local % size)  # the UTC start of the local interval
+            key = at - (local % (minutes * 60 * US))  # the UTC start of the local interval
         elif interval == "day":
             key = day
         elif interval == "week":
             key = (day + 3) // 7  # ISO weeks start on Monday
         else:
-            key = local.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
-        cols.append(pl.Series("interval", key))
-    return frame.with_columns(cols)
+            month = pl.from_epoch(local, time_unit="us")
+            key = (month.dt.year().cast(pl.Int64) - 1970) * 12 + month.dt.month().cast(pl.Int64) - 1
+        cols.append(key.cast(pl.Int64).alias("interval"))
+    return cols
+
+
+def add_local_time(frame: pl.DataFrame, column: str, tz: str, interval: str | None) -> pl.DataFrame:
+    """Add `interval` key (UTC start, or local day/week/month number), `hour` and `day_of_week` (ISO, local)
+    from the timestamp `column`."""
+    values = frame[column].drop_nulls()
+    if values.is_empty():
+        return frame.with_columns(
+            pl.lit(None, pl.Int8).alias("hour"),
+            pl.lit(None, pl.Int8).alias("day_of_week"),
+            *([pl.lit(None, pl.Int64).alias("interval")] if interval is not None else []),
+        )
+    at = pl.col(column)
+    local = _local_expr(at, tz, int(values.min()), int(values.max()))  # type: ignore[arg-type]
+    return frame.with_columns(_local_columns(at, local, interval, ("hour", "day_of_week")))
 
 
 def interval_label(key: int, interval: str, tz: str) -> str:
@@ -143,25 +167,29 @@ def interval_label(key: int, interval: str, tz: str) -> str:
     return f"{1970 + key // 12:04d}-{key % 12 + 1:02d}"
 
 
-def _in_range(frame: pl.DataFrame, column: str, lo: int, hi: int) -> pl.DataFrame:
-    return frame.filter(pl.col(column).is_not_null() & (pl.col(column) >= lo) & (pl.col(column) < hi))
-
-
-def _grouped(frame: pl.DataFrame, attributed: pl.Expr, q: KpiQuery, aggs: list[pl.Expr]) -> pl.DataFrame:
+def _grouped(frame: pl.DataFrame | pl.LazyFrame, attributed: pl.Expr, q: KpiQuery, aggs: list[pl.Expr]) -> pl.LazyFrame:
+    """The rows whose attributed instant is in the range, grouped by the query's keys, reduced by `aggs`
+    (a lazy query: only the columns it reads are touched, nothing of the fact frame is copied)."""
     lo, hi = to_us(q.start), to_us(q.end)
-    frame = _in_range(frame.with_columns(attributed.alias("_at")), "_at", lo, hi)
+    lf = frame.lazy().with_columns(attributed.alias("_at"))
+    lf = lf.filter(pl.col("_at").is_not_null() & (pl.col("_at") >= lo) & (pl.col("_at") < hi))
+    derived = [d for d in q.by if d in ("hour", "day_of_week")]
+    if q.interval is not None or derived:
+        local = _local_expr(pl.col("_at"), q.timezone, lo, hi)
+        lf = lf.with_columns(local.alias("_local")).with_columns(
+            _local_columns(pl.col("_at"), pl.col("_local"), q.interval, derived)
+        )
     keys = _keys(q)
-    frame = add_local_time(frame, "_at", q.timezone, q.interval)
     if not keys:
-        return frame.select(aggs)
-    return frame.group_by(keys).agg(aggs)
+        return lf.select(aggs)
+    return lf.group_by(keys).agg(aggs)
 
 
 def _keys(q: KpiQuery) -> list[str]:
     return (["interval"] if q.interval else []) + [DIMENSIONS[d] for d in q.by]
 
 
-def _queue_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.DataFrame:
+def _queue_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.LazyFrame:
     w = pl.col("dequeue_us") - pl.col("enqueue_us")
     threshold = q.threshold_s if q.threshold_s is not None else s.service_level.threshold_s
     t = pl.lit(round(threshold * US)) if threshold is not None else pl.col("threshold_us").fill_null(20 * US)
@@ -169,7 +197,7 @@ def _queue_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.Da
     a = pl.col("queue_outcome") == "answered"
     b = pl.col("queue_outcome") == "abandoned"
     within = w <= t
-    frame = facts.filter(pl.col("enqueue_us").is_not_null() & pl.col("queue_outcome").is_not_null())
+    frame = facts.lazy().filter(pl.col("enqueue_us").is_not_null() & pl.col("queue_outcome").is_not_null())
     return _grouped(
         frame.with_columns(w.alias("_w")),
         pl.col("dequeue_us"),
@@ -183,16 +211,16 @@ def _queue_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.Da
             (b & within).sum().alias("abandoned_within"),
             ((b & (pl.col("_w") <= short)) if short > 0 else pl.lit(False)).sum().alias("abandoned_short"),
             ((pl.col("queue_outcome") == "other:callback") & within).sum().alias("callbacks_within"),
-            pl.col("_w").filter(a).sum().alias("wait_answered_us"),
-            pl.col("_w").filter(b).sum().alias("wait_abandoned_us"),
+            pl.when(a).then(pl.col("_w")).otherwise(0).sum().alias("wait_answered_us"),
+            pl.when(b).then(pl.col("_w")).otherwise(0).sum().alias("wait_abandoned_us"),
             pl.col("_w").sum().alias("wait_offered_us"),
             pl.col("_w").max().alias("max_wait_us"),
         ],
     )
 
 
-def _handle_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
-    frame = facts.filter(pl.col("connected_us").is_not_null() & pl.col("agent_end_us").is_not_null())
+def _handle_family(facts: pl.DataFrame, q: KpiQuery) -> pl.LazyFrame:
+    frame = facts.lazy().filter(pl.col("connected_us").is_not_null() & pl.col("agent_end_us").is_not_null())
     acw = (pl.col("acw_end_us") - pl.col("acw_start_us")).fill_null(0)
     talk = pl.col("agent_end_us") - pl.col("connected_us") - pl.col("hold_us").fill_null(0)
     return _grouped(
@@ -210,7 +238,7 @@ def _handle_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
     )
 
 
-def _volume_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
+def _volume_family(facts: pl.DataFrame, q: KpiQuery) -> pl.LazyFrame:
     in_flow = pl.col("in_flow").fill_null(False) | pl.col("self_service").fill_null(False)
     served_in_flow = pl.col("self_service").fill_null(False) & pl.col("enqueue_us").is_null()
     return _grouped(
@@ -225,30 +253,52 @@ def _volume_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
     )
 
 
-def _arrivals_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
+def _arrivals_family(facts: pl.DataFrame, q: KpiQuery) -> pl.LazyFrame:
     """Contacts that joined a queue, counted where they joined it (the wallboard's arrivals per interval)."""
-    return _grouped(
-        facts.filter(pl.col("enqueue_us").is_not_null()), pl.col("enqueue_us"), q, [pl.len().alias("queued")]
+    frame = facts.lazy().filter(pl.col("enqueue_us").is_not_null())
+    return _grouped(frame, pl.col("enqueue_us"), q, [pl.len().alias("queued")])
+
+
+def _survey_family(facts: pl.DataFrame, q: KpiQuery) -> pl.LazyFrame:
+    frame = facts.lazy().filter(
+        pl.col("csat").is_not_null() | pl.col("ces").is_not_null() | pl.col("nps").is_not_null()
     )
-
-
-def _survey_family(facts: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
-    frame = facts.filter(pl.col("csat").is_not_null() | pl.col("ces").is_not_null() | pl.col("nps").is_not_null())
     aggs = [(pl.col(name) == k).sum().alias(f"{name}_{k}") for name, lo, hi in _SCALES for k in range(lo, hi + 1)]
     return _grouped(frame, pl.coalesce("disconnect_us", "agent_end_us", "initiation_us"), q, aggs)
 
 
 _SCALES = (("csat", 1, 5), ("ces", 1, 7), ("nps", 0, 10))
+# what an interaction is described by (its last contact's, or its first's for how it began)
+_CHAIN_COLUMNS = (
+    "id",
+    "initial_contact_id",
+    "customer_id",
+    "direction",
+    "initiation_method",
+    "reason",
+    "sub_reason",
+    "initiation_us",
+    "connected_us",
+    "agent_end_us",
+    "disconnect_us",
+    "transferred",
+)
 
 
-def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.DataFrame:
+def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.LazyFrame | None:
     """FCR, repeats and the interaction transfer rate: contacts sharing `initial_contact_id` are one
     interaction, described by its last contact (its end, reason and dimensions)."""
     if facts.is_empty():
-        return pl.DataFrame()
-    chain = pl.coalesce("initial_contact_id", "id")
+        return None
+    # only the columns the interactions need (their dimensions included): the rest of the frame is not sorted
+    used = [*_CHAIN_COLUMNS, *(DIMENSIONS[d] for d in q.by if d not in ("hour", "day_of_week"))]
+    contacts = facts.select(list(dict.fromkeys(used))).with_columns(
+        pl.coalesce("initial_contact_id", "id").alias("_chain")
+    )
+    # most interactions are one contact: only chains of several are sorted and reduced to their last contact
+    several = pl.col("_chain").is_duplicated()
     chains = (
-        facts.with_columns(chain.alias("_chain"))
+        contacts.filter(several)
         .sort("_chain", "initiation_us", "id")
         .group_by("_chain", maintain_order=True)
         .agg(
@@ -260,6 +310,14 @@ def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) ->
             pl.col("direction").first().alias("_direction"),
         )
     )
+    single = contacts.filter(~several).with_columns(
+        pl.col("initiation_us").alias("_begin_us"),
+        pl.col("connected_us").is_not_null().alias("_handled"),
+        (pl.col("transferred").fill_null(False) & pl.col("connected_us").is_not_null()).alias("_xfer"),
+        pl.col("initiation_method").alias("_method"),
+        pl.col("direction").alias("_direction"),
+    )
+    chains = pl.concat([single.select(chains.columns), chains])
     chains = chains.with_columns(
         pl.coalesce("disconnect_us", "agent_end_us").alias("_end_us"),
         ((pl.col("_direction") == "inbound") | (pl.col("_method") == "CALLBACK")).alias("_cust"),
@@ -292,24 +350,40 @@ def _repeats(chains: pl.DataFrame, window_us: int, match: str) -> pl.Series:
     began within the window after its end (formulas.fcr, column-wise: the earliest such later one)."""
     key = "sub_reason" if match == "sub_reason" else "reason"
     base = chains.select(
-        pl.int_range(pl.len()).alias("_row"),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
         "customer_id",
-        pl.col(key).alias("_reason"),
+        # the reason as an integer code (equal reasons, equal codes): the as-of joins match on integers
+        pl.col(key).cast(pl.Categorical).to_physical().alias("_reason"),
         (pl.col("_begin_us") + 1).alias("_after"),  # strictly later
         "_end_us",
+        "_cust",
+        "_begin_us",
     )
-    later = chains.filter(pl.col("_cust") & pl.col("customer_id").is_not_null()).select(
-        "customer_id", pl.col(key).alias("_reason"), pl.col("_begin_us").alias("_next")
+    later = base.filter(pl.col("_cust") & pl.col("customer_id").is_not_null()).select(
+        "customer_id", "_reason", pl.col("_begin_us").alias("_next")
     )
-    candidates: list[pl.DataFrame] = []
+    never = np.iinfo(np.int64).max
+    nearest = np.full(base.height, never, dtype=np.int64)  # the earliest later one found so far, per row
 
     def first_after(left: pl.DataFrame, right: pl.DataFrame, by: list[str]) -> None:
         if left.is_empty() or right.is_empty():
             return
-        joined = left.sort("_after").join_asof(
-            right.sort("_next"), left_on="_after", right_on="_next", by=by, strategy="forward", check_sortedness=False
+        joined = (
+            left.select("_row", "_after", *by)
+            .sort("_after")
+            .join_asof(
+                right.sort("_next"),
+                left_on="_after",
+                right_on="_next",
+                by=by,
+                strategy="forward",
+                check_sortedness=False,
+            )
+            .select("_row", "_next")
+            .drop_nulls("_next")
         )
-        candidates.append(joined.select("_row", "_next"))
+        rows, found = joined["_row"].to_numpy(), joined["_next"].to_numpy()
+        nearest[rows] = np.minimum(nearest[rows], found)  # each row at most once per join
 
     known = base.filter(pl.col("customer_id").is_not_null())
     if match == "customer":
@@ -319,13 +393,9 @@ def _repeats(chains: pl.DataFrame, window_us: int, match: str) -> pl.Series:
         first_after(with_reason, later.filter(pl.col("_reason").is_not_null()), ["customer_id", "_reason"])
         first_after(with_reason, later.filter(pl.col("_reason").is_null()).drop("_reason"), ["customer_id"])
         first_after(known.filter(pl.col("_reason").is_null()), later.drop("_reason"), ["customer_id"])
-    if not candidates:
-        return pl.Series("_repeat", [False] * chains.height)
-    nearest = pl.concat(candidates).group_by("_row").agg(pl.col("_next").min())
-    flags = base.join(nearest, on="_row", how="left").sort("_row")
-    return flags.select(
-        (pl.col("_next").is_not_null() & (pl.col("_next") - pl.col("_end_us") <= window_us)).fill_null(False)
-    ).to_series()
+    flags = pl.DataFrame({"_next": nearest, "_end_us": base["_end_us"]})
+    nxt = pl.when(pl.col("_next") != never).then(pl.col("_next"))
+    return flags.select(((nxt - pl.col("_end_us")) <= window_us).fill_null(False).alias("_repeat")).to_series()
 
 
 def kpis(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings | None = None) -> list[dict[str, Any]]:
@@ -337,25 +407,26 @@ def kpis(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings | None = None) -> 
             raise ValueError(f"unknown dimension {d!r}")
     if q.interval is not None and q.interval not in INTERVALS:
         raise ValueError(f"unknown interval {q.interval!r}")
-    parts: list[pl.DataFrame] = []
+    lazy: list[pl.LazyFrame] = []
     families = set(q.families)
     if "queue" in families:
-        parts.append(_queue_family(facts, q, s))
+        lazy.append(_queue_family(facts, q, s))
     if "handle" in families:
-        parts.append(_handle_family(facts, q))
+        lazy.append(_handle_family(facts, q))
     if "volume" in families:
-        parts.append(_volume_family(facts, q))
+        lazy.append(_volume_family(facts, q))
     if "survey" in families:
-        parts.append(_survey_family(facts, q))
+        lazy.append(_survey_family(facts, q))
     if "arrivals" in families:
-        parts.append(_arrivals_family(facts, q))
+        lazy.append(_arrivals_family(facts, q))
     if "interaction" in families:
         part = _interaction_family(facts, q, s)
-        if part.width:
-            parts.append(part)
+        if part is not None:
+            lazy.append(part)
+    # the streaming engine: the group-bys run on morsels of the fact frame, never materialising a filtered copy
+    parts = pl.collect_all(lazy, engine="streaming") if lazy else []
     keys = _keys(q)
-    table = _join(parts, keys)
-    return [_figures(row, keys, q, s) for row in table.iter_rows(named=True)]
+    return _rows(_join(parts, keys), keys, q, s)
 
 
 def _join(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
@@ -367,12 +438,131 @@ def _join(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     return table.sort(keys, nulls_last=True)
 
 
+_EXACT = 2**53  # integers up to this are exact as floats: one float division gives Python's int / int
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> list[float | None]:
+    """`formulas.ratio` element-wise over integer columns, with the same results: a float division of two
+    exactly representable integers is Python's correctly rounded `int / int`; larger ones go through Python."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: list[float | None] = (num / den).tolist()
+    for i in np.flatnonzero(den == 0).tolist():
+        out[i] = None
+    for i in np.flatnonzero((np.abs(num) > _EXACT) | (np.abs(den) > _EXACT)).tolist():
+        out[i] = f.ratio(int(num[i]), int(den[i]))
+    return out
+
+
+def _rows(table: pl.DataFrame, keys: list[str], q: KpiQuery, s: MetricsSettings) -> list[dict[str, Any]]:
+    """`_figures` of every row of the table, column by column: the formulas' own `*_terms` over whole
+    columns of sums (numpy arrays in place of numbers: the terms only add, subtract and multiply), each
+    divided once per group as `formulas.ratio` divides, so the floats are the same as row by row."""
+    n = table.height
+    if not n:
+        return []
+
+    def col(name: str) -> np.ndarray:
+        if name not in table.columns:
+            return np.zeros(n, dtype=np.int64)
+        return table[name].fill_null(0).cast(pl.Int64).to_numpy()
+
+    def div(terms: tuple[Any, Any]) -> list[float | None]:
+        num, den = terms
+        return _ratio(
+            np.broadcast_to(np.asarray(num, dtype=np.int64), n), np.broadcast_to(np.asarray(den, dtype=np.int64), n)
+        )
+
+    out: dict[str, list[Any]] = {}
+    for key in keys:
+        values = table[key].to_list()
+        if key == "interval" and q.interval is not None:
+            labels = {v: interval_label(int(v), q.interval, q.timezone) for v in set(values) if v is not None}
+            values = [None if v is None else labels[v] for v in values]
+        out[key] = values
+    # columns in place of numbers (see the docstring): typed as the formulas' totals
+    queue = cast(f.QueueTotals, SimpleNamespace(**{name: col(name) for name in _QUEUE_COUNTS}))
+    handle = cast(f.HandleTotals, SimpleNamespace(**{name: col(name) for name in _HANDLE_COUNTS}))
+    zero = np.zeros(n, dtype=np.int64)
+    survey = cast(
+        f.SurveyTotals,
+        SimpleNamespace(
+            csat=[zero] + [col(f"csat_{k}") for k in range(1, 6)],
+            ces=[zero] + [col(f"ces_{k}") for k in range(1, 8)],
+            nps=[col(f"nps_{k}") for k in range(0, 11)],
+        ),
+    )
+    sl = s.service_level
+    genesys = f.GenesysSwitches(sl.genesys.flow_outs, sl.genesys.short_abandons, sl.genesys.abandons)
+    families = set(q.families)
+    if "volume" in families:
+        out.update(contacts=col("contacts").tolist(), self_service_rate=div((col("self_served"), col("entered_flow"))))
+    if "arrivals" in families:
+        out["queued"] = col("queued").tolist()
+    if "queue" in families:
+        max_wait = table["max_wait_us"].to_list() if "max_wait_us" in table.columns else [None] * n
+        out.update(
+            offered=col("offered").tolist(),
+            answered=col("answered").tolist(),
+            abandoned=col("abandoned").tolist(),
+            other_exits=col("other").tolist(),
+            answered_within_threshold=col("answered_within").tolist(),
+            abandoned_within_threshold=col("abandoned_within").tolist(),
+            short_abandons=col("abandoned_short").tolist(),
+            service_level=div(f.service_level_terms(queue, sl.variant, genesys)),
+            service_level_variant=[sl.variant] * n,
+            abandon_rate=div(f.abandon_rate_terms(queue, s.abandon_rate.variant)),
+            abandon_rate_variant=[s.abandon_rate.variant] * n,
+            asa_s=div(f.asa_terms(queue)),
+            average_wait_s=div(f.average_wait_terms(queue)),
+            average_abandon_time_s=div(f.average_abandon_time_terms(queue)),
+            max_wait_s=[None if m is None else m / US for m in max_wait],
+        )
+    if "handle" in families:
+        out.update(
+            handled=col("handled").tolist(),
+            aht_s=div(f.aht_terms(handle)),
+            average_talk_s=div(f.average_talk_terms(handle)),
+            average_hold_s=div(f.average_hold_terms(handle, s.average_hold.over)),
+            average_acw_s=div(f.average_acw_terms(handle)),
+        )
+    if ("interaction" if s.transfer_rate.per == "interaction" else "handle") in families:
+        transfer = (
+            (col("transferred_interactions"), col("handled_interactions"))
+            if s.transfer_rate.per == "interaction"
+            else (col("transferred_records"), col("handled"))
+        )
+        out.update(transfer_rate=div(transfer), transfer_rate_per=[s.transfer_rate.per] * n)
+    if "interaction" in families:
+        resolved, eligible = col("fcr_resolved"), col("fcr_eligible")
+        out.update(
+            fcr=div((resolved, eligible)),
+            fcr_eligible=eligible.tolist(),
+            repeat_rate=div((eligible - resolved, eligible)),
+        )
+    if "survey" in families:
+        responses = [np.sum(np.stack(counts), axis=0) for counts in (survey.csat, survey.ces, survey.nps)]
+        out.update(
+            survey_responses=np.maximum(np.maximum(responses[0], responses[1]), responses[2]).tolist(),
+            csat_responses=responses[0].tolist(),
+            ces_responses=responses[1].tolist(),
+            nps_responses=responses[2].tolist(),
+            csat=div(f.csat_terms(survey, s.csat.variant)),
+            csat_variant=[s.csat.variant] * n,
+            ces=div(f.ces_terms(survey, s.ces.variant)),
+            ces_variant=[s.ces.variant] * n,
+            nps=div(f.nps_terms(survey)),
+        )
+    names = list(out)
+    return [dict(zip(names, values, strict=True)) for values in zip(*out.values(), strict=True)]
+
+
 def _int(row: dict[str, Any], name: str) -> int:
     value = row.get(name)
     return int(value) if value is not None else 0
 
 
 def _figures(row: dict[str, Any], keys: list[str], q: KpiQuery, s: MetricsSettings) -> dict[str, Any]:
+    """One group's figures by the pure formulas, row by row: the reference `_rows` is checked against."""
     out: dict[str, Any] = {}
     for key in keys:
         value = row.get(key)
@@ -386,7 +576,7 @@ def _figures(row: dict[str, Any], keys: list[str], q: KpiQuery, s: MetricsSettin
     )
     sl = s.service_level
     genesys = f.GenesysSwitches(sl.genesys.flow_outs, sl.genesys.short_abandons, sl.genesys.abandons)
-    handle = f.HandleTotals(**{name: _int(row, name) for name in ("handled", "held", "talk_us", "hold_us", "acw_us")})
+    handle = f.HandleTotals(**{name: _int(row, name) for name in _HANDLE_COUNTS})
     survey = f.SurveyTotals(
         csat=[0] + [_int(row, f"csat_{k}") for k in range(1, 6)],
         ces=[0] + [_int(row, f"ces_{k}") for k in range(1, 8)],
@@ -443,6 +633,9 @@ def _figures(row: dict[str, Any], keys: list[str], q: KpiQuery, s: MetricsSettin
     if "survey" in families:
         out.update(
             survey_responses=max(sum(survey.csat), sum(survey.ces), sum(survey.nps)),
+            csat_responses=sum(survey.csat),
+            ces_responses=sum(survey.ces),
+            nps_responses=sum(survey.nps),
             csat=f.csat(survey, s.csat.variant),
             csat_variant=s.csat.variant,
             ces=f.ces(survey, s.ces.variant),
@@ -452,6 +645,7 @@ def _figures(row: dict[str, Any], keys: list[str], q: KpiQuery, s: MetricsSettin
     return out
 
 
+_HANDLE_COUNTS = ("handled", "held", "talk_us", "hold_us", "acw_us")
 _QUEUE_COUNTS = (
     "offered",
     "answered",

@@ -28,24 +28,36 @@ __all__ = [
     "QueueTotals",
     "SurveyTotals",
     "abandon_rate",
+    "abandon_rate_terms",
     "aht",
+    "aht_terms",
     "asa",
+    "asa_terms",
     "average_abandon_time",
+    "average_abandon_time_terms",
     "average_acw",
+    "average_acw_terms",
     "average_hold",
+    "average_hold_terms",
     "average_talk",
+    "average_talk_terms",
     "average_wait",
+    "average_wait_terms",
     "ces",
+    "ces_terms",
     "contact_cost",
     "csat",
+    "csat_terms",
     "fcr",
     "finite",
     "nps",
+    "nps_terms",
     "occupancy",
     "productive_ratio",
     "ratio",
     "repeat_contacts",
     "service_level",
+    "service_level_terms",
     "spread",
     "utilization",
     "zscore",
@@ -147,51 +159,76 @@ class GenesysSwitches:
     abandons: bool = False  # − B
 
 
-def service_level(q: QueueTotals, variant: SlVariant = "neg", genesys: GenesysSwitches | None = None) -> float | None:
-    """Service level by variant id (metrics.md §2.1); the default `neg` is A_T / (A + B)."""
+def service_level_terms(
+    q: QueueTotals, variant: SlVariant = "neg", genesys: GenesysSwitches | None = None
+) -> tuple[int, int]:
+    """Service level's (numerator, denominator) by variant id (metrics.md §2.1); `neg` is A_T / (A + B).
+
+    Every `*_terms` function only adds, subtracts and multiplies its inputs, so the engine may pass whole
+    columns of sums in place of numbers and divide once per group: one definition of every formula."""
     a, b = q.answered, q.abandoned
     if variant == "ans":
-        return ratio(q.answered_within, a)
+        return q.answered_within, a
     if variant == "neg":
-        return ratio(q.answered_within, a + b)
+        return q.answered_within, a + b
     if variant == "pos":
-        return ratio(q.answered_within + q.abandoned_within, a + b)
+        return q.answered_within + q.abandoned_within, a + b
     if variant == "ign":
-        return ratio(q.answered_within, a + b - q.abandoned_within)
+        return q.answered_within, a + b - q.abandoned_within
     if variant == "short":
-        return ratio(q.answered_within, a + b - q.abandoned_short)
+        return q.answered_within, a + b - q.abandoned_short
     if variant == "amazon":
-        return ratio(q.answered_within + q.abandoned_within + q.callbacks_within, q.offered)
+        return q.answered_within + q.abandoned_within + q.callbacks_within, q.offered
     if variant == "genesys":
         g = genesys or GenesysSwitches()
         den = a + b + (q.other if g.flow_outs else 0) - (q.abandoned_short if g.short_abandons else 0)
-        den -= b if g.abandons else 0
-        return ratio(q.answered_within, den)  # A − A_{>T} = A_T
+        return q.answered_within, den - (b if g.abandons else 0)  # A − A_{>T} = A_T
     raise ValueError(f"unknown service level variant {variant!r}")
+
+
+def service_level(q: QueueTotals, variant: SlVariant = "neg", genesys: GenesysSwitches | None = None) -> float | None:
+    """Service level by variant id (metrics.md §2.1); the default `neg` is A_T / (A + B)."""
+    return ratio(*service_level_terms(q, variant, genesys))
+
+
+def abandon_rate_terms(q: QueueTotals, variant: AbandonVariant = "queued") -> tuple[int, int]:
+    if variant == "queued":
+        return q.abandoned, q.offered
+    if variant == "answered_abandoned":
+        return q.abandoned, q.answered + q.abandoned
+    if variant == "adjusted":
+        return q.abandoned - q.abandoned_short, q.offered - q.abandoned_short
+    raise ValueError(f"unknown abandonment variant {variant!r}")
 
 
 def abandon_rate(q: QueueTotals, variant: AbandonVariant = "queued") -> float | None:
     """Abandonment rate by variant id (metrics.md §2.3); the default `queued` is B / Q."""
-    if variant == "queued":
-        return ratio(q.abandoned, q.offered)
-    if variant == "answered_abandoned":
-        return ratio(q.abandoned, q.answered + q.abandoned)
-    if variant == "adjusted":
-        return ratio(q.abandoned - q.abandoned_short, q.offered - q.abandoned_short)
-    raise ValueError(f"unknown abandonment variant {variant!r}")
+    return ratio(*abandon_rate_terms(q, variant))
+
+
+def asa_terms(q: QueueTotals) -> tuple[int, int]:
+    return q.wait_answered_us, q.answered * US
 
 
 def asa(q: QueueTotals) -> float | None:
     """Average speed of answer in seconds: Σ w over answered / A (queue time, ringing included)."""
-    return ratio(q.wait_answered_us, q.answered * US)
+    return ratio(*asa_terms(q))
+
+
+def average_wait_terms(q: QueueTotals) -> tuple[int, int]:
+    return q.wait_offered_us, q.offered * US
 
 
 def average_wait(q: QueueTotals) -> float | None:
-    return ratio(q.wait_offered_us, q.offered * US)
+    return ratio(*average_wait_terms(q))
+
+
+def average_abandon_time_terms(q: QueueTotals) -> tuple[int, int]:
+    return q.wait_abandoned_us, q.abandoned * US
 
 
 def average_abandon_time(q: QueueTotals) -> float | None:
-    return ratio(q.wait_abandoned_us, q.abandoned * US)
+    return ratio(*average_abandon_time_terms(q))
 
 
 @dataclass
@@ -213,21 +250,37 @@ class HandleTotals:
         self.acw_us += acw_us
 
 
+def aht_terms(h: HandleTotals) -> tuple[int, int]:
+    return h.talk_us + h.hold_us + h.acw_us, h.handled * US
+
+
 def aht(h: HandleTotals) -> float | None:
     """Average handle time in seconds: Σ (talk + hold + ACW) / handled."""
-    return ratio(h.talk_us + h.hold_us + h.acw_us, h.handled * US)
+    return ratio(*aht_terms(h))
+
+
+def average_hold_terms(h: HandleTotals, over: Literal["held", "handled"] = "held") -> tuple[int, int]:
+    return h.hold_us, (h.held if over == "held" else h.handled) * US
 
 
 def average_hold(h: HandleTotals, over: Literal["held", "handled"] = "held") -> float | None:
-    return ratio(h.hold_us, (h.held if over == "held" else h.handled) * US)
+    return ratio(*average_hold_terms(h, over))
+
+
+def average_acw_terms(h: HandleTotals) -> tuple[int, int]:
+    return h.acw_us, h.handled * US
 
 
 def average_acw(h: HandleTotals) -> float | None:
-    return ratio(h.acw_us, h.handled * US)
+    return ratio(*average_acw_terms(h))
+
+
+def average_talk_terms(h: HandleTotals) -> tuple[int, int]:
+    return h.talk_us, h.handled * US
 
 
 def average_talk(h: HandleTotals) -> float | None:
-    return ratio(h.talk_us, h.handled * US)
+    return ratio(*average_talk_terms(h))
 
 
 def occupancy(handling_s: float, available_idle_s: float) -> float | None:
@@ -260,34 +313,46 @@ class SurveyTotals:
             self.nps[nps_score] += 1
 
 
-def _mean(counts: Sequence[int]) -> float | None:
-    return ratio(sum(k * n for k, n in enumerate(counts)), sum(counts))
+def _total(counts: Sequence[int]) -> int:
+    total = 0
+    for n in counts:
+        total = total + n
+    return total
+
+
+def csat_terms(s: SurveyTotals, variant: CsatVariant = "top2") -> tuple[int, int]:
+    """CSAT (metrics.md §4.3): share of answers 4 or 5 (default), or the mean rating."""
+    if variant == "top2":
+        return s.csat[4] + s.csat[5], _total(s.csat)
+    return _total([k * n for k, n in enumerate(s.csat)]), _total(s.csat)
 
 
 def csat(s: SurveyTotals, variant: CsatVariant = "top2") -> float | None:
-    """CSAT (metrics.md §4.3): share of answers 4 or 5 (default), or the mean rating."""
-    if variant == "top2":
-        return ratio(s.csat[4] + s.csat[5], sum(s.csat))
-    return _mean(s.csat)
+    return ratio(*csat_terms(s, variant))
+
+
+def ces_terms(s: SurveyTotals, variant: CesVariant = "mean") -> tuple[int, int]:
+    """Customer effort: mean (default), share agreeing (5–7), or index = % easy (6–7) − % hard (1–3) in
+    points, as one quotient: 100 × (easy − hard) / answers."""
+    n = _total(s.ces)
+    if variant == "mean":
+        return _total([k * c for k, c in enumerate(s.ces)]), n
+    if variant == "agree":
+        return _total(s.ces[5:8]), n
+    return 100 * (_total(s.ces[6:8]) - _total(s.ces[1:4])), n
 
 
 def ces(s: SurveyTotals, variant: CesVariant = "mean") -> float | None:
-    """Customer effort: mean (default), share agreeing (5–7), or index = % easy (6–7) − % hard (1–3)."""
-    n = sum(s.ces)
-    if variant == "mean":
-        return _mean(s.ces)
-    if variant == "agree":
-        return ratio(sum(s.ces[5:8]), n)
-    easy, hard = ratio(sum(s.ces[6:8]), n), ratio(sum(s.ces[1:4]), n)
-    return None if easy is None or hard is None else 100.0 * (easy - hard)
+    return ratio(*ces_terms(s, variant))
+
+
+def nps_terms(s: SurveyTotals) -> tuple[int, int]:
+    """Net promoter score in points: 100 × (promoters (9–10) − detractors (0–6)) / answers."""
+    return 100 * (_total(s.nps[9:11]) - _total(s.nps[0:7])), _total(s.nps)
 
 
 def nps(s: SurveyTotals) -> float | None:
-    """Net promoter score in points: % promoters (9–10) − % detractors (0–6), −100..+100."""
-    n = sum(s.nps)
-    if not n:
-        return None
-    return 100.0 * (sum(s.nps[9:11]) - sum(s.nps[0:7])) / n
+    return ratio(*nps_terms(s))
 
 
 @dataclass(frozen=True)
