@@ -158,6 +158,7 @@ def generate(n: int, seed: int = 13) -> pl.DataFrame:
     transfer = handled & (rng.random(n) < 0.03)
     chained = np.zeros(n, dtype=bool)
     chained[1:] = transfer[:-1]  # the contact after a transfer continues its chain
+    has_case = rng.random(n) < 0.05
     method = np.where(outbound, 1, np.where(chained, 2, np.where(rng.random(n) < 0.02, 3, 0)))
 
     raw: dict[str, np.ndarray[Any, Any]] = {}
@@ -214,6 +215,12 @@ def generate(n: int, seed: int = 13) -> pl.DataFrame:
         "nps": _nullable(rng.integers(0, 11, n), surveyed & (rng.random(n) < 0.5)),
         "agent_hourly_cost": pl.when(_col(handled)).then(_col(agent_cost[agent])),
         "reason_avoidable": _labels(["no", "yes"], (reason % 7 == 0).astype(np.int64), reason_missing) == "yes",
+        "reason_group": _labels([f"group{k}" for k in range(8)], reason % 8, reason_missing),
+        "agent_skill_level": pl.when(_col(handled)).then(_col(1 + agent % 5)),
+        # a linked case on a few contacts, closed a day or two later on most of them
+        "case_id": _nullable(ids, has_case),
+        "case_opened_us": _nullable(initiation, has_case),
+        "case_closed_us": _nullable(initiation + _exp_us(rng, 86400.0, n), has_case & (rng.random(n) < 0.8)),
     }
     return pl.DataFrame(raw).select(cols[name].cast(dtype).alias(name) for name, dtype in FACT_SCHEMA.items())
 
