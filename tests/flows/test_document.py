@@ -372,3 +372,9 @@ def test_a_flow_may_name_itself_whatever_the_catalogue_knows() -> None:
     assert _report(text, Catalog(flows=frozenset())) == [
         f"{at(text, 7, 'otra')}: error: node 'c': no flow is called 'otra'"
     ]
+
+
+def test_a_null_document_is_reported_not_silently_empty() -> None:
+    for text in ("null", "Null", "~"):
+        checked = check_flow(text, "f.yaml")
+        assert checked.flow is None and checked.errors, text

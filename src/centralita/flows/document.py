@@ -198,6 +198,8 @@ class _Checker:
                 Diagnostic(self.doc.source, error.line or 1, error.column or 1, "error", None, error.message)
             )
         data = self.doc.data
+        if data is None and not self.doc.errors:
+            data = {}  # an empty document, or a lone `null`: every required field is missing
         if data is not None and not isinstance(data, dict):
             self.report((), _("a flow is a mapping of flowlang, id, start, variables and nodes"))
         elif isinstance(data, dict):
