@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -29,10 +29,21 @@ import numpy as np
 import polars as pl
 
 from centralita.analytics import formulas as f
+from centralita.analytics.agent_time import agent_time
 from centralita.analytics.facts import to_us
 from centralita.analytics.settings import MetricsSettings
 
-__all__ = ["DIMENSIONS", "INTERVALS", "KpiQuery", "add_local_time", "kpis", "utc_offsets"]
+__all__ = [
+    "AGENT_DIMENSIONS",
+    "DIMENSIONS",
+    "INTERVALS",
+    "OFFER_DIMENSIONS",
+    "KpiQuery",
+    "add_local_time",
+    "interval_label",
+    "kpis",
+    "utc_offsets",
+]
 
 US = f.US
 HOUR_US = 3600 * US
@@ -215,6 +226,12 @@ def _queue_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.La
             pl.when(b).then(pl.col("_w")).otherwise(0).sum().alias("wait_abandoned_us"),
             pl.col("_w").sum().alias("wait_offered_us"),
             pl.col("_w").max().alias("max_wait_us"),
+            pl.when(a & pl.col("connected_us").is_not_null())
+            .then(pl.col("connected_us") - pl.col("initiation_us"))
+            .otherwise(0)
+            .sum()
+            .alias("arrival_to_answer_us"),
+            (a & pl.col("connected_us").is_not_null()).sum().alias("answered_connected"),
         ],
     )
 
@@ -398,9 +415,86 @@ def _repeats(chains: pl.DataFrame, window_us: int, match: str) -> pl.Series:
     return flags.select(((nxt - pl.col("_end_us")) <= window_us).fill_null(False).alias("_repeat")).to_series()
 
 
-def kpis(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings | None = None) -> list[dict[str, Any]]:
+AGENT_DIMENSIONS = frozenset({"agent", "team"})
+OFFER_DIMENSIONS = frozenset({"agent", "team", "queue"})
+_AGENT_TIMES = ("online_us", "handling_us", "available_idle_us", "npt_us")
+
+
+def _offers_family(offers: pl.DataFrame, q: KpiQuery) -> pl.LazyFrame:
+    """Offers made to agents, counted when made (metrics.md §3.5): made, and accepted."""
+    return _grouped(
+        offers,
+        pl.col("offered_us"),
+        q,
+        [pl.len().alias("offers_made"), pl.col("accepted").sum().alias("offers_accepted")],
+    )
+
+
+def _cuts(q: KpiQuery) -> tuple[list[int], list[int | None]]:
+    """The query's intervals as boundaries `[start, …, end]` (µs) and each interval's key (None: the range)."""
+    lo, hi = to_us(q.start), to_us(q.end)
+    if q.interval is None:
+        return [lo, hi], [None]
+    grid = pl.DataFrame({"_at": pl.int_range(lo, hi, 15 * 60 * US, eager=True, dtype=pl.Int64)})
+    keys = add_local_time(grid, "_at", q.timezone, q.interval)["interval"].to_list()
+    points = grid["_at"].to_list()
+    cuts: list[int] = []
+    names: list[int | None] = []
+    for at, key in zip(points, keys, strict=True):
+        if not names or key != names[-1]:
+            cuts.append(at)
+            names.append(key)
+    return [*cuts, hi], names
+
+
+def _agent_time_family(facts: pl.DataFrame, agent_states: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
+    """Each agent's online, handling, available idle and NPT time per interval (agent_time.py), from its
+    state log and its contacts (connected to the end of after-contact work; still going: to the range's end)."""
+    cuts, names = _cuts(q)
+    hi = cuts[-1]
+    busy_end = pl.coalesce(
+        "acw_end_us", pl.when(pl.col("acw_start_us").is_not_null()).then(pl.lit(hi)), "agent_end_us", pl.lit(hi)
+    )
+    busy = (
+        facts.filter(pl.col("agent").is_not_null() & pl.col("connected_us").is_not_null())
+        .select("agent", pl.col("connected_us").alias("a"), busy_end.alias("b"))
+        .filter((pl.col("b") > cuts[0]) & (pl.col("a") < hi))
+    )
+    busy_of: dict[str, list[tuple[int, int]]] = {}
+    for agent, a, b in busy.iter_rows():
+        busy_of.setdefault(agent, []).append((a, b))
+    states_of: dict[str, list[tuple[int, str]]] = {}
+    team_of: dict[str, str | None] = {}
+    for agent, team, at, state in agent_states.iter_rows():
+        states_of.setdefault(agent, []).append((at, state))
+        team_of[agent] = team
+    rows = []
+    for agent in sorted(states_of.keys() | busy_of.keys()):
+        times = agent_time(states_of.get(agent, []), busy_of.get(agent, []), cuts)
+        for key, slot in zip(names, times, strict=True):
+            if slot.online_us or slot.handling_us:
+                rows.append((agent, team_of.get(agent), key, *(getattr(slot, n) for n in _AGENT_TIMES)))
+    schema = {"agent": pl.String, "team": pl.String, "interval": pl.Int64, **dict.fromkeys(_AGENT_TIMES, pl.Int64)}
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    keys = _keys(q)
+    return (
+        frame.group_by(keys).agg(pl.col(n).sum() for n in _AGENT_TIMES)
+        if keys
+        else frame.select(pl.col(n).sum() for n in _AGENT_TIMES)
+    )
+
+
+def kpis(
+    facts: pl.DataFrame,
+    q: KpiQuery,
+    s: MetricsSettings | None = None,
+    agent_states: pl.DataFrame | None = None,
+    offers: pl.DataFrame | None = None,
+) -> list[dict[str, Any]]:
     """One row per group (per interval and dimension values; one row for the whole range without either):
-    the group's keys, its counts and its KPIs by the tenant's chosen variants."""
+    the group's keys, its counts and its KPIs by the tenant's chosen variants. With `agent_states` (the
+    agents' state log, facts.load_agent_states) and `offers` (facts.load_offers), the agents' time-based
+    figures and answer rate too, when the groups are of agents (by agent or team, or none)."""
     s = s or MetricsSettings()
     for d in q.by:
         if d not in DIMENSIONS:
@@ -423,10 +517,16 @@ def kpis(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings | None = None) -> 
         part = _interaction_family(facts, q, s)
         if part is not None:
             lazy.append(part)
+    if offers is not None and set(q.by) <= OFFER_DIMENSIONS:
+        lazy.append(_offers_family(offers, q))
+        families.add("offers")
     # the streaming engine: the group-bys run on morsels of the fact frame, never materialising a filtered copy
     parts = pl.collect_all(lazy, engine="streaming") if lazy else []
+    if agent_states is not None and set(q.by) <= AGENT_DIMENSIONS:
+        parts.append(_agent_time_family(facts, agent_states, q))
+        families.add("agent_time")
     keys = _keys(q)
-    return _rows(_join(parts, keys), keys, q, s)
+    return _rows(_join(parts, keys), keys, replace(q, families=tuple(families)), s)
 
 
 def _join(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
@@ -461,7 +561,7 @@ def _rows(table: pl.DataFrame, keys: list[str], q: KpiQuery, s: MetricsSettings)
     if not n:
         return []
 
-    def col(name: str) -> np.ndarray:
+    def col(name: str) -> Any:  # an int64 array, passed to the formulas' terms in place of a number
         if name not in table.columns:
             return np.zeros(n, dtype=np.int64)
         return table[name].fill_null(0).cast(pl.Int64).to_numpy()
@@ -516,6 +616,7 @@ def _rows(table: pl.DataFrame, keys: list[str], q: KpiQuery, s: MetricsSettings)
             average_wait_s=div(f.average_wait_terms(queue)),
             average_abandon_time_s=div(f.average_abandon_time_terms(queue)),
             max_wait_s=[None if m is None else m / US for m in max_wait],
+            asa_from_arrival_s=div(f.asa_from_arrival_terms(col("arrival_to_answer_us"), col("answered_connected"))),
         )
     if "handle" in families:
         out.update(
@@ -538,6 +639,22 @@ def _rows(table: pl.DataFrame, keys: list[str], q: KpiQuery, s: MetricsSettings)
             fcr=div((resolved, eligible)),
             fcr_eligible=eligible.tolist(),
             repeat_rate=div((eligible - resolved, eligible)),
+        )
+    if "offers" in families:
+        made, accepted = col("offers_made"), col("offers_accepted")
+        out.update(
+            offers_made=made.tolist(),
+            offers_accepted=accepted.tolist(),
+            answer_rate=div(f.answer_rate_terms(accepted, made)),
+        )
+    if "agent_time" in families:
+        handling, idle = col("handling_us"), col("available_idle_us")
+        out.update(
+            online_s=(col("online_us") / US).tolist(),
+            handling_s=(handling / US).tolist(),
+            available_idle_s=(idle / US).tolist(),
+            npt_s=(col("npt_us") / US).tolist(),
+            occupancy=div(f.occupancy_terms(handling, idle)),
         )
     if "survey" in families:
         responses = [np.sum(np.stack(counts), axis=0) for counts in (survey.csat, survey.ces, survey.nps)]
@@ -613,6 +730,9 @@ def _figures(row: dict[str, Any], keys: list[str], q: KpiQuery, s: MetricsSettin
             average_wait_s=f.average_wait(queue),
             average_abandon_time_s=f.average_abandon_time(queue),
             max_wait_s=queue.max_wait_s,
+            asa_from_arrival_s=f.ratio(
+                *f.asa_from_arrival_terms(_int(row, "arrival_to_answer_us"), _int(row, "answered_connected"))
+            ),
         )
     if "handle" in families:
         out.update(
@@ -629,6 +749,20 @@ def _figures(row: dict[str, Any], keys: list[str], q: KpiQuery, s: MetricsSettin
             fcr=f.ratio(fcr_resolved, fcr_eligible),
             fcr_eligible=fcr_eligible,
             repeat_rate=f.ratio(fcr_eligible - fcr_resolved, fcr_eligible),
+        )
+    if "offers" in families:
+        made, accepted = _int(row, "offers_made"), _int(row, "offers_accepted")
+        out.update(
+            offers_made=made, offers_accepted=accepted, answer_rate=f.ratio(*f.answer_rate_terms(accepted, made))
+        )
+    if "agent_time" in families:
+        handling, idle = _int(row, "handling_us"), _int(row, "available_idle_us")
+        out.update(
+            online_s=_int(row, "online_us") / US,
+            handling_s=handling / US,
+            available_idle_s=idle / US,
+            npt_s=_int(row, "npt_us") / US,
+            occupancy=f.ratio(*f.occupancy_terms(handling, idle)),
         )
     if "survey" in families:
         out.update(
