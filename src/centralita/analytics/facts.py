@@ -64,6 +64,7 @@ FACT_SCHEMA: dict[str, Any] = {
     "reason": pl.String,
     "sub_reason": pl.String,
     "entry_point": pl.String,
+    "ani": pl.String,  # the caller's number or sender's address: FCR's customer key when unidentified
     "queue_outcome": pl.String,
     "outcome": pl.String,
     **{name: pl.Int64 for name in TIMES},
@@ -154,6 +155,7 @@ def load_facts(session: Session, tenant_id: int, start: dt.datetime, end: dt.dat
             reason.code,
             sub.code,
             c.dnis,
+            c.ani,
             c.queue_outcome,
             c.outcome,
             *(
