@@ -191,6 +191,7 @@ def generate(n: int, seed: int = 13) -> pl.DataFrame:
         "reason": _labels([f"reason{k:02d}" for k in range(60)], reason, reason_missing),
         "sub_reason": _labels([f"reason{k // 3:02d}.{k % 3}" for k in range(180)], sub_reason, reason_missing),
         "entry_point": _labels([f"+349100000{k:02d}" for k in range(8)], rng.integers(0, 8, n), outbound),
+        "ani": pl.lit(None, pl.String),
         "queue_outcome": _labels(["answered", "abandoned", "other:callback", "other:max_wait"], queue_outcome, ~queued),
         "outcome": _labels(
             ["completed", "abandoned", "self_service", "hung_up_in_flow", "callback"],

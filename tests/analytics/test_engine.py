@@ -199,3 +199,64 @@ def test_fcr_column_wise_equals_the_pure_formula(match: str) -> None:
     (row,) = kpis(frame(rows), q(start=T0 - dt.timedelta(days=1), end=end), s)
     resolved, eligible = f.fcr(interactions, (to_us(end) - to_us(T0)) / M, 7, match)
     assert (row["fcr_eligible"], row["fcr"]) == (eligible, f.ratio(resolved, eligible))
+
+
+@pytest.mark.parametrize("match", ["reason", "customer"])
+def test_repeats_column_wise_equal_the_pure_formula(match: str) -> None:
+    rows, interactions = _interaction_rows(random.Random(5), 400)
+    s = MetricsSettings.model_validate({"fcr": {"match": match}})
+    (row,) = kpis(frame(rows), q(start=T0 - dt.timedelta(days=1), end=T0 + dt.timedelta(days=60)), s)
+    flags = f.repeat_contacts(interactions, 7, match)
+    asked = sum(1 for it in interactions if it.customer_initiated)
+    assert (row["repeats"], row["repeat_rate"]) == (sum(flags), f.ratio(sum(flags), asked))
+
+
+def test_an_interaction_keeps_its_last_reason_and_customer_set() -> None:
+    day = 86400 * M
+    t0 = to_us(T0)
+    # billing, transferred to a leg that has no reason nor customer yet; the customer calls two days later
+    # about something else: the first interaction was resolved
+    first = fact(1, customer_id=7, reason="billing", connected_us=t0, agent_end_us=t0 + 60 * M, transferred=True)
+    first["disconnect_us"] = t0 + 60 * M
+    leg = fact(2, initial_contact_id=1, initiation_method="TRANSFER", connected_us=t0 + 70 * M)
+    leg.update(initiation_us=t0 + 61 * M, agent_end_us=t0 + 200 * M, disconnect_us=t0 + 200 * M)
+    later = fact(3, customer_id=7, reason="tech", connected_us=t0 + 2 * day, agent_end_us=t0 + 2 * day + 60 * M)
+    later.update(initiation_us=t0 + 2 * day, disconnect_us=t0 + 2 * day + 60 * M)
+    (row,) = kpis(frame([first, leg, later]), q(end=T0 + dt.timedelta(days=30)))
+    assert (row["fcr_eligible"], row["fcr"], row["repeats"]) == (2, 1.0, 0)
+
+
+def test_an_unidentified_caller_is_known_by_its_number() -> None:
+    t0 = to_us(T0)
+    calls = []
+    for i, start in enumerate((t0, t0 + 3600 * M)):
+        c = fact(i, ani="+34600111222", reason="card", connected_us=start, agent_end_us=start + 60 * M)
+        c.update(initiation_us=start, disconnect_us=start + 60 * M)
+        calls.append(c)
+    (row,) = kpis(frame(calls), q(end=T0 + dt.timedelta(days=30)))
+    assert (row["fcr_eligible"], row["fcr"], row["repeats"], row["repeat_rate"]) == (2, 0.5, 1, 0.5)
+
+
+def test_a_contact_still_in_after_contact_work_is_not_handled_yet() -> None:
+    t0 = to_us(T0)
+    c = fact(1, connected_us=t0, agent_end_us=t0 + 100 * M, acw_start_us=t0 + 100 * M)
+    (row,) = kpis(frame([c]), q())
+    assert row["handled"] == 0 and row["aht_s"] is None
+
+
+def test_hours_around_a_half_hour_clock_change() -> None:
+    # Australia/Lord_Howe, 2026-04-05: 02:00 at UTC+11 becomes 01:30 at UTC+10:30 (15:00 UTC on the 4th)
+    base = dt.datetime(2026, 4, 4, 13, 0, tzinfo=UTC)
+    rows = []
+    for k, minutes in enumerate((10, 40, 70, 100, 130, 160, 190, 220)):
+        at = to_us(base + dt.timedelta(minutes=minutes))
+        rows.append(fact(k, queue="q", enqueue_us=at, dequeue_us=at, queue_outcome="answered", threshold_us=0))
+    query = KpiQuery(base, base + dt.timedelta(hours=4), "Australia/Lord_Howe", interval="1h")
+    got = [(r["interval"], r["answered"]) for r in kpis(frame(rows), query)]
+    assert got == [
+        ("2026-04-05T00:00:00+11:00", 2),
+        ("2026-04-05T01:00:00+11:00", 2),
+        ("2026-04-05T01:30:00+10:30", 1),  # the rest of the local hour 01:00–02:00, after the change
+        ("2026-04-05T02:00:00+10:30", 2),
+        ("2026-04-05T03:00:00+10:30", 1),
+    ]

@@ -69,3 +69,17 @@ def test_reports_of_an_empty_history_in_each_format(tmp_path: Path) -> None:
         == 0
     )
     assert "<html" in path.read_text(encoding="utf-8")
+
+
+def test_kpis_refuse_what_would_overflow(tmp_path: Path) -> None:
+    assert run(tmp_path, "tenant", "create", "banco", "--name", "Banco")[0] == 0
+    for args, option in (
+        (("--from", "9999-12-30", "--to", "9999-12-31"), "--from"),
+        (("--from", "0001-01-01", "--to", "0001-01-02"), "--from"),
+        (("--from", "2026-03-01", "--to", "3000-01-01"), "--to"),
+        ((*RANGE, "--threshold", "nan"), "--threshold"),
+        ((*RANGE, "--interval", "fortnight"), "--interval"),
+        ((*RANGE, "--by", "colour"), "--by"),
+    ):
+        code, out, err = run(tmp_path, "report", "kpis", *args)
+        assert code == 2 and option in err, (args, out, err)

@@ -154,6 +154,13 @@ def _with(column: str, value: str) -> list[str]:
         (_with("outcome", "BUSY"), "outcome"),
         (_with("type", "ZZ"), "type"),
         (_with("server", "DR WHO"), "server"),
+        # rows that would overflow a date, an integer conversion or a column: refused by line, never a crash
+        (_with("q_time", "999999999"), "q_time"),
+        (_with("ser_time", "86401"), "ser_time"),
+        (_with("vru_time", "-90000"), "vru_time"),
+        (_with("call_id", "9" * 5000), "call_id"),
+        (_with("customer_id", "1" * 16), "customer_id"),
+        (_with("vru+line", "AA\x0001"), "vru+line"),
     ],
 )
 def test_bad_rows_name_their_column(row: list[str], column: str) -> None:

@@ -73,3 +73,30 @@ def test_live_today_and_history_give_the_same_figures(live: Live) -> None:
         expected[:4]
     )
     assert history["short_abandons"] == 1 and history["asa_s"] == (4 + 25) / 2
+
+
+def test_agents_time_and_answer_rate_from_the_live_path(live: Live) -> None:
+    _reasons(live)
+    agent, sup = live.client("agent"), live.client("supervisor")
+    call = {"channel": "voice", "from_": "+34600000001"}
+    live.available()
+    live.advance(60)  # a minute available and idle
+    first = live.new_contact(**call)["id"]
+    live.advance(5)
+    assert agent.post(f"/api/contacts/{first}/accept").status_code == 200
+    live.advance(120)  # two minutes talking
+    assert agent.post(f"/api/contacts/{first}/end", json=WRAP).status_code == 200
+    missed = live.new_contact(**call)["id"]
+    assert live.offered_to(missed) == live.agent_id("ana")
+    assert agent.post(f"/api/contacts/{missed}/reject").status_code == 200
+    live.sync()
+    assert sup.post(f"/api/contacts/{missed}/customer-disconnect").status_code == 200
+    now = live.clock.now()
+    with live.service.db.read() as s:
+        tenant = s.get_one(t.Tenant, live.api.a.tenant_id)
+        day = now.astimezone(dt.UTC).date()
+        days = DateRange(day - dt.timedelta(days=1), day + dt.timedelta(days=1), tenant.timezone)
+        (ana,) = [r for r in kpi_report(s, tenant, days, by=["agent"]) if r["agent"] == "ana"]
+    assert (ana["offers_made"], ana["offers_accepted"], ana["answer_rate"]) == (2, 1, 0.5)
+    assert ana["handling_s"] == 120 and ana["available_idle_s"] >= 65
+    assert ana["occupancy"] == ana["handling_s"] / (ana["handling_s"] + ana["available_idle_s"])

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -29,10 +29,22 @@ import numpy as np
 import polars as pl
 
 from centralita.analytics import formulas as f
+from centralita.analytics.agent_time import agent_time
 from centralita.analytics.facts import to_us
 from centralita.analytics.settings import MetricsSettings
 
-__all__ = ["DIMENSIONS", "INTERVALS", "KpiQuery", "add_local_time", "kpis", "utc_offsets"]
+__all__ = [
+    "AGENT_DIMENSIONS",
+    "DIMENSIONS",
+    "INTERVALS",
+    "OFFER_DIMENSIONS",
+    "KpiQuery",
+    "add_local_time",
+    "default_interval",
+    "interval_label",
+    "kpis",
+    "utc_offsets",
+]
 
 US = f.US
 HOUR_US = 3600 * US
@@ -70,6 +82,11 @@ class KpiQuery:
     families: Sequence[str] = field(default=("queue", "handle", "volume", "survey", "interaction"))
 
 
+def default_interval(s: MetricsSettings) -> str:
+    """The contact center's sub-day interval (`metrics.interval_minutes`) as an interval name."""
+    return {15: "15m", 30: "30m", 60: "1h"}[s.interval_minutes]
+
+
 def utc_offsets(tz: str, lo_us: int, hi_us: int) -> tuple[np.ndarray, np.ndarray]:
     """The zone's UTC offsets over [lo, hi]: instants (µs, sorted) where an offset starts, and the offsets."""
     zone = zoneinfo.ZoneInfo(tz)
@@ -101,23 +118,38 @@ def utc_offsets(tz: str, lo_us: int, hi_us: int) -> tuple[np.ndarray, np.ndarray
     return np.asarray(starts, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
 
 
-def _local_expr(at: pl.Expr, tz: str, lo_us: int, hi_us: int) -> pl.Expr:
+_NO_CHANGE = -(2**62)  # "no offset change before": a sub-day interval key is never clamped
+
+
+def _local_expr(at: pl.Expr, tz: str, lo_us: int, hi_us: int) -> tuple[pl.Expr, pl.Expr]:
     """Local time of the instants `at` in [lo, hi] (µs): each instant plus its UTC offset, looked up in the
-    zone's transition table (a few comparisons for a range with few transitions, else a sorted search)."""
+    zone's transition table (a few comparisons for a range with few transitions, else a sorted search); and
+    the instant the offset in force began (the last change at or before `at`)."""
     starts, offsets = utc_offsets(tz, lo_us // US * US, hi_us)
     if len(starts) <= 8:
         offset = pl.lit(int(offsets[0]), pl.Int64)
+        since = pl.lit(_NO_CHANGE, pl.Int64)
         for begin, value in zip(starts[1:].tolist(), offsets[1:].tolist(), strict=True):
             offset = pl.when(at >= begin).then(pl.lit(value, pl.Int64)).otherwise(offset)
+            since = pl.when(at >= begin).then(pl.lit(begin, pl.Int64)).otherwise(since)
     else:
         idx = pl.lit(pl.Series(starts)).search_sorted(at, side="right").cast(pl.Int64) - 1
         offset = pl.lit(pl.Series(offsets)).gather(idx.clip(0, len(offsets) - 1))
-    return at + offset
+        since = (
+            pl.when(idx <= 0)
+            .then(pl.lit(_NO_CHANGE, pl.Int64))
+            .otherwise(pl.lit(pl.Series(starts)).gather(idx.clip(0, len(starts) - 1)))
+        )
+    return at + offset, since
 
 
-def _local_columns(at: pl.Expr, local: pl.Expr, interval: str | None, wanted: Sequence[str]) -> list[pl.Expr]:
+def _local_columns(
+    at: pl.Expr, local: pl.Expr, interval: str | None, wanted: Sequence[str], since: pl.Expr | None = None
+) -> list[pl.Expr]:
     """From the UTC instant `at` and its local time: the `interval` key (UTC start of a sub-day interval, or
-    the local day, ISO week or month number) and the local `hour` and ISO `day_of_week` when `wanted`."""
+    the local day, ISO week or month number) and the local `hour` and ISO `day_of_week` when `wanted`.
+    A sub-day interval never starts before the offset change that precedes `at` (`since`): in a zone whose
+    clocks move by half an hour, the hour around the change is cut in two, each part its own interval."""
     day = local // DAY_US
     cols = []
     if "hour" in wanted:
@@ -128,6 +160,8 @@ def _local_columns(at: pl.Expr, local: pl.Expr, interval: str | None, wanted: Se
         minutes = INTERVALS[interval]
         if minutes is not None:
             key = at - (local % (minutes * 60 * US))  # the UTC start of the local interval
+            if since is not None:
+                key = pl.max_horizontal(key, since)
         elif interval == "day":
             key = day
         elif interval == "week":
@@ -150,8 +184,8 @@ def add_local_time(frame: pl.DataFrame, column: str, tz: str, interval: str | No
             *([pl.lit(None, pl.Int64).alias("interval")] if interval is not None else []),
         )
     at = pl.col(column)
-    local = _local_expr(at, tz, int(values.min()), int(values.max()))  # type: ignore[arg-type]
-    return frame.with_columns(_local_columns(at, local, interval, ("hour", "day_of_week")))
+    local, since = _local_expr(at, tz, int(values.min()), int(values.max()))  # type: ignore[arg-type]
+    return frame.with_columns(_local_columns(at, local, interval, ("hour", "day_of_week"), since))
 
 
 def interval_label(key: int, interval: str, tz: str) -> str:
@@ -175,9 +209,9 @@ def _grouped(frame: pl.DataFrame | pl.LazyFrame, attributed: pl.Expr, q: KpiQuer
     lf = lf.filter(pl.col("_at").is_not_null() & (pl.col("_at") >= lo) & (pl.col("_at") < hi))
     derived = [d for d in q.by if d in ("hour", "day_of_week")]
     if q.interval is not None or derived:
-        local = _local_expr(pl.col("_at"), q.timezone, lo, hi)
-        lf = lf.with_columns(local.alias("_local")).with_columns(
-            _local_columns(pl.col("_at"), pl.col("_local"), q.interval, derived)
+        local, since = _local_expr(pl.col("_at"), q.timezone, lo, hi)
+        lf = lf.with_columns(local.alias("_local"), since.alias("_since")).with_columns(
+            _local_columns(pl.col("_at"), pl.col("_local"), q.interval, derived, pl.col("_since"))
         )
     keys = _keys(q)
     if not keys:
@@ -215,12 +249,23 @@ def _queue_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) -> pl.La
             pl.when(b).then(pl.col("_w")).otherwise(0).sum().alias("wait_abandoned_us"),
             pl.col("_w").sum().alias("wait_offered_us"),
             pl.col("_w").max().alias("max_wait_us"),
+            pl.when(a & pl.col("connected_us").is_not_null())
+            .then(pl.col("connected_us") - pl.col("initiation_us"))
+            .otherwise(0)
+            .sum()
+            .alias("arrival_to_answer_us"),
+            (a & pl.col("connected_us").is_not_null()).sum().alias("answered_connected"),
         ],
     )
 
 
 def _handle_family(facts: pl.DataFrame, q: KpiQuery) -> pl.LazyFrame:
-    frame = facts.lazy().filter(pl.col("connected_us").is_not_null() & pl.col("agent_end_us").is_not_null())
+    # handled once the agent leg and its after-contact work are over (a contact still in ACW counts later)
+    frame = facts.lazy().filter(
+        pl.col("connected_us").is_not_null()
+        & pl.col("agent_end_us").is_not_null()
+        & ~(pl.col("acw_start_us").is_not_null() & pl.col("acw_end_us").is_null())
+    )
     acw = (pl.col("acw_end_us") - pl.col("acw_start_us")).fill_null(0)
     talk = pl.col("agent_end_us") - pl.col("connected_us") - pl.col("hold_us").fill_null(0)
     return _grouped(
@@ -269,10 +314,12 @@ def _survey_family(facts: pl.DataFrame, q: KpiQuery) -> pl.LazyFrame:
 
 _SCALES = (("csat", 1, 5), ("ces", 1, 7), ("nps", 0, 10))
 # what an interaction is described by (its last contact's, or its first's for how it began)
+_LAST_SET = ("reason", "sub_reason", "customer_id", "ani")
 _CHAIN_COLUMNS = (
     "id",
     "initial_contact_id",
     "customer_id",
+    "ani",
     "direction",
     "initiation_method",
     "reason",
@@ -302,7 +349,9 @@ def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) ->
         .sort("_chain", "initiation_us", "id")
         .group_by("_chain", maintain_order=True)
         .agg(
-            pl.all().last(),
+            pl.all().exclude(_LAST_SET).last(),
+            # the interaction's reason and customer: the last ones set (a transfer leg may have none)
+            *(pl.col(name).drop_nulls().last() for name in _LAST_SET),
             pl.col("initiation_us").first().alias("_begin_us"),
             pl.col("connected_us").is_not_null().any().alias("_handled"),
             (pl.col("transferred").fill_null(False) & pl.col("connected_us").is_not_null()).any().alias("_xfer"),
@@ -318,89 +367,206 @@ def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) ->
         pl.col("direction").alias("_direction"),
     )
     chains = pl.concat([single.select(chains.columns), chains])
+    # the customer key (metrics.md §4.1): the customer, else the caller's number or address
+    customer = (
+        pl.when(pl.col("customer_id").is_not_null())
+        .then(pl.format("c{}", pl.col("customer_id")))
+        .otherwise(pl.format("a{}", pl.col("ani")))
+    )
     chains = chains.with_columns(
         pl.coalesce("disconnect_us", "agent_end_us").alias("_end_us"),
         ((pl.col("_direction") == "inbound") | (pl.col("_method") == "CALLBACK")).alias("_cust"),
+        customer.cast(pl.Categorical).to_physical().cast(pl.Int64).alias("_customer"),
     )
-    repeat = _repeats(chains, s.fcr.window_days * DAY_US, s.fcr.match)
+    window = s.fcr.window_days * DAY_US
+    fails, repeats = _repeats(chains, window, s.fcr.match)
     report_end = to_us(q.end)
-    eligible = (
-        pl.col("_cust")
-        & pl.col("_handled")
-        & pl.col("_end_us").is_not_null()
-        & (pl.col("_end_us") + s.fcr.window_days * DAY_US <= report_end)
-        & pl.col("customer_id").is_not_null()
-    )
-    frame = chains.with_columns(repeat.alias("_repeat"))
+    known = pl.col("_customer").is_not_null() & pl.col("_end_us").is_not_null()
+    eligible = pl.col("_cust") & pl.col("_handled") & known & (pl.col("_end_us") + window <= report_end)
+    frame = chains.with_columns(fails.alias("_fails"), repeats.alias("_repeat"))
     return _grouped(
         frame,
         pl.col("_end_us"),
         q,
         [
             eligible.sum().alias("fcr_eligible"),
-            (eligible & ~pl.col("_repeat")).sum().alias("fcr_resolved"),
+            (eligible & ~pl.col("_fails")).sum().alias("fcr_resolved"),
+            (pl.col("_cust") & known).sum().alias("repeat_eligible"),
+            (pl.col("_cust") & known & pl.col("_repeat")).sum().alias("repeats"),
             pl.col("_handled").sum().alias("handled_interactions"),
             (pl.col("_handled") & pl.col("_xfer")).sum().alias("transferred_interactions"),
         ],
     )
 
 
-def _repeats(chains: pl.DataFrame, window_us: int, match: str) -> pl.Series:
-    """Per interaction: a later customer-initiated interaction of the same customer with a matching reason
-    began within the window after its end (formulas.fcr, column-wise: the earliest such later one)."""
+def _repeats(chains: pl.DataFrame, window_us: int, match: str) -> tuple[pl.Series, pl.Series]:
+    """Per interaction, column-wise (formulas.fcr and formulas.repeat_contacts):
+    - *fails FCR*: a later customer-initiated interaction of the same customer with a matching reason began
+      within the window after its end (the earliest such later one decides);
+    - *is a repeat* (metrics.md §4.2): it is customer-initiated and an earlier customer-initiated, handled
+      interaction of the same customer with a matching reason ended at most the window before it began (the
+      latest end among the earlier ones decides)."""
     key = "sub_reason" if match == "sub_reason" else "reason"
     base = chains.select(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
-        "customer_id",
+        "_customer",
         # the reason as an integer code (equal reasons, equal codes): the as-of joins match on integers
-        pl.col(key).cast(pl.Categorical).to_physical().alias("_reason"),
+        pl.col(key).cast(pl.Categorical).to_physical().cast(pl.Int64).alias("_reason"),
         (pl.col("_begin_us") + 1).alias("_after"),  # strictly later
+        (pl.col("_begin_us") - 1).alias("_before"),  # strictly earlier
         "_end_us",
         "_cust",
+        "_handled",
         "_begin_us",
     )
-    later = base.filter(pl.col("_cust") & pl.col("customer_id").is_not_null()).select(
-        "customer_id", "_reason", pl.col("_begin_us").alias("_next")
-    )
+    known = base.filter(pl.col("_customer").is_not_null())
+    asked = known.filter(pl.col("_cust"))  # customer-initiated
     never = np.iinfo(np.int64).max
-    nearest = np.full(base.height, never, dtype=np.int64)  # the earliest later one found so far, per row
+    nearest = np.full(base.height, never, dtype=np.int64)  # the earliest later beginning found, per row
+    latest = np.full(base.height, -never, dtype=np.int64)  # the latest earlier end found, per row
 
-    def first_after(left: pl.DataFrame, right: pl.DataFrame, by: list[str]) -> None:
+    def join(left: pl.DataFrame, right: pl.DataFrame, by: list[str], forward: bool) -> None:
         if left.is_empty() or right.is_empty():
             return
+        on, value = ("_after", "_next") if forward else ("_before", "_prev")
         joined = (
-            left.select("_row", "_after", *by)
-            .sort("_after")
+            left.select("_row", on, *by)
+            .sort(on)
             .join_asof(
-                right.sort("_next"),
-                left_on="_after",
-                right_on="_next",
+                right.sort(value),
+                left_on=on,
+                right_on=value,
                 by=by,
-                strategy="forward",
+                strategy="forward" if forward else "backward",
                 check_sortedness=False,
             )
-            .select("_row", "_next")
-            .drop_nulls("_next")
+            .drop_nulls(value)
         )
-        rows, found = joined["_row"].to_numpy(), joined["_next"].to_numpy()
-        nearest[rows] = np.minimum(nearest[rows], found)  # each row at most once per join
+        rows = joined["_row"].to_numpy()
+        if forward:
+            nearest[rows] = np.minimum(nearest[rows], joined["_next"].to_numpy())  # each row once per join
+        else:
+            latest[rows] = np.maximum(latest[rows], joined["_max_end"].to_numpy())
 
-    known = base.filter(pl.col("customer_id").is_not_null())
+    def matched(left: pl.DataFrame, right: pl.DataFrame, forward: bool) -> None:
+        """Every pair of reasons that match (unknown reasons match any) for `match`."""
+        if match == "customer":
+            join(left, right.drop("_reason"), ["_customer"], forward)
+            return
+        with_reason = left.filter(pl.col("_reason").is_not_null())
+        join(with_reason, right.filter(pl.col("_reason").is_not_null()), ["_customer", "_reason"], forward)
+        join(with_reason, right.filter(pl.col("_reason").is_null()).drop("_reason"), ["_customer"], forward)
+        join(left.filter(pl.col("_reason").is_null()), right.drop("_reason"), ["_customer"], forward)
+
+    later = asked.select("_customer", "_reason", pl.col("_begin_us").alias("_next"))
+    matched(known, later, forward=True)
+    earlier = asked.filter(pl.col("_handled") & pl.col("_end_us").is_not_null())
+
+    def running_max_end(rows: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+        """Per group, at each beginning: the latest end among the interactions begun so far."""
+        return rows.sort(*by, "_begin_us").select(
+            *by, pl.col("_begin_us").alias("_prev"), pl.col("_end_us").cum_max().over(by).alias("_max_end")
+        )
+
     if match == "customer":
-        first_after(known, later.drop("_reason"), ["customer_id"])
+        join(asked, running_max_end(earlier, ["_customer"]), ["_customer"], forward=False)
     else:
-        with_reason = known.filter(pl.col("_reason").is_not_null())
-        first_after(with_reason, later.filter(pl.col("_reason").is_not_null()), ["customer_id", "_reason"])
-        first_after(with_reason, later.filter(pl.col("_reason").is_null()).drop("_reason"), ["customer_id"])
-        first_after(known.filter(pl.col("_reason").is_null()), later.drop("_reason"), ["customer_id"])
-    flags = pl.DataFrame({"_next": nearest, "_end_us": base["_end_us"]})
+        with_reason = asked.filter(pl.col("_reason").is_not_null())
+        same = earlier.filter(pl.col("_reason").is_not_null())
+        join(with_reason, running_max_end(same, ["_customer", "_reason"]), ["_customer", "_reason"], forward=False)
+        unknown = earlier.filter(pl.col("_reason").is_null())
+        join(with_reason, running_max_end(unknown, ["_customer"]), ["_customer"], forward=False)
+        join(asked.filter(pl.col("_reason").is_null()), running_max_end(earlier, ["_customer"]), ["_customer"], False)
+    flags = pl.DataFrame(
+        {"_next": nearest, "_max_end": latest, "_end_us": base["_end_us"], "_begin": base["_begin_us"]}
+    )
     nxt = pl.when(pl.col("_next") != never).then(pl.col("_next"))
-    return flags.select(((nxt - pl.col("_end_us")) <= window_us).fill_null(False).alias("_repeat")).to_series()
+    prev = pl.when(pl.col("_max_end") != -never).then(pl.col("_max_end"))
+    fails = flags.select(((nxt - pl.col("_end_us")) <= window_us).fill_null(False).alias("_fails")).to_series()
+    repeats = flags.select(((pl.col("_begin") - prev) <= window_us).fill_null(False).alias("_repeat")).to_series()
+    return fails, repeats
 
 
-def kpis(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings | None = None) -> list[dict[str, Any]]:
+AGENT_DIMENSIONS = frozenset({"agent", "team"})
+OFFER_DIMENSIONS = frozenset({"agent", "team", "queue"})
+_AGENT_TIMES = ("online_us", "handling_us", "available_idle_us", "npt_us")
+
+
+def _offers_family(offers: pl.DataFrame, q: KpiQuery) -> pl.LazyFrame:
+    """Offers made to agents, counted when made (metrics.md §3.5): made, and accepted."""
+    return _grouped(
+        offers,
+        pl.col("offered_us"),
+        q,
+        [pl.len().alias("offers_made"), pl.col("accepted").sum().alias("offers_accepted")],
+    )
+
+
+def _cuts(q: KpiQuery) -> tuple[list[int], list[int | None]]:
+    """The query's intervals as boundaries `[start, …, end]` (µs) and each interval's key (None: the range)."""
+    lo, hi = to_us(q.start), to_us(q.end)
+    if q.interval is None:
+        return [lo, hi], [None]
+    grid = pl.DataFrame({"_at": pl.int_range(lo, hi, 15 * 60 * US, eager=True, dtype=pl.Int64)})
+    keys = add_local_time(grid, "_at", q.timezone, q.interval)["interval"].to_list()
+    points = grid["_at"].to_list()
+    cuts: list[int] = []
+    names: list[int | None] = []
+    for at, key in zip(points, keys, strict=True):
+        if not names or key != names[-1]:
+            cuts.append(at)
+            names.append(key)
+    return [*cuts, hi], names
+
+
+def _agent_time_family(facts: pl.DataFrame, agent_states: pl.DataFrame, q: KpiQuery) -> pl.DataFrame:
+    """Each agent's online, handling, available idle and NPT time per interval (agent_time.py), from its
+    state log and its contacts (connected to the end of after-contact work; still going: to the range's end)."""
+    cuts, names = _cuts(q)
+    hi = cuts[-1]
+    busy_end = pl.coalesce(
+        "acw_end_us", pl.when(pl.col("acw_start_us").is_not_null()).then(pl.lit(hi)), "agent_end_us", pl.lit(hi)
+    )
+    busy = (
+        facts.filter(pl.col("agent").is_not_null() & pl.col("connected_us").is_not_null())
+        .select("agent", pl.col("connected_us").alias("a"), busy_end.alias("b"))
+        .filter((pl.col("b") > cuts[0]) & (pl.col("a") < hi))
+    )
+    busy_of: dict[str, list[tuple[int, int]]] = {}
+    for agent, a, b in busy.iter_rows():
+        busy_of.setdefault(agent, []).append((a, b))
+    states_of: dict[str, list[tuple[int, str]]] = {}
+    team_of: dict[str, str | None] = {}
+    for agent, team, at, state in agent_states.iter_rows():
+        states_of.setdefault(agent, []).append((at, state))
+        team_of[agent] = team
+    rows = []
+    for agent in sorted(states_of.keys() | busy_of.keys()):
+        times = agent_time(states_of.get(agent, []), busy_of.get(agent, []), cuts)
+        for key, slot in zip(names, times, strict=True):
+            if slot.online_us or slot.handling_us:
+                rows.append((agent, team_of.get(agent), key, *(getattr(slot, n) for n in _AGENT_TIMES)))
+    schema = {"agent": pl.String, "team": pl.String, "interval": pl.Int64, **dict.fromkeys(_AGENT_TIMES, pl.Int64)}
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    keys = _keys(q)
+    return (
+        frame.group_by(keys).agg(pl.col(n).sum() for n in _AGENT_TIMES)
+        if keys
+        else frame.select(pl.col(n).sum() for n in _AGENT_TIMES)
+    )
+
+
+def kpis(
+    facts: pl.DataFrame,
+    q: KpiQuery,
+    s: MetricsSettings | None = None,
+    agent_states: pl.DataFrame | None = None,
+    offers: pl.DataFrame | None = None,
+) -> list[dict[str, Any]]:
     """One row per group (per interval and dimension values; one row for the whole range without either):
-    the group's keys, its counts and its KPIs by the tenant's chosen variants."""
+    the group's keys, its counts and its KPIs by the tenant's chosen variants. With `agent_states` (the
+    agents' state log, facts.load_agent_states) and `offers` (facts.load_offers), the agents' time-based
+    figures and answer rate too, when the groups are of agents (by agent or team, or none)."""
     s = s or MetricsSettings()
     for d in q.by:
         if d not in DIMENSIONS:
@@ -423,10 +589,16 @@ def kpis(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings | None = None) -> 
         part = _interaction_family(facts, q, s)
         if part is not None:
             lazy.append(part)
+    if offers is not None and set(q.by) <= OFFER_DIMENSIONS:
+        lazy.append(_offers_family(offers, q))
+        families.add("offers")
     # the streaming engine: the group-bys run on morsels of the fact frame, never materialising a filtered copy
     parts = pl.collect_all(lazy, engine="streaming") if lazy else []
+    if agent_states is not None and set(q.by) <= AGENT_DIMENSIONS:
+        parts.append(_agent_time_family(facts, agent_states, q))
+        families.add("agent_time")
     keys = _keys(q)
-    return _rows(_join(parts, keys), keys, q, s)
+    return _rows(_join(parts, keys), keys, replace(q, families=tuple(families)), s)
 
 
 def _join(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
@@ -461,7 +633,7 @@ def _rows(table: pl.DataFrame, keys: list[str], q: KpiQuery, s: MetricsSettings)
     if not n:
         return []
 
-    def col(name: str) -> np.ndarray:
+    def col(name: str) -> Any:  # an int64 array, passed to the formulas' terms in place of a number
         if name not in table.columns:
             return np.zeros(n, dtype=np.int64)
         return table[name].fill_null(0).cast(pl.Int64).to_numpy()
@@ -516,6 +688,7 @@ def _rows(table: pl.DataFrame, keys: list[str], q: KpiQuery, s: MetricsSettings)
             average_wait_s=div(f.average_wait_terms(queue)),
             average_abandon_time_s=div(f.average_abandon_time_terms(queue)),
             max_wait_s=[None if m is None else m / US for m in max_wait],
+            asa_from_arrival_s=div(f.asa_from_arrival_terms(col("arrival_to_answer_us"), col("answered_connected"))),
         )
     if "handle" in families:
         out.update(
@@ -537,7 +710,24 @@ def _rows(table: pl.DataFrame, keys: list[str], q: KpiQuery, s: MetricsSettings)
         out.update(
             fcr=div((resolved, eligible)),
             fcr_eligible=eligible.tolist(),
-            repeat_rate=div((eligible - resolved, eligible)),
+            repeats=col("repeats").tolist(),
+            repeat_rate=div((col("repeats"), col("repeat_eligible"))),
+        )
+    if "offers" in families:
+        made, accepted = col("offers_made"), col("offers_accepted")
+        out.update(
+            offers_made=made.tolist(),
+            offers_accepted=accepted.tolist(),
+            answer_rate=div(f.answer_rate_terms(accepted, made)),
+        )
+    if "agent_time" in families:
+        handling, idle = col("handling_us"), col("available_idle_us")
+        out.update(
+            online_s=(col("online_us") / US).tolist(),
+            handling_s=(handling / US).tolist(),
+            available_idle_s=(idle / US).tolist(),
+            npt_s=(col("npt_us") / US).tolist(),
+            occupancy=div(f.occupancy_terms(handling, idle)),
         )
     if "survey" in families:
         responses = [np.sum(np.stack(counts), axis=0) for counts in (survey.csat, survey.ces, survey.nps)]
@@ -613,6 +803,9 @@ def _figures(row: dict[str, Any], keys: list[str], q: KpiQuery, s: MetricsSettin
             average_wait_s=f.average_wait(queue),
             average_abandon_time_s=f.average_abandon_time(queue),
             max_wait_s=queue.max_wait_s,
+            asa_from_arrival_s=f.ratio(
+                *f.asa_from_arrival_terms(_int(row, "arrival_to_answer_us"), _int(row, "answered_connected"))
+            ),
         )
     if "handle" in families:
         out.update(
@@ -628,7 +821,22 @@ def _figures(row: dict[str, Any], keys: list[str], q: KpiQuery, s: MetricsSettin
         out.update(
             fcr=f.ratio(fcr_resolved, fcr_eligible),
             fcr_eligible=fcr_eligible,
-            repeat_rate=f.ratio(fcr_eligible - fcr_resolved, fcr_eligible),
+            repeats=_int(row, "repeats"),
+            repeat_rate=f.ratio(_int(row, "repeats"), _int(row, "repeat_eligible")),
+        )
+    if "offers" in families:
+        made, accepted = _int(row, "offers_made"), _int(row, "offers_accepted")
+        out.update(
+            offers_made=made, offers_accepted=accepted, answer_rate=f.ratio(*f.answer_rate_terms(accepted, made))
+        )
+    if "agent_time" in families:
+        handling, idle = _int(row, "handling_us"), _int(row, "available_idle_us")
+        out.update(
+            online_s=_int(row, "online_us") / US,
+            handling_s=handling / US,
+            available_idle_s=idle / US,
+            npt_s=_int(row, "npt_us") / US,
+            occupancy=f.ratio(*f.occupancy_terms(handling, idle)),
         )
     if "survey" in families:
         out.update(

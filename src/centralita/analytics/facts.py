@@ -24,12 +24,16 @@ from centralita.contacts import holds
 from centralita.store import tables as t
 
 __all__ = [
+    "AGENT_STATES_SCHEMA",
     "FACT_SCHEMA",
+    "OFFERS_SCHEMA",
     "TIMES",
     "TOP_SKILL_LEVEL",
     "empty_facts",
+    "load_agent_states",
     "load_cases",
     "load_facts",
+    "load_offers",
     "skill_levels",
     "to_us",
 ]
@@ -60,6 +64,7 @@ FACT_SCHEMA: dict[str, Any] = {
     "reason": pl.String,
     "sub_reason": pl.String,
     "entry_point": pl.String,
+    "ani": pl.String,  # the caller's number or sender's address: FCR's customer key when unidentified
     "queue_outcome": pl.String,
     "outcome": pl.String,
     **{name: pl.Int64 for name in TIMES},
@@ -121,12 +126,17 @@ def _hold_us(raw: Any) -> int:
     return sum(to_us(h.end) - to_us(h.start) for h in holds.parse(stored) if h.end is not None)
 
 
+def _team() -> ColumnElement[Any]:
+    """An agent's team: its `team` attribute, else `equipo` (the demo's)."""
+    return func.coalesce(t.Agent.attributes["team"].as_string(), t.Agent.attributes["equipo"].as_string())
+
+
 def load_facts(session: Session, tenant_id: int, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
     """The tenant's contacts that may count in `[start, end)`: begun before `end`, and not over before
     `start` (an open contact, or one whose last timestamp is at or after `start`)."""
     c = t.Contact
     reason, sub = aliased(t.Reason), aliased(t.Reason)
-    team = func.coalesce(t.Agent.attributes["team"].as_string(), t.Agent.attributes["equipo"].as_string())
+    team = _team()
     last: ColumnElement[Any] = func.coalesce(c.acw_end_ts, c.disconnect_ts, c.agent_end_ts)
     stmt = (
         select(
@@ -145,6 +155,7 @@ def load_facts(session: Session, tenant_id: int, start: dt.datetime, end: dt.dat
             reason.code,
             sub.code,
             c.dnis,
+            c.ani,
             c.queue_outcome,
             c.outcome,
             *(
@@ -244,3 +255,54 @@ def load_cases(session: Session, tenant_id: int, start: dt.datetime, end: dt.dat
     schema = {"id": pl.Int64, "case_id": pl.Int64, "case_opened_us": pl.Int64, "case_closed_us": pl.Int64}
     frame = pl.DataFrame(session.execute(stmt).all(), schema=schema, orient="row")
     return frame.unique("id", keep="first", maintain_order=True)
+
+
+AGENT_STATES_SCHEMA: dict[str, Any] = {"agent": pl.String, "team": pl.String, "at_us": pl.Int64, "state": pl.String}
+OFFERS_SCHEMA: dict[str, Any] = {
+    "agent": pl.String,
+    "team": pl.String,
+    "queue": pl.String,
+    "offered_us": pl.Int64,
+    "accepted": pl.Boolean,
+}
+
+
+def load_agent_states(session: Session, tenant_id: int, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+    """Every agent's state changes in `[start, end)`, each agent's last one before `start` first (its state
+    then), sorted by agent and time: columns agent (code), at_us, state (`offline`, `available`, `away`,
+    `missed`)."""
+    e = t.Event
+    before = (
+        select(e.agent_id, func.max(e.seq).label("seq"))
+        .where(e.tenant_id == tenant_id, e.type == "agent.state_changed", e.ts < start)
+        .group_by(e.agent_id)
+        .subquery()
+    )
+    state = e.data["to"].as_string()
+    rows = [
+        *session.execute(
+            select(t.Agent.code, _team(), _EpochMicros(e.ts), state)
+            .join(before, and_(before.c.agent_id == e.agent_id, before.c.seq == e.seq))
+            .join(t.Agent, t.Agent.id == e.agent_id)
+            .where(e.tenant_id == tenant_id)
+        ),
+        *session.execute(
+            select(t.Agent.code, _team(), _EpochMicros(e.ts), state)
+            .join(t.Agent, t.Agent.id == e.agent_id)
+            .where(e.tenant_id == tenant_id, e.type == "agent.state_changed", e.ts >= start, e.ts < end)
+        ),
+    ]
+    frame = pl.DataFrame([tuple(r) for r in rows], schema=AGENT_STATES_SCHEMA, orient="row")
+    return frame.sort("agent", "at_us", maintain_order=True)
+
+
+def load_offers(session: Session, tenant_id: int, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+    """The offers made in `[start, end)`: agent and queue codes, when, and whether the agent accepted."""
+    o = t.ContactOffer
+    rows = session.execute(
+        select(t.Agent.code, _team(), t.Queue.code, _EpochMicros(o.offered_at), o.result == "accepted")
+        .join(t.Agent, t.Agent.id == o.agent_id)
+        .join(t.Queue, t.Queue.id == o.queue_id)
+        .where(o.tenant_id == tenant_id, o.offered_at >= start, o.offered_at < end)
+    )
+    return pl.DataFrame([tuple(r) for r in rows], schema=OFFERS_SCHEMA, orient="row")

@@ -31,7 +31,9 @@ __all__ = [
     "abandon_rate_terms",
     "aht",
     "aht_terms",
+    "answer_rate_terms",
     "asa",
+    "asa_from_arrival_terms",
     "asa_terms",
     "average_abandon_time",
     "average_abandon_time_terms",
@@ -53,6 +55,7 @@ __all__ = [
     "nps",
     "nps_terms",
     "occupancy",
+    "occupancy_terms",
     "productive_ratio",
     "ratio",
     "repeat_contacts",
@@ -281,6 +284,20 @@ def average_talk_terms(h: HandleTotals) -> tuple[int, int]:
 
 def average_talk(h: HandleTotals) -> float | None:
     return ratio(*average_talk_terms(h))
+
+
+def occupancy_terms(handling: int, available_idle: int) -> tuple[int, int]:
+    return handling, handling + available_idle
+
+
+def asa_from_arrival_terms(arrival_to_answer_us: int, answered: int) -> tuple[int, int]:
+    """ASA from arrival (metrics.md §2.2 variant): Σ over answered of (agent connected − initiation) / A."""
+    return arrival_to_answer_us, answered * US
+
+
+def answer_rate_terms(accepted: int, made: int) -> tuple[int, int]:
+    """Agent answer rate (metrics.md §3.5): offers accepted / offers made to the agent."""
+    return accepted, made
 
 
 def occupancy(handling_s: float, available_idle_s: float) -> float | None:

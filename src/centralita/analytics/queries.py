@@ -11,8 +11,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
-from centralita.analytics.engine import KpiQuery, kpis
-from centralita.analytics.facts import load_facts
+from centralita.analytics.engine import AGENT_DIMENSIONS, OFFER_DIMENSIONS, KpiQuery, kpis
+from centralita.analytics.facts import load_agent_states, load_facts, load_offers
 from centralita.analytics.settings import MetricsSettings, metrics_settings
 from centralita.store import tables as t
 
@@ -61,4 +61,6 @@ def kpi_report(
     s = settings or metrics_settings(tenant.settings)
     facts = tenant_facts(session, tenant, days, s.fcr.window_days + 1)
     query = KpiQuery(days.start, days.end, days.timezone, by=by, interval=interval, threshold_s=threshold_s)
-    return kpis(facts, query, s)
+    states = load_agent_states(session, tenant.id, days.start, days.end) if set(by) <= AGENT_DIMENSIONS else None
+    offers = load_offers(session, tenant.id, days.start, days.end) if set(by) <= OFFER_DIMENSIONS else None
+    return kpis(facts, query, s, agent_states=states, offers=offers)

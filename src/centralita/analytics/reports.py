@@ -372,6 +372,15 @@ def cost_to_serve(facts: pl.DataFrame, q: ReportQuery, s: MetricsSettings) -> Re
         ),
         _("All contacts: {n}, cost {cost:.2f} {currency}.", n=costed.height, cost=total, currency=m.currency),
     ]
+    # the headline figure of metrics.md §5: the period's cost over handled (or inbound) contacts
+    if s.cost_per_contact.denominator == "handled":
+        denominator = int(costed["connected_us"].is_not_null().sum()) if costed.height else 0
+        headline = _("Cost per handled contact: {cost} {currency}.", cost="{cost}", currency=m.currency)
+    else:
+        denominator = int((costed["direction"] == "inbound").sum()) if costed.height else 0
+        headline = _("Cost per inbound contact: {cost} {currency}.", cost="{cost}", currency=m.currency)
+    per_contact = f.ratio(total, denominator)
+    notes.append(headline.replace("{cost}", "—" if per_contact is None else f"{per_contact:.2f}"))
     if by == "customer":
         notes.append(_("The {n} identified customers that cost the most.", n=q.top))
     return Report(

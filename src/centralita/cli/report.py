@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,11 +22,12 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from centralita.analytics.engine import DIMENSIONS, INTERVALS
+from centralita.analytics.engine import DIMENSIONS, INTERVALS, default_interval
 from centralita.analytics.facts import TOP_SKILL_LEVEL
 from centralita.analytics.queries import DateRange, kpi_report
 from centralita.analytics.render import BINARY_FORMATS, FORMATS, Heading, cell_text, write
 from centralita.analytics.reports import REPORTS, Report, tenant_report
+from centralita.analytics.settings import metrics_settings
 from centralita.cli._common import (
     TenantOption,
     console,
@@ -40,6 +42,7 @@ from centralita.core.i18n import _
 __all__ = ["dimensions_option", "parse_range", "register", "report_app"]
 
 MAX_DAYS = 3700  # about ten years: a longer range is a typo
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # the API's bounds too
 
 
 class ReportGroup(TyperGroup):
@@ -72,9 +75,14 @@ def parse_range(first: str, last: str, timezone: str) -> DateRange:
     days = []
     for flag, text in (("--from", first), ("--to", last)):
         try:
-            days.append(dt.date.fromisoformat(text))
+            day = dt.date.fromisoformat(text)
         except ValueError:
             raise typer.BadParameter(_("not a date (YYYY-MM-DD): {value!r}", value=text), param_hint=flag) from None
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise typer.BadParameter(
+                _("a year from {first} to {last}", first=FIRST_YEAR, last=LAST_YEAR), param_hint=flag
+            )
+        days.append(day)
     if days[1] < days[0]:
         raise typer.BadParameter(_("is before --from"), param_hint="--to")
     if (days[1] - days[0]).days > MAX_DAYS:
@@ -110,7 +118,8 @@ def kpis_cmd(
         list[str] | None, typer.Option("--by", help=_("Group by: {names}", names=", ".join(DIMENSIONS)))
     ] = None,
     interval: Annotated[
-        str | None, typer.Option("--interval", help=_("One row per interval: {names}", names="|".join(INTERVALS)))
+        str | None,
+        typer.Option("--interval", help=_("One row per interval: {names}", names="|".join([*INTERVALS, "default"]))),
     ] = None,
     threshold: Annotated[
         float | None,
@@ -119,15 +128,21 @@ def kpis_cmd(
     as_json: Annotated[bool, typer.Option("--json", help=_("Print JSON instead of a table"))] = False,
     tenant_slug: str | None = TenantOption,
 ) -> None:
-    if interval is not None and interval not in INTERVALS:
+    if interval == "default":  # the contact center's own (metrics.interval_minutes), chosen below
+        pass
+    elif interval is not None and interval not in INTERVALS:
         raise typer.BadParameter(
             _("unknown interval {name!r}; one of {names}", name=interval, names=", ".join(INTERVALS)),
             param_hint="--interval",
         )
+    if threshold is not None and not math.isfinite(threshold):
+        raise typer.BadParameter(_("must be a number of seconds"), param_hint="--threshold")
     dims = dimensions_option(by)
     with ctx_obj(ctx).service() as svc:
         tenant = resolve_tenant(svc, tenant_slug)
         days = parse_range(first, last, tenant.timezone)
+        if interval == "default":
+            interval = default_interval(metrics_settings(tenant.settings))
         with fail_on_error(), svc.db.read() as s:
             rows = kpi_report(s, tenant, days, by=dims, interval=interval, threshold_s=threshold)
     if as_json:

@@ -83,6 +83,7 @@ PRIORITY_SEGMENT = "priority"  # priority 2 (the bank's priority customers)
 REGULAR_SEGMENT = "regular"  # priority 0 or 1 with a customer id
 SEGMENTS = (PRIORITY_SEGMENT, REGULAR_SEGMENT)
 NO_SERVER = "NO_SERVER"
+MAX_DURATION_S = 86400  # a call's time in the VRU, the queue or with an agent: a day at most
 _ZERO = "0:00:00"
 _DAY = 86400
 _HALF_DAY = 43200
@@ -165,8 +166,9 @@ def _clock(text: str) -> int | None:
 
 
 def _integer(text: str) -> int | None:
+    """A whole number of at most 15 digits (every id and duration of the files has far fewer)."""
     body = text[1:] if text.startswith("-") else text
-    return int(text) if body.isdigit() and body.isascii() else None
+    return int(text) if 0 < len(body) <= 15 and body.isdigit() and body.isascii() else None
 
 
 @cache
@@ -257,6 +259,9 @@ def parse_row(fields: Sequence[str], line: int, zone: ZoneInfo) -> CallRecord | 
     ):
         if number < 0:
             return BadRow(line, column, _("must not be negative: {value}", value=number))
+    for column, number in (("vru_time", _vru_time), ("q_time", q_time), ("ser_time", ser_time)):
+        if abs(number) > MAX_DURATION_S:
+            return BadRow(line, column, _("more than a day: {value} s", value=number))
     if priority not in (0, 1, 2):
         return BadRow(line, "priority", _("unknown priority {value}; one of 0, 1, 2", value=priority))
     day = _date(date_text)
@@ -274,7 +279,7 @@ def parse_row(fields: Sequence[str], line: int, zone: ZoneInfo) -> CallRecord | 
     agent = None if server == NO_SERVER else server
     if agent is not None and not (0 < len(agent) <= 50 and set(agent_code(agent)) <= _AGENT_CODE_CHARS):
         return BadRow(line, "server", _("not a server name: {value!r}", value=server))
-    if not vru_line or len(vru_line) > 40:
+    if not vru_line or len(vru_line) > 40 or not vru_line.isprintable():
         return BadRow(line, "vru+line", _("not a VRU line: {value!r}", value=vru_line))
 
     base = _day_seconds(day)

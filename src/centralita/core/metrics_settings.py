@@ -3,7 +3,7 @@ model for cost to serve (§5). Every field has the metrics.md default, so `{}` i
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -63,7 +63,9 @@ class CostModel(Strict):
     agent_hour: float = Field(default=24.0, ge=0, le=1e6)
     telephony_minute: float = Field(default=0.01, ge=0, le=1e4)
     ivr_minute: float = Field(default=0.02, ge=0, le=1e4)
-    per_channel: dict[Literal["voice", "chat", "email", "sms", "social"], float] = Field(default_factory=dict)
+    per_channel: dict[Literal["voice", "chat", "email", "sms", "social"], Annotated[float, Field(ge=0, le=1e4)]] = (
+        Field(default_factory=dict)
+    )
 
 
 class MetricsSettings(Strict):

@@ -32,7 +32,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from centralita.analytics.engine import DIMENSIONS, INTERVALS, KpiQuery
+from centralita.analytics.engine import DIMENSIONS, INTERVALS, KpiQuery, default_interval
 from centralita.analytics.facts import empty_facts
 from centralita.analytics.queries import DateRange, kpi_report, tenant_facts
 from centralita.analytics.reports import REPORTS, Report, ReportQuery, ReportSpec, run_report
@@ -99,6 +99,7 @@ class KpiInfo(BaseModel):
     description: str
     dimensions: list[Choice]
     intervals: list[Choice]
+    default_interval: str = Field(description="the contact center's interval (`metrics.interval_minutes`)")
     columns: list[ColumnOut] = Field(description="every figure of a group, in the order a table shows them")
     max_dimensions: int
 
@@ -447,6 +448,7 @@ def list_reports(actor: SupervisorActor, svc: ServiceDep) -> ReportCatalog:
         ),
         dimensions=[Choice(name=d, title=_dimension_title(d)) for d in DIMENSIONS],
         intervals=[Choice(name=i, title=_interval_title(i)) for i in INTERVALS],
+        default_interval=default_interval(settings),
         columns=kpi_columns(settings),
         max_dimensions=MAX_DIMENSIONS,
     )
