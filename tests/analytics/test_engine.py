@@ -224,6 +224,8 @@ def test_an_interaction_keeps_its_last_reason_and_customer_set() -> None:
     later.update(initiation_us=t0 + 2 * day, disconnect_us=t0 + 2 * day + 60 * M)
     (row,) = kpis(frame([first, leg, later]), q(end=T0 + dt.timedelta(days=30)))
     assert (row["fcr_eligible"], row["fcr"], row["repeats"]) == (2, 1.0, 0)
+    # two interactions, three contact records: 1.5 segments per interaction (metrics.md §5 a)
+    assert (row["interactions"], row["segments_per_interaction"]) == (2, 1.5)
 
 
 def test_an_unidentified_caller_is_known_by_its_number() -> None:

@@ -353,6 +353,7 @@ def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) ->
             # the interaction's reason and customer: the last ones set (a transfer leg may have none)
             *(pl.col(name).drop_nulls().last() for name in _LAST_SET),
             pl.col("initiation_us").first().alias("_begin_us"),
+            pl.len().cast(pl.Int64).alias("_size"),
             pl.col("connected_us").is_not_null().any().alias("_handled"),
             (pl.col("transferred").fill_null(False) & pl.col("connected_us").is_not_null()).any().alias("_xfer"),
             pl.col("initiation_method").first().alias("_method"),
@@ -361,6 +362,7 @@ def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) ->
     )
     single = contacts.filter(~several).with_columns(
         pl.col("initiation_us").alias("_begin_us"),
+        pl.lit(1, pl.Int64).alias("_size"),
         pl.col("connected_us").is_not_null().alias("_handled"),
         (pl.col("transferred").fill_null(False) & pl.col("connected_us").is_not_null()).alias("_xfer"),
         pl.col("initiation_method").alias("_method"),
@@ -393,6 +395,8 @@ def _interaction_family(facts: pl.DataFrame, q: KpiQuery, s: MetricsSettings) ->
             (eligible & ~pl.col("_fails")).sum().alias("fcr_resolved"),
             (pl.col("_cust") & known).sum().alias("repeat_eligible"),
             (pl.col("_cust") & known & pl.col("_repeat")).sum().alias("repeats"),
+            pl.len().alias("interactions"),
+            pl.col("_size").sum().alias("interaction_contacts"),
             pl.col("_handled").sum().alias("handled_interactions"),
             (pl.col("_handled") & pl.col("_xfer")).sum().alias("transferred_interactions"),
         ],
@@ -712,6 +716,10 @@ def _rows(table: pl.DataFrame, keys: list[str], q: KpiQuery, s: MetricsSettings)
             fcr_eligible=eligible.tolist(),
             repeats=col("repeats").tolist(),
             repeat_rate=div((col("repeats"), col("repeat_eligible"))),
+            interactions=col("interactions").tolist(),
+            segments_per_interaction=div(
+                f.segments_per_interaction_terms(col("interaction_contacts"), col("interactions"))
+            ),
         )
     if "offers" in families:
         made, accepted = col("offers_made"), col("offers_accepted")
@@ -823,6 +831,10 @@ def _figures(row: dict[str, Any], keys: list[str], q: KpiQuery, s: MetricsSettin
             fcr_eligible=fcr_eligible,
             repeats=_int(row, "repeats"),
             repeat_rate=f.ratio(_int(row, "repeats"), _int(row, "repeat_eligible")),
+            interactions=_int(row, "interactions"),
+            segments_per_interaction=f.ratio(
+                *f.segments_per_interaction_terms(_int(row, "interaction_contacts"), _int(row, "interactions"))
+            ),
         )
     if "offers" in families:
         made, accepted = _int(row, "offers_made"), _int(row, "offers_accepted")

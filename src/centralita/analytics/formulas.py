@@ -59,6 +59,7 @@ __all__ = [
     "productive_ratio",
     "ratio",
     "repeat_contacts",
+    "segments_per_interaction_terms",
     "service_level",
     "service_level_terms",
     "spread",
@@ -293,6 +294,12 @@ def occupancy_terms(handling: int, available_idle: int) -> tuple[int, int]:
 def asa_from_arrival_terms(arrival_to_answer_us: int, answered: int) -> tuple[int, int]:
     """ASA from arrival (metrics.md §2.2 variant): Σ over answered of (agent connected − initiation) / A."""
     return arrival_to_answer_us, answered * US
+
+
+def segments_per_interaction_terms(contact_records: int, interactions: int) -> tuple[int, int]:
+    """Segments per interaction (metrics.md §5 a): contact records / interactions (chains sharing
+    `initial_contact_id`); each transfer adds a segment."""
+    return contact_records, interactions
 
 
 def answer_rate_terms(accepted: int, made: int) -> tuple[int, int]:
