@@ -94,3 +94,11 @@ def test_asa_from_arrival() -> None:
         rows.append(e)
     (row,) = kpis(frame(rows), KpiQuery(T0 - dt.timedelta(hours=1), T0 + dt.timedelta(hours=1), "UTC"))
     assert row["asa_s"] == 10 and row["asa_from_arrival_s"] == 30
+
+
+def test_an_agent_without_a_state_log_has_no_occupancy() -> None:
+    t0 = to_us(T0)
+    contacts = [fact(1, agent="ana", connected_us=t0, agent_end_us=t0 + 600 * S)]
+    q = KpiQuery(T0, T0 + dt.timedelta(hours=1), "UTC", by=("agent",))
+    (ana,) = kpis(frame(contacts), q, agent_states=_states([]))
+    assert ana["handled"] == 1 and ana.get("occupancy") is None

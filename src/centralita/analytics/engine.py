@@ -545,7 +545,8 @@ def _agent_time_family(facts: pl.DataFrame, agent_states: pl.DataFrame, q: KpiQu
         states_of.setdefault(agent, []).append((at, state))
         team_of[agent] = team
     rows = []
-    for agent in sorted(states_of.keys() | busy_of.keys()):
+    # an agent without a state log (history imported without one) has no known available time: no figures
+    for agent in sorted(states_of):
         times = agent_time(states_of.get(agent, []), busy_of.get(agent, []), cuts)
         for key, slot in zip(names, times, strict=True):
             if slot.online_us or slot.handling_us:

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from centralita.analytics.engine import DIMENSIONS, INTERVALS, default_interval
+from centralita.analytics.engine import AGENT_DIMENSIONS, DIMENSIONS, INTERVALS, default_interval
 from centralita.analytics.facts import TOP_SKILL_LEVEL
 from centralita.analytics.queries import DateRange, kpi_report
 from centralita.analytics.render import BINARY_FORMATS, FORMATS, Heading, cell_text, write
@@ -107,7 +107,21 @@ def dimensions_option(values: Sequence[str] | None) -> list[str]:
 
 
 KPI_COLUMNS = ("offered", "answered", "abandoned", "abandon_rate", "service_level", "asa_s", "aht_s", "handled")
-RATES = frozenset({"abandon_rate", "service_level", "transfer_rate", "self_service_rate", "fcr", "repeat_rate"})
+# by agent or team: what an agent's figures are (queue figures count where the contact was answered)
+AGENT_COLUMNS = ("handled", "aht_s", "average_acw_s", "occupancy", "answer_rate", "transfer_rate", "fcr", "csat")
+RATES = frozenset(
+    {
+        "abandon_rate",
+        "service_level",
+        "transfer_rate",
+        "self_service_rate",
+        "fcr",
+        "repeat_rate",
+        "occupancy",
+        "answer_rate",
+        "csat",
+    }
+)
 
 
 def kpis_cmd(
@@ -162,9 +176,15 @@ def kpis_cmd(
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return
     keys = (["interval"] if interval else []) + dims
-    columns = [Col(k, _column(k), wrap=False) for k in keys] + [Col(k, _column(k), right=True) for k in KPI_COLUMNS]
+    figures = AGENT_COLUMNS if dims and set(dims) <= AGENT_DIMENSIONS else KPI_COLUMNS
+    columns = [Col(k, _column(k), wrap=False) for k in keys] + [Col(k, _column(k), right=True) for k in figures]
     title = _("KPIs {first} – {last} ({tz})", first=days.first, last=days.last, tz=tenant.timezone)
-    print_table(columns, [{k: _text(k, row.get(k)) for k in [*keys, *KPI_COLUMNS]} for row in rows], title)
+    print_table(columns, [{k: _text(_kind(k, row), row.get(k)) for k in [*keys, *figures]} for row in rows], title)
+
+
+def _kind(name: str, row: dict[str, Any]) -> str:
+    """CSAT is a share only in its `top2` variant (its mean is a rating)."""
+    return "csat_mean" if name == "csat" and row.get("csat_variant") != "top2" else name
 
 
 def _column(name: str) -> str:
@@ -178,6 +198,12 @@ def _column(name: str) -> str:
         "asa_s": _("ASA (s)"),
         "aht_s": _("AHT (s)"),
         "handled": _("handled"),
+        "average_acw_s": _("ACW (s)"),
+        "occupancy": _("occupancy"),
+        "answer_rate": _("answer rate"),
+        "transfer_rate": _("transfers"),
+        "fcr": _("FCR"),
+        "csat": _("CSAT"),
         "hour": _("hour"),
         "day_of_week": _("day of week"),
     }
