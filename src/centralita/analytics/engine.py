@@ -586,6 +586,8 @@ def kpis(
         lazy.append(_handle_family(facts, q))
     if "volume" in families:
         lazy.append(_volume_family(facts, q))
+    elif "contacts" in families:  # the count alone (the reason mix): one aggregation, not three
+        lazy.append(_grouped(facts, pl.col("initiation_us"), q, [pl.len().alias("contacts")]))
     if "survey" in families:
         lazy.append(_survey_family(facts, q))
     if "arrivals" in families:
@@ -673,6 +675,8 @@ def _rows(table: pl.DataFrame, keys: list[str], q: KpiQuery, s: MetricsSettings)
     families = set(q.families)
     if "volume" in families:
         out.update(contacts=col("contacts").tolist(), self_service_rate=div((col("self_served"), col("entered_flow"))))
+    elif "contacts" in families:
+        out["contacts"] = col("contacts").tolist()
     if "arrivals" in families:
         out["queued"] = col("queued").tolist()
     if "queue" in families:
@@ -793,6 +797,8 @@ def _figures(row: dict[str, Any], keys: list[str], q: KpiQuery, s: MetricsSettin
             contacts=_int(row, "contacts"),
             self_service_rate=f.ratio(_int(row, "self_served"), _int(row, "entered_flow")),
         )
+    elif "contacts" in families:
+        out["contacts"] = _int(row, "contacts")
     if "arrivals" in families:
         out["queued"] = _int(row, "queued")
     if "queue" in families:

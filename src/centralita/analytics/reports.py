@@ -294,7 +294,7 @@ def reason_mix(facts: pl.DataFrame, q: ReportQuery, s: MetricsSettings) -> Repor
     """Why customers get in touch, per segment, value tier or lifecycle stage: contacts per reason and
     each reason's share of its group."""
     by = q.by or "segment"
-    rows = kpis(facts, _kpi(q, by=(by, "reason"), families=("volume",)), s)
+    rows = kpis(facts, _kpi(q, by=(by, "reason"), families=("contacts",)), s)
     totals: dict[Any, int] = {}
     for row in rows:
         totals[row[by]] = totals.get(row[by], 0) + row["contacts"]
