@@ -44,8 +44,9 @@ class Site:
         return self.up.url
 
 
-def _load_demo(env: dict[str, str]) -> None:
-    """The demo bank, its hours calendars open all day every day (a test runs at any hour)."""
+def _load_demo(env: dict[str, str], days: int = 1) -> None:
+    """The demo bank with `days` of history, its hours calendars open all day every day (a test runs at any
+    hour)."""
     from sqlalchemy import select
 
     from centralita.core.actor import Actor
@@ -58,7 +59,7 @@ def _load_demo(env: dict[str, str]) -> None:
 
     svc = Service.start(load_settings({}, env=env))
     try:
-        loader.load_demo(svc, customers=40, days=1, password=PASSWORD)
+        loader.load_demo(svc, customers=40, days=days, password=PASSWORD)
         always = [WeeklyInterval(day=d, start="00:00", end="24:00") for d in range(1, 8)]
         with svc.db.write() as s:
             for row in s.scalars(select(t.HoursCalendar)):
@@ -68,16 +69,21 @@ def _load_demo(env: dict[str, str]) -> None:
         svc.close()
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    data_dir = tmp_path_factory.mktemp("site")
+def serve_demo(tmp_path_factory: pytest.TempPathFactory, name: str, days: int = 1) -> Iterator[Site]:
+    """A real `centralita up` on a new data directory holding the demo with `days` of history."""
+    data_dir = tmp_path_factory.mktemp(name)
     env = base_env(data_dir, WORKERS="1", LANGUAGE="es")
-    _load_demo(env)
+    _load_demo(env, days)
     up = start_up(env, data_dir / "up.log")
     try:
         yield Site(up=up, data_dir=data_dir)
     finally:
         up.stop()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    yield from serve_demo(tmp_path_factory, "site")
 
 
 @pytest.fixture(scope="module")

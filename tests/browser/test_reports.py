@@ -20,34 +20,14 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.axe import serious_violations
-from tests.browser.conftest import PASSWORD, Site, login, shot
-from tests.e2e.real_server import base_env, start_up
+from tests.browser.conftest import Site, login, serve_demo, shot
 
 HISTORY_DAYS = 62  # last month, whole, whatever today is
 
 
-def _load_demo(env: dict[str, str]) -> None:
-    from centralita.core.settings import load_settings
-    from centralita.demo import loader
-    from centralita.service import Service
-
-    svc = Service.start(load_settings({}, env=env))
-    try:
-        loader.load_demo(svc, customers=40, days=HISTORY_DAYS, password=PASSWORD)
-    finally:
-        svc.close()
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    data_dir = tmp_path_factory.mktemp("reports-site")
-    env = base_env(data_dir, WORKERS="1", LANGUAGE="es")
-    _load_demo(env)
-    up = start_up(env, data_dir / "up.log")
-    try:
-        yield Site(up=up, data_dir=data_dir)
-    finally:
-        up.stop()
+    yield from serve_demo(tmp_path_factory, "reports-site", HISTORY_DAYS)
 
 
 def _last_month() -> tuple[dt.date, dt.date]:
