@@ -48,7 +48,7 @@ from bench._common import machine
 from centralita.analytics.engine import KpiQuery, kpis, utc_offsets
 from centralita.analytics.facts import FACT_SCHEMA, to_us
 from centralita.analytics.reports import ReportQuery, run_report
-from centralita.analytics.settings import MetricsSettings
+from centralita.core.metrics_settings import MetricsSettings
 
 US = 1_000_000
 TZ = "Europe/Madrid"

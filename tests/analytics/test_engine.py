@@ -12,7 +12,7 @@ import pytest
 from centralita.analytics import formulas as f
 from centralita.analytics.engine import KpiQuery, kpis, utc_offsets
 from centralita.analytics.facts import FACT_SCHEMA, to_us
-from centralita.analytics.settings import MetricsSettings
+from centralita.core.metrics_settings import MetricsSettings
 
 M = 1_000_000
 UTC = dt.UTC

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from centralita.analytics.engine import _QUEUE_COUNTS, KpiQuery, _figures, _rows
-from centralita.analytics.settings import MetricsSettings
+from centralita.core.metrics_settings import MetricsSettings
 from tests.analytics.test_engine import T0
 
 COUNTS = (

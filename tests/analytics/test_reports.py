@@ -13,7 +13,7 @@ from centralita.analytics import formulas as f
 from centralita.analytics.engine import KpiQuery
 from centralita.analytics.facts import FACT_SCHEMA, to_us
 from centralita.analytics.reports import REPORTS, ReportQuery, contact_costs, run_report
-from centralita.analytics.settings import MetricsSettings
+from centralita.core.metrics_settings import MetricsSettings
 
 M = 1_000_000
 UTC = dt.UTC

@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from centralita.analytics.queries import DateRange, kpi_report
 from centralita.analytics.reports import REPORTS, Chart, Column, Report, ReportQuery, ReportSpec
-from centralita.analytics.settings import MetricsSettings
 from centralita.api.routes.reports import MAX_DAYS
 from centralita.core.clock import FakeClock
+from centralita.core.metrics_settings import MetricsSettings
 from centralita.store import tables as t
 from tests.conftest import Api
 

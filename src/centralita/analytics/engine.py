@@ -31,7 +31,7 @@ import polars as pl
 from centralita.analytics import formulas as f
 from centralita.analytics.agent_time import agent_time
 from centralita.analytics.facts import to_us
-from centralita.analytics.settings import MetricsSettings
+from centralita.core.metrics_settings import MetricsSettings
 
 __all__ = [
     "AGENT_DIMENSIONS",

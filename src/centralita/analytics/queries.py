@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from centralita.analytics.engine import AGENT_DIMENSIONS, OFFER_DIMENSIONS, KpiQuery, kpis
 from centralita.analytics.facts import load_agent_states, load_facts, load_offers
-from centralita.analytics.settings import MetricsSettings, metrics_settings
+from centralita.core.metrics_settings import MetricsSettings, metrics_settings
 from centralita.store import tables as t
 
 __all__ = ["DateRange", "kpi_report", "tenant_facts"]

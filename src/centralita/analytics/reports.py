@@ -25,8 +25,8 @@ from centralita.analytics import formulas as f
 from centralita.analytics.engine import KpiQuery, add_local_time, interval_label, kpis
 from centralita.analytics.facts import TOP_SKILL_LEVEL, to_us
 from centralita.analytics.queries import DateRange, tenant_facts
-from centralita.analytics.settings import MetricsSettings, metrics_settings
 from centralita.core.i18n import _
+from centralita.core.metrics_settings import MetricsSettings, metrics_settings
 from centralita.store import tables as t
 
 __all__ = [

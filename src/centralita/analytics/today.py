@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from centralita.analytics.engine import KpiQuery, kpis
 from centralita.analytics.facts import load_facts
-from centralita.analytics.settings import metrics_settings
+from centralita.core.metrics_settings import metrics_settings
 from centralita.store import tables as t
 
 __all__ = ["INTERVAL_S", "IntervalFigures", "QueueToday", "Today", "midnight", "today"]

@@ -27,7 +27,6 @@ from centralita.analytics.facts import TOP_SKILL_LEVEL
 from centralita.analytics.queries import DateRange, kpi_report
 from centralita.analytics.render import BINARY_FORMATS, FORMATS, Heading, cell_text, write
 from centralita.analytics.reports import REPORTS, Report, tenant_report
-from centralita.analytics.settings import metrics_settings
 from centralita.cli._common import (
     TenantOption,
     console,
@@ -38,6 +37,7 @@ from centralita.cli._common import (
 )
 from centralita.cli.tables import Col
 from centralita.core.i18n import _
+from centralita.core.metrics_settings import metrics_settings
 
 __all__ = ["dimensions_option", "parse_range", "register", "report_app"]
 

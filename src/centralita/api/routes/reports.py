@@ -36,11 +36,11 @@ from centralita.analytics.engine import DIMENSIONS, INTERVALS, KpiQuery, default
 from centralita.analytics.facts import empty_facts
 from centralita.analytics.queries import DateRange, kpi_report, tenant_facts
 from centralita.analytics.reports import REPORTS, Report, ReportQuery, ReportSpec, run_report
-from centralita.analytics.settings import MetricsSettings, metrics_settings
 from centralita.api.auth import ServiceDep, SupervisorActor
 from centralita.core.actor import Actor
 from centralita.core.errors import InvalidInput
 from centralita.core.i18n import _
+from centralita.core.metrics_settings import MetricsSettings, metrics_settings
 from centralita.store import tables as t
 
 __all__ = ["MAX_DAYS", "MAX_GROUPS", "MAX_INTERVALS", "router"]
